@@ -1,0 +1,326 @@
+//! The DataGalaxy client. Every HTTP attempt passes the limiter first and
+//! reports its answer back to it; reqwest's own retries and redirects are off
+//! so that nothing is ever sent behind the limiter's back. The token is only
+//! ever put in the `Authorization` header of a request to the base URL's
+//! origin.
+
+pub mod wire;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::exit::{Stop, usage};
+use crate::pace::Pace;
+use crate::retry;
+
+/// An API token. Never printed: `Debug` and `Display` show `***`.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(text: impl Into<String>) -> Token {
+        Token(text.into().trim().to_owned())
+    }
+
+    pub fn read_file(path: &Path) -> anyhow::Result<Token> {
+        std::fs::read_to_string(path)
+            .map(Token::new)
+            .map_err(|e| usage(format!("reading --token-file {}: {e}", path.display())))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// Why a request did not give a usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Stopped(#[from] Stop),
+    #[error("HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    /// No HTTP answer. `maybe_sent`: the request may have reached the server.
+    #[error("{message}")]
+    Transport { message: String, maybe_sent: bool },
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Worth another attempt: a 5xx, or no answer at all.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Http { status, .. } => *status >= 500,
+            ApiError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+    pub retry_after: Option<Duration>,
+}
+
+impl Answer {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// The error this answer stands for (not for 2xx).
+    pub fn error(&self) -> ApiError {
+        let message = wire::error_message(&self.body)
+            .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("error").to_owned());
+        ApiError::Http {
+            status: self.status.as_u16(),
+            message,
+        }
+    }
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: Token,
+    pace: Arc<Pace>,
+    max_retries: u32,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct ClientOptions<'a> {
+    pub timeout: Duration,
+    pub ca_cert: Option<&'a Path>,
+    pub max_retries: u32,
+}
+
+impl Client {
+    pub fn new(
+        base: Url,
+        token: Token,
+        pace: Arc<Pace>,
+        options: ClientOptions<'_>,
+    ) -> anyhow::Result<Client> {
+        // reqwest is built without a default crypto provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .retry(reqwest::retry::never())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(options.timeout)
+            // Below any usual server keep-alive: a stale pooled connection fails mid-POST.
+            .pool_idle_timeout(Duration::from_secs(15))
+            .user_agent(concat!("dg-import/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = options.ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading --ca-cert {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                usage(format!(
+                    "--ca-cert {}: not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        Ok(Client {
+            http: builder.build()?,
+            base,
+            token,
+            pace,
+            max_retries: options.max_retries,
+        })
+    }
+
+    pub fn pace(&self) -> &Pace {
+        &self.pace
+    }
+
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// `base` + `path` (which starts with `/`) + query pairs.
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path()));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    /// One attempt, through the limiter. Any HTTP answer is `Ok`, whatever its
+    /// status; the limiter has seen it (a 429 has paused the run).
+    pub async fn attempt<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<Answer, ApiError> {
+        debug_assert!(
+            self.same_origin(&url),
+            "the token only goes to the base URL's origin"
+        );
+        let ticket = self.pace.acquire().await?;
+        let mut request = self.http.request(method, url).bearer_auth(&self.token.0);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.pace.observe(ticket, None, None, None)?;
+                return Err(transport(&e));
+            }
+        };
+        let status = response.status();
+        let headers = response.headers();
+        let remaining = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(retry::parse_retry_after);
+        self.pace
+            .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
+        let body = response.bytes().await.map_err(|e| transport(&e))?;
+        Ok(Answer {
+            status,
+            body,
+            retry_after,
+        })
+    }
+
+    /// A GET with retries (GETs are safe to repeat): 5xx and transport
+    /// errors are retried with backoff, 429s wait out the pause.
+    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+        let mut retries = 0;
+        loop {
+            let failure = match self.attempt::<()>(Method::GET, url.clone(), None).await {
+                Ok(a) if a.status.is_success() => return a.json(),
+                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
+                    return Err(Stop::Unauthorized.into());
+                }
+                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => continue,
+                Ok(a) => (a.error(), a.retry_after),
+                Err(e) => (e, None),
+            };
+            if !failure.0.is_transient() || retries >= self.max_retries {
+                return Err(failure.0);
+            }
+            retries += 1;
+            self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("GET {url}: {}; retry {retries}", failure.0);
+            tokio::time::sleep(retry::backoff(retries, failure.1)).await;
+        }
+    }
+
+    /// Every item of a paginated list. Follows `next_page` when it is on the
+    /// base URL's origin; otherwise (absent, or another origin, which must
+    /// never see the token) pages on by number until `pages`.
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ApiError> {
+        let limit = "5000";
+        let page_url = |page: u64| {
+            let page = page.to_string();
+            let mut q = query.to_vec();
+            q.extend([("page", page.as_str()), ("limit", limit)]);
+            self.url(path, &q)
+        };
+        let mut items = Vec::new();
+        let mut page = 1;
+        let mut url = page_url(1);
+        loop {
+            let got: wire::Page<T> = self.get_json(url).await?;
+            let empty = got.results.is_empty();
+            items.extend(got.results);
+            if page >= got.pages || empty {
+                return Ok(items);
+            }
+            page += 1;
+            url = match got.next_page.as_deref().map(Url::parse) {
+                Some(Ok(next)) if self.same_origin(&next) => next,
+                Some(Ok(next)) => {
+                    tracing::warn!(
+                        "next_page points at another origin ({}): paging by number instead",
+                        next.origin().ascii_serialization()
+                    );
+                    page_url(page)
+                }
+                _ => page_url(page),
+            };
+        }
+    }
+}
+
+fn transport(e: &reqwest::Error) -> ApiError {
+    let mut message = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        "no answer".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    // A connect error never reached the server; anything later may have.
+    ApiError::Transport {
+        message,
+        maybe_sent: !e.is_connect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_never_shows_in_debug_output() {
+        let token = Token::new("s3cr3t-value\n");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+        assert_eq!(token.0, "s3cr3t-value");
+    }
+}

@@ -1,0 +1,166 @@
+//! What the user typed: clap's view of the command line, nothing resolved.
+//! Every flag's doc comment is its `--help` text. `config.rs` turns this into
+//! what the program will do.
+
+use std::net::IpAddr;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::sandbox::Variant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dg-import",
+    version,
+    about = "Bulk import of data sources into DataGalaxy"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More log detail (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import the sources of a CSV file (or `-` for stdin).
+    Run(RunArgs),
+    /// Serve a local DataGalaxy-compatible API until Ctrl-C.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What to do with a row whose source (same technical name) already exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IfExists {
+    /// The row fails with "already exists", without being sent.
+    Fail,
+    /// The row is `unchanged`, not sent.
+    Skip,
+    /// The row is sent with `upsert: true` and ends `updated`.
+    Update,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The CSV file to import; `-` reads standard input.
+    pub input: PathBuf,
+
+    /// Base URL of the API, e.g. https://acme.api.datagalaxy.com/v2
+    #[arg(long, env = "DATAGALAXY_URL")]
+    pub url: Option<String>,
+    /// File holding the API token (else DATAGALAXY_TOKEN). There is no
+    /// --token flag on purpose: it would land in shell history and `ps`.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust, e.g. a corporate proxy's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Workspace name (any case) or id. Needed when there are several.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Version name of a versioned workspace (default: its default version).
+    #[arg(long)]
+    pub version: Option<String>,
+
+    /// Start a sandbox in-process and import into it (no URL or token needed).
+    #[arg(long, conflicts_with_all = ["url", "token_file"])]
+    pub sandbox: bool,
+    /// The seed of that sandbox (default: the built-in one, as samples/sandbox-seed.json).
+    #[arg(long, value_name = "FILE", requires = "sandbox")]
+    pub sandbox_seed: Option<PathBuf>,
+
+    /// Results report (default: <input stem>.report.csv in the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the end-of-run summary as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+
+    /// What to do when a source with the row's technical name already exists.
+    #[arg(long, value_enum, default_value_t = IfExists::Fail)]
+    pub if_exists: IfExists,
+    /// Same as --if-exists update.
+    #[arg(long)]
+    pub upsert: bool,
+
+    /// Requests in flight at once (default: 8, or the rate when higher, so that
+    /// a second of latency never holds the pace back).
+    #[arg(long)]
+    pub concurrency: Option<NonZeroUsize>,
+    /// Requests per second, never exceeded in any second (older tenants: 2 or 4).
+    #[arg(long, default_value = "8")]
+    pub rate: NonZeroU32,
+    /// Requests per hour, never exceeded in any hour (older tenants: 7200 or 14400).
+    #[arg(long, default_value = "28800")]
+    pub hourly_limit: NonZeroU32,
+    /// Retries of a request after a 5xx, timeout or connection error.
+    #[arg(long, default_value_t = 5)]
+    pub max_retries: u32,
+    /// Longest total pause for 429s before the run stops (e.g. 20m, 90s).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "20m")]
+    pub max_wait: Duration,
+    /// Timeout of one HTTP request (e.g. 30s).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    pub timeout: Duration,
+
+    /// No progress bar: a plain log line every 10 seconds.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The token clients must send as `Authorization: Bearer <token>`.
+    #[arg(long, default_value = "sandbox-token")]
+    pub token: String,
+    /// Seed file (default: the built-in one, as samples/sandbox-seed.json).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Load this state at start (if it exists) and save it on shutdown.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Requests per second before each extra one is delayed by 500 ms.
+    #[arg(long, default_value_t = 8)]
+    pub rate: u32,
+    /// Requests per hour before the caller is blocked (every request then gets 429).
+    #[arg(long, default_value_t = 28_800)]
+    pub hourly_limit: u32,
+    /// Length of the sandbox's "hour" in seconds (shorter for rehearsals and tests).
+    #[arg(long, default_value_t = 3600)]
+    pub hour_secs: u64,
+    /// Length of a block in seconds.
+    #[arg(long, default_value_t = 900)]
+    pub block_secs: u64,
+    /// Added service time per request in milliseconds (spread ±50%).
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction of requests that fail: half answered 503, half dropped unanswered.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Fraction of writes applied and then dropped unanswered.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_after_commit_rate: f64,
+    /// An API variation to turn on (repeatable).
+    #[arg(long, value_enum)]
+    pub variant: Vec<Variant>,
+}

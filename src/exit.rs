@@ -1,0 +1,72 @@
+//! The one exit-code table (README "Exit codes" is the same table), and the
+//! errors that end a whole run, each mapped to its code here and nowhere else.
+
+/// Every row created, updated or unchanged.
+pub const SUCCESS: u8 = 0;
+/// The run finished, and some rows are invalid, failed or skipped.
+pub const SOME_ROWS_NOT_DONE: u8 = 1;
+/// Usage or configuration error, before any write.
+pub const USAGE: u8 = 2;
+/// Stopped by the API: 401, the breaker, or `--max-wait` exceeded.
+pub const STOPPED_BY_API: u8 = 3;
+/// Interrupted (Ctrl-C).
+pub const INTERRUPTED: u8 = 130;
+
+/// A usage or configuration problem found before any write: exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Stop {
+    #[error("the API refused the token (401): check DATAGALAXY_TOKEN or --token-file")]
+    Unauthorized,
+    #[error("stopped after {count} rows in a row failed for the same reason: {reason}")]
+    Breaker { count: usize, reason: String },
+    #[error("rate limited for longer than --max-wait ({0})")]
+    MaxWait(String),
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Stop {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Stop::Interrupted => INTERRUPTED,
+            Stop::Unauthorized | Stop::Breaker { .. } | Stop::MaxWait(_) => STOPPED_BY_API,
+        }
+    }
+}
+
+/// The exit code of a command: its own code when it ran, or the code of the
+/// error that ended it. An error with no code of its own happened before any
+/// write (unreadable input, unreachable server, unwritable report): 2.
+pub fn code_of(result: &anyhow::Result<u8>) -> u8 {
+    match result {
+        Ok(code) => *code,
+        Err(e) => match e.downcast_ref::<Stop>() {
+            Some(stop) => stop.exit_code(),
+            None => USAGE,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_the_documented_codes() {
+        assert_eq!(code_of(&Ok(1)), 1);
+        assert_eq!(code_of(&Err(usage("no token"))), 2);
+        assert_eq!(code_of(&Err(anyhow::anyhow!("reading x.csv"))), 2);
+        assert_eq!(code_of(&Err(Stop::Unauthorized.into())), 3);
+        assert_eq!(code_of(&Err(Stop::MaxWait("20m".into()).into())), 3);
+        assert_eq!(code_of(&Err(Stop::Interrupted.into())), 130);
+    }
+}

@@ -1,0 +1,17 @@
+//! The `dg-import` binary: parse the command line, set up logs, call the
+//! library, turn the outcome into an exit code. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = dg_import::cli::Cli::parse();
+    dg_import::logs::init(cli.log_format, cli.verbose);
+    let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
+    let result = runtime.block_on(dg_import::execute(cli.command));
+    if let Err(e) = &result {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(dg_import::exit::code_of(&result))
+}

@@ -1,0 +1,179 @@
+//! The API's two limits, as the contract describes them: above `rate`
+//! requests in any second each extra request is delayed by 500 ms (throttle);
+//! above `hourly_limit` requests in any hour the caller is blocked for
+//! `block` and every request gets 429 until it ends.
+//!
+//! Windows slide over arrival times, so a client that crosses a line in any
+//! window is caught, whatever the alignment.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const THROTTLE_DELAY: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+pub struct Limits {
+    rate: u32,
+    hourly_limit: u32,
+    hour: Duration,
+    block: Duration,
+    state: Mutex<Windows>,
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    second: VecDeque<Instant>,
+    hour: VecDeque<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Admission {
+    /// Serve it, after `delay` (zero unless throttled).
+    Go { delay: Duration, remaining: u64 },
+    /// Blocked: answer 429.
+    Blocked { retry_after: Duration },
+}
+
+impl Limits {
+    pub fn new(rate: u32, hourly_limit: u32, hour: Duration, block: Duration) -> Limits {
+        Limits {
+            rate,
+            hourly_limit,
+            hour,
+            block,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Counts a request arriving at `now` and says how to treat it.
+    pub fn admit(&self, now: Instant) -> Admission {
+        let mut w = self.state.lock().expect("limits lock");
+        if let Some(until) = w.blocked_until {
+            if now < until {
+                return Admission::Blocked {
+                    retry_after: until - now,
+                };
+            }
+            w.blocked_until = None;
+        }
+        while w
+            .hour
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.hour)
+        {
+            w.hour.pop_front();
+        }
+        w.hour.push_back(now);
+        if w.hour.len() > self.hourly_limit as usize {
+            // The block starts a fresh hour once it ends.
+            w.hour.clear();
+            w.second.clear();
+            w.blocked_until = Some(now + self.block);
+            return Admission::Blocked {
+                retry_after: self.block,
+            };
+        }
+        while w
+            .second
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            w.second.pop_front();
+        }
+        w.second.push_back(now);
+        let delay = if w.second.len() > self.rate as usize {
+            THROTTLE_DELAY
+        } else {
+            Duration::ZERO
+        };
+        let remaining = u64::from(self.hourly_limit).saturating_sub(w.hour.len() as u64);
+        Admission::Go { delay, remaining }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_above_the_rate_in_one_second_are_delayed() {
+        let limits = Limits::new(2, 100, Duration::from_secs(3600), Duration::from_secs(900));
+        let t0 = Instant::now();
+        let delays: Vec<Duration> = [0, 100, 200, 1150]
+            .iter()
+            .map(|ms| match limits.admit(t0 + Duration::from_millis(*ms)) {
+                Admission::Go { delay, .. } => delay,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            delays,
+            [
+                Duration::ZERO,
+                Duration::ZERO,
+                THROTTLE_DELAY,
+                Duration::ZERO
+            ]
+        );
+    }
+
+    #[test]
+    fn crossing_the_hourly_limit_blocks_every_request_until_the_block_ends() {
+        let limits = Limits::new(100, 3, Duration::from_secs(10), Duration::from_secs(5));
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert_eq!(
+            limits.admit(at(0)),
+            Admission::Go {
+                delay: Duration::ZERO,
+                remaining: 2
+            }
+        );
+        limits.admit(at(1));
+        assert_eq!(
+            limits.admit(at(2)),
+            Admission::Go {
+                delay: Duration::ZERO,
+                remaining: 0
+            }
+        );
+        assert_eq!(
+            limits.admit(at(3)),
+            Admission::Blocked {
+                retry_after: Duration::from_secs(5)
+            }
+        );
+        assert_eq!(
+            limits.admit(at(2003)),
+            Admission::Blocked {
+                retry_after: Duration::from_secs(3)
+            }
+        );
+        assert_eq!(
+            limits.admit(at(5003)),
+            Admission::Go {
+                delay: Duration::ZERO,
+                remaining: 2
+            }
+        );
+    }
+
+    #[test]
+    fn the_hour_window_slides() {
+        let limits = Limits::new(100, 2, Duration::from_secs(10), Duration::from_secs(5));
+        let t0 = Instant::now();
+        limits.admit(t0);
+        limits.admit(t0 + Duration::from_secs(6));
+        // The first request has left the window by t0 + 10 s.
+        assert!(matches!(
+            limits.admit(t0 + Duration::from_secs(10)),
+            Admission::Go { .. }
+        ));
+        assert!(matches!(
+            limits.admit(t0 + Duration::from_secs(11)),
+            Admission::Blocked { .. }
+        ));
+    }
+}

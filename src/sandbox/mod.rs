@@ -1,0 +1,254 @@
+//! The sandbox: a local DataGalaxy-compatible API (see `datagalaxy-api.md`)
+//! for rehearsals, demos and every test of this project. It is a product
+//! feature, not a mock: it applies the contract's validation, paging, rate
+//! limits and errors, and can inject the faults and variations that the
+//! contract tells clients to tolerate.
+//!
+//! In-process use: `Sandbox::start(config).await?` binds (port 0 allowed),
+//! serves in the background, and gives the base URL, the store, and the log of
+//! every request with its arrival time; `shutdown()` stops it (and saves the
+//! state when a state file is configured).
+
+mod limits;
+mod routes;
+mod serve;
+pub mod store;
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::http::Method;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use store::{Seed, Store, StoredSource};
+
+use limits::Limits;
+
+/// The origin `next_page` points at under `--variant foreign-next-page`.
+pub const FOREIGN_ORIGIN: &str = "http://foreign-origin.invalid";
+
+/// The variations of the API that clients must tolerate (contract), one switch each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Variant {
+    /// Tags carry their text as `label` instead of `name`.
+    TagLabel,
+    /// Paging envelopes without `next_page` and `total_sum`.
+    NoNextPage,
+    /// `next_page` points at another origin.
+    ForeignNextPage,
+    /// Error bodies as a plain string: `{"error": "..."}`.
+    PlainErrors,
+    /// 5xx answers carry an HTML page instead of JSON.
+    HtmlErrors,
+    /// `Retry-After` as an HTTP date instead of seconds.
+    RetryAfterDate,
+    /// No `Retry-After` on 429.
+    NoRetryAfter,
+    /// 201 instead of 200 when an upsert updates.
+    UpsertCreated,
+    /// The `technicalName` filter of `GET /sources` matches substrings.
+    PartialTechnicalName,
+}
+
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub token: String,
+    /// The seed's JSON text (the built-in one by default).
+    pub seed: String,
+    /// Load at start (when it exists) and save on shutdown.
+    pub state_file: Option<PathBuf>,
+    pub rate: u32,
+    pub hourly_limit: u32,
+    pub hour: Duration,
+    pub block: Duration,
+    pub latency: Duration,
+    pub fail_rate: f64,
+    pub drop_after_commit_rate: f64,
+    pub variants: BTreeSet<Variant>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            token: "sandbox-token".into(),
+            seed: store::BUILT_IN_SEED.into(),
+            state_file: None,
+            rate: 8,
+            hourly_limit: 28_800,
+            hour: Duration::from_secs(3600),
+            block: Duration::from_secs(900),
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            drop_after_commit_rate: 0.0,
+            variants: BTreeSet::new(),
+        }
+    }
+}
+
+/// One request as the sandbox saw it.
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// Arrival, stamped before any throttle delay, from the sandbox's start.
+    pub at: Duration,
+    pub method: Method,
+    /// Path and query, as sent.
+    pub path: String,
+    /// The status answered; `None` when the connection was dropped unanswered.
+    pub status: Option<u16>,
+    /// The write was applied, then the connection dropped.
+    pub committed_then_dropped: bool,
+}
+
+/// State shared by the routes and the connection layer.
+pub struct App {
+    config: SandboxConfig,
+    store: Mutex<Store>,
+    limits: Limits,
+    log: Mutex<Vec<LoggedRequest>>,
+    started: Instant,
+    origin: OnceLock<String>,
+}
+
+impl App {
+    fn has(&self, v: Variant) -> bool {
+        self.config.variants.contains(&v)
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().expect("store lock")
+    }
+
+    fn origin(&self) -> String {
+        self.origin.get().cloned().unwrap_or_default()
+    }
+
+    fn log_arrival(&self, at: Instant, method: &Method, path: &str) -> usize {
+        let mut log = self.log.lock().expect("log lock");
+        log.push(LoggedRequest {
+            at: at.duration_since(self.started),
+            method: method.clone(),
+            path: path.to_owned(),
+            status: None,
+            committed_then_dropped: false,
+        });
+        log.len() - 1
+    }
+
+    fn log_answer(&self, entry: usize, status: Option<u16>, committed_then_dropped: bool) {
+        let mut log = self.log.lock().expect("log lock");
+        log[entry].status = status;
+        log[entry].committed_then_dropped = committed_then_dropped;
+    }
+}
+
+/// A running sandbox.
+pub struct Sandbox {
+    app: Arc<App>,
+    addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Sandbox {
+    pub async fn start(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let store = match &config.state_file {
+            Some(path) if path.exists() => Store::load(path)?,
+            _ => Seed::parse(&config.seed)
+                .context("parsing the sandbox seed")?
+                .into_store()?,
+        };
+        anyhow::ensure!(config.rate > 0, "the sandbox's rate must be at least 1");
+        anyhow::ensure!(
+            config.hourly_limit > 0,
+            "the sandbox's hourly limit must be at least 1"
+        );
+        let listener = TcpListener::bind((config.host, config.port))
+            .await
+            .with_context(|| format!("binding the sandbox to {}:{}", config.host, config.port))?;
+        let addr = listener.local_addr()?;
+        let app = Arc::new(App {
+            limits: Limits::new(config.rate, config.hourly_limit, config.hour, config.block),
+            config,
+            store: Mutex::new(store),
+            log: Mutex::default(),
+            started: Instant::now(),
+            origin: OnceLock::new(),
+        });
+        let _ = app.origin.set(format!("http://{addr}"));
+        let stop = CancellationToken::new();
+        let router = routes::router(app.clone());
+        let task = tokio::spawn(serve::accept_loop(
+            listener,
+            app.clone(),
+            router,
+            stop.clone(),
+        ));
+        Ok(Sandbox {
+            app,
+            addr,
+            stop,
+            task,
+        })
+    }
+
+    /// The base URL clients use: `http://127.0.0.1:PORT/v2`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn token(&self) -> &str {
+        &self.app.config.token
+    }
+
+    /// A snapshot of everything the sandbox holds.
+    pub fn store(&self) -> Store {
+        self.app.store().clone()
+    }
+
+    /// The sources of a version (all versions with `None`).
+    pub fn sources(&self) -> Vec<StoredSource> {
+        self.app.store().sources.clone()
+    }
+
+    /// The id of the first workspace's default version.
+    pub fn default_version_id(&self) -> String {
+        let store = self.app.store();
+        let ws = &store.workspaces[0];
+        ws.versions
+            .iter()
+            .find(|v| v.is_default)
+            .unwrap_or(&ws.versions[0])
+            .id
+            .clone()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.app.log.lock().expect("log lock").clone()
+    }
+
+    /// Stops serving, closes open connections, saves the state file if any.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        let _ = self.task.await;
+        if let Some(path) = &self.app.config.state_file {
+            self.app.store().save(path)?;
+        }
+        Ok(())
+    }
+}

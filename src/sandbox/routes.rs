@@ -1,0 +1,390 @@
+//! The sandbox's endpoints, as `datagalaxy-api.md` describes them, under
+//! `/v2`. Auth, limits and faults are applied before a request gets here
+//! (see `serve.rs`); these handlers only speak the API's data and errors.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::store::{Refusal, StoredSource, Written};
+use super::{App, Variant};
+use crate::source::SourceType;
+
+type Query = BTreeMap<String, String>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v2/workspaces", get(workspaces))
+        .route("/v2/workspaces/{id}/versions", get(versions))
+        .route("/v2/users/{version_id}", get(users))
+        .route("/v2/tags", get(tags).post(create_tag))
+        .route("/v2/sources", get(list_sources))
+        .route("/v2/sources/{version_id}", post(create_source))
+        .route("/v2/sources/{version_id}/{source_id}", get(get_source))
+        .route("/v2/sources/bulk/{version_id}", post(create_bulk))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// An error answer in the shape the variants ask for.
+pub fn error(app: &App, status: StatusCode, message: &str) -> Response {
+    if status.is_server_error() && app.has(Variant::HtmlErrors) {
+        let html = format!(
+            "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
+        );
+        return (status, [(header::CONTENT_TYPE, "text/html")], html).into_response();
+    }
+    let body = if app.has(Variant::PlainErrors) {
+        json!({"error": message})
+    } else {
+        json!({"error": {"message": message, "status": status.as_u16()}})
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+fn refused(app: &App, r: Refusal) -> Response {
+    error(
+        app,
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        &r.message,
+    )
+}
+
+fn parse_query(raw: Option<String>) -> Query {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn body_json(app: &App, body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            app,
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// The paging envelope of every list endpoint, with an absolute `next_page`.
+fn paged<T: Serialize>(app: &App, path: &str, query: &Query, items: Vec<T>) -> Response {
+    let number = |key: &str, default: usize| -> Result<usize, Response> {
+        match query.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| {
+                error(
+                    app,
+                    StatusCode::BAD_REQUEST,
+                    &format!("{key}: '{v}' is not a whole number"),
+                )
+            }),
+        }
+    };
+    let (page, limit) = match (number("page", 1), number("limit", 20)) {
+        (Ok(p), Ok(l)) => (p, l),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    if page < 1 {
+        return error(app, StatusCode::BAD_REQUEST, "page: must be 1 or more");
+    }
+    if !(1..=5000).contains(&limit) {
+        return error(
+            app,
+            StatusCode::BAD_REQUEST,
+            &format!("limit: {limit} is outside 1..5000"),
+        );
+    }
+    let total_sum = items.len();
+    let pages = total_sum.div_ceil(limit).max(1);
+    let results: Vec<T> = items
+        .into_iter()
+        .skip((page - 1).saturating_mul(limit))
+        .take(limit)
+        .collect();
+    let mut body = json!({"pages": pages, "total": results.len(), "results": results});
+    if !app.has(Variant::NoNextPage) {
+        let next = (page < pages).then(|| {
+            let mut q = query.clone();
+            q.insert("page".into(), (page + 1).to_string());
+            let qs = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&q)
+                .finish();
+            let origin = if app.has(Variant::ForeignNextPage) {
+                super::FOREIGN_ORIGIN.to_owned()
+            } else {
+                app.origin()
+            };
+            format!("{origin}/v2{path}?{qs}")
+        });
+        body["next_page"] = json!(next);
+        body["total_sum"] = json!(total_sum);
+    }
+    axum::Json(body).into_response()
+}
+
+async fn not_found(State(app): State<Arc<App>>) -> Response {
+    error(&app, StatusCode::NOT_FOUND, "no such route")
+}
+
+fn version_missing(app: &App, version_id: &str) -> Response {
+    error(
+        app,
+        StatusCode::NOT_FOUND,
+        &format!("version '{version_id}' not found"),
+    )
+}
+
+async fn workspaces(State(app): State<Arc<App>>) -> Response {
+    let store = app.store();
+    let projects: Vec<Value> = store
+        .workspaces
+        .iter()
+        .map(|w| {
+            let default = w
+                .versions
+                .iter()
+                .find(|v| v.is_default)
+                .unwrap_or(&w.versions[0]);
+            json!({"id": w.id, "name": w.name, "description": w.description, "parentId": null,
+                   "canCreateEntities": true, "isVersioningEnabled": w.versioning,
+                   "defaultVersionId": default.id, "defaultVersionName": default.name})
+        })
+        .collect();
+    axum::Json(json!({"organizations": [], "projects": projects})).into_response()
+}
+
+async fn versions(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let items: Option<Vec<Value>> = app.store().workspaces.iter().find(|w| w.id == id).map(|w| {
+        w.versions
+            .iter()
+            .map(|v| json!({"versionId": v.id, "versionName": v.name, "isDefaultVersion": v.is_default}))
+            .collect()
+    });
+    match items {
+        Some(items) => paged(
+            &app,
+            &format!("/workspaces/{id}/versions"),
+            &parse_query(raw),
+            items,
+        ),
+        None => error(
+            &app,
+            StatusCode::NOT_FOUND,
+            &format!("workspace '{id}' not found"),
+        ),
+    }
+}
+
+async fn users(
+    State(app): State<Arc<App>>,
+    Path(version_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query = parse_query(raw);
+    let store = app.store();
+    if !store.version_exists(&version_id) {
+        return version_missing(&app, &version_id);
+    }
+    let role = query.get("role").map(|r| r.to_lowercase());
+    if let Some(r) = &role
+        && r != "owner"
+        && r != "steward"
+    {
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            &format!("role: '{r}' is not owner or steward"),
+        );
+    }
+    let email = query.get("email").map(|e| e.to_lowercase());
+    let items: Vec<Value> = store
+        .users
+        .iter()
+        .filter(|u| role.as_ref().is_none_or(|r| u.roles.contains(r)))
+        .filter(|u| email.as_ref().is_none_or(|e| u.email.to_lowercase() == *e))
+        .map(|u| {
+            json!({"userId": u.user_id, "licenseLevel": u.license_level, "firstName": u.first_name,
+                   "lastName": u.last_name, "email": u.email, "licenseId": 3,
+                   "title": null, "service": null, "role": null})
+        })
+        .collect();
+    drop(store);
+    paged(&app, &format!("/users/{version_id}"), &query, items)
+}
+
+async fn tags(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
+    let key = if app.has(Variant::TagLabel) {
+        "label"
+    } else {
+        "name"
+    };
+    let items: Vec<Value> = app
+        .store()
+        .tags
+        .iter()
+        .map(|t| json!({key: t.label, "description": t.description, "color": t.color, "isActive": t.is_active}))
+        .collect();
+    paged(&app, "/tags", &parse_query(raw), items)
+}
+
+async fn create_tag(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_json(&app, &body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let created = app.store().create_tag(&body);
+    match created {
+        Ok(tag) => (StatusCode::CREATED, axum::Json(tag)).into_response(),
+        Err(r) => refused(&app, r),
+    }
+}
+
+fn created_body(s: &StoredSource) -> Value {
+    json!({"id": s.id, "location": s.location()})
+}
+
+async fn create_source(
+    State(app): State<Arc<App>>,
+    Path(version_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&app, &body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let mut store = app.store();
+    if !store.version_exists(&version_id) {
+        return version_missing(&app, &version_id);
+    }
+    let written = store.upsert_source(&version_id, &body);
+    drop(store);
+    match written {
+        Ok(Written::Created(s)) => {
+            (StatusCode::CREATED, axum::Json(created_body(&s))).into_response()
+        }
+        Ok(Written::Updated(s)) => {
+            let status = if app.has(Variant::UpsertCreated) {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, axum::Json(created_body(&s))).into_response()
+        }
+        Err(r) => refused(&app, r),
+    }
+}
+
+async fn create_bulk(
+    State(app): State<Arc<App>>,
+    Path(version_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&app, &body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let Some(items) = body.as_array() else {
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "the body must be an array of sources",
+        );
+    };
+    let mut store = app.store();
+    if !store.version_exists(&version_id) {
+        return version_missing(&app, &version_id);
+    }
+    let created = store.create_bulk(&version_id, items);
+    drop(store);
+    match created {
+        Ok(n) => axum::Json(
+            json!({"total": n, "created": n, "updated": 0, "deleted": 0, "unchanged": 0}),
+        )
+        .into_response(),
+        Err(r) => refused(&app, r),
+    }
+}
+
+fn listed(s: &StoredSource) -> Value {
+    json!({"id": s.id, "name": s.name, "technicalName": s.technical_name, "type": s.source_type,
+           "dataType": "Source", "versionId": s.version_id, "path": format!("\\{}", s.name),
+           "location": s.location()})
+}
+
+async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
+    let query = parse_query(raw);
+    let Some(version_id) = query.get("versionId") else {
+        return error(&app, StatusCode::BAD_REQUEST, "versionId: required");
+    };
+    if let Some(t) = query.get("type")
+        && SourceType::from_api(t).is_none()
+    {
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            &format!("type: '{t}' is not a source type"),
+        );
+    }
+    let store = app.store();
+    if !store.version_exists(version_id) {
+        return version_missing(&app, version_id);
+    }
+    let partial = app.has(Variant::PartialTechnicalName);
+    let technical = query.get("technicalName");
+    let items: Vec<Value> = store
+        .sources
+        .iter()
+        .filter(|s| &s.version_id == version_id)
+        .filter(|s| match technical {
+            None => true,
+            Some(t) if partial => s.technical_name.to_lowercase().contains(&t.to_lowercase()),
+            Some(t) => &s.technical_name == t,
+        })
+        .filter(|s| query.get("name").is_none_or(|n| &s.name == n))
+        .filter(|s| query.get("type").is_none_or(|t| &s.source_type == t))
+        .map(listed)
+        .collect();
+    drop(store);
+    paged(&app, "/sources", &query, items)
+}
+
+async fn get_source(
+    State(app): State<Arc<App>>,
+    Path((version_id, source_id)): Path<(String, String)>,
+) -> Response {
+    let found = app
+        .store()
+        .sources
+        .iter()
+        .find(|s| s.version_id == version_id && s.id == source_id)
+        .cloned();
+    match found {
+        Some(s) => {
+            let mut body = listed(&s);
+            let extra = json!({"status": s.status, "owners": s.owners, "stewards": s.stewards,
+                               "tags": s.tags, "summary": s.summary, "description": s.description,
+                               "attributes": s.attributes});
+            body.as_object_mut()
+                .expect("object")
+                .extend(extra.as_object().expect("object").clone());
+            axum::Json(body).into_response()
+        }
+        None => error(
+            &app,
+            StatusCode::NOT_FOUND,
+            &format!("source '{source_id}' not found"),
+        ),
+    }
+}

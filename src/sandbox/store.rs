@@ -1,0 +1,647 @@
+//! The sandbox's data: workspaces, versions, users, tags and sources. Built
+//! from a user-editable seed (fresh ids each start) or from a saved state
+//! file (ids kept), and the rules that decide whether a source body is valid.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::source::{SourceType, Status};
+
+/// Everything the sandbox holds; also the format of `--state` files.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Store {
+    pub workspaces: Vec<Workspace>,
+    pub users: Vec<User>,
+    pub tags: Vec<Tag>,
+    pub sources: Vec<StoredSource>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub versioning: bool,
+    pub versions: Vec<Version>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Version {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub user_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub license_level: String,
+    /// `owner`, `steward`: what `?role=` filters on.
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tag {
+    pub label: String,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A source as the sandbox keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSource {
+    pub id: String,
+    pub version_id: String,
+    pub name: String,
+    pub technical_name: String,
+    #[serde(rename = "type")]
+    pub source_type: String,
+    pub status: Option<String>,
+    pub owners: Vec<String>,
+    pub stewards: Vec<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub attributes: Map<String, Value>,
+}
+
+impl StoredSource {
+    pub fn location(&self) -> String {
+        format!("sources/{}/{}", self.version_id, self.id)
+    }
+}
+
+/// The seed file (`samples/sandbox-seed.json`): what a person edits.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Seed {
+    pub workspaces: Vec<SeedWorkspace>,
+    pub users: Vec<SeedUser>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub sources: Vec<SeedSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedWorkspace {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub versioning: bool,
+    /// Version names; the first is the default unless `defaultVersion` says.
+    pub versions: Vec<String>,
+    #[serde(default)]
+    pub default_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default = "admin")]
+    pub license_level: String,
+    #[serde(default = "both_roles")]
+    pub roles: Vec<String>,
+}
+
+fn admin() -> String {
+    "Admin".into()
+}
+
+fn both_roles() -> Vec<String> {
+    vec!["owner".into(), "steward".into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedSource {
+    pub workspace: String,
+    /// Version name; the workspace's default when absent.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The rest is a source body, as `POST /sources` takes it.
+    #[serde(flatten)]
+    pub body: Map<String, Value>,
+}
+
+/// The seed that ships with the binary (the same file as `samples/`).
+pub const BUILT_IN_SEED: &str = include_str!("../../samples/sandbox-seed.json");
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Seed {
+    pub fn parse(json: &str) -> anyhow::Result<Seed> {
+        Ok(serde_json::from_str(json)?)
+    }
+
+    pub fn read(path: &Path) -> anyhow::Result<Seed> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Seed::parse(&text).with_context(|| format!("parsing seed {}", path.display()))
+    }
+
+    /// Builds a store with fresh ids. Version ids are `workspace:version`
+    /// pairs, as some tenants have them, so that no client can assume a shape.
+    pub fn into_store(self) -> anyhow::Result<Store> {
+        let mut store = Store::default();
+        for ws in self.workspaces {
+            anyhow::ensure!(
+                !ws.versions.is_empty(),
+                "workspace {:?} has no version",
+                ws.name
+            );
+            let id = new_id();
+            let default = ws.default_version.unwrap_or_else(|| ws.versions[0].clone());
+            anyhow::ensure!(
+                ws.versions.contains(&default),
+                "workspace {:?}: default version {default:?} is not among its versions",
+                ws.name
+            );
+            let versions = ws
+                .versions
+                .iter()
+                .map(|name| Version {
+                    id: format!("{id}:{}", new_id()),
+                    name: name.clone(),
+                    is_default: *name == default,
+                })
+                .collect();
+            store.workspaces.push(Workspace {
+                id,
+                name: ws.name,
+                description: ws.description,
+                versioning: ws.versioning,
+                versions,
+            });
+        }
+        store.users = self
+            .users
+            .into_iter()
+            .map(|u| User {
+                user_id: new_id(),
+                first_name: u.first_name,
+                last_name: u.last_name,
+                email: u.email,
+                license_level: u.license_level,
+                roles: u.roles,
+            })
+            .collect();
+        store.tags = self.tags;
+        for seed in self.sources {
+            let version_id = store
+                .find_version(&seed.workspace, seed.version.as_deref())
+                .with_context(|| {
+                    format!(
+                        "seed source {:?}: no such workspace or version",
+                        seed.body.get("name")
+                    )
+                })?;
+            let body = Value::Object(seed.body);
+            match store.upsert_source(&version_id, &body) {
+                Ok(_) => {}
+                Err(e) => anyhow::bail!("seed source {body}: {}", e.message),
+            }
+        }
+        Ok(store)
+    }
+}
+
+/// Why a write was refused: a 4xx with a message naming the field.
+#[derive(Debug, PartialEq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+fn refuse(message: impl Into<String>) -> Refusal {
+    Refusal {
+        status: 400,
+        message: message.into(),
+    }
+}
+
+/// What a valid body turned into, before it touches the store.
+pub struct Checked {
+    pub source: StoredSource,
+    pub upsert: bool,
+    /// The keys the body carried, for partial updates.
+    pub present: Vec<String>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Written {
+    Created(StoredSource),
+    Updated(StoredSource),
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "status",
+    "owners",
+    "stewards",
+    "tags",
+    "summary",
+    "description",
+    "technicalName",
+    "upsert",
+];
+
+impl Store {
+    pub fn load(path: &Path) -> anyhow::Result<Store> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing state {}", path.display()))
+    }
+
+    /// Writes the state atomically, so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer_pretty(&mut tmp, self)?;
+        tmp.persist(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    pub fn version_exists(&self, version_id: &str) -> bool {
+        self.workspaces
+            .iter()
+            .any(|w| w.versions.iter().any(|v| v.id == version_id))
+    }
+
+    fn find_version(&self, workspace: &str, version: Option<&str>) -> Option<String> {
+        let ws = self
+            .workspaces
+            .iter()
+            .find(|w| w.name.eq_ignore_ascii_case(workspace))?;
+        ws.versions
+            .iter()
+            .find(|v| match version {
+                Some(name) => v.name == name,
+                None => v.is_default,
+            })
+            .map(|v| v.id.clone())
+    }
+
+    fn user_email(&self, email: &str) -> Option<&str> {
+        self.users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+            .map(|u| u.email.as_str())
+    }
+
+    fn tag_exists(&self, label: &str) -> bool {
+        self.tags
+            .iter()
+            .any(|t| t.label.to_lowercase() == label.to_lowercase())
+    }
+
+    pub fn find_source(&self, version_id: &str, technical_name: &str) -> Option<&StoredSource> {
+        self.sources
+            .iter()
+            .find(|s| s.version_id == version_id && s.technical_name == technical_name)
+    }
+
+    /// Validates one source body as the API does: every field named in the
+    /// message when it is wrong. Emails and tags compare case-insensitively
+    /// (the contract says so); what the client sent is what is stored.
+    pub fn check_source(&self, version_id: &str, body: &Value) -> Result<Checked, Refusal> {
+        let Some(obj) = body.as_object() else {
+            return Err(refuse("the body must be a JSON object"));
+        };
+        let text = |key: &str| -> Result<Option<String>, Refusal> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(refuse(format!("{key}: expected a string, got {other}"))),
+            }
+        };
+        let list = |key: &str| -> Result<Vec<String>, Refusal> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(vec![]),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(str::to_owned).ok_or_else(|| {
+                            refuse(format!("{key}: expected an array of strings, got {i}"))
+                        })
+                    })
+                    .collect(),
+                Some(other) => Err(refuse(format!(
+                    "{key}: expected an array of strings, got {other}"
+                ))),
+            }
+        };
+        let name = text("name")?
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| refuse("name: required"))?;
+        let source_type = text("type")?.ok_or_else(|| refuse("type: required"))?;
+        if SourceType::from_api(&source_type).is_none() {
+            return Err(refuse(format!(
+                "type: '{source_type}' is not a source type (expected {})",
+                SourceType::expected()
+            )));
+        }
+        let status = text("status")?;
+        if let Some(s) = &status
+            && Status::from_api(s).is_none()
+        {
+            return Err(refuse(format!(
+                "status: '{s}' is not a status (expected {})",
+                Status::expected()
+            )));
+        }
+        let owners = list("owners")?;
+        let stewards = list("stewards")?;
+        for (key, emails) in [("owners", &owners), ("stewards", &stewards)] {
+            if let Some(unknown) = emails.iter().find(|e| self.user_email(e).is_none()) {
+                return Err(refuse(format!("{key}: unknown user '{unknown}'")));
+            }
+        }
+        let tags = list("tags")?;
+        if let Some(unknown) = tags.iter().find(|t| !self.tag_exists(t)) {
+            return Err(refuse(format!("tags: unknown tag '{unknown}'")));
+        }
+        let technical_name = match text("technicalName")? {
+            Some(t) if t.trim().is_empty() => {
+                return Err(refuse("technicalName: must not be empty"));
+            }
+            Some(t) => t,
+            None => name.clone(),
+        };
+        let upsert = match obj.get("upsert") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(refuse(format!("upsert: expected a boolean, got {other}"))),
+        };
+        let attributes = obj
+            .iter()
+            .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Checked {
+            source: StoredSource {
+                id: String::new(),
+                version_id: version_id.to_owned(),
+                name,
+                technical_name,
+                source_type,
+                status,
+                owners,
+                stewards,
+                tags,
+                summary: text("summary")?,
+                description: text("description")?,
+                attributes,
+            },
+            upsert,
+            present: obj.keys().cloned().collect(),
+        })
+    }
+
+    /// `POST /sources/{versionId}`: create, or update with `upsert`.
+    pub fn upsert_source(&mut self, version_id: &str, body: &Value) -> Result<Written, Refusal> {
+        let checked = self.check_source(version_id, body)?;
+        let new = checked.source;
+        match self
+            .sources
+            .iter_mut()
+            .find(|s| s.version_id == version_id && s.technical_name == new.technical_name)
+        {
+            Some(existing) if checked.upsert => {
+                // Fields left out stay unchanged.
+                let has = |k: &str| checked.present.iter().any(|p| p == k);
+                existing.name = new.name;
+                existing.source_type = new.source_type;
+                if has("status") {
+                    existing.status = new.status;
+                }
+                if has("owners") {
+                    existing.owners = new.owners;
+                }
+                if has("stewards") {
+                    existing.stewards = new.stewards;
+                }
+                if has("tags") {
+                    existing.tags = new.tags;
+                }
+                if has("summary") {
+                    existing.summary = new.summary;
+                }
+                if has("description") {
+                    existing.description = new.description;
+                }
+                existing.attributes.extend(new.attributes);
+                Ok(Written::Updated(existing.clone()))
+            }
+            Some(existing) => Err(refuse(format!(
+                "a source with technical name '{}' already exists (id {})",
+                existing.technical_name, existing.id
+            ))),
+            None => {
+                let source = StoredSource {
+                    id: new_id(),
+                    ..new
+                };
+                self.sources.push(source.clone());
+                Ok(Written::Created(source))
+            }
+        }
+    }
+
+    /// `POST /sources/bulk/{versionId}`: all or nothing. An item whose
+    /// technical name exists is refused (the contract leaves that case open,
+    /// and the client must never depend on it).
+    pub fn create_bulk(&mut self, version_id: &str, items: &[Value]) -> Result<usize, Refusal> {
+        if items.is_empty() || items.len() > 100 {
+            return Err(refuse(format!(
+                "a bulk request takes 1 to 100 sources, got {}",
+                items.len()
+            )));
+        }
+        let mut fresh: Vec<StoredSource> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let checked = self
+                .check_source(version_id, item)
+                .map_err(|r| refuse(format!("item {n}: {}", r.message)))?;
+            let tn = &checked.source.technical_name;
+            if self.find_source(version_id, tn).is_some()
+                || fresh.iter().any(|f| &f.technical_name == tn)
+            {
+                return Err(refuse(format!(
+                    "item {n}: a source with technical name '{tn}' already exists"
+                )));
+            }
+            fresh.push(StoredSource {
+                id: new_id(),
+                ..checked.source
+            });
+        }
+        let created = fresh.len();
+        self.sources.extend(fresh);
+        Ok(created)
+    }
+
+    /// `POST /tags`.
+    pub fn create_tag(&mut self, body: &Value) -> Result<Tag, Refusal> {
+        let label = body
+            .get("label")
+            .and_then(Value::as_str)
+            .filter(|l| !l.trim().is_empty())
+            .ok_or_else(|| refuse("label: required"))?;
+        if self.tag_exists(label) {
+            return Err(refuse(format!("tag '{label}' already exists")));
+        }
+        let tag = Tag {
+            label: label.to_owned(),
+            description: body
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            color: None,
+            is_active: true,
+        };
+        self.tags.push(tag.clone());
+        Ok(tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn store() -> (Store, String) {
+        let store = Seed::parse(BUILT_IN_SEED).unwrap().into_store().unwrap();
+        let version = store.workspaces[0].versions[0].id.clone();
+        (store, version)
+    }
+
+    #[test]
+    fn the_built_in_seed_has_the_documented_workspace_users_tags_and_sources() {
+        let (store, _) = store();
+        assert_eq!(store.workspaces[0].name, "My Workspace");
+        assert_eq!(store.workspaces[0].versions[0].name, "v1");
+        assert!(store.users.len() >= 20);
+        assert!(
+            store
+                .users
+                .iter()
+                .any(|u| u.email == "john.doe@example.com")
+        );
+        assert!(
+            store
+                .users
+                .iter()
+                .any(|u| u.email != u.email.to_lowercase())
+        );
+        for tag in ["GDPR", "CRM", "Marketing", "Finance", "PII"] {
+            assert!(store.tag_exists(tag), "{tag}");
+        }
+        assert!(store.sources.len() >= 3);
+    }
+
+    #[test]
+    fn a_second_create_is_refused_and_an_upsert_updates_only_the_fields_given() {
+        let (mut store, v) = store();
+        let body = json!({"name": "Lake", "type": "NoSql", "tags": ["gdpr"], "summary": "first"});
+        let Written::Created(first) = store.upsert_source(&v, &body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(first.technical_name, "Lake");
+        let again = store.upsert_source(&v, &body).unwrap_err();
+        assert!(again.message.contains("already exists"), "{again:?}");
+        let update = json!({"name": "Lake", "type": "NoSql", "description": "d", "upsert": true});
+        let Written::Updated(updated) = store.upsert_source(&v, &update).unwrap() else {
+            panic!()
+        };
+        assert_eq!(updated.id, first.id);
+        assert_eq!(updated.summary.as_deref(), Some("first"));
+        assert_eq!(updated.description.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn invalid_bodies_are_refused_with_the_field_named() {
+        let (store, v) = store();
+        let cases = [
+            (json!({"type": "NoSql"}), "name: required"),
+            (json!({"name": "x", "type": "nosql"}), "type: 'nosql'"),
+            (
+                json!({"name": "x", "type": "NoSql", "status": "Done"}),
+                "status: 'Done'",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "owners": ["nobody@x.io"]}),
+                "owners: unknown user",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "stewards": "a"}),
+                "stewards: expected an array",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "tags": ["Nope"]}),
+                "tags: unknown tag 'Nope'",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = store.check_source(&v, &body).err().expect("refused");
+            assert!(err.message.contains(expected), "{body}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_bulk_request_with_one_bad_item_creates_nothing() {
+        let (mut store, v) = store();
+        let before = store.sources.len();
+        let items = [
+            json!({"name": "a", "type": "NoSql"}),
+            json!({"name": "b", "type": "Graph"}),
+        ];
+        let err = store.create_bulk(&v, &items).unwrap_err();
+        assert!(err.message.starts_with("item 2: type"), "{}", err.message);
+        assert_eq!(store.sources.len(), before);
+        let dup = [
+            json!({"name": "a", "type": "NoSql"}),
+            json!({"name": "a", "type": "NoSql"}),
+        ];
+        assert!(
+            store
+                .create_bulk(&v, &dup)
+                .unwrap_err()
+                .message
+                .contains("item 2")
+        );
+        assert_eq!(store.create_bulk(&v, &items[..1]).unwrap(), 1);
+        assert_eq!(store.sources.len(), before + 1);
+    }
+}

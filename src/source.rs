@@ -1,0 +1,161 @@
+//! The domain: a data source as the API spells it, and the lenient reading of
+//! what people type for its type and status ("No SQL", "in revision").
+//!
+//! Invariant: a `SourceDraft` only ever holds values the API accepts as they
+//! are (enum spellings of the wire, emails and tags as the API listed them).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Folds a word for lenient comparison: lower case, without spaces, `_` or `-`.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The exact spelling the API uses on the wire.
+            pub fn as_api(self) -> &'static str {
+                match self { $($name::$variant => stringify!($variant)),+ }
+            }
+
+            /// The exact wire spelling only (what the server accepts).
+            pub fn from_api(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_api() == text)
+            }
+
+            /// What a person may type: any case, spaces, `_` and `-` ignored.
+            pub fn parse_lenient(text: &str) -> Option<Self> {
+                let folded = fold(text);
+                Self::ALL.iter().copied().find(|v| fold(v.as_api()) == folded)
+            }
+
+            /// "A, B or C", for error messages.
+            pub fn expected() -> String {
+                let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_api()).collect();
+                let (last, rest) = names.split_last().expect("non-empty enum");
+                format!("{} or {}", rest.join(", "), last)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_api())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_api())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// The kind of a source (`type` on the wire).
+    SourceType { Relational, NonRelational, NoSql, TagBase }
+);
+
+wire_enum!(
+    /// The life-cycle status of a catalog object.
+    Status { Proposed, InRevision, InValidation, Validated, Obsolete }
+);
+
+/// A row that passed validation and resolution: the body of
+/// `POST /sources/{versionId}` (and an item of the bulk route).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceDraft {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub source_type: SourceType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stewards: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub technical_name: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub upsert: bool,
+    /// Custom attributes, keyed by their display name.
+    #[serde(flatten)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl SourceDraft {
+    /// The key the API identifies a source by: its technical name, which
+    /// defaults to its name.
+    pub fn technical_key(&self) -> &str {
+        self.technical_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_statuses_are_read_leniently_and_written_in_the_api_spelling() {
+        assert_eq!(SourceType::parse_lenient("No SQL"), Some(SourceType::NoSql));
+        assert_eq!(SourceType::parse_lenient("nosql"), Some(SourceType::NoSql));
+        assert_eq!(
+            SourceType::parse_lenient("non-relational"),
+            Some(SourceType::NonRelational)
+        );
+        assert_eq!(
+            Status::parse_lenient("in revision"),
+            Some(Status::InRevision)
+        );
+        assert_eq!(SourceType::parse_lenient("Graph"), None);
+        assert_eq!(SourceType::from_api("nosql"), None);
+        assert_eq!(
+            SourceType::expected(),
+            "Relational, NonRelational, NoSql or TagBase"
+        );
+    }
+
+    #[test]
+    fn a_draft_leaves_unset_fields_out_of_the_body() {
+        let draft = SourceDraft {
+            name: "Sales".into(),
+            source_type: SourceType::NoSql,
+            status: None,
+            owners: vec!["a@x.io".into()],
+            stewards: vec![],
+            tags: vec![],
+            summary: None,
+            description: None,
+            technical_name: None,
+            upsert: false,
+            attributes: BTreeMap::from([("Data Domain".into(), "Finance".into())]),
+        };
+        let body = serde_json::to_value(&draft).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"name": "Sales", "type": "NoSql", "owners": ["a@x.io"],
+                               "Data Domain": "Finance"})
+        );
+        assert_eq!(draft.technical_key(), "Sales");
+    }
+}

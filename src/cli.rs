@@ -120,6 +120,13 @@ pub struct RunArgs {
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Start over even though an unfinished run left its journal beside the report.
+    #[arg(long)]
+    pub force: bool,
+    /// Length of the client's "hour" in seconds: only for rehearsals against
+    /// a sandbox started with a short --hour-secs.
+    #[arg(long, default_value_t = 3600, hide = true)]
+    pub hour_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,9 @@ pub struct RunConfig {
     pub max_retries: u32,
     pub timeout: Duration,
     pub quiet: bool,
+    pub force: bool,
+    /// The client's hour (3600 s but in rehearsals).
+    pub hour: Duration,
 }
 
 impl RunConfig {
@@ -107,6 +110,8 @@ impl RunConfig {
             max_retries: args.max_retries,
             timeout: args.timeout,
             quiet: args.quiet,
+            force: args.force,
+            hour: Duration::from_secs(args.hour_secs.max(1)),
         })
     }
 }

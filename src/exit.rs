@@ -32,13 +32,18 @@ pub enum Stop {
     MaxWait(String),
     #[error("interrupted")]
     Interrupted,
+    /// Another of the reasons above stopped the run first.
+    #[error("the run is stopping")]
+    Halted,
 }
 
 impl Stop {
     pub fn exit_code(&self) -> u8 {
         match self {
             Stop::Interrupted => INTERRUPTED,
-            Stop::Unauthorized | Stop::Breaker { .. } | Stop::MaxWait(_) => STOPPED_BY_API,
+            Stop::Unauthorized | Stop::Breaker { .. } | Stop::MaxWait(_) | Stop::Halted => {
+                STOPPED_BY_API
+            }
         }
     }
 }

@@ -9,19 +9,31 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod exit;
+pub mod import;
+pub mod input;
+pub mod journal;
 pub mod logs;
 pub mod pace;
+pub mod progress;
+pub mod report;
 pub mod retry;
+pub mod run;
 pub mod sandbox;
 pub mod source;
+pub mod summary;
 
 use cli::{Command, SandboxArgs};
+use tokio_util::sync::CancellationToken;
 
 /// Runs one command; `Ok` carries its exit code.
 pub async fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
-        Command::Run(_args) => todo!(),
+        Command::Run(args) => {
+            let config = config::RunConfig::resolve(args, |name| std::env::var(name).ok())?;
+            run::run(config, interrupt_on_ctrl_c()).await
+        }
         Command::Sandbox(args) => serve_sandbox(args).await,
     }
 }
@@ -36,4 +48,21 @@ async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await?;
     Ok(exit::SUCCESS)
+}
+
+/// Cancelled on the first Ctrl-C (the run drains and writes its report); a
+/// second Ctrl-C quits at once (the journal already holds every finished row).
+fn interrupt_on_ctrl_c() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the rows in flight (Ctrl-C again to quit at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(exit::INTERRUPTED.into());
+            }
+        }
+    });
+    token
 }

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Jitter, Quota, RateLimiter};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::exit::Stop;
 
@@ -54,6 +55,8 @@ pub struct Pace {
     slow: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     pause: Mutex<Pause>,
     resumed: Notify,
+    /// Cancelled when the run stops: waiters give up with `Stop::Halted`.
+    halt: CancellationToken,
     pub counters: Counters,
 }
 
@@ -113,13 +116,26 @@ impl Pace {
             slow: Mutex::new(None),
             pause: Mutex::default(),
             resumed: Notify::new(),
+            halt: CancellationToken::new(),
             counters: Counters::default(),
         }
     }
 
-    /// Waits until one request may be sent now. Fails only when the total
-    /// 429 pause would exceed `max_wait`.
+    /// Makes every current and future `acquire` fail with `Stop::Halted`.
+    pub fn halt(&self) {
+        self.halt.cancel();
+    }
+
+    /// Waits until one request may be sent now. Fails when the run halts, or
+    /// when the total 429 pause would exceed `max_wait`.
     pub async fn acquire(&self) -> Result<Ticket, Stop> {
+        tokio::select! {
+            _ = self.halt.cancelled() => Err(Stop::Halted),
+            ticket = self.acquire_inner() => ticket,
+        }
+    }
+
+    async fn acquire_inner(&self) -> Result<Ticket, Stop> {
         loop {
             self.wait_out_pause().await?;
             let slow = self.slow.lock().expect("slow lock").clone();
@@ -139,28 +155,35 @@ impl Pace {
             {
                 continue;
             }
-            let now = Instant::now();
-            let mut w = self.window.lock().expect("window lock");
-            while w
-                .sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.hour + HOUR_MARGIN)
-            {
-                w.sent.pop_front();
+            match self.take_hour_slot() {
+                Ok(ticket) => return Ok(ticket),
+                Err(free_at) => {
+                    tracing::debug!("hourly window full; waiting {:?}", free_at - Instant::now());
+                    tokio::time::sleep_until(free_at.into()).await;
+                }
             }
-            if (w.sent.len() as u64) < w.cap {
-                w.sent.push_back(now);
-                self.counters.requests.fetch_add(1, Ordering::Relaxed);
-                return Ok(Ticket {
-                    in_window: w.sent.len() as u64,
-                });
-            }
-            let free_at =
-                *w.sent.front().expect("a full window is not empty") + self.hour + HOUR_MARGIN;
-            drop(w);
-            tracing::debug!("hourly window full; waiting {:?}", free_at - now);
-            tokio::time::sleep_until(free_at.into()).await;
         }
+    }
+
+    /// Takes a place in the hour window now, or says when one frees up.
+    fn take_hour_slot(&self) -> Result<Ticket, Instant> {
+        let now = Instant::now();
+        let mut w = self.window.lock().expect("window lock");
+        while w
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.hour + HOUR_MARGIN)
+        {
+            w.sent.pop_front();
+        }
+        if (w.sent.len() as u64) < w.cap {
+            w.sent.push_back(now);
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            return Ok(Ticket {
+                in_window: w.sent.len() as u64,
+            });
+        }
+        Err(*w.sent.front().expect("a full window is not empty") + self.hour + HOUR_MARGIN)
     }
 
     async fn wait_out_pause(&self) -> Result<(), Stop> {

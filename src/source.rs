@@ -159,3 +159,50 @@ mod tests {
         assert_eq!(draft.technical_key(), "Sales");
     }
 }
+
+/// Why a row cannot be sent: every message names the column and the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("{column}: required, but the cell is empty")]
+    Missing { column: String },
+    #[error(
+        "{column}: unknown source type '{value}' (expected {})",
+        SourceType::expected()
+    )]
+    BadType { column: String, value: String },
+    #[error("{column}: unknown status '{value}' (expected {})", Status::expected())]
+    BadStatus { column: String, value: String },
+    #[error("{column}: '{value}' is not a yes/no value (true, false, yes, no, 1, 0)")]
+    BadUpsert { column: String, value: String },
+    #[error("{column}: unknown user '{value}'")]
+    UnknownUser { column: String, value: String },
+    #[error("{column}: unknown tag '{value}'")]
+    UnknownTag { column: String, value: String },
+    #[error("expected {expected} cells, found {found}")]
+    TooManyCells { expected: usize, found: usize },
+    #[error("{column}: the cell is not valid UTF-8 (is the file in another encoding?)")]
+    NotUtf8 { column: String },
+    #[error("duplicate of row {first_row} (same technical name '{technical_name}')")]
+    Duplicate {
+        first_row: u64,
+        technical_name: String,
+    },
+}
+
+impl RowError {
+    /// The error without its value, to group rows in the summary
+    /// ("owners: unknown user").
+    pub fn kind(&self) -> String {
+        match self {
+            RowError::Missing { column } => format!("{column}: missing"),
+            RowError::BadType { column, .. } => format!("{column}: unknown source type"),
+            RowError::BadStatus { column, .. } => format!("{column}: unknown status"),
+            RowError::BadUpsert { column, .. } => format!("{column}: not a yes/no value"),
+            RowError::UnknownUser { column, .. } => format!("{column}: unknown user"),
+            RowError::UnknownTag { column, .. } => format!("{column}: unknown tag"),
+            RowError::TooManyCells { .. } => "too many cells".into(),
+            RowError::NotUtf8 { column } => format!("{column}: not valid UTF-8"),
+            RowError::Duplicate { .. } => "duplicate technical name".into(),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The cached lookups, fetched once per run before any write: where to
+//! import (workspace and version), the eligible users and the tags (matched
+//! case-insensitively, sent as the API lists them), and the version's
+//! existing sources by technical name. Resolving a row against them turns it
+//! into a `SourceDraft` or into the list of what is wrong with it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
+use crate::api::{ApiError, Client};
+use crate::exit::usage;
+use crate::input::{Field, HeaderMap, InputRow};
+use crate::source::{RowError, SourceDraft, SourceType, Status};
+
+/// Where the rows go.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Target {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub version_id: String,
+    pub version_name: String,
+}
+
+/// Turns an API failure during set-up into the run's error: a `Stop`
+/// (401...) keeps its exit code; anything else is a configuration problem.
+pub fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
+    match e {
+        ApiError::Stopped(stop) => stop.into(),
+        other => anyhow::anyhow!("{what}: {other}"),
+    }
+}
+
+/// Finds the workspace (by name, any case, or id; the only one when not
+/// named) and its version (by name; the default when not named).
+pub async fn locate(
+    client: &Client,
+    workspace: Option<&str>,
+    version: Option<&str>,
+) -> anyhow::Result<Target> {
+    let listed: Workspaces = client
+        .get_json(client.url("/workspaces", &[]))
+        .await
+        .map_err(|e| setup_error("listing workspaces", e))?;
+    let names = |ps: &[Project]| {
+        ps.iter()
+            .map(|p| format!("'{}'", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let project = match workspace {
+        Some(wanted) => listed
+            .projects
+            .iter()
+            .find(|p| p.id == wanted || p.name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                usage(format!(
+                    "no workspace '{wanted}'; there are: {}",
+                    names(&listed.projects)
+                ))
+            })?,
+        None => match listed.projects.as_slice() {
+            [only] => only,
+            [] => return Err(usage("the token sees no workspace")),
+            several => {
+                return Err(usage(format!(
+                    "several workspaces: pick one with --workspace: {}",
+                    names(several)
+                )));
+            }
+        },
+    }
+    .clone();
+    let (version_id, version_name) = match version.filter(|_| project.is_versioning_enabled) {
+        None => {
+            if let Some(v) = version
+                && project.default_version_name.as_deref() != Some(v)
+            {
+                return Err(usage(format!(
+                    "workspace '{}' is not versioned: no version '{v}'",
+                    project.name
+                )));
+            }
+            let id = project.default_version_id.clone().ok_or_else(|| {
+                anyhow::anyhow!("workspace '{}' has no default version id", project.name)
+            })?;
+            (id, project.default_version_name.clone().unwrap_or_default())
+        }
+        Some(wanted) => {
+            let versions: Vec<VersionItem> = client
+                .get_all(&format!("/workspaces/{}/versions", project.id), &[])
+                .await
+                .map_err(|e| setup_error("listing versions", e))?;
+            let found = versions
+                .iter()
+                .find(|v| v.version_name.eq_ignore_ascii_case(wanted))
+                .ok_or_else(|| {
+                    let all: Vec<&str> = versions.iter().map(|v| v.version_name.as_str()).collect();
+                    usage(format!(
+                        "workspace '{}' has no version '{wanted}'; it has: {}",
+                        project.name,
+                        all.join(", ")
+                    ))
+                })?;
+            (found.version_id.clone(), found.version_name.clone())
+        }
+    };
+    Ok(Target {
+        workspace_id: project.id,
+        workspace_name: project.name,
+        version_id,
+        version_name,
+    })
+}
+
+/// An existing source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Existing {
+    pub id: String,
+    pub location: Option<String>,
+}
+
+impl From<SourceItem> for Existing {
+    fn from(s: SourceItem) -> Existing {
+        Existing {
+            id: s.id,
+            location: s.location,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Directory {
+    /// lower-case email → as listed
+    users: HashMap<String, String>,
+    /// lower-case tag → as listed
+    tags: HashMap<String, String>,
+    /// technical name → source
+    existing: HashMap<String, Existing>,
+}
+
+impl Directory {
+    pub fn new(users: Vec<String>, tags: Vec<String>, existing: Vec<SourceItem>) -> Directory {
+        Directory {
+            users: users.into_iter().map(|e| (e.to_lowercase(), e)).collect(),
+            tags: tags.into_iter().map(|t| (t.to_lowercase(), t)).collect(),
+            existing: existing
+                .into_iter()
+                .map(|s| (s.technical_key().to_owned(), s.into()))
+                .collect(),
+        }
+    }
+
+    /// Users, tags and the existing sources of the version, every page.
+    pub async fn load(client: &Client, target: &Target) -> anyhow::Result<Directory> {
+        let version = target.version_id.as_str();
+        let users_path = format!("/users/{version}");
+        let (users, tags) = tokio::try_join!(
+            client.get_all::<UserItem>(&users_path, &[("module", "catalog")]),
+            client.get_all::<TagItem>("/tags", &[]),
+        )
+        .map_err(|e| setup_error("loading users and tags", e))?;
+        let sources: Vec<SourceItem> = client
+            .get_all("/sources", &[("versionId", version)])
+            .await
+            .map_err(|e| setup_error("listing existing sources", e))?;
+        let tags = tags.into_iter().filter_map(TagItem::text).collect();
+        Ok(Directory::new(
+            users.into_iter().map(|u| u.email).collect(),
+            tags,
+            sources,
+        ))
+    }
+
+    pub fn existing(&self, technical_name: &str) -> Option<&Existing> {
+        self.existing.get(technical_name)
+    }
+
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.users.len(), self.tags.len(), self.existing.len())
+    }
+
+    /// Validates a row and resolves its emails and tags. All problems of the
+    /// row are reported at once, so one fix-and-rerun is enough.
+    pub fn resolve(
+        &self,
+        header: &HeaderMap,
+        row: &InputRow,
+    ) -> Result<SourceDraft, Vec<RowError>> {
+        let mut errors: Vec<RowError> = row.defect.iter().cloned().collect();
+        let cells = &row.cells;
+        let label = |f: Field| header.label(f).to_owned();
+        let text = |f: Field| header.cell(cells, f).map(str::to_owned);
+
+        let name = text(Field::Name);
+        if name.is_none() {
+            errors.push(RowError::Missing {
+                column: label(Field::Name),
+            });
+        }
+        let source_type = match header.cell(cells, Field::Type) {
+            None => {
+                errors.push(RowError::Missing {
+                    column: label(Field::Type),
+                });
+                None
+            }
+            Some(v) => SourceType::parse_lenient(v).or_else(|| {
+                errors.push(RowError::BadType {
+                    column: label(Field::Type),
+                    value: v.into(),
+                });
+                None
+            }),
+        };
+        let status = header.cell(cells, Field::Status).and_then(|v| {
+            Status::parse_lenient(v).or_else(|| {
+                errors.push(RowError::BadStatus {
+                    column: label(Field::Status),
+                    value: v.into(),
+                });
+                None
+            })
+        });
+        let upsert = match header
+            .cell(cells, Field::Upsert)
+            .map(str::to_lowercase)
+            .as_deref()
+        {
+            None | Some("false" | "no" | "0") => false,
+            Some("true" | "yes" | "1") => true,
+            Some(_) => {
+                let value = header
+                    .cell(cells, Field::Upsert)
+                    .unwrap_or_default()
+                    .to_owned();
+                errors.push(RowError::BadUpsert {
+                    column: label(Field::Upsert),
+                    value,
+                });
+                false
+            }
+        };
+        let mut people = |field: Field| -> Vec<String> {
+            header
+                .list(cells, field)
+                .into_iter()
+                .filter_map(|email| match self.users.get(&email.to_lowercase()) {
+                    Some(listed) => Some(listed.clone()),
+                    None => {
+                        errors.push(RowError::UnknownUser {
+                            column: label(field),
+                            value: email.into(),
+                        });
+                        None
+                    }
+                })
+                .collect()
+        };
+        let owners = people(Field::Owners);
+        let stewards = people(Field::Stewards);
+        let tags = header
+            .list(cells, Field::Tags)
+            .into_iter()
+            .filter_map(|tag| match self.tags.get(&tag.to_lowercase()) {
+                Some(listed) => Some(listed.clone()),
+                None => {
+                    errors.push(RowError::UnknownTag {
+                        column: label(Field::Tags),
+                        value: tag.into(),
+                    });
+                    None
+                }
+            })
+            .collect();
+        match (name, source_type, errors.is_empty()) {
+            (Some(name), Some(source_type), true) => Ok(SourceDraft {
+                name,
+                source_type,
+                status,
+                owners,
+                stewards,
+                tags,
+                summary: text(Field::Summary),
+                description: text(Field::Description),
+                technical_name: text(Field::TechnicalName),
+                upsert,
+                attributes: BTreeMap::new(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> Directory {
+        Directory::new(
+            vec![
+                "john.doe@example.com".into(),
+                "Marc.Fournier@Example.com".into(),
+            ],
+            vec!["GDPR".into(), "Finance".into()],
+            vec![],
+        )
+    }
+
+    fn resolve(headers: &[&str], cells: &[&str]) -> Result<SourceDraft, Vec<RowError>> {
+        let header = HeaderMap::new(headers.iter().map(|h| h.to_string()).collect()).unwrap();
+        let row = InputRow {
+            seq: 0,
+            row: 2,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+            defect: None,
+        };
+        directory().resolve(&header, &row)
+    }
+
+    #[test]
+    fn emails_and_tags_match_in_any_case_and_are_sent_as_the_api_lists_them() {
+        let draft = resolve(
+            &["name", "type", "owners", "tags", "status"],
+            &[
+                "Lake",
+                "no sql",
+                "marc.fournier@example.com; JOHN.DOE@example.com",
+                "gdpr",
+                "in revision",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            draft.owners,
+            ["Marc.Fournier@Example.com", "john.doe@example.com"]
+        );
+        assert_eq!(draft.tags, ["GDPR"]);
+        assert_eq!(draft.source_type, SourceType::NoSql);
+        assert_eq!(draft.status, Some(Status::InRevision));
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_named_with_its_column_and_value() {
+        let errors = resolve(
+            &["Name", "Type", "Owner", "Tags", "Upsert"],
+            &["", "Graph", "jon.doe@example.com", "Fnance", "maybe"],
+        )
+        .unwrap_err();
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "Name: required, but the cell is empty",
+                "Type: unknown source type 'Graph' (expected Relational, NonRelational, NoSql or TagBase)",
+                "Upsert: 'maybe' is not a yes/no value (true, false, yes, no, 1, 0)",
+                "Owner: unknown user 'jon.doe@example.com'",
+                "Tags: unknown tag 'Fnance'",
+            ]
+        );
+    }
+
+    #[test]
+    fn yes_no_values_of_upsert_are_read_in_any_case() {
+        for (cell, expected) in [
+            ("YES", true),
+            ("1", true),
+            ("True", true),
+            ("no", false),
+            ("", false),
+            ("0", false),
+        ] {
+            let draft = resolve(&["name", "type", "upsert"], &["a", "NoSql", cell]).unwrap();
+            assert_eq!(draft.upsert, expected, "{cell}");
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The pipeline that joins the stages: each row is planned in file order
+//! (validated and resolved, checked for duplicates, matched against the
+//! existing sources), then sent concurrently under the limiter, with retries,
+//! and its outcome recorded in the journal and the report.
+//!
+//! Invariants:
+//! - a row is never sent twice into a duplicate: when a POST's outcome is
+//!   unknown (no answer after sending, or a retry answered "already exists"),
+//!   the source is looked up by its exact technical name before any resend;
+//! - a row failure is data (an `Outcome`), never an early return; only
+//!   failures of the whole run (journal or report unwritable) are errors;
+//! - once the run halts (Ctrl-C, 401, breaker, `--max-wait`), no new row is
+//!   started: the rest are `skipped`.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::Mutex;
+
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+
+use crate::api::wire::{Created, SourceItem};
+use crate::api::{ApiError, Client};
+use crate::cli::IfExists;
+use crate::directory::{Directory, Existing, Target};
+use crate::exit::Stop;
+use crate::input::{HeaderMap, InputRow};
+use crate::journal::{Event, Journal};
+use crate::progress::Progress;
+use crate::report::{Outcome, ReportWriter, RowResult};
+use crate::retry;
+use crate::source::{RowError, SourceDraft};
+use crate::summary::Tally;
+
+/// Rows in a row failing for one server-side reason before the run stops.
+pub const BREAKER_THRESHOLD: usize = 20;
+/// Stripes of the locks that keep upserts of one technical name in file order.
+const UPSERT_STRIPES: usize = 64;
+
+/// What a row will do, decided in file order before it starts.
+enum Plan {
+    Ready(Outcome),
+    Send {
+        row: u64,
+        draft: SourceDraft,
+        /// The source exists (or an earlier row of this file made it): the result is `updated`.
+        exists: bool,
+    },
+}
+
+/// The sequential part: duplicate detection and the `--if-exists` policy.
+struct Planner<'a> {
+    directory: &'a Directory,
+    header: &'a HeaderMap,
+    if_exists: IfExists,
+    /// Fingerprint of each technical name seen → its first row.
+    seen: HashMap<u64, u64>,
+}
+
+fn fingerprint(technical_name: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    technical_name.hash(&mut h);
+    h.finish()
+}
+
+fn invalid(row: u64, errors: &[RowError]) -> Outcome {
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let kind = errors.first().map(RowError::kind).unwrap_or_default();
+    Outcome::new(row, RowResult::Invalid).with_error(kind, message)
+}
+
+fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
+    o.source_id = Some(existing.id.clone());
+    o.location = existing.location.clone();
+    o
+}
+
+impl Planner<'_> {
+    fn plan(&mut self, input: &InputRow) -> Plan {
+        let row = input.row;
+        let mut draft = match self.directory.resolve(self.header, input) {
+            Ok(d) => d,
+            Err(errors) => return Plan::Ready(invalid(row, &errors)),
+        };
+        let upsert = draft.upsert || self.if_exists == IfExists::Update;
+        let key = draft.technical_key().to_owned();
+        let earlier = match self.seen.get(&fingerprint(&key)) {
+            Some(first_row) if !upsert => {
+                let dup = RowError::Duplicate {
+                    first_row: *first_row,
+                    technical_name: key,
+                };
+                return Plan::Ready(invalid(row, &[dup]));
+            }
+            Some(_) => true,
+            None => {
+                self.seen.insert(fingerprint(&key), row);
+                false
+            }
+        };
+        match (self.directory.existing(&key), upsert, self.if_exists) {
+            (Some(_), true, _) | (None, true, _) => {
+                draft.upsert = true;
+                let exists = earlier || self.directory.existing(&key).is_some();
+                Plan::Send { row, draft, exists }
+            }
+            (Some(e), false, IfExists::Skip) => {
+                Plan::Ready(with_source(Outcome::new(row, RowResult::Unchanged), e))
+            }
+            (Some(e), false, _) => Plan::Ready(with_source(
+                Outcome::new(row, RowResult::Failed).with_error(
+                    "already exists",
+                    format!("already exists (source {})", e.id),
+                ),
+                e,
+            )),
+            (None, false, _) => Plan::Send {
+                row,
+                draft,
+                exists: false,
+            },
+        }
+    }
+}
+
+/// Consecutive rows failing for one server-side reason.
+#[derive(Default)]
+struct Breaker {
+    reason: Option<String>,
+    count: usize,
+}
+
+impl Breaker {
+    /// Counts an outcome; `Some` when the breaker trips.
+    fn record(&mut self, o: &Outcome) -> Option<Stop> {
+        if o.result.is_done() {
+            *self = Breaker::default();
+            return None;
+        }
+        if o.result != RowResult::Failed {
+            return None;
+        }
+        let reason = match o.http_status {
+            Some(s) if s >= 500 || s == 403 || s == 404 => {
+                format!("HTTP {s}: {}", o.error.as_deref().unwrap_or(""))
+            }
+            None if o.attempts > 0 => "no answer from the API".to_owned(),
+            _ => return None,
+        };
+        if self.reason.as_ref() == Some(&reason) {
+            self.count += 1;
+        } else {
+            self.reason = Some(reason);
+            self.count = 1;
+        }
+        (self.count >= BREAKER_THRESHOLD).then(|| Stop::Breaker {
+            count: self.count,
+            reason: self.reason.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// The concurrent part: sending one row, with retries and look-ups.
+pub struct Sender<'a> {
+    client: &'a Client,
+    version_id: String,
+    journal: &'a Journal,
+    stop: Mutex<Option<Stop>>,
+    upsert_locks: Vec<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Sender<'a> {
+    pub fn new(client: &'a Client, target: &Target, journal: &'a Journal) -> Sender<'a> {
+        Sender {
+            client,
+            version_id: target.version_id.clone(),
+            journal,
+            stop: Mutex::new(None),
+            upsert_locks: (0..UPSERT_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
+    /// Stops the run for `why` (the first reason wins).
+    pub fn halt(&self, why: Stop) {
+        let mut stop = self.stop.lock().expect("stop lock");
+        if stop.is_none() {
+            tracing::warn!("stopping: {why}");
+            *stop = Some(why);
+        }
+        drop(stop);
+        self.client.pace().halt();
+    }
+
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop.lock().expect("stop lock").clone()
+    }
+
+    fn skipped(&self, row: u64) -> Outcome {
+        let why = self
+            .stopped()
+            .map_or_else(|| "the run stopped".to_owned(), |s| s.to_string());
+        Outcome::new(row, RowResult::Skipped)
+            .with_error("not attempted", format!("not attempted: {why}"))
+    }
+
+    /// The source with exactly this technical name, if any (the API's
+    /// filter may match partially).
+    async fn find(&self, technical_name: &str) -> Result<Option<Existing>, ApiError> {
+        let query = [
+            ("versionId", self.version_id.as_str()),
+            ("technicalName", technical_name),
+        ];
+        let found: Vec<SourceItem> = self.client.get_all("/sources", &query).await?;
+        Ok(found
+            .into_iter()
+            .find(|s| s.technical_key() == technical_name)
+            .map(Existing::from))
+    }
+
+    async fn send(&self, row: u64, draft: &SourceDraft, exists: bool) -> anyhow::Result<Outcome> {
+        let _in_order = if draft.upsert {
+            let stripe = fingerprint(draft.technical_key()) as usize % UPSERT_STRIPES;
+            Some(self.upsert_locks[stripe].lock().await)
+        } else {
+            None
+        };
+        let done = if exists {
+            RowResult::Updated
+        } else {
+            RowResult::Created
+        };
+        let url = self
+            .client
+            .url(&format!("/sources/{}", self.version_id), &[]);
+        let mut attempts = 0u32;
+        let mut retries = 0u32;
+        // An earlier attempt may have reached the server and created the source.
+        let mut maybe_created = false;
+        loop {
+            if maybe_created && !draft.upsert {
+                match self.find(draft.technical_key()).await {
+                    Ok(Some(found)) => {
+                        let mut o = with_source(Outcome::new(row, RowResult::Created), &found);
+                        o.attempts = attempts;
+                        return Ok(o);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Ok(self.failed_lookup(row, attempts, e)),
+                }
+            }
+            self.journal.record(&Event::Sent { row })?;
+            attempts += 1;
+            let failure = match self
+                .client
+                .attempt(Method::POST, url.clone(), Some(draft))
+                .await
+            {
+                Ok(a) if a.status.is_success() => {
+                    let mut o = Outcome::new(row, done);
+                    o.http_status = Some(a.status.as_u16());
+                    o.attempts = attempts;
+                    match a.json::<Created>() {
+                        Ok(c) => {
+                            o.location = c.location;
+                            o.source_id = Some(c.id);
+                        }
+                        Err(e) => o.error = Some(format!("the API's answer had no id: {e}")),
+                    }
+                    return Ok(o);
+                }
+                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
+                    // Refused before any work: the pause is under way; go again after it.
+                    attempts -= 1;
+                    continue;
+                }
+                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
+                    self.halt(Stop::Unauthorized);
+                    return Ok(self.rejected(row, attempts, a.error()));
+                }
+                Ok(a) if a.status.is_client_error() => {
+                    let e = a.error();
+                    let exists_now = matches!(&e, ApiError::Http { message, .. } if message.contains("already exists"));
+                    if exists_now
+                        && attempts > 1
+                        && !draft.upsert
+                        && retries < self.client.max_retries()
+                    {
+                        // Our own earlier attempt created it: find it rather than fail.
+                        maybe_created = true;
+                        retries += 1;
+                        continue;
+                    }
+                    return Ok(self.rejected(row, attempts, e));
+                }
+                Ok(a) => (a.error(), a.retry_after),
+                Err(ApiError::Stopped(stop)) => {
+                    attempts -= 1;
+                    if stop != Stop::Halted {
+                        self.halt(stop);
+                    }
+                    return Ok(if attempts == 0 {
+                        self.skipped(row)
+                    } else {
+                        self.interrupted(row, attempts, maybe_created)
+                    });
+                }
+                Err(e) => {
+                    if let ApiError::Transport {
+                        maybe_sent: true, ..
+                    } = e
+                    {
+                        maybe_created = true;
+                    }
+                    (e, None)
+                }
+            };
+            // Server errors are worth another attempt, too: a 5xx may also
+            // have come after the write, which the "already exists" path covers.
+            let (error, retry_after) = failure;
+            if retries >= self.client.max_retries() {
+                let mut o = self.rejected(row, attempts, error);
+                o.error = o.error.map(|m| format!("{m} (after {attempts} attempts)"));
+                return Ok(o);
+            }
+            retries += 1;
+            self.client
+                .pace()
+                .counters
+                .retries
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!("row {row}: {error}; retry {retries}");
+            tokio::time::sleep(retry::backoff(retries, retry_after)).await;
+        }
+    }
+
+    fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+        let kind = match &e {
+            ApiError::Http { status, .. } if *status < 500 => {
+                format!("rejected by the API (HTTP {status})")
+            }
+            ApiError::Http { status, .. } => format!("HTTP {status} after retries"),
+            ApiError::Transport { .. } => "no answer after retries".to_owned(),
+            other => other.to_string(),
+        };
+        let mut o = Outcome::new(row, RowResult::Failed).with_error(kind, e.to_string());
+        o.http_status = e.status();
+        o.attempts = attempts;
+        o
+    }
+
+    fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+        let mut o = self.rejected(row, attempts, e.clone());
+        o.error = Some(format!(
+            "sent, but whether it was created is unknown: the look-up failed ({e})"
+        ));
+        o
+    }
+
+    fn interrupted(&self, row: u64, attempts: u32, maybe_created: bool) -> Outcome {
+        let why = self
+            .stopped()
+            .map_or_else(|| "stopped".to_owned(), |s| s.to_string());
+        let message = if maybe_created {
+            format!(
+                "{why} before a retry; the source may have been created: check before importing again"
+            )
+        } else {
+            format!("{why} before a retry")
+        };
+        let mut o =
+            Outcome::new(row, RowResult::Failed).with_error("stopped before a retry", message);
+        o.attempts = attempts;
+        o
+    }
+}
+
+/// Everything one import needs, resolved.
+pub struct Job<'a> {
+    pub sender: &'a Sender<'a>,
+    pub directory: &'a Directory,
+    pub header: &'a HeaderMap,
+    pub if_exists: IfExists,
+    pub concurrency: usize,
+}
+
+/// Imports the rows, recording each outcome as it completes.
+pub async fn import<W: Write>(
+    job: Job<'_>,
+    rows: impl Iterator<Item = anyhow::Result<InputRow>>,
+    report: &mut ReportWriter<W>,
+    progress: &Progress,
+) -> anyhow::Result<Tally> {
+    let sender = job.sender;
+    let mut planner = Planner {
+        directory: job.directory,
+        header: job.header,
+        if_exists: job.if_exists,
+        seen: HashMap::new(),
+    };
+    let started = futures::stream::iter(rows).map(|row| {
+        let planned = row.map(|row| {
+            let plan = if sender.stopped().is_some() {
+                Plan::Ready(sender.skipped(row.row))
+            } else {
+                planner.plan(&row)
+            };
+            (row, plan)
+        });
+        async move {
+            let (row, plan) = planned?;
+            let outcome = match plan {
+                Plan::Ready(o) => o,
+                Plan::Send { row, draft, exists } => sender.send(row, &draft, exists).await?,
+            };
+            anyhow::Ok((row, outcome))
+        }
+    });
+    let mut completed = started.buffer_unordered(job.concurrency);
+    let mut tally = Tally::default();
+    let mut breaker = Breaker::default();
+    while let Some(done) = completed.next().await {
+        let (row, outcome) = done?;
+        sender.journal.record(&Event::Done(outcome.clone()))?;
+        if let Some(stop) = breaker.record(&outcome) {
+            sender.halt(stop);
+        }
+        tally.add(&outcome);
+        progress.row_done(outcome.result.is_done());
+        report.push(row.seq, outcome, row.cells)?;
+    }
+    Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(status: Option<u16>) -> Outcome {
+        let mut o = Outcome::new(2, RowResult::Failed).with_error("x", "boom");
+        o.http_status = status;
+        o.attempts = 6;
+        o
+    }
+
+    #[test]
+    fn the_breaker_trips_on_twenty_rows_in_a_row_failing_for_one_server_side_reason() {
+        let mut b = Breaker::default();
+        for _ in 0..19 {
+            assert_eq!(b.record(&failed(Some(503))), None);
+        }
+        // A row's own fault neither counts nor breaks the streak.
+        assert_eq!(b.record(&failed(Some(400))), None);
+        assert!(matches!(
+            b.record(&failed(Some(503))),
+            Some(Stop::Breaker { count: 20, .. })
+        ));
+    }
+
+    #[test]
+    fn a_success_or_another_reason_resets_the_breaker() {
+        let mut b = Breaker::default();
+        for _ in 0..19 {
+            b.record(&failed(Some(503)));
+        }
+        b.record(&Outcome::new(3, RowResult::Created));
+        for _ in 0..19 {
+            assert_eq!(b.record(&failed(Some(503))), None);
+        }
+        assert_eq!(b.record(&failed(None)), None);
+    }
+}

@@ -1,0 +1,259 @@
+//! The results report: one record per input row, in input order, with what
+//! happened to it, followed by the row's own cells under their original
+//! headers (so that a report can be fixed in Excel and fed back). Rows
+//! complete out of order; a small reorder buffer writes them in order, so
+//! memory is bounded by the rows in flight, not by the file.
+//!
+//! The report is written to a temporary file beside its destination and
+//! moved into place at the end (atomic rename); until then the journal
+//! (`journal.rs`) is the record of what was done.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// The columns every report starts with.
+pub const COLUMNS: [&str; 7] = [
+    "row",
+    "result",
+    "source_id",
+    "location",
+    "http_status",
+    "attempts",
+    "error",
+];
+
+/// What happened to a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowResult {
+    Created,
+    Updated,
+    Unchanged,
+    /// Not sent: the row itself is wrong.
+    Invalid,
+    /// Rejected by the API, or retries exhausted.
+    Failed,
+    /// Not attempted (the run stopped first).
+    Skipped,
+}
+
+impl RowResult {
+    pub const ALL: [RowResult; 6] = [
+        RowResult::Created,
+        RowResult::Updated,
+        RowResult::Unchanged,
+        RowResult::Invalid,
+        RowResult::Failed,
+        RowResult::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowResult::Created => "created",
+            RowResult::Updated => "updated",
+            RowResult::Unchanged => "unchanged",
+            RowResult::Invalid => "invalid",
+            RowResult::Failed => "failed",
+            RowResult::Skipped => "skipped",
+        }
+    }
+
+    /// The row is done: nothing to do again.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            RowResult::Created | RowResult::Updated | RowResult::Unchanged
+        )
+    }
+}
+
+impl fmt::Display for RowResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one row: the report's fixed columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub row: u64,
+    pub result: RowResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For the summary's grouping: the error without its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(row: u64, result: RowResult) -> Outcome {
+        Outcome {
+            row,
+            result,
+            source_id: None,
+            location: None,
+            http_status: None,
+            attempts: 0,
+            error: None,
+            error_kind: None,
+        }
+    }
+
+    pub fn with_error(mut self, kind: impl Into<String>, message: impl Into<String>) -> Outcome {
+        self.error_kind = Some(kind.into());
+        self.error = Some(message.into());
+        self
+    }
+}
+
+/// Writes report records in input order, whatever order they complete in.
+pub struct ReportWriter<W: Write> {
+    csv: csv::Writer<W>,
+    next_seq: u64,
+    waiting: BTreeMap<u64, (Outcome, Vec<String>)>,
+}
+
+impl<W: Write> ReportWriter<W> {
+    pub fn new(out: W, headers: &[String]) -> anyhow::Result<ReportWriter<W>> {
+        let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(out);
+        let header: Vec<&str> = COLUMNS
+            .iter()
+            .copied()
+            .chain(headers.iter().map(String::as_str))
+            .collect();
+        csv.write_record(&header)?;
+        Ok(ReportWriter {
+            csv,
+            next_seq: 0,
+            waiting: BTreeMap::new(),
+        })
+    }
+
+    /// Takes the outcome of the row with sequence number `seq`.
+    pub fn push(&mut self, seq: u64, outcome: Outcome, cells: Vec<String>) -> anyhow::Result<()> {
+        self.waiting.insert(seq, (outcome, cells));
+        while let Some((outcome, cells)) = self.waiting.remove(&self.next_seq) {
+            self.write(&outcome, &cells)?;
+            self.next_seq += 1;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, o: &Outcome, cells: &[String]) -> anyhow::Result<()> {
+        let fixed = [
+            o.row.to_string(),
+            o.result.as_str().to_owned(),
+            o.source_id.clone().unwrap_or_default(),
+            o.location.clone().unwrap_or_default(),
+            o.http_status.map(|s| s.to_string()).unwrap_or_default(),
+            o.attempts.to_string(),
+            o.error.clone().unwrap_or_default(),
+        ];
+        self.csv.write_record(
+            fixed
+                .iter()
+                .map(String::as_str)
+                .chain(cells.iter().map(String::as_str)),
+        )?;
+        Ok(())
+    }
+
+    /// Flushes and hands back the writer. Every pushed row must have been written.
+    pub fn finish(mut self) -> anyhow::Result<W> {
+        anyhow::ensure!(
+            self.waiting.is_empty(),
+            "internal: rows missing before row {}",
+            self.next_seq + 2
+        );
+        self.csv.flush()?;
+        self.csv
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing the report: {}", e.error()))
+    }
+}
+
+/// A report being written next to its destination, moved into place by `persist`.
+pub struct PendingReport {
+    pub writer: ReportWriter<std::io::BufWriter<tempfile::NamedTempFile>>,
+    path: PathBuf,
+}
+
+impl PendingReport {
+    pub fn create(path: &Path, headers: &[String]) -> anyhow::Result<PendingReport> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".dg-import-report.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .with_context(|| format!("creating the report in {}", dir.display()))?;
+        Ok(PendingReport {
+            writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers)?,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Replaces the destination atomically.
+    pub fn persist(self) -> anyhow::Result<()> {
+        let tmp = self
+            .writer
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path)
+            .with_context(|| format!("writing the report {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_completing_out_of_order_are_written_in_input_order() {
+        let mut w = ReportWriter::new(Vec::new(), &["name".into(), "owners".into()]).unwrap();
+        let mut second = Outcome::new(3, RowResult::Invalid)
+            .with_error("owners: unknown user", "owners: unknown user 'x'");
+        second.attempts = 0;
+        let mut first = Outcome::new(2, RowResult::Created);
+        first.source_id = Some("id-1".into());
+        first.location = Some("sources/v/id-1".into());
+        first.http_status = Some(201);
+        first.attempts = 2;
+        w.push(1, second, vec!["b".into(), "x".into()]).unwrap();
+        w.push(0, first, vec!["a".into(), "a@x.io;b@x.io".into()])
+            .unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "row,result,source_id,location,http_status,attempts,error,name,owners\n\
+             2,created,id-1,sources/v/id-1,201,2,,a,a@x.io;b@x.io\n\
+             3,invalid,,,,0,owners: unknown user 'x',b,x\n"
+        );
+    }
+
+    #[test]
+    fn a_report_with_a_missing_row_is_not_finished() {
+        let mut w = ReportWriter::new(Vec::new(), &[]).unwrap();
+        w.push(1, Outcome::new(3, RowResult::Created), vec![])
+            .unwrap();
+        assert!(w.finish().is_err());
+    }
+}

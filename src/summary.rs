@@ -1,0 +1,222 @@
+//! The end-of-run summary: counts per result, time, requests, and errors
+//! grouped by kind with their first rows. Printed on stderr as text, and
+//! written as JSON (`--summary-json`, with a `schema_version`) for schedulers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::report::{Outcome, RowResult};
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// How many row numbers an error group lists.
+const FIRST_ROWS: usize = 10;
+
+#[derive(Debug, Default, Serialize)]
+pub struct ErrorGroup {
+    pub kind: String,
+    pub count: u64,
+    pub first_rows: Vec<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub input: String,
+    pub report: String,
+    pub rows: u64,
+    pub results: BTreeMap<&'static str, u64>,
+    pub elapsed_secs: f64,
+    pub rows_per_sec: f64,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    pub errors: Vec<ErrorGroup>,
+    pub exit_code: u8,
+}
+
+/// Collects outcomes as they come.
+#[derive(Debug, Default)]
+pub struct Tally {
+    counts: BTreeMap<RowResult, u64>,
+    groups: BTreeMap<String, ErrorGroup>,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Outcome) {
+        *self.counts.entry(o.result).or_default() += 1;
+        if let Some(kind) = o.error_kind.as_ref().or(o.error.as_ref()) {
+            let group = self
+                .groups
+                .entry(kind.clone())
+                .or_insert_with(|| ErrorGroup {
+                    kind: kind.clone(),
+                    ..Default::default()
+                });
+            group.count += 1;
+            if group.first_rows.len() < FIRST_ROWS {
+                group.first_rows.push(o.row);
+            }
+        }
+    }
+
+    pub fn count(&self, result: RowResult) -> u64 {
+        self.counts.get(&result).copied().unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Every row is created, updated or unchanged.
+    pub fn all_done(&self) -> bool {
+        self.counts.iter().all(|(r, n)| r.is_done() || *n == 0)
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.rows()
+            - RowResult::ALL
+                .iter()
+                .filter(|r| r.is_done())
+                .map(|r| self.count(*r))
+                .sum::<u64>()
+    }
+}
+
+pub struct Totals {
+    pub input: String,
+    pub report: String,
+    pub elapsed: Duration,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub stopped: Option<String>,
+    pub exit_code: u8,
+}
+
+impl Summary {
+    pub fn new(tally: Tally, t: Totals) -> Summary {
+        let rows = tally.rows();
+        let secs = t.elapsed.as_secs_f64();
+        let mut errors: Vec<ErrorGroup> = tally.groups.into_values().collect();
+        errors.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.kind.cmp(&b.kind)));
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            input: t.input,
+            report: t.report,
+            rows,
+            results: RowResult::ALL
+                .iter()
+                .map(|r| (r.as_str(), tally.counts.get(r).copied().unwrap_or(0)))
+                .collect(),
+            elapsed_secs: (secs * 1000.0).round() / 1000.0,
+            rows_per_sec: if secs > 0.0 {
+                ((rows as f64 / secs) * 100.0).round() / 100.0
+            } else {
+                0.0
+            },
+            requests: t.requests,
+            retries: t.retries,
+            rate_limited: t.rate_limited,
+            stopped: t.stopped,
+            errors,
+            exit_code: t.exit_code,
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts: Vec<String> = self
+            .results
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        writeln!(
+            f,
+            "{} rows: {}",
+            self.rows,
+            if counts.is_empty() {
+                "none".into()
+            } else {
+                counts.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} rate-limited (429)",
+            self.elapsed_secs, self.rows_per_sec, self.requests, self.retries, self.rate_limited
+        )?;
+        if let Some(why) = &self.stopped {
+            writeln!(f, "stopped: {why}")?;
+        }
+        if !self.errors.is_empty() {
+            writeln!(f, "errors:")?;
+            for g in &self.errors {
+                let rows: Vec<String> = g.first_rows.iter().map(u64::to_string).collect();
+                let more = if g.count as usize > g.first_rows.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                let noun = if g.count == 1 { "row" } else { "rows" };
+                writeln!(
+                    f,
+                    "  {} — {} {noun}: {}{more}",
+                    g.kind,
+                    g.count,
+                    rows.join(", ")
+                )?;
+            }
+        }
+        write!(f, "report: {}", self.report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_grouped_by_kind_with_their_first_rows() {
+        let mut tally = Tally::default();
+        for row in 2..20 {
+            tally.add(&Outcome::new(row, RowResult::Invalid).with_error(
+                "owners: unknown user",
+                format!("owners: unknown user 'u{row}'"),
+            ));
+        }
+        tally.add(&Outcome::new(20, RowResult::Created));
+        let totals = Totals {
+            input: "in.csv".into(),
+            report: "in.report.csv".into(),
+            elapsed: Duration::from_secs(2),
+            requests: 5,
+            retries: 1,
+            rate_limited: 0,
+            stopped: None,
+            exit_code: 1,
+        };
+        let summary = Summary::new(tally, totals);
+        let text = summary.to_string();
+        assert!(
+            text.starts_with("19 rows: 1 created, 18 invalid\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  owners: unknown user — 18 rows: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...\n"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["results"]["skipped"], 0);
+        assert_eq!(json["errors"][0]["count"], 18);
+    }
+}

@@ -150,19 +150,18 @@ impl Directory {
         }
     }
 
-    /// Users, tags and the existing sources of the version, every page.
+    /// Users, tags and the existing sources of the version, every page; the
+    /// three listings go at once (they are independent), under the limiter.
     pub async fn load(client: &Client, target: &Target) -> anyhow::Result<Directory> {
         let version = target.version_id.as_str();
         let users_path = format!("/users/{version}");
-        let (users, tags) = tokio::try_join!(
+        let in_version = [("versionId", version)];
+        let (users, tags, sources) = tokio::try_join!(
             client.get_all::<UserItem>(&users_path, &[("module", "catalog")]),
             client.get_all::<TagItem>("/tags", &[]),
+            client.get_all::<SourceItem>("/sources", &in_version),
         )
-        .map_err(|e| setup_error("loading users and tags", e))?;
-        let sources: Vec<SourceItem> = client
-            .get_all("/sources", &[("versionId", version)])
-            .await
-            .map_err(|e| setup_error("listing existing sources", e))?;
+        .map_err(|e| setup_error("loading users, tags and existing sources", e))?;
         let tags = tags.into_iter().filter_map(TagItem::text).collect();
         Ok(Directory::new(
             users.into_iter().map(|u| u.email).collect(),

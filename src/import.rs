@@ -146,13 +146,15 @@ impl Breaker {
         if o.result != RowResult::Failed {
             return None;
         }
+        // A server that is down answers 5xx and drops connections in turn: one reason.
+        let unavailable = "the API kept failing (5xx or no answer) after retries";
         let reason = match o.http_status {
-            Some(s) if s >= 500 || s == 403 || s == 404 => {
-                format!("HTTP {s}: {}", o.error.as_deref().unwrap_or(""))
-            }
-            None if o.attempts > 0 => "no answer from the API".to_owned(),
+            Some(500..) => unavailable.to_owned(),
+            None if o.attempts > 0 => unavailable.to_owned(),
+            Some(s @ (403 | 404)) => format!("HTTP {s}: {}", o.error.as_deref().unwrap_or("")),
             _ => return None,
         };
+
         if self.reason.as_ref() == Some(&reason) {
             self.count += 1;
         } else {
@@ -474,6 +476,19 @@ mod tests {
         for _ in 0..19 {
             assert_eq!(b.record(&failed(Some(503))), None);
         }
-        assert_eq!(b.record(&failed(None)), None);
+        assert_eq!(b.record(&failed(Some(403))), None);
+        assert_eq!(b.record(&failed(Some(503))), None);
+    }
+
+    #[test]
+    fn five_hundreds_and_dropped_connections_are_one_reason() {
+        let mut b = Breaker::default();
+        for i in 0..19 {
+            assert_eq!(
+                b.record(&failed(if i % 2 == 0 { Some(502) } else { None })),
+                None
+            );
+        }
+        assert!(b.record(&failed(None)).is_some());
     }
 }

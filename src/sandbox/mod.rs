@@ -17,7 +17,9 @@ pub mod store;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -54,6 +56,8 @@ pub enum Variant {
     UpsertCreated,
     /// The `technicalName` filter of `GET /sources` matches substrings.
     PartialTechnicalName,
+    /// No `X-RateLimit-Remaining` header (the contract says "may carry").
+    NoRateLimitHeader,
 }
 
 #[derive(Clone, Debug)]
@@ -118,9 +122,20 @@ pub struct App {
     log: Mutex<Vec<LoggedRequest>>,
     started: Instant,
     origin: OnceLock<String>,
+    /// The fault rates (f64 bits), adjustable while serving.
+    fail_rate: AtomicU64,
+    drop_after_commit_rate: AtomicU64,
 }
 
 impl App {
+    fn fail_rate(&self) -> f64 {
+        f64::from_bits(self.fail_rate.load(Ordering::Relaxed))
+    }
+
+    fn drop_after_commit_rate(&self) -> f64 {
+        f64::from_bits(self.drop_after_commit_rate.load(Ordering::Relaxed))
+    }
+
     fn has(&self, v: Variant) -> bool {
         self.config.variants.contains(&v)
     }
@@ -179,12 +194,15 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let app = Arc::new(App {
             limits: Limits::new(config.rate, config.hourly_limit, config.hour, config.block),
+            fail_rate: AtomicU64::new(config.fail_rate.to_bits()),
+            drop_after_commit_rate: AtomicU64::new(config.drop_after_commit_rate.to_bits()),
             config,
             store: Mutex::new(store),
             log: Mutex::default(),
             started: Instant::now(),
             origin: OnceLock::new(),
         });
+
         let _ = app.origin.set(format!("http://{addr}"));
         let stop = CancellationToken::new();
         let router = routes::router(app.clone());
@@ -235,6 +253,16 @@ impl Sandbox {
             .unwrap_or(&ws.versions[0])
             .id
             .clone()
+    }
+
+    /// Changes the fault rates while serving (a server that falls ill mid-run).
+    pub fn set_faults(&self, fail_rate: f64, drop_after_commit_rate: f64) {
+        self.app
+            .fail_rate
+            .store(fail_rate.to_bits(), Ordering::Relaxed);
+        self.app
+            .drop_after_commit_rate
+            .store(drop_after_commit_rate.to_bits(), Ordering::Relaxed);
     }
 
     /// Every request so far, in arrival order.

@@ -100,7 +100,8 @@ async fn handle(
     };
 
     let cfg = &app.config;
-    if cfg.fail_rate > 0.0 && fastrand::f64() < cfg.fail_rate {
+    let fail_rate = app.fail_rate();
+    if fail_rate > 0.0 && fastrand::f64() < fail_rate {
         if fastrand::bool() {
             app.log_answer(entry, None, false);
             return Err(Dropped);
@@ -132,11 +133,8 @@ async fn handle(
         .await
         .unwrap_or_else(|e: Infallible| match e {});
     let write = method == Method::POST || method == Method::PUT;
-    if write
-        && res.status().is_success()
-        && cfg.drop_after_commit_rate > 0.0
-        && fastrand::f64() < cfg.drop_after_commit_rate
-    {
+    let drop_rate = app.drop_after_commit_rate();
+    if write && res.status().is_success() && drop_rate > 0.0 && fastrand::f64() < drop_rate {
         app.log_answer(entry, Some(res.status().as_u16()), true);
         return Err(Dropped);
     }
@@ -144,8 +142,11 @@ async fn handle(
 }
 
 fn finish(app: &App, entry: usize, mut res: Response<Body>, remaining: u64) -> Response<Body> {
-    res.headers_mut()
-        .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    if !app.has(Variant::NoRateLimitHeader) {
+        res.headers_mut()
+            .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    }
+
     app.log_answer(entry, Some(res.status().as_u16()), false);
     res
 }

@@ -1,0 +1,232 @@
+//! The real binary, run as a user runs it: the README's main command, exit
+//! codes, secrecy of the token, Ctrl-C, and `dg-import sandbox`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin;
+
+use crate::common::{read_report, sandbox, valid_rows};
+
+fn repo_file(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn dg_import() -> Command {
+    let mut cmd = Command::new(cargo_bin("dg-import"));
+    cmd.env_remove("DATAGALAXY_URL")
+        .env_remove("DATAGALAXY_TOKEN")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dg_import()
+        .args(["run", "--sandbox"])
+        .arg(repo_file("samples/sources.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Some sample rows are wrong on purpose: the run finishes with exit 1.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("40 rows: 30 created, 2 failed, 5 invalid, 3 updated"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sandbox now holds 35 sources"), "{stderr}");
+    let (_, rows) = read_report(&dir.path().join("sources.report.csv"));
+    let results: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r["row"].clone(), r["result"].clone()))
+        .collect();
+    let expect = |row: u32, result: &str| {
+        assert!(
+            results.contains(&(row.to_string(), result.to_owned())),
+            "row {row}: {results:?}"
+        );
+    };
+    for row in [3, 4, 5] {
+        expect(row, "updated");
+    }
+    for row in [36, 37, 38, 39, 41] {
+        expect(row, "invalid");
+    }
+    expect(6, "failed");
+    expect(40, "failed");
+    expect(2, "created");
+    expect(16, "created");
+    assert_eq!(rows.len(), 40);
+    assert_eq!(
+        rows[34]["error"],
+        "owners: unknown user 'intern@example.com'"
+    );
+}
+
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dg_import()
+        .args(["run", "in.csv", "--url", "http://acme.example.com/v2"])
+        .env("DATAGALAXY_TOKEN", "t")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plain http"));
+}
+
+#[test]
+fn a_missing_url_or_token_is_a_usage_error_naming_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_url = dg_import()
+        .args(["run", "in.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(no_url.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_url.stderr).contains("DATAGALAXY_URL"));
+    let no_token = dg_import()
+        .args([
+            "run",
+            "in.csv",
+            "--url",
+            "https://acme.api.datagalaxy.com/v2",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(no_token.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("DATAGALAXY_TOKEN"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_logs_errors_or_the_report() {
+    let secret = "tok-SECRET-4242";
+    let sb = sandbox(|c| {
+        c.token = secret.into();
+        c.fail_rate = 0.3;
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = valid_rows(10);
+    csv.push_str("bad,Relational,nobody@example.com,,,\n");
+    std::fs::write(dir.path().join("in.csv"), csv).unwrap();
+    let url = sb.base_url();
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        dg_import()
+            .args([
+                "-vv",
+                "--log-format",
+                "json",
+                "run",
+                "in.csv",
+                "--rate",
+                "200",
+                "--url",
+                &url,
+            ])
+            .env("DATAGALAXY_TOKEN", secret)
+            .current_dir(&path)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("\"level\":\"DEBUG\""), "debug logs were on");
+    assert!(!stderr.contains(secret));
+    let report = std::fs::read_to_string(dir.path().join("in.report.csv")).unwrap();
+    assert!(!report.contains(secret));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_rows_in_flight_finish_and_writes_the_report_with_the_rest_skipped() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.csv"), valid_rows(200)).unwrap();
+    let mut child = dg_import()
+        .args([
+            "run",
+            "in.csv",
+            "--rate",
+            "20",
+            "--quiet",
+            "--url",
+            &sb.base_url(),
+        ])
+        .env("DATAGALAXY_TOKEN", sb.token())
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sb.requests().iter().filter(|r| r.method == "POST").count() < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the import never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    interrupt(&child);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    let (_, rows) = read_report(&dir.path().join("in.report.csv"));
+    assert_eq!(rows.len(), 200);
+    let created: Vec<_> = rows.iter().filter(|r| r["result"] == "created").collect();
+    let skipped = rows.iter().filter(|r| r["result"] == "skipped").count();
+    assert_eq!(created.len() + skipped, 200);
+    assert!(skipped > 100, "{skipped} skipped");
+    // What the report says was created is exactly what the server holds.
+    assert_eq!(sb.sources().len(), 5 + created.len());
+}
+
+#[test]
+fn the_sandbox_command_serves_until_ctrl_c_and_prints_how_to_reach_it() {
+    let mut child = dg_import()
+        .args(["sandbox", "--port", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find_map(|l| l.trim().strip_prefix("DATAGALAXY_URL=").map(str::to_owned))
+        .expect("the URL is printed");
+    let token_line = lines.next().unwrap().unwrap();
+    assert_eq!(token_line.trim(), "DATAGALAXY_TOKEN=sandbox-token");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/v2"),
+        "{url}"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        let res = crate::common::http()
+            .get(format!("{url}/workspaces"))
+            .bearer_auth("sandbox-token")
+            .send()
+            .await
+            .unwrap();
+        res.status().as_u16()
+    });
+    assert_eq!(status, 200);
+    interrupt(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -1,0 +1,175 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Parser;
+use dg_import::sandbox::{LoggedRequest, Sandbox, SandboxConfig};
+
+/// A sandbox with no throttle to speak of, adjusted by `tune`.
+pub async fn sandbox(tune: impl FnOnce(&mut SandboxConfig)) -> Sandbox {
+    let mut config = SandboxConfig {
+        rate: 10_000,
+        ..SandboxConfig::default()
+    };
+    tune(&mut config);
+    Sandbox::start(config).await.expect("sandbox starts")
+}
+
+/// A plain HTTP client for talking to the sandbox directly.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .retry(reqwest::retry::never())
+        .build()
+        .unwrap()
+}
+
+/// `n` valid rows named `source-0001`... (owners and tags from the seed).
+pub fn valid_rows(n: usize) -> String {
+    let mut csv = String::from("name,type,owners,stewards,tags,summary\n");
+    for i in 1..=n {
+        csv.push_str(&format!(
+            "source-{i:04},Relational,john.doe@example.com,jane.doe@example.com,GDPR;Finance,Row {i}\n"
+        ));
+    }
+    csv
+}
+
+pub struct Imported {
+    pub code: u8,
+    pub report: Vec<BTreeMap<String, String>>,
+    pub report_headers: Vec<String>,
+    pub summary: serde_json::Value,
+    pub dir: tempfile::TempDir,
+}
+
+impl Imported {
+    pub fn results(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for r in &self.report {
+            *counts.entry(r["result"].clone()).or_default() += 1;
+        }
+        counts
+    }
+
+    pub fn row(&self, number: u64) -> &BTreeMap<String, String> {
+        self.report
+            .iter()
+            .find(|r| r["row"] == number.to_string())
+            .expect("row in report")
+    }
+}
+
+pub fn read_report(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+    let mut reader = csv::Reader::from_path(path).expect("report readable");
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// Runs `dg-import run` in-process against `sandbox` on a CSV given as text.
+pub async fn import(sandbox: &Sandbox, csv: &str, extra: &[&str]) -> Imported {
+    import_with_token(sandbox, sandbox.token(), csv, extra).await
+}
+
+pub async fn import_with_token(
+    sandbox: &Sandbox,
+    token: &str,
+    csv: &str,
+    extra: &[&str],
+) -> Imported {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, csv).unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token).unwrap();
+    import_file(sandbox, &input, dir, extra).await
+}
+
+/// Imports `input`; the token is read from `dir/token`.
+pub async fn import_file(
+    sandbox: &Sandbox,
+    input: &Path,
+    dir: tempfile::TempDir,
+    extra: &[&str],
+) -> Imported {
+    let token = dir.path().join("token");
+
+    let report = dir.path().join("in.report.csv");
+    let summary = dir.path().join("summary.json");
+    let base = sandbox.base_url();
+    let mut args: Vec<String> = ["dg-import", "run"].map(String::from).to_vec();
+    args.push(input.display().to_string());
+    for (flag, value) in [
+        ("--url", base.as_str()),
+        ("--token-file", &token.display().to_string()),
+        ("--report", &report.display().to_string()),
+        ("--summary-json", &summary.display().to_string()),
+    ] {
+        args.push(flag.into());
+        args.push(value.into());
+    }
+    args.push("--quiet".into());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let cli = dg_import::cli::Cli::try_parse_from(&args).expect("arguments parse");
+    let result = dg_import::execute(cli.command).await;
+    let code = dg_import::exit::code_of(&result);
+    let (report_headers, report) = if report.exists() {
+        read_report(&report)
+    } else {
+        (vec![], vec![])
+    };
+    let summary = std::fs::read(&summary)
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap_or(serde_json::Value::Null);
+    Imported {
+        code,
+        report,
+        report_headers,
+        summary,
+        dir,
+    }
+}
+
+/// The most requests that arrived within any one second.
+pub fn max_in_any_second(log: &[LoggedRequest]) -> usize {
+    let times: Vec<Duration> = log.iter().map(|r| r.at).collect();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t - times[i] < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// How many sources the sandbox holds per technical name.
+pub fn copies(sandbox: &Sandbox) -> HashMap<String, usize> {
+    let mut copies = HashMap::new();
+    for s in sandbox.sources() {
+        *copies.entry(s.technical_name).or_default() += 1;
+    }
+    copies
+}
+
+pub fn posts(log: &[LoggedRequest]) -> usize {
+    log.iter().filter(|r| r.method == "POST").count()
+}

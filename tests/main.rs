@@ -1,0 +1,8 @@
+//! The integration tests: one binary (link time), a module per subject.
+//! Every server is a sandbox on 127.0.0.1:0; nothing passes or fails on speed.
+
+mod binary;
+mod common;
+mod import_faults;
+mod import_run;
+mod sandbox_api;

@@ -230,3 +230,31 @@ fn the_sandbox_command_serves_until_ctrl_c_and_prints_how_to_reach_it() {
     interrupt(&child);
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dash_reads_the_rows_from_standard_input() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = sb.base_url();
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::new(cargo_bin("dg-import"))
+            .args(["run", "-", "--quiet", "--url", &url])
+            .env("DATAGALAXY_TOKEN", "sandbox-token")
+            .current_dir(&path)
+            .write_stdin("name,type\npiped,NoSql\n")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, rows) = read_report(&dir.path().join("stdin.report.csv"));
+    assert_eq!(rows[0]["result"], "created");
+    assert!(sb.sources().iter().any(|s| s.name == "piped"));
+}

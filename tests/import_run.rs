@@ -330,3 +330,139 @@ async fn existing_sources_are_found_on_every_page_whatever_the_paging_variant() 
         assert_eq!(listings, 2, "{variant:?}: two pages of 5000");
     }
 }
+
+/// The built-in seed plus a versioned workspace "Finance Space" (2025, 2026).
+fn two_workspaces() -> String {
+    let mut seed: serde_json::Value =
+        serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+    seed["workspaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "name": "Finance Space", "versioning": true,
+            "versions": ["2025", "2026"], "defaultVersion": "2026"
+        }));
+    seed.to_string()
+}
+
+fn version_id(sb: &dg_import::sandbox::Sandbox, workspace: &str, version: &str) -> String {
+    let store = sb.store();
+    let ws = store
+        .workspaces
+        .iter()
+        .find(|w| w.name == workspace)
+        .unwrap();
+    ws.versions
+        .iter()
+        .find(|v| v.name == version)
+        .unwrap()
+        .id
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_workspaces_need_a_choice_and_a_version_can_be_named() {
+    let sb = sandbox(|c| c.seed = two_workspaces()).await;
+    let csv = "name,type\nledger,Relational\n";
+    let unnamed = import(&sb, csv, &[]).await;
+    assert_eq!(unnamed.code, 2);
+    let message = unnamed.error.unwrap();
+    assert!(
+        message.contains("'My Workspace', 'Finance Space'"),
+        "{message}"
+    );
+    assert!(message.contains("--workspace"), "{message}");
+    assert_eq!(posts(&sb.requests()), 0);
+
+    let default = import(&sb, csv, &["--workspace", "FINANCE space"]).await;
+    assert_eq!(default.code, 0, "{:?}", default.error);
+    let older = import(
+        &sb,
+        csv,
+        &["--workspace", "Finance Space", "--version", "2025"],
+    )
+    .await;
+    assert_eq!(older.code, 0, "{:?}", older.error);
+    let versions: Vec<String> = sb
+        .sources()
+        .into_iter()
+        .filter(|s| s.name == "ledger")
+        .map(|s| s.version_id)
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            version_id(&sb, "Finance Space", "2026"),
+            version_id(&sb, "Finance Space", "2025")
+        ]
+    );
+    // The version was found through the paginated versions endpoint.
+    assert!(sb.requests().iter().any(|r| r.path.contains("/versions")));
+
+    let missing = import(
+        &sb,
+        csv,
+        &["--workspace", "Finance Space", "--version", "2024"],
+    )
+    .await;
+    assert_eq!(missing.code, 2);
+    assert!(missing.error.unwrap().contains("it has: 2025, 2026"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_low_x_ratelimit_remaining_slows_the_run_so_that_it_is_never_blocked() {
+    // The tenant allows 25 requests per 4-second "hour"; the user claimed 1000.
+    let sb = sandbox(|c| {
+        c.hourly_limit = 25;
+        c.hour = std::time::Duration::from_secs(4);
+        c.block = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let out = import(
+        &sb,
+        &valid_rows(40),
+        &[
+            "--rate",
+            "100",
+            "--hourly-limit",
+            "1000",
+            "--hour-secs",
+            "4",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.results().get("created"),
+        Some(&40),
+        "{:?}",
+        out.results()
+    );
+    assert!(sb.requests().iter().all(|r| r.status != Some(429)));
+    assert_eq!(out.summary["rate_limited"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drops_after_commit_with_a_partial_technical_name_filter_make_no_duplicate() {
+    let sb = sandbox(|c| {
+        c.drop_after_commit_rate = 0.5;
+        c.variants.insert(Variant::PartialTechnicalName);
+    })
+    .await;
+    // Each name is a prefix of the next: a partial match would find the wrong one.
+    let mut csv = String::from("name,type\n");
+    let names: Vec<String> = (1..=12).map(|n| "lake".repeat(n)).collect();
+    for name in names.iter().rev() {
+        csv.push_str(&format!("{name},NoSql\n"));
+    }
+    let out = import(&sb, &csv, &["--rate", "500", "--max-retries", "10"]).await;
+    assert_eq!(out.results().get("created"), Some(&12), "{:?}", out.report);
+    assert_eq!(copies(&sb).values().max(), Some(&1));
+    for row in &out.report {
+        let held = sb
+            .sources()
+            .into_iter()
+            .find(|s| s.name == row["name"])
+            .unwrap();
+        assert_eq!(row["source_id"], held.id, "row {}", row["row"]);
+    }
+}

@@ -39,6 +39,8 @@ pub fn valid_rows(n: usize) -> String {
 
 pub struct Imported {
     pub code: u8,
+    /// The message of the error that ended the command, if any.
+    pub error: Option<String>,
     pub report: Vec<BTreeMap<String, String>>,
     pub report_headers: Vec<String>,
     pub summary: serde_json::Value,
@@ -130,6 +132,7 @@ pub async fn import_file(
     let cli = dg_import::cli::Cli::try_parse_from(&args).expect("arguments parse");
     let result = dg_import::execute(cli.command).await;
     let code = dg_import::exit::code_of(&result);
+    let error = result.err().map(|e| format!("{e:#}"));
     let (report_headers, report) = if report.exists() {
         read_report(&report)
     } else {
@@ -140,6 +143,8 @@ pub async fn import_file(
         .unwrap_or(serde_json::Value::Null);
     Imported {
         code,
+        error,
+
         report,
         report_headers,
         summary,

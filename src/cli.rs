@@ -32,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Import the sources of a CSV file (or `-` for stdin).
     Run(RunArgs),
+    /// Attempt again the rows of a report that are not created, updated or unchanged.
+    Rerun(RerunArgs),
+    /// Dry run: what `run` would do with each row, without any write.
+    Check(CheckArgs),
     /// Serve a local DataGalaxy-compatible API until Ctrl-C.
     Sandbox(SandboxArgs),
 }
@@ -43,7 +47,7 @@ pub enum LogFormat {
 }
 
 /// What to do with a row whose source (same technical name) already exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IfExists {
     /// The row fails with "already exists", without being sent.
@@ -54,11 +58,60 @@ pub enum IfExists {
     Update,
 }
 
+/// `run`: import a file.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The CSV file to import; `-` reads standard input.
     pub input: PathBuf,
+    /// Finish an interrupted run into the same report: rows already done are
+    /// not sent again, rows sent without a recorded answer are looked up first.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub rows: RowArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
+/// `rerun`: go again over the rows of a report that are not done.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A report written by `run`, `rerun` or `check` (its cells may have been fixed since).
+    pub previous: PathBuf,
+    /// Finish an interrupted rerun into the same report.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub rows: RowArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `check`: every lookup and validation of `run`, and no write.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The CSV file to check; `-` reads standard input.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub rows: RowArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
     /// Base URL of the API, e.g. https://acme.api.datagalaxy.com/v2
     #[arg(long, env = "DATAGALAXY_URL")]
     pub url: Option<String>,
@@ -75,28 +128,28 @@ pub struct RunArgs {
     /// Version name of a versioned workspace (default: its default version).
     #[arg(long)]
     pub version: Option<String>,
-
     /// Start a sandbox in-process and import into it (no URL or token needed).
     #[arg(long, conflicts_with_all = ["url", "token_file"])]
     pub sandbox: bool,
     /// The seed of that sandbox (default: the built-in one, as samples/sandbox-seed.json).
     #[arg(long, value_name = "FILE", requires = "sandbox")]
     pub sandbox_seed: Option<PathBuf>,
+}
 
-    /// Results report (default: <input stem>.report.csv in the current directory).
-    #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
-    /// Write the end-of-run summary as JSON to this file.
-    #[arg(long, value_name = "PATH")]
-    pub summary_json: Option<PathBuf>,
-
-    /// What to do when a source with the row's technical name already exists.
-    #[arg(long, value_enum, default_value_t = IfExists::Fail)]
-    pub if_exists: IfExists,
+/// Options that shape what a row does.
+#[derive(Debug, Args)]
+pub struct RowArgs {
+    /// What to do when a source with the row's technical name already exists
+    /// [default: fail; a rerun or resume keeps the run's choice].
+    #[arg(long, value_enum)]
+    pub if_exists: Option<IfExists>,
     /// Same as --if-exists update.
     #[arg(long)]
     pub upsert: bool,
+}
 
+#[derive(Debug, Args)]
+pub struct PacingArgs {
     /// Requests in flight at once (default: 8, or the rate when higher, so that
     /// a second of latency never holds the pace back).
     #[arg(long)]
@@ -116,17 +169,27 @@ pub struct RunArgs {
     /// Timeout of one HTTP request (e.g. 30s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
     pub timeout: Duration,
+    /// Length of the client's "hour" in seconds: only for rehearsals against
+    /// a sandbox started with a short --hour-secs.
+    #[arg(long, default_value_t = 3600, hide = true)]
+    pub hour_secs: u64,
+}
 
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Results report (default: <input stem>.report.csv in the current
+    /// directory; `check`: <input stem>.check.csv; `rerun`: the report it reads).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the end-of-run summary as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
     pub quiet: bool,
     /// Start over even though an unfinished run left its journal beside the report.
     #[arg(long)]
     pub force: bool,
-    /// Length of the client's "hour" in seconds: only for rehearsals against
-    /// a sandbox started with a short --hour-secs.
-    #[arg(long, default_value_t = 3600, hide = true)]
-    pub hour_secs: u64,
 }
 
 #[derive(Debug, Args)]

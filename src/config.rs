@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::api::Token;
-use crate::cli::{IfExists, RunArgs, SandboxArgs};
+use crate::cli::{
+    CheckArgs, ConnectionArgs, IfExists, OutputArgs, PacingArgs, RerunArgs, RowArgs, RunArgs,
+    SandboxArgs,
+};
 use crate::exit::usage;
 use crate::pace::PaceConfig;
+use crate::record::{self, RunRecord};
 use crate::sandbox::SandboxConfig;
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
@@ -27,10 +31,48 @@ pub enum Target {
     Sandbox { seed: Option<PathBuf> },
 }
 
+/// Which command, and what it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    /// `run`: `input` is `None` for standard input.
+    Run {
+        input: Option<PathBuf>,
+        resume: bool,
+    },
+    /// `rerun`: the rows of a previous report.
+    Rerun { previous: PathBuf, resume: bool },
+    /// `check`: no write.
+    Check { input: Option<PathBuf> },
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Run { .. } => "run",
+            Job::Rerun { .. } => "rerun",
+            Job::Check { .. } => "check",
+        }
+    }
+
+    /// The file the rows come from (`None`: standard input).
+    pub fn input(&self) -> Option<&Path> {
+        match self {
+            Job::Run { input, .. } | Job::Check { input } => input.as_deref(),
+            Job::Rerun { previous, .. } => Some(previous),
+        }
+    }
+
+    pub fn resume(&self) -> bool {
+        matches!(
+            self,
+            Job::Run { resume: true, .. } | Job::Rerun { resume: true, .. }
+        )
+    }
+}
+
 #[derive(Debug)]
-pub struct RunConfig {
-    /// `None` reads standard input.
-    pub input: Option<PathBuf>,
+pub struct ImportConfig {
+    pub job: Job,
     pub target: Target,
     pub workspace: Option<String>,
     pub version: Option<String>,
@@ -47,22 +89,107 @@ pub struct RunConfig {
     pub hour: Duration,
 }
 
-impl RunConfig {
-    /// Resolves `run`'s arguments; `env` reads an environment variable.
-    pub fn resolve(
+/// The flags of `run`, `rerun` and `check`.
+pub struct Flags {
+    pub connection: ConnectionArgs,
+    pub rows: RowArgs,
+    pub pacing: PacingArgs,
+    pub output: OutputArgs,
+}
+
+impl ImportConfig {
+    pub fn from_run(
         args: RunArgs,
         env: impl Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<RunConfig> {
+    ) -> anyhow::Result<ImportConfig> {
         let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
-        let target = if args.sandbox {
+        let flags = Flags {
+            connection: args.connection,
+            rows: args.rows,
+            pacing: args.pacing,
+            output: args.output,
+        };
+        ImportConfig::resolve(
+            Job::Run {
+                input,
+                resume: args.resume,
+            },
+            flags,
+            env,
+        )
+    }
+
+    pub fn from_rerun(
+        args: RerunArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let flags = Flags {
+            connection: args.connection,
+            rows: args.rows,
+            pacing: args.pacing,
+            output: args.output,
+        };
+        ImportConfig::resolve(
+            Job::Rerun {
+                previous: args.previous,
+                resume: args.resume,
+            },
+            flags,
+            env,
+        )
+    }
+
+    pub fn from_check(
+        args: CheckArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
+        let flags = Flags {
+            connection: args.connection,
+            rows: args.rows,
+            pacing: args.pacing,
+            output: args.output,
+        };
+        ImportConfig::resolve(Job::Check { input }, flags, env)
+    }
+
+    /// Flags first; then, for a rerun or a resume, what the run record of
+    /// the report says; then the defaults.
+    pub fn resolve(
+        job: Job,
+        flags: Flags,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let Flags {
+            connection,
+            rows,
+            pacing,
+            output,
+        } = flags;
+        let report = match (&output.report, &job) {
+            (Some(path), _) => path.clone(),
+            (None, Job::Rerun { previous, .. }) => previous.clone(),
+            (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
+            (None, Job::Run { input, .. }) => default_report(input.as_deref(), "report"),
+        };
+        // A rerun goes where its report's run went; a resume where it was going.
+        let recorded = match &job {
+            Job::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
+            Job::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
+            _ => None,
+        };
+        let target = if connection.sandbox {
             Target::Sandbox {
-                seed: args.sandbox_seed,
+                seed: connection.sandbox_seed,
             }
         } else {
-            let url = args.url.ok_or_else(|| {
-                usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)")
-            })?;
-            let token = match &args.token_file {
+            let url = connection
+                .url
+                .or_else(|| recorded.as_ref().map(|r| r.url.clone()))
+                .ok_or_else(|| {
+                    usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)")
+                })?;
+            let token = match &connection.token_file {
                 Some(path) => Token::read_file(path)?,
                 None => env(TOKEN_ENV).map(Token::new).ok_or_else(|| {
                     usage(format!("no token: set {TOKEN_ENV} or pass --token-file"))
@@ -71,7 +198,7 @@ impl RunConfig {
             if token.is_empty() {
                 return Err(usage("the API token is empty"));
             }
-            if let Some(ca) = &args.ca_cert
+            if let Some(ca) = &connection.ca_cert
                 && !ca.is_file()
             {
                 return Err(usage(format!("--ca-cert {}: no such file", ca.display())));
@@ -79,49 +206,54 @@ impl RunConfig {
             Target::Api {
                 url: parse_base_url(&url)?,
                 token,
-                ca_cert: args.ca_cert,
+                ca_cert: connection.ca_cert,
             }
         };
-        let report = match args.report {
-            Some(path) => path,
-            None => default_report(input.as_deref()),
+        // The recorded workspace and version make sense only on the recorded server.
+        let same_server = recorded.as_ref().filter(|_| !connection.sandbox);
+        let if_exists = if rows.upsert {
+            IfExists::Update
+        } else {
+            rows.if_exists
+                .or(recorded.as_ref().map(|r| r.if_exists))
+                .unwrap_or(IfExists::Fail)
         };
-        let concurrency = args.concurrency.unwrap_or_else(|| {
-            NonZeroUsize::new(8.max(args.rate.get() as usize)).expect("non-zero")
+        let concurrency = pacing.concurrency.unwrap_or_else(|| {
+            NonZeroUsize::new(8.max(pacing.rate.get() as usize)).expect("non-zero")
         });
-        Ok(RunConfig {
-            input,
+        Ok(ImportConfig {
+            workspace: connection
+                .workspace
+                .or_else(|| same_server.map(|r| r.target.workspace_id.clone())),
+            version: connection
+                .version
+                .or_else(|| same_server.map(|r| r.target.version_name.clone())),
+            job,
             target,
-            workspace: args.workspace,
-            version: args.version,
             report,
-            summary_json: args.summary_json,
-            if_exists: if args.upsert {
-                IfExists::Update
-            } else {
-                args.if_exists
-            },
+            summary_json: output.summary_json,
+            if_exists,
             concurrency,
             pace: PaceConfig {
-                rate: args.rate,
-                hourly_limit: args.hourly_limit,
-                max_wait: args.max_wait,
+                rate: pacing.rate,
+                hourly_limit: pacing.hourly_limit,
+                max_wait: pacing.max_wait,
             },
-            max_retries: args.max_retries,
-            timeout: args.timeout,
-            quiet: args.quiet,
-            force: args.force,
-            hour: Duration::from_secs(args.hour_secs.max(1)),
+            max_retries: pacing.max_retries,
+            timeout: pacing.timeout,
+            quiet: output.quiet,
+            force: output.force,
+            hour: Duration::from_secs(pacing.hour_secs.max(1)),
         })
     }
 }
 
-/// `<input stem>.report.csv` in the current directory (`stdin.report.csv` for `-`).
-fn default_report(input: Option<&Path>) -> PathBuf {
+/// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv` for `-`).
+fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
     let stem = input
         .and_then(|p| p.file_stem())
         .map_or_else(|| "stdin".to_owned(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from(format!("{stem}.report.csv"))
+    PathBuf::from(format!("{stem}.{kind}.csv"))
 }
 
 /// A base URL the token may be sent to: https, or http on loopback only.
@@ -216,9 +348,12 @@ mod tests {
     #[test]
     fn the_default_report_sits_in_the_current_directory_named_after_the_input() {
         assert_eq!(
-            default_report(Some(Path::new("/data/sources.csv"))),
+            default_report(Some(Path::new("/data/sources.csv")), "report"),
             PathBuf::from("sources.report.csv")
         );
-        assert_eq!(default_report(None), PathBuf::from("stdin.report.csv"));
+        assert_eq!(
+            default_report(None, "check"),
+            PathBuf::from("stdin.check.csv")
+        );
     }
 }

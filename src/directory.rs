@@ -13,7 +13,7 @@ use crate::input::{Field, HeaderMap, InputRow};
 use crate::source::{RowError, SourceDraft, SourceType, Status};
 
 /// Where the rows go.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     pub workspace_id: String,
     pub workspace_name: String,
@@ -308,6 +308,7 @@ mod tests {
     fn resolve(headers: &[&str], cells: &[&str]) -> Result<SourceDraft, Vec<RowError>> {
         let header = HeaderMap::new(headers.iter().map(|h| h.to_string()).collect()).unwrap();
         let row = InputRow {
+            previous: None,
             seq: 0,
             row: 2,
             cells: cells.iter().map(|c| c.to_string()).collect(),

@@ -26,7 +26,7 @@ use crate::api::{ApiError, Client};
 use crate::cli::IfExists;
 use crate::directory::{Directory, Existing, Target};
 use crate::exit::Stop;
-use crate::input::{HeaderMap, InputRow};
+use crate::input::{Field, HeaderMap, InputRow};
 use crate::journal::{Event, Journal};
 use crate::progress::Progress;
 use crate::report::{Outcome, ReportWriter, RowResult};
@@ -42,6 +42,8 @@ const UPSERT_STRIPES: usize = 64;
 /// What a row will do, decided in file order before it starts.
 enum Plan {
     Ready(Outcome),
+    /// The source exists and the row would fail "already exists".
+    Conflict(u64, Existing),
     Send {
         row: u64,
         draft: SourceDraft,
@@ -50,11 +52,40 @@ enum Plan {
     },
 }
 
-/// The sequential part: duplicate detection and the `--if-exists` policy.
+/// What earlier runs into this report already did: outcomes kept in the
+/// journal of an interrupted run, and rows whose request went out without a
+/// recorded answer (with whether their source existed then).
+#[derive(Debug, Default)]
+pub struct Prior {
+    pub done: HashMap<u64, Outcome>,
+    pub sent: HashMap<u64, bool>,
+}
+
+impl Prior {
+    pub fn from_journal(events: Vec<Event>) -> Prior {
+        let mut prior = Prior::default();
+        for event in events {
+            match event {
+                Event::Sent { row, existed } => {
+                    prior.sent.insert(row, existed);
+                }
+                Event::Done(outcome) => {
+                    prior.done.insert(outcome.row, outcome);
+                }
+            }
+        }
+        prior.sent.retain(|row, _| !prior.done.contains_key(row));
+        prior
+    }
+}
+
+/// The sequential part: what was done before, validation, duplicates, and
+/// the `--if-exists` policy.
 struct Planner<'a> {
     directory: &'a Directory,
     header: &'a HeaderMap,
     if_exists: IfExists,
+    prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
     seen: HashMap<u64, u64>,
 }
@@ -84,6 +115,22 @@ fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
 impl Planner<'_> {
     fn plan(&mut self, input: &InputRow) -> Plan {
         let row = input.row;
+        // Done before (this run's journal, or the report a rerun reads): carried over as it is.
+        let carried = self
+            .prior
+            .done
+            .remove(&row)
+            .or_else(|| input.previous.clone().filter(|p| p.result.is_done()));
+        if let Some(outcome) = carried {
+            if let Some(key) = self
+                .header
+                .cell(&input.cells, Field::TechnicalName)
+                .or(self.header.cell(&input.cells, Field::Name))
+            {
+                self.seen.entry(fingerprint(key)).or_insert(row);
+            }
+            return Plan::Ready(outcome);
+        }
         let mut draft = match self.directory.resolve(self.header, input) {
             Ok(d) => d,
             Err(errors) => return Plan::Ready(invalid(row, &errors)),
@@ -104,23 +151,35 @@ impl Planner<'_> {
                 false
             }
         };
-        match (self.directory.existing(&key), upsert, self.if_exists) {
-            (Some(_), true, _) | (None, true, _) => {
-                draft.upsert = true;
-                let exists = earlier || self.directory.existing(&key).is_some();
-                Plan::Send { row, draft, exists }
+        // Sent before without a known outcome: by the journal, or by a report's attempts.
+        let sent_before: Option<bool> = self.prior.sent.remove(&row).or_else(|| {
+            input
+                .previous
+                .as_ref()
+                .filter(|p| p.attempts > 0)
+                .map(|_| false)
+        });
+        let existing = self.directory.existing(&key);
+        if upsert {
+            draft.upsert = true;
+            let exists = match sent_before {
+                Some(existed_then) => existed_then,
+                None => earlier || existing.is_some(),
+            };
+            return Plan::Send { row, draft, exists };
+        }
+        match (existing, sent_before) {
+            // It was sent without an answer when it did not exist: it exists now because of us.
+            (Some(e), Some(false)) => {
+                let mut o = with_source(Outcome::new(row, RowResult::Created), e);
+                o.error = Some("found after an earlier attempt without an answer".into());
+                Plan::Ready(o)
             }
-            (Some(e), false, IfExists::Skip) => {
+            (Some(e), _) if self.if_exists == IfExists::Skip => {
                 Plan::Ready(with_source(Outcome::new(row, RowResult::Unchanged), e))
             }
-            (Some(e), false, _) => Plan::Ready(with_source(
-                Outcome::new(row, RowResult::Failed).with_error(
-                    "already exists",
-                    format!("already exists (source {})", e.id),
-                ),
-                e,
-            )),
-            (None, false, _) => Plan::Send {
+            (Some(e), _) => Plan::Conflict(row, e.clone()),
+            (None, _) => Plan::Send {
                 row,
                 draft,
                 exists: false,
@@ -258,7 +317,10 @@ impl<'a> Sender<'a> {
                     Err(e) => return Ok(self.failed_lookup(row, attempts, e)),
                 }
             }
-            self.journal.record(&Event::Sent { row })?;
+            self.journal.record(&Event::Sent {
+                row,
+                existed: exists,
+            })?;
             attempts += 1;
             let failure = match self
                 .client
@@ -384,43 +446,75 @@ impl<'a> Sender<'a> {
     }
 }
 
+/// Sending rows, or only saying what would happen to them (`check`).
+pub enum Mode<'a> {
+    Send(&'a Sender<'a>),
+    Check,
+}
+
 /// Everything one import needs, resolved.
 pub struct Job<'a> {
-    pub sender: &'a Sender<'a>,
+    pub mode: Mode<'a>,
     pub directory: &'a Directory,
     pub header: &'a HeaderMap,
     pub if_exists: IfExists,
     pub concurrency: usize,
+    pub prior: Prior,
 }
 
-/// Imports the rows, recording each outcome as it completes.
+fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
+    let result = match mode {
+        Mode::Send(_) => RowResult::Failed,
+        Mode::Check => RowResult::Conflict,
+    };
+    let message = format!("already exists (source {})", existing.id);
+    with_source(
+        Outcome::new(row, result).with_error("already exists", message),
+        existing,
+    )
+}
+
+/// Imports (or checks) the rows, recording each outcome as it completes.
 pub async fn import<W: Write>(
     job: Job<'_>,
     rows: impl Iterator<Item = anyhow::Result<InputRow>>,
     report: &mut ReportWriter<W>,
     progress: &Progress,
 ) -> anyhow::Result<Tally> {
-    let sender = job.sender;
+    let mode = &job.mode;
+    let sender = match mode {
+        Mode::Send(sender) => Some(*sender),
+        Mode::Check => None,
+    };
     let mut planner = Planner {
         directory: job.directory,
         header: job.header,
         if_exists: job.if_exists,
+        prior: job.prior,
         seen: HashMap::new(),
     };
     let started = futures::stream::iter(rows).map(|row| {
         let planned = row.map(|row| {
-            let plan = if sender.stopped().is_some() {
-                Plan::Ready(sender.skipped(row.row))
-            } else {
-                planner.plan(&row)
+            let plan = match sender {
+                Some(s) if s.stopped().is_some() => Plan::Ready(s.skipped(row.row)),
+                _ => planner.plan(&row),
             };
             (row, plan)
         });
         async move {
             let (row, plan) = planned?;
-            let outcome = match plan {
-                Plan::Ready(o) => o,
-                Plan::Send { row, draft, exists } => sender.send(row, &draft, exists).await?,
+            let outcome = match (plan, sender) {
+                (Plan::Ready(o), _) => o,
+                (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
+                (Plan::Send { row, draft, exists }, Some(s)) => s.send(row, &draft, exists).await?,
+                (Plan::Send { row, exists, .. }, None) => Outcome::new(
+                    row,
+                    if exists {
+                        RowResult::WouldUpdate
+                    } else {
+                        RowResult::WouldCreate
+                    },
+                ),
             };
             anyhow::Ok((row, outcome))
         }
@@ -430,12 +524,14 @@ pub async fn import<W: Write>(
     let mut breaker = Breaker::default();
     while let Some(done) = completed.next().await {
         let (row, outcome) = done?;
-        sender.journal.record(&Event::Done(outcome.clone()))?;
-        if let Some(stop) = breaker.record(&outcome) {
-            sender.halt(stop);
+        if let Some(sender) = sender {
+            sender.journal.record(&Event::Done(outcome.clone()))?;
+            if let Some(stop) = breaker.record(&outcome) {
+                sender.halt(stop);
+            }
         }
         tally.add(&outcome);
-        progress.row_done(outcome.result.is_done());
+        progress.row_done(outcome.result.is_success());
         report.push(row.seq, outcome, row.cells)?;
     }
     Ok(tally)

@@ -6,7 +6,8 @@
 //! second (it survives a power loss, within that second).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,8 +23,13 @@ use crate::report::Outcome;
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Event {
-    /// The row's request is about to go out.
-    Sent { row: u64 },
+    /// The row's request is about to go out; `existed`: its source existed
+    /// when the row was planned (so that a resume can tell created from updated).
+    Sent {
+        row: u64,
+        #[serde(default)]
+        existed: bool,
+    },
     /// The row's final outcome.
     Done(Outcome),
 }
@@ -46,12 +52,37 @@ pub struct Journal {
 impl Journal {
     /// Starts a new journal, replacing any old one.
     pub fn create(path: &Path) -> anyhow::Result<Journal> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
+        Journal::open(
+            path,
+            OpenOptions::new().create(true).write(true).truncate(true),
+        )
+    }
+
+    /// Goes on with an existing journal (a resume), after its last complete line.
+    pub fn append(path: &Path) -> anyhow::Result<Journal> {
+        let journal = Journal::open(path, OpenOptions::new().create(true).append(true))?;
+        // A torn last line (the process died mid-write) must not glue to the next event.
+        let mut last = [0u8; 1];
+        let mut reader = File::open(path)?;
+        if reader.seek(SeekFrom::End(0))? > 0 {
+            reader.seek(SeekFrom::End(-1))?;
+            reader.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                journal
+                    .file
+                    .lock()
+                    .expect("journal lock")
+                    .write_all(b"\n")?;
+            }
+        }
+        Ok(journal)
+    }
+
+    fn open(path: &Path, options: &OpenOptions) -> anyhow::Result<Journal> {
+        let file = options
             .open(path)
-            .with_context(|| format!("creating the journal {}", path.display()))?;
+            .with_context(|| format!("opening the journal {}", path.display()))?;
+
         let dirty = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let syncer = {
@@ -134,7 +165,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = path_for(&dir.path().join("x.report.csv"));
         let journal = Journal::create(&path).unwrap();
-        journal.record(&Event::Sent { row: 2 }).unwrap();
+        journal
+            .record(&Event::Sent {
+                row: 2,
+                existed: false,
+            })
+            .unwrap();
         let mut done = Outcome::new(2, RowResult::Created);
         done.source_id = Some("id".into());
         journal.record(&Event::Done(done.clone())).unwrap();
@@ -147,7 +183,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             Journal::read(&path).unwrap(),
-            [Event::Sent { row: 2 }, Event::Done(done)]
+            [
+                Event::Sent {
+                    row: 2,
+                    existed: false
+                },
+                Event::Done(done)
+            ]
         );
     }
 }

@@ -14,9 +14,11 @@ pub mod exit;
 pub mod import;
 pub mod input;
 pub mod journal;
+pub mod lock;
 pub mod logs;
 pub mod pace;
 pub mod progress;
+pub mod record;
 pub mod report;
 pub mod retry;
 pub mod run;
@@ -31,9 +33,18 @@ use tokio_util::sync::CancellationToken;
 pub async fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => {
-            let config = config::RunConfig::resolve(args, |name| std::env::var(name).ok())?;
-            run::run(config, interrupt_on_ctrl_c()).await
+            let config = config::ImportConfig::from_run(args, env)?;
+            run::execute(config, interrupt_on_ctrl_c()).await
         }
+        Command::Rerun(args) => {
+            let config = config::ImportConfig::from_rerun(args, env)?;
+            run::execute(config, interrupt_on_ctrl_c()).await
+        }
+        Command::Check(args) => {
+            let config = config::ImportConfig::from_check(args, env)?;
+            run::execute(config, interrupt_on_ctrl_c()).await
+        }
+
         Command::Sandbox(args) => serve_sandbox(args).await,
     }
 }
@@ -65,4 +76,8 @@ fn interrupt_on_ctrl_c() -> CancellationToken {
         }
     });
     token
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }

@@ -27,9 +27,9 @@ pub const COLUMNS: [&str; 7] = [
     "error",
 ];
 
-/// What happened to a row.
+/// What happened to a row (for `check`: what would happen).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum RowResult {
     Created,
     Updated,
@@ -40,16 +40,25 @@ pub enum RowResult {
     Failed,
     /// Not attempted (the run stopped first).
     Skipped,
+    /// `check`: the row would create its source.
+    WouldCreate,
+    /// `check`: the source exists and the row would update it.
+    WouldUpdate,
+    /// `check`: the source exists and `run` would fail the row "already exists".
+    Conflict,
 }
 
 impl RowResult {
-    pub const ALL: [RowResult; 6] = [
+    pub const ALL: [RowResult; 9] = [
         RowResult::Created,
         RowResult::Updated,
         RowResult::Unchanged,
         RowResult::Invalid,
         RowResult::Failed,
         RowResult::Skipped,
+        RowResult::WouldCreate,
+        RowResult::WouldUpdate,
+        RowResult::Conflict,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,7 +69,16 @@ impl RowResult {
             RowResult::Invalid => "invalid",
             RowResult::Failed => "failed",
             RowResult::Skipped => "skipped",
+            RowResult::WouldCreate => "would-create",
+            RowResult::WouldUpdate => "would-update",
+            RowResult::Conflict => "conflict",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<RowResult> {
+        RowResult::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text.trim())
     }
 
     /// The row is done: nothing to do again.
@@ -69,6 +87,11 @@ impl RowResult {
             self,
             RowResult::Created | RowResult::Updated | RowResult::Unchanged
         )
+    }
+
+    /// A run (or a check's prediction of one) would end well for the row.
+    pub fn is_success(self) -> bool {
+        self.is_done() || matches!(self, RowResult::WouldCreate | RowResult::WouldUpdate)
     }
 }
 
@@ -110,6 +133,48 @@ impl Outcome {
             error: None,
             error_kind: None,
         }
+    }
+
+    /// Reads the fixed columns of a report record back (`COLUMNS` order).
+    pub fn from_cells(cells: &[&str]) -> Result<Outcome, String> {
+        let [
+            row,
+            result,
+            source_id,
+            location,
+            http_status,
+            attempts,
+            error,
+        ] = cells
+        else {
+            return Err(format!("expected the {} report columns", COLUMNS.len()));
+        };
+        let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Ok(Outcome {
+            row: row
+                .trim()
+                .parse()
+                .map_err(|_| format!("row: '{row}' is not a row number"))?,
+            result: RowResult::parse(result)
+                .ok_or_else(|| format!("result: '{result}' is not a result"))?,
+            source_id: text(source_id),
+            location: text(location),
+            http_status: match http_status.trim() {
+                "" => None,
+                s => Some(
+                    s.parse()
+                        .map_err(|_| format!("http_status: '{s}' is not a status"))?,
+                ),
+            },
+            attempts: match attempts.trim() {
+                "" => 0,
+                s => s
+                    .parse()
+                    .map_err(|_| format!("attempts: '{s}' is not a number"))?,
+            },
+            error: text(error),
+            error_kind: None,
+        })
     }
 
     pub fn with_error(mut self, kind: impl Into<String>, message: impl Into<String>) -> Outcome {
@@ -247,6 +312,19 @@ mod tests {
              2,created,id-1,sources/v/id-1,201,2,,a,a@x.io;b@x.io\n\
              3,invalid,,,,0,owners: unknown user 'x',b,x\n"
         );
+    }
+
+    #[test]
+    fn an_outcome_reads_back_from_the_cells_it_was_written_as() {
+        let cells = ["7", "would-update", "id", "sources/v/id", "", "0", "x, y"];
+        let o = Outcome::from_cells(&cells).unwrap();
+        assert_eq!(
+            (o.row, o.result, o.http_status, o.attempts),
+            (7, RowResult::WouldUpdate, None, 0)
+        );
+        assert_eq!(o.error.as_deref(), Some("x, y"));
+        assert!(Outcome::from_cells(&["x", "created", "", "", "", "", ""]).is_err());
+        assert!(Outcome::from_cells(&["2", "done", "", "", "", "", ""]).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! `dg-import run`: from a resolved `RunConfig` to a written report, a
-//! summary, and an exit code. Order matters: the input's header is checked
-//! before any request, the lookups are done before any write, and the report
-//! replaces its destination only once every row is in it.
+//! `run`, `rerun` and `check`: from a resolved `ImportConfig` to a written
+//! report, a summary and an exit code. Order matters: the report is locked
+//! and the input's header checked before any request; the lookups are done
+//! before any write; the run record is written before the journal; the
+//! report replaces its destination only once every row is in it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,20 +13,22 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{Client, ClientOptions, Token};
-use crate::config::{RunConfig, Target as Destination};
+use crate::config::{ImportConfig, Job as Command, Target as Destination};
 use crate::directory::{self, Directory};
 use crate::exit::{self, Stop, usage};
-use crate::import::{self, Job, Sender};
-use crate::input::{self, CsvInput};
+use crate::import::{self, Job, Mode, Prior, Sender};
+use crate::input::{self, CsvInput, Layout};
 use crate::journal::{self, Journal};
+use crate::lock::ReportLock;
 use crate::pace::Pace;
 use crate::progress::Progress;
+use crate::record::{self, RunRecord};
 use crate::report::PendingReport;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::summary::{Summary, Totals};
 
-/// Runs an import; `interrupt` is cancelled on Ctrl-C. Returns the exit code.
-pub async fn run(config: RunConfig, interrupt: CancellationToken) -> anyhow::Result<u8> {
+/// Runs the command; `interrupt` is cancelled on Ctrl-C. Returns the exit code.
+pub async fn execute(config: ImportConfig, interrupt: CancellationToken) -> anyhow::Result<u8> {
     match &config.target {
         Destination::Api {
             url,
@@ -50,15 +53,14 @@ pub async fn run(config: RunConfig, interrupt: CancellationToken) -> anyhow::Res
             let sandbox = Sandbox::start(sandbox_config).await?;
             eprintln!("sandbox started at {} (in-process)", sandbox.base_url());
             let url = reqwest::Url::parse(&sandbox.base_url())?;
-            let token = Token::new(sandbox.token());
             let before = sandbox.sources().len();
-            let code = import_into(&config, url, token, None, interrupt).await;
-            let after = sandbox.sources().len();
+            let code =
+                import_into(&config, url, Token::new(sandbox.token()), None, interrupt).await;
             let store = sandbox.store();
-            let ws = &store.workspaces[0];
             eprintln!(
-                "sandbox now holds {after} sources in '{}' ({before} before the import); it stops with this command",
-                ws.name
+                "sandbox now holds {} sources in '{}' ({before} before); it stops with this command",
+                store.sources.len(),
+                store.workspaces[0].name
             );
             sandbox.shutdown().await?;
             code
@@ -66,26 +68,91 @@ pub async fn run(config: RunConfig, interrupt: CancellationToken) -> anyhow::Res
     }
 }
 
+/// What an interrupted or finished earlier run left for this one.
+fn prior_work(
+    config: &ImportConfig,
+    journal_path: &Path,
+    input_hash: Option<&str>,
+) -> anyhow::Result<(Prior, bool)> {
+    let resume = config.job.resume();
+    let recorded = RunRecord::read(&record::path_for(&config.report))?;
+    let same_input =
+        |r: &RunRecord| r.input_sha256.as_deref() == input_hash && input_hash.is_some();
+    if journal_path.exists() {
+        if !resume && !config.force {
+            return Err(usage(format!(
+                "{} holds an unfinished run into {}: pass --resume to finish it, or --force to start over",
+                journal_path.display(),
+                config.report.display()
+            )));
+        }
+        if resume {
+            match &recorded {
+                Some(r) if same_input(r) => {}
+                Some(_) => {
+                    return Err(usage(format!(
+                        "cannot resume: {} changed since the run started (its hash differs); \
+                         pass --force to start over",
+                        input::display_name(config.job.input())
+                    )));
+                }
+                None => {
+                    return Err(usage(
+                        "cannot resume: the run record is missing; pass --force to start over",
+                    ));
+                }
+            }
+            let prior = Prior::from_journal(Journal::read(journal_path)?);
+            tracing::info!(
+                "resuming: {} rows done, {} sent without an answer",
+                prior.done.len(),
+                prior.sent.len()
+            );
+            return Ok((prior, true));
+        }
+        return Ok((Prior::default(), false));
+    }
+    // Nothing in flight. A resume of a run that finished has only what its report left.
+    let finished = resume
+        && config.report.exists()
+        && recorded.as_ref().is_some_and(same_input)
+        && matches!(config.job, Command::Run { .. });
+    if !finished {
+        return Ok((Prior::default(), false));
+    }
+    let mut prior = Prior::default();
+    for row in CsvInput::open(Some(&config.report), Layout::Report)? {
+        if let Some(outcome) = row?.previous {
+            prior.done.insert(outcome.row, outcome);
+        }
+    }
+    tracing::info!("resuming a run that had finished: nothing is sent again");
+    Ok((prior, false))
+}
+
 async fn import_into(
-    config: &RunConfig,
+    config: &ImportConfig,
     url: reqwest::Url,
     token: Token,
     ca_cert: Option<&Path>,
     interrupt: CancellationToken,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let input_name = input::display_name(config.input.as_deref());
+    let _lock = ReportLock::acquire(&config.report)?;
+    let input_path = config.job.input();
+    let input_name = input::display_name(input_path);
+    let layout = if matches!(config.job, Command::Rerun { .. }) {
+        Layout::Report
+    } else {
+        Layout::Plain
+    };
     // The header is checked before any request.
-    let rows = CsvInput::open(config.input.as_deref())?;
-    let total = config.input.as_deref().map(CsvInput::count).transpose()?;
+    let rows = CsvInput::open(input_path, layout)?;
+    let total = input_path.map(CsvInput::count).transpose()?;
+    let input_hash = input_path.map(record::sha256_of).transpose()?;
     let journal_path = journal::path_for(&config.report);
-    if journal_path.exists() && !config.force {
-        return Err(usage(format!(
-            "{} is left from an unfinished run into {}: pass --force to start over and replace it",
-            journal_path.display(),
-            config.report.display()
-        )));
-    }
+    let checking = matches!(config.job, Command::Check { .. });
+    let (prior, resuming) = prior_work(config, &journal_path, input_hash.as_deref())?;
 
     let pace = Arc::new(Pace::with_hour(config.pace, config.hour));
     let options = ClientOptions {
@@ -93,8 +160,8 @@ async fn import_into(
         ca_cert,
         max_retries: config.max_retries,
     };
-    let client = Client::new(url, token, pace.clone(), options)?;
-    // Ctrl-C during the lookups ends the run at once; later, it drains.
+    let client = Client::new(url.clone(), token, pace.clone(), options)?;
+    // Ctrl-C during the lookups ends the command at once; later, it drains.
     let watcher = tokio::spawn({
         let (interrupt, pace) = (interrupt.clone(), pace.clone());
         async move {
@@ -119,26 +186,49 @@ async fn import_into(
     watcher.abort();
     let (users, tags, sources) = directory.counts();
     tracing::info!(
-        "importing into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
+        "{} into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
+        config.job.name(),
         target.workspace_name,
         target.version_name
     );
 
+    let record = RunRecord {
+        schema_version: record::SCHEMA_VERSION,
+        command: config.job.name().into(),
+        url: url.to_string(),
+        target: target.clone(),
+        if_exists: config.if_exists,
+        input: input_name.clone(),
+        input_sha256: input_hash,
+    };
+    if !checking {
+        record.write(&record::path_for(&config.report))?;
+    }
+    let journal = if checking {
+        None
+    } else if resuming {
+        Some(Journal::append(&journal_path)?)
+    } else {
+        Some(Journal::create(&journal_path)?)
+    };
     let mut report = PendingReport::create(&config.report, rows.header().headers())?;
-    let journal = Journal::create(&journal_path)?;
-    let sender = Sender::new(&client, &target, &journal);
+    let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
     let header = rows.header().clone();
     let job = Job {
-        sender: &sender,
+        mode: sender.as_ref().map_or(Mode::Check, Mode::Send),
         directory: &directory,
         header: &header,
         if_exists: config.if_exists,
         concurrency: config.concurrency.get(),
+        prior,
     };
     let watch_interrupt = async {
         interrupt.cancelled().await;
-        sender.halt(Stop::Interrupted);
+        match &sender {
+            Some(sender) => sender.halt(Stop::Interrupted),
+            None => pace.halt(),
+        }
         std::future::pending::<()>().await;
     };
     let tally = tokio::select! {
@@ -146,14 +236,22 @@ async fn import_into(
         _ = watch_interrupt => unreachable!("pending forever"),
     };
     progress.finish();
-    let stopped = sender.stopped();
+    let stopped = sender.as_ref().and_then(Sender::stopped);
     drop(sender);
+    if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
+        let prev = config.report.with_extension("prev.csv");
+        std::fs::copy(&config.report, &prev)
+            .with_context(|| format!("keeping {}", prev.display()))?;
+    }
     report.persist()?;
-    journal.remove()?;
+    if let Some(journal) = journal {
+        journal.remove()?;
+    }
 
     let code = match &stopped {
         Some(stop) => stop.exit_code(),
-        None if tally.all_done() => exit::SUCCESS,
+        None if checking && interrupt.is_cancelled() => exit::INTERRUPTED,
+        None if tally.all_succeeded() => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
     };
     let summary = Summary::new(

@@ -72,18 +72,9 @@ impl Tally {
         self.counts.values().sum()
     }
 
-    /// Every row is created, updated or unchanged.
-    pub fn all_done(&self) -> bool {
-        self.counts.iter().all(|(r, n)| r.is_done() || *n == 0)
-    }
-
-    pub fn failures(&self) -> u64 {
-        self.rows()
-            - RowResult::ALL
-                .iter()
-                .filter(|r| r.is_done())
-                .map(|r| self.count(*r))
-                .sum::<u64>()
+    /// Every row is created, updated or unchanged (for `check`: would be).
+    pub fn all_succeeded(&self) -> bool {
+        self.counts.iter().all(|(r, n)| r.is_success() || *n == 0)
     }
 }
 

@@ -13,6 +13,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::exit::usage;
+use crate::report::{COLUMNS, Outcome};
 use crate::source::RowError;
 pub use header::{Field, HeaderMap};
 
@@ -27,11 +28,26 @@ pub struct InputRow {
     pub cells: Vec<String>,
     /// A problem with the row's shape or bytes, found while reading.
     pub defect: Option<RowError>,
+    /// When reading a report: the outcome it recorded for this row.
+    pub previous: Option<Outcome>,
+}
+
+/// What a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Rows of sources, under a header.
+    Plain,
+    /// A report: the `COLUMNS`, then the rows' own columns. Row numbers are
+    /// those the report gives (the original spreadsheet's).
+    Report,
 }
 
 /// A streaming reader of the rows of a CSV input.
 pub struct CsvInput {
     reader: csv::Reader<Box<dyn Read + Send>>,
+    layout: Layout,
+    /// Leading columns that are not the row's own (a report's outcome).
+    skip: usize,
     header: HeaderMap,
     record: csv::ByteRecord,
     seq: u64,
@@ -62,7 +78,7 @@ fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>>
 }
 
 impl CsvInput {
-    pub fn open(path: Option<&Path>) -> anyhow::Result<CsvInput> {
+    pub fn open(path: Option<&Path>, layout: Layout) -> anyhow::Result<CsvInput> {
         let name = display_name(path);
         let mut reader = csv_reader(reader_of(path)?);
         let mut first = csv::ByteRecord::new();
@@ -86,10 +102,24 @@ impl CsvInput {
                     })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let header =
-            HeaderMap::new(headers).with_context(|| format!("reading the header of {name}"))?;
+        let skip = match layout {
+            Layout::Plain => 0,
+            Layout::Report => {
+                if headers.len() < COLUMNS.len() || headers[..COLUMNS.len()] != COLUMNS {
+                    return Err(usage(format!(
+                        "{name} is not a dg-import report: it should start with the columns {}",
+                        COLUMNS.join(",")
+                    )));
+                }
+                COLUMNS.len()
+            }
+        };
+        let header = HeaderMap::new(headers[skip..].to_vec())
+            .with_context(|| format!("reading the header of {name}"))?;
         Ok(CsvInput {
             reader,
+            layout,
+            skip,
             header,
             record: csv::ByteRecord::new(),
             seq: 0,
@@ -126,23 +156,43 @@ impl CsvInput {
             if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
                 continue;
             }
-            let row = self.record.position().map_or(0, |p| p.record()) + 1;
+            let mut row = self.record.position().map_or(0, |p| p.record()) + 1;
+            let previous = match self.layout {
+                Layout::Plain => None,
+                Layout::Report => {
+                    let fixed: Vec<&str> = (0..self.skip)
+                        .map(|i| {
+                            self.record
+                                .get(i)
+                                .map_or("", |c| std::str::from_utf8(c).unwrap_or(""))
+                        })
+                        .collect();
+                    let outcome = Outcome::from_cells(&fixed).map_err(|e| {
+                        usage(format!(
+                            "{}, line {}: {e}",
+                            self.name,
+                            self.record.position().map_or(0, |p| p.line())
+                        ))
+                    })?;
+                    row = outcome.row;
+                    Some(outcome)
+                }
+            };
+            let own: Vec<&[u8]> = self.record.iter().skip(self.skip).collect();
             let width = self.header.headers().len();
             let mut defect = None;
-            let found = self.record.len();
-            let last_filled = self
-                .record
+            let last_filled = own
                 .iter()
                 .rposition(|c| !c.trim_ascii().is_empty())
                 .map_or(0, |i| i + 1);
             if last_filled > width {
                 defect = Some(RowError::TooManyCells {
                     expected: width,
-                    found,
+                    found: own.len(),
                 });
             }
-            let mut cells: Vec<String> = Vec::with_capacity(width.max(found));
-            for (i, bytes) in self.record.iter().enumerate() {
+            let mut cells: Vec<String> = Vec::with_capacity(width.max(own.len()));
+            for (i, bytes) in own.iter().enumerate() {
                 match std::str::from_utf8(bytes) {
                     Ok(text) => cells.push(text.to_owned()),
                     Err(_) => {
@@ -157,7 +207,8 @@ impl CsvInput {
                     }
                 }
             }
-            // Missing trailing cells are empty; extra empty ones are dropped.
+            // Missing trailing cells are empty; extra empty ones are dropped
+            // (extra filled ones are kept, to be reported as they were).
             cells.resize(
                 if defect.is_some() {
                     cells.len().max(width)
@@ -173,6 +224,7 @@ impl CsvInput {
                 row,
                 cells,
                 defect,
+                previous,
             }));
         }
     }
@@ -194,7 +246,7 @@ mod tests {
     fn rows(text: &[u8]) -> (CsvInput, Vec<InputRow>) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text).unwrap();
-        let mut input = CsvInput::open(Some(file.path())).unwrap();
+        let mut input = CsvInput::open(Some(file.path()), Layout::Plain).unwrap();
         let rows = input.by_ref().collect::<anyhow::Result<Vec<_>>>().unwrap();
         (input, rows)
     }
@@ -224,6 +276,39 @@ mod tests {
                 expected: 3,
                 found: 5
             })
+        );
+    }
+
+    #[test]
+    fn a_report_reads_back_with_its_row_numbers_and_previous_outcomes() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(
+            b"row,result,source_id,location,http_status,attempts,error,Name,Type\n\
+                         7,failed,,,503,6,boom,a,NoSql\n9,created,id,loc,201,1,,b,NoSql\n",
+        )
+        .unwrap();
+        let input = CsvInput::open(Some(file.path()), Layout::Report).unwrap();
+        assert_eq!(input.header().index(Field::Type), Some(1));
+        let rows: Vec<InputRow> = input.map(Result::unwrap).collect();
+        assert_eq!((rows[0].row, rows[1].row), (7, 9));
+        assert_eq!(rows[0].cells, ["a", "NoSql"]);
+        let previous = rows[0].previous.as_ref().unwrap();
+        assert_eq!(
+            (previous.result, previous.attempts),
+            (crate::report::RowResult::Failed, 6)
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_report_is_refused_as_one() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"name,type\na,NoSql\n").unwrap();
+        let err = CsvInput::open(Some(file.path()), Layout::Report)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("is not a dg-import report"),
+            "{err}"
         );
     }
 

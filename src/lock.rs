@@ -1,0 +1,84 @@
+//! One writer per report: an OS file lock on `<report>.lock`, held for the
+//! whole command. The kernel releases it when the holder dies, so a kill -9
+//! never leaves a report locked. The file keeps the holder's PID for the
+//! message the next one gets; it is left in place (removing a lock file
+//! races with the next opener).
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::exit::usage;
+
+pub struct ReportLock {
+    _file: File,
+}
+
+pub fn path_for(report: &Path) -> PathBuf {
+    let mut name = report.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+impl ReportLock {
+    pub fn acquire(report: &Path) -> anyhow::Result<ReportLock> {
+        let path = path_for(report);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another process".to_owned()
+                } else {
+                    format!("process {holder}")
+                };
+                return Err(usage(format!(
+                    "{who} is already writing {} (lock {}): wait for it to finish",
+                    report.display(),
+                    path.display()
+                )));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()));
+            }
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        write!(file, "{}", std::process::id())?;
+        file.flush()?;
+        Ok(ReportLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_writer_of_the_same_report_is_refused_with_the_holders_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("r.csv");
+        let held = ReportLock::acquire(&report).unwrap();
+        let err = ReportLock::acquire(&report)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains(&format!("process {}", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        assert!(ReportLock::acquire(&report).is_ok());
+    }
+}

@@ -1,0 +1,83 @@
+//! The run record, `<report>.run.json`: what a rerun or a resume needs that
+//! the report cannot carry. The target (URL, workspace and version), the
+//! options that shape rows, and the hash of the input that was read. Never
+//! the token.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::cli::IfExists;
+use crate::directory::Target;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    /// `run`, `rerun` or `check`.
+    pub command: String,
+    pub url: String,
+    pub target: Target,
+    pub if_exists: IfExists,
+    /// The file the rows were read from (the CSV, or the report for a rerun).
+    pub input: String,
+    /// Its SHA-256, hex; `None` for standard input.
+    pub input_sha256: Option<String>,
+}
+
+pub fn path_for(report: &Path) -> PathBuf {
+    let mut name = report.as_os_str().to_owned();
+    name.push(".run.json");
+    PathBuf::from(name)
+}
+
+impl RunRecord {
+    pub fn read(path: &Path) -> anyhow::Result<Option<RunRecord>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Written atomically, before the journal starts.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer_pretty(&mut tmp, self)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// SHA-256 of a file, hex, streamed.
+pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

@@ -5,4 +5,5 @@ mod binary;
 mod common;
 mod import_faults;
 mod import_run;
+mod rerun_resume;
 mod sandbox_api;

@@ -156,7 +156,8 @@ impl Planner<'_> {
             input
                 .previous
                 .as_ref()
-                .filter(|p| p.attempts > 0)
+                // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
+                .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
                 .map(|_| false)
         });
         let existing = self.directory.existing(&key);
@@ -171,9 +172,8 @@ impl Planner<'_> {
         match (existing, sent_before) {
             // It was sent without an answer when it did not exist: it exists now because of us.
             (Some(e), Some(false)) => {
-                let mut o = with_source(Outcome::new(row, RowResult::Created), e);
-                o.error = Some("found after an earlier attempt without an answer".into());
-                Plan::Ready(o)
+                tracing::debug!("row {row}: found after an earlier attempt without an answer");
+                Plan::Ready(with_source(Outcome::new(row, RowResult::Created), e))
             }
             (Some(e), _) if self.if_exists == IfExists::Skip => {
                 Plan::Ready(with_source(Outcome::new(row, RowResult::Unchanged), e))

@@ -58,8 +58,11 @@ impl Tally {
                     ..Default::default()
                 });
             group.count += 1;
-            if group.first_rows.len() < FIRST_ROWS {
-                group.first_rows.push(o.row);
+            // Rows complete out of order: keep the first ones of the file.
+            let at = group.first_rows.partition_point(|r| *r < o.row);
+            if at < FIRST_ROWS {
+                group.first_rows.insert(at, o.row);
+                group.first_rows.truncate(FIRST_ROWS);
             }
         }
     }
@@ -183,6 +186,10 @@ mod tests {
             ));
         }
         tally.add(&Outcome::new(20, RowResult::Created));
+        tally.add(
+            &Outcome::new(1, RowResult::Failed)
+                .with_error("owners: unknown user", "late but first"),
+        );
         let totals = Totals {
             input: "in.csv".into(),
             report: "in.report.csv".into(),
@@ -196,18 +203,16 @@ mod tests {
         let summary = Summary::new(tally, totals);
         let text = summary.to_string();
         assert!(
-            text.starts_with("19 rows: 1 created, 18 invalid\n"),
+            text.starts_with("20 rows: 1 created, 1 failed, 18 invalid\n"),
             "{text}"
         );
         assert!(
-            text.contains(
-                "  owners: unknown user — 18 rows: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...\n"
-            ),
+            text.contains("  owners: unknown user — 19 rows: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...\n"),
             "{text}"
         );
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["results"]["skipped"], 0);
-        assert_eq!(json["errors"][0]["count"], 18);
+        assert_eq!(json["errors"][0]["count"], 19);
     }
 }

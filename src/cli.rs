@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::input::ExtraColumns;
 use crate::sandbox::Variant;
 
 #[derive(Debug, Parser)]
@@ -68,6 +69,8 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
+    pub reading: InputArgs,
+    #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub rows: RowArgs,
@@ -86,6 +89,8 @@ pub struct RerunArgs {
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
+    pub reading: InputArgs,
+    #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub rows: RowArgs,
@@ -100,6 +105,8 @@ pub struct RerunArgs {
 pub struct CheckArgs {
     /// The CSV file to check; `-` reads standard input.
     pub input: PathBuf,
+    #[command(flatten)]
+    pub reading: InputArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
@@ -146,6 +153,50 @@ pub struct RowArgs {
     /// Same as --if-exists update.
     #[arg(long)]
     pub upsert: bool,
+    /// Create the tags that no known tag explains (POST /tags) instead of
+    /// failing their rows; needs the right to create tags.
+    #[arg(long)]
+    pub create_missing_tags: bool,
+}
+
+/// How to read the input file.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Sheet of a spreadsheet input (.xlsx, .xlsm, .xls, .ods); default: the first.
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Encoding of a CSV input that is not UTF-8: any WHATWG label, e.g.
+    /// windows-1252, iso-8859-15, utf-16le (UTF-16 with a BOM needs none).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// CSV delimiter (default: Excel's `sep=` line, else the most frequent of
+    /// , ; tab | in the header line). `tab` for a tab.
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    /// Separator of the emails and tags in one cell (default `;`, or `,`
+    /// when the file's delimiter is `;`).
+    #[arg(long)]
+    pub list_separator: Option<char>,
+    /// A column whose header is no field name: "Header in file=field" (repeatable).
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub map: Vec<String>,
+    /// Columns that are no field: stop (error, the default), leave them out
+    /// (ignore), or send them as custom attributes named by their header.
+    #[arg(long, value_enum)]
+    pub extra_columns: Option<ExtraColumns>,
+}
+
+fn parse_delimiter(text: &str) -> Result<char, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok('\t'),
+        _ => {
+            let mut chars = text.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii() => Ok(c),
+                _ => Err(format!("'{text}' is not one ASCII character (or `tab`)")),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +241,10 @@ pub struct OutputArgs {
     /// Start over even though an unfinished run left its journal beside the report.
     #[arg(long)]
     pub force: bool,
+    /// Start the report with a UTF-8 byte-order mark, for Excel (always for
+    /// spreadsheet inputs and inputs that had one).
+    #[arg(long)]
+    pub excel_report: bool,
 }
 
 #[derive(Debug, Args)]

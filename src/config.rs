@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use crate::api::Token;
 use crate::cli::{
-    CheckArgs, ConnectionArgs, IfExists, OutputArgs, PacingArgs, RerunArgs, RowArgs, RunArgs,
-    SandboxArgs,
+    CheckArgs, ConnectionArgs, IfExists, InputArgs, OutputArgs, PacingArgs, RerunArgs, RowArgs,
+    RunArgs, SandboxArgs,
 };
 use crate::exit::usage;
+use crate::input::{HeaderOptions, InputOptions};
 use crate::pace::PaceConfig;
 use crate::record::{self, RunRecord};
 use crate::sandbox::SandboxConfig;
@@ -87,10 +88,14 @@ pub struct ImportConfig {
     pub force: bool,
     /// The client's hour (3600 s but in rehearsals).
     pub hour: Duration,
+    pub input: InputOptions,
+    pub create_missing_tags: bool,
+    pub excel_report: bool,
 }
 
 /// The flags of `run`, `rerun` and `check`.
 pub struct Flags {
+    pub input: InputArgs,
     pub connection: ConnectionArgs,
     pub rows: RowArgs,
     pub pacing: PacingArgs,
@@ -104,6 +109,7 @@ impl ImportConfig {
     ) -> anyhow::Result<ImportConfig> {
         let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
         let flags = Flags {
+            input: args.reading,
             connection: args.connection,
             rows: args.rows,
             pacing: args.pacing,
@@ -124,6 +130,7 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let flags = Flags {
+            input: args.reading,
             connection: args.connection,
             rows: args.rows,
             pacing: args.pacing,
@@ -145,6 +152,7 @@ impl ImportConfig {
     ) -> anyhow::Result<ImportConfig> {
         let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
         let flags = Flags {
+            input: args.reading,
             connection: args.connection,
             rows: args.rows,
             pacing: args.pacing,
@@ -161,6 +169,7 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let Flags {
+            input,
             connection,
             rows,
             pacing,
@@ -218,6 +227,9 @@ impl ImportConfig {
                 .or(recorded.as_ref().map(|r| r.if_exists))
                 .unwrap_or(IfExists::Fail)
         };
+        let input = input_options(input, &job, recorded.as_ref())?;
+        let create_missing_tags =
+            rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
         let concurrency = pacing.concurrency.unwrap_or_else(|| {
             NonZeroUsize::new(8.max(pacing.rate.get() as usize)).expect("non-zero")
         });
@@ -244,8 +256,44 @@ impl ImportConfig {
             quiet: output.quiet,
             force: output.force,
             hour: Duration::from_secs(pacing.hour_secs.max(1)),
+            input,
+            create_missing_tags,
+            excel_report: output.excel_report,
         })
     }
+}
+
+/// The input flags, over what the run record says. A rerun reads a report
+/// (always UTF-8, in the input's delimiter): it keeps the options that shape
+/// rows, not those of the original file's bytes.
+fn input_options(
+    args: InputArgs,
+    job: &Job,
+    recorded: Option<&RunRecord>,
+) -> anyhow::Result<InputOptions> {
+    let map = HeaderOptions::parse_map(&args.map)?;
+    let before = recorded
+        .map(|r| r.input_options.clone())
+        .unwrap_or_default();
+    let same_file = matches!(job, Job::Run { resume: true, .. });
+    Ok(InputOptions {
+        encoding: args
+            .encoding
+            .or(if same_file { before.encoding } else { None }),
+        delimiter: args
+            .delimiter
+            .or(if same_file { before.delimiter } else { None }),
+        sheet: args.sheet.or(if same_file { before.sheet } else { None }),
+        list_separator: args.list_separator.or(before.list_separator),
+        headers: HeaderOptions {
+            map: if map.is_empty() {
+                before.headers.map
+            } else {
+                map
+            },
+            extra: args.extra_columns.unwrap_or(before.headers.extra),
+        },
+    })
 }
 
 /// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv` for `-`).

@@ -5,12 +5,14 @@
 //! into a `SourceDraft` or into the list of what is wrong with it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::api::{ApiError, Client};
 use crate::exit::usage;
 use crate::input::{Field, HeaderMap, InputRow};
 use crate::source::{RowError, SourceDraft, SourceType, Status};
+use crate::suggest;
 
 /// Where the rows go.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -136,6 +138,23 @@ pub struct Directory {
     tags: HashMap<String, String>,
     /// technical name → source
     existing: HashMap<String, Existing>,
+    /// Did-you-mean, computed once per distinct unknown value.
+    suggestions: Mutex<HashMap<(Field, String), Option<String>>>,
+}
+
+/// How cells turn into a source, beyond the header.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    pub list_separator: char,
+    /// Unknown tags that no known tag explains are to be created.
+    pub create_missing_tags: bool,
+}
+
+/// A resolved row: its body, and the tags to create before sending it.
+#[derive(Debug)]
+pub struct Resolved {
+    pub draft: SourceDraft,
+    pub new_tags: Vec<String>,
 }
 
 impl Directory {
@@ -147,6 +166,7 @@ impl Directory {
                 .into_iter()
                 .map(|s| (s.technical_key().to_owned(), s.into()))
                 .collect(),
+            suggestions: Mutex::default(),
         }
     }
 
@@ -178,13 +198,37 @@ impl Directory {
         (self.users.len(), self.tags.len(), self.existing.len())
     }
 
+    /// The closest known value of a field, once per distinct unknown value.
+    fn suggest(&self, field: Field, value: &str) -> Option<String> {
+        let key = (field, value.to_lowercase());
+        let mut cache = self.suggestions.lock().expect("suggestions lock");
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                let types = SourceType::ALL.iter().map(|t| t.as_api());
+                let statuses = Status::ALL.iter().map(|s| s.as_api());
+                match field {
+                    Field::Owners | Field::Stewards => {
+                        suggest::closest(value, self.users.values().map(String::as_str))
+                    }
+                    Field::Tags => suggest::closest(value, self.tags.values().map(String::as_str)),
+                    Field::Type => suggest::closest(value, types),
+                    Field::Status => suggest::closest(value, statuses),
+                    _ => None,
+                }
+                .map(str::to_owned)
+            })
+            .clone()
+    }
+
     /// Validates a row and resolves its emails and tags. All problems of the
     /// row are reported at once, so one fix-and-rerun is enough.
     pub fn resolve(
         &self,
         header: &HeaderMap,
         row: &InputRow,
-    ) -> Result<SourceDraft, Vec<RowError>> {
+        rules: Rules,
+    ) -> Result<Resolved, Vec<RowError>> {
         let mut errors: Vec<RowError> = row.defect.iter().cloned().collect();
         let cells = &row.cells;
         let label = |f: Field| header.label(f).to_owned();
@@ -204,18 +248,22 @@ impl Directory {
                 None
             }
             Some(v) => SourceType::parse_lenient(v).or_else(|| {
+                let suggestion = self.suggest(Field::Type, v);
                 errors.push(RowError::BadType {
                     column: label(Field::Type),
                     value: v.into(),
+                    suggestion,
                 });
                 None
             }),
         };
         let status = header.cell(cells, Field::Status).and_then(|v| {
             Status::parse_lenient(v).or_else(|| {
+                let suggestion = self.suggest(Field::Status, v);
                 errors.push(RowError::BadStatus {
                     column: label(Field::Status),
                     value: v.into(),
+                    suggestion,
                 });
                 None
             })
@@ -241,14 +289,16 @@ impl Directory {
         };
         let mut people = |field: Field| -> Vec<String> {
             header
-                .list(cells, field)
+                .list(cells, field, rules.list_separator)
                 .into_iter()
                 .filter_map(|email| match self.users.get(&email.to_lowercase()) {
                     Some(listed) => Some(listed.clone()),
                     None => {
+                        let suggestion = self.suggest(field, email);
                         errors.push(RowError::UnknownUser {
                             column: label(field),
                             value: email.into(),
+                            suggestion,
                         });
                         None
                     }
@@ -257,33 +307,45 @@ impl Directory {
         };
         let owners = people(Field::Owners);
         let stewards = people(Field::Stewards);
-        let tags = header
-            .list(cells, Field::Tags)
-            .into_iter()
-            .filter_map(|tag| match self.tags.get(&tag.to_lowercase()) {
-                Some(listed) => Some(listed.clone()),
-                None => {
-                    errors.push(RowError::UnknownTag {
+        let mut new_tags = Vec::new();
+        let mut tags = Vec::new();
+        for tag in header.list(cells, Field::Tags, rules.list_separator) {
+            match self.tags.get(&tag.to_lowercase()) {
+                Some(listed) => tags.push(listed.clone()),
+                None => match self.suggest(Field::Tags, tag) {
+                    // No known tag explains it: a new tag, when asked for.
+                    None if rules.create_missing_tags => {
+                        tags.push(tag.to_owned());
+                        new_tags.push(tag.to_owned());
+                    }
+                    suggestion => errors.push(RowError::UnknownTag {
                         column: label(Field::Tags),
                         value: tag.into(),
-                    });
-                    None
-                }
-            })
+                        suggestion,
+                    }),
+                },
+            }
+        }
+        let attributes: BTreeMap<String, String> = header
+            .attributes(cells)
+            .map(|(h, v)| (h.to_owned(), v.to_owned()))
             .collect();
         match (name, source_type, errors.is_empty()) {
-            (Some(name), Some(source_type), true) => Ok(SourceDraft {
-                name,
-                source_type,
-                status,
-                owners,
-                stewards,
-                tags,
-                summary: text(Field::Summary),
-                description: text(Field::Description),
-                technical_name: text(Field::TechnicalName),
-                upsert,
-                attributes: BTreeMap::new(),
+            (Some(name), Some(source_type), true) => Ok(Resolved {
+                draft: SourceDraft {
+                    name,
+                    source_type,
+                    status,
+                    owners,
+                    stewards,
+                    tags,
+                    summary: text(Field::Summary),
+                    description: text(Field::Description),
+                    technical_name: text(Field::TechnicalName),
+                    upsert,
+                    attributes,
+                },
+                new_tags,
             }),
             _ => Err(errors),
         }
@@ -305,8 +367,25 @@ mod tests {
         )
     }
 
+    const RULES: Rules = Rules {
+        list_separator: ';',
+        create_missing_tags: false,
+    };
+
     fn resolve(headers: &[&str], cells: &[&str]) -> Result<SourceDraft, Vec<RowError>> {
-        let header = HeaderMap::new(headers.iter().map(|h| h.to_string()).collect()).unwrap();
+        resolve_with(headers, cells, RULES).map(|r| r.draft)
+    }
+
+    fn resolve_with(
+        headers: &[&str],
+        cells: &[&str],
+        rules: Rules,
+    ) -> Result<Resolved, Vec<RowError>> {
+        let header = HeaderMap::new(
+            headers.iter().map(|h| h.to_string()).collect(),
+            &Default::default(),
+        )
+        .unwrap();
         let row = InputRow {
             previous: None,
             seq: 0,
@@ -314,7 +393,7 @@ mod tests {
             cells: cells.iter().map(|c| c.to_string()).collect(),
             defect: None,
         };
-        directory().resolve(&header, &row)
+        directory().resolve(&header, &row, rules)
     }
 
     #[test]
@@ -353,9 +432,42 @@ mod tests {
                 "Name: required, but the cell is empty",
                 "Type: unknown source type 'Graph' (expected Relational, NonRelational, NoSql or TagBase)",
                 "Upsert: 'maybe' is not a yes/no value (true, false, yes, no, 1, 0)",
-                "Owner: unknown user 'jon.doe@example.com'",
-                "Tags: unknown tag 'Fnance'",
+                "Owner: unknown user 'jon.doe@example.com' — did you mean john.doe@example.com?",
+                "Tags: unknown tag 'Fnance' — did you mean Finance?",
             ]
+        );
+    }
+
+    #[test]
+    fn with_create_missing_tags_only_the_tags_no_known_tag_explains_are_new() {
+        let rules = Rules {
+            list_separator: ';',
+            create_missing_tags: true,
+        };
+        let resolved = resolve_with(
+            &["name", "type", "tags"],
+            &["a", "NoSql", "GDPR;Risk"],
+            rules,
+        )
+        .unwrap();
+        assert_eq!(resolved.draft.tags, ["GDPR", "Risk"]);
+        assert_eq!(resolved.new_tags, ["Risk"]);
+        let errors =
+            resolve_with(&["name", "type", "tags"], &["a", "NoSql", "Fnance"], rules).unwrap_err();
+        assert!(
+            errors[0].to_string().ends_with("did you mean Finance?"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_type_typo_gets_a_suggestion() {
+        let errors = resolve(&["name", "type"], &["a", "Relationl"]).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with(" — did you mean Relational?"),
+            "{errors:?}"
         );
     }
 

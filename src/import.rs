@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
@@ -24,7 +26,7 @@ use reqwest::{Method, StatusCode};
 use crate::api::wire::{Created, SourceItem};
 use crate::api::{ApiError, Client};
 use crate::cli::IfExists;
-use crate::directory::{Directory, Existing, Target};
+use crate::directory::{Directory, Existing, Rules, Target};
 use crate::exit::Stop;
 use crate::input::{Field, HeaderMap, InputRow};
 use crate::journal::{Event, Journal};
@@ -49,6 +51,8 @@ enum Plan {
         draft: SourceDraft,
         /// The source exists (or an earlier row of this file made it): the result is `updated`.
         exists: bool,
+        /// Tags to create first (`--create-missing-tags`).
+        new_tags: Vec<String>,
     },
 }
 
@@ -85,6 +89,7 @@ struct Planner<'a> {
     directory: &'a Directory,
     header: &'a HeaderMap,
     if_exists: IfExists,
+    rules: Rules,
     prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
     seen: HashMap<u64, u64>,
@@ -131,8 +136,8 @@ impl Planner<'_> {
             }
             return Plan::Ready(outcome);
         }
-        let mut draft = match self.directory.resolve(self.header, input) {
-            Ok(d) => d,
+        let (mut draft, new_tags) = match self.directory.resolve(self.header, input, self.rules) {
+            Ok(resolved) => (resolved.draft, resolved.new_tags),
             Err(errors) => return Plan::Ready(invalid(row, &errors)),
         };
         let upsert = draft.upsert || self.if_exists == IfExists::Update;
@@ -167,7 +172,12 @@ impl Planner<'_> {
                 Some(existed_then) => existed_then,
                 None => earlier || existing.is_some(),
             };
-            return Plan::Send { row, draft, exists };
+            return Plan::Send {
+                row,
+                draft,
+                exists,
+                new_tags,
+            };
         }
         match (existing, sent_before) {
             // It was sent without an answer when it did not exist: it exists now because of us.
@@ -183,6 +193,7 @@ impl Planner<'_> {
                 row,
                 draft,
                 exists: false,
+                new_tags,
             },
         }
     }
@@ -227,6 +238,9 @@ impl Breaker {
     }
 }
 
+/// The creation of one missing tag, awaited by every row that needs it.
+type TagMaker = Arc<OnceCell<Result<(), String>>>;
+
 /// The concurrent part: sending one row, with retries and look-ups.
 pub struct Sender<'a> {
     client: &'a Client,
@@ -234,6 +248,9 @@ pub struct Sender<'a> {
     journal: &'a Journal,
     stop: Mutex<Option<Stop>>,
     upsert_locks: Vec<tokio::sync::Mutex<()>>,
+    /// One creation per missing tag (lower case), shared by the rows that need it.
+    tag_makers: Mutex<HashMap<String, TagMaker>>,
+    created_tags: Mutex<Vec<String>>,
 }
 
 impl<'a> Sender<'a> {
@@ -243,6 +260,8 @@ impl<'a> Sender<'a> {
             version_id: target.version_id.clone(),
             journal,
             stop: Mutex::new(None),
+            tag_makers: Mutex::default(),
+            created_tags: Mutex::default(),
             upsert_locks: (0..UPSERT_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -258,6 +277,54 @@ impl<'a> Sender<'a> {
         }
         drop(stop);
         self.client.pace().halt();
+    }
+
+    /// The tags this run created.
+    pub fn created_tags(&self) -> Vec<String> {
+        self.created_tags.lock().expect("tags lock").clone()
+    }
+
+    /// Creates the tags a row needs, each once for the whole run.
+    async fn ensure_tags(&self, tags: &[String]) -> Result<(), String> {
+        for tag in tags {
+            let maker = {
+                let mut makers = self.tag_makers.lock().expect("tags lock");
+                makers.entry(tag.to_lowercase()).or_default().clone()
+            };
+            maker.get_or_init(|| self.create_tag(tag)).await.clone()?;
+        }
+        Ok(())
+    }
+
+    async fn create_tag(&self, tag: &str) -> Result<(), String> {
+        let body = serde_json::json!({ "label": tag });
+        let url = self.client.url("/tags", &[]);
+        match self
+            .client
+            .send_with_retries(Method::POST, url, Some(&body))
+            .await
+        {
+            Ok(a) if a.status.is_success() => {
+                tracing::info!("created tag '{tag}'");
+                self.created_tags
+                    .lock()
+                    .expect("tags lock")
+                    .push(tag.to_owned());
+                Ok(())
+            }
+            // Someone made it meanwhile (or an answer was lost): it exists, which is what we want.
+            Ok(a) if matches!(a.error(), ApiError::Http { message, .. } if message.contains("already exists")) => {
+                Ok(())
+            }
+            Ok(a) => Err(format!("could not create tag '{tag}': {}", a.error())),
+            Err(ApiError::Stopped(stop)) => {
+                if stop != Stop::Halted {
+                    self.halt(stop.clone());
+                }
+                Err(format!("could not create tag '{tag}': {stop}"))
+            }
+            Err(e) => Err(format!("could not create tag '{tag}': {e}")),
+        }
     }
 
     pub fn stopped(&self) -> Option<Stop> {
@@ -286,7 +353,18 @@ impl<'a> Sender<'a> {
             .map(Existing::from))
     }
 
-    async fn send(&self, row: u64, draft: &SourceDraft, exists: bool) -> anyhow::Result<Outcome> {
+    async fn send(
+        &self,
+        row: u64,
+        draft: &SourceDraft,
+        exists: bool,
+        new_tags: &[String],
+    ) -> anyhow::Result<Outcome> {
+        if let Err(message) = self.ensure_tags(new_tags).await {
+            return Ok(
+                Outcome::new(row, RowResult::Failed).with_error("tags: could not create", message)
+            );
+        }
         let _in_order = if draft.upsert {
             let stripe = fingerprint(draft.technical_key()) as usize % UPSERT_STRIPES;
             Some(self.upsert_locks[stripe].lock().await)
@@ -458,6 +536,7 @@ pub struct Job<'a> {
     pub directory: &'a Directory,
     pub header: &'a HeaderMap,
     pub if_exists: IfExists,
+    pub rules: Rules,
     pub concurrency: usize,
     pub prior: Prior,
 }
@@ -490,6 +569,7 @@ pub async fn import<W: Write>(
         directory: job.directory,
         header: job.header,
         if_exists: job.if_exists,
+        rules: job.rules,
         prior: job.prior,
         seen: HashMap::new(),
     };
@@ -506,7 +586,15 @@ pub async fn import<W: Write>(
             let outcome = match (plan, sender) {
                 (Plan::Ready(o), _) => o,
                 (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
-                (Plan::Send { row, draft, exists }, Some(s)) => s.send(row, &draft, exists).await?,
+                (
+                    Plan::Send {
+                        row,
+                        draft,
+                        exists,
+                        new_tags,
+                    },
+                    Some(s),
+                ) => s.send(row, &draft, exists, &new_tags).await?,
                 (Plan::Send { row, exists, .. }, None) => Outcome::new(
                     row,
                     if exists {

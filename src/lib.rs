@@ -24,6 +24,7 @@ pub mod retry;
 pub mod run;
 pub mod sandbox;
 pub mod source;
+pub mod suggest;
 pub mod summary;
 
 use cli::{Command, SandboxArgs};

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::IfExists;
 use crate::directory::Target;
+use crate::input::InputOptions;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -27,6 +28,11 @@ pub struct RunRecord {
     pub input: String,
     /// Its SHA-256, hex; `None` for standard input.
     pub input_sha256: Option<String>,
+    /// How the input was read (mapping, separators, extra columns, sheet).
+    #[serde(default)]
+    pub input_options: InputOptions,
+    #[serde(default)]
+    pub create_missing_tags: bool,
 }
 
 pub fn path_for(report: &Path) -> PathBuf {

@@ -184,6 +184,25 @@ impl Outcome {
     }
 }
 
+/// Cells that Excel would run as a formula start with one of these.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Writes a cell so that Excel shows it as text: a leading apostrophe before
+/// a formula-like start, and before a leading apostrophe (so that `unescape`
+/// always gives back the exact value).
+pub fn escape(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(FORMULA_STARTS) || value.starts_with('\'') {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
+/// The value `escape` was given.
+pub fn unescape(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
 /// Writes report records in input order, whatever order they complete in.
 pub struct ReportWriter<W: Write> {
     csv: csv::Writer<W>,
@@ -192,14 +211,27 @@ pub struct ReportWriter<W: Write> {
 }
 
 impl<W: Write> ReportWriter<W> {
-    pub fn new(out: W, headers: &[String]) -> anyhow::Result<ReportWriter<W>> {
-        let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(out);
-        let header: Vec<&str> = COLUMNS
+    /// `delimiter` and `bom` follow the input, so that the report opens in
+    /// the same Excel the input came from.
+    pub fn new(
+        mut out: W,
+        headers: &[String],
+        delimiter: u8,
+        bom: bool,
+    ) -> anyhow::Result<ReportWriter<W>> {
+        if bom {
+            out.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let mut csv = csv::WriterBuilder::new()
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_writer(out);
+        let header: Vec<std::borrow::Cow<'_, str>> = COLUMNS
             .iter()
-            .copied()
-            .chain(headers.iter().map(String::as_str))
+            .map(|c| (*c).into())
+            .chain(headers.iter().map(|h| escape(h)))
             .collect();
-        csv.write_record(&header)?;
+        csv.write_record(header.iter().map(|h| h.as_ref()))?;
         Ok(ReportWriter {
             csv,
             next_seq: 0,
@@ -227,12 +259,9 @@ impl<W: Write> ReportWriter<W> {
             o.attempts.to_string(),
             o.error.clone().unwrap_or_default(),
         ];
-        self.csv.write_record(
-            fixed
-                .iter()
-                .map(String::as_str)
-                .chain(cells.iter().map(String::as_str)),
-        )?;
+        let record: Vec<std::borrow::Cow<'_, str>> =
+            fixed.iter().chain(cells).map(|c| escape(c)).collect();
+        self.csv.write_record(record.iter().map(|c| c.as_ref()))?;
         Ok(())
     }
 
@@ -257,7 +286,12 @@ pub struct PendingReport {
 }
 
 impl PendingReport {
-    pub fn create(path: &Path, headers: &[String]) -> anyhow::Result<PendingReport> {
+    pub fn create(
+        path: &Path,
+        headers: &[String],
+        delimiter: u8,
+        bom: bool,
+    ) -> anyhow::Result<PendingReport> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -268,7 +302,7 @@ impl PendingReport {
             .tempfile_in(dir)
             .with_context(|| format!("creating the report in {}", dir.display()))?;
         Ok(PendingReport {
-            writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers)?,
+            writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers, delimiter, bom)?,
             path: path.to_owned(),
         })
     }
@@ -293,7 +327,8 @@ mod tests {
 
     #[test]
     fn rows_completing_out_of_order_are_written_in_input_order() {
-        let mut w = ReportWriter::new(Vec::new(), &["name".into(), "owners".into()]).unwrap();
+        let mut w =
+            ReportWriter::new(Vec::new(), &["name".into(), "owners".into()], b',', false).unwrap();
         let mut second = Outcome::new(3, RowResult::Invalid)
             .with_error("owners: unknown user", "owners: unknown user 'x'");
         second.attempts = 0;
@@ -328,8 +363,23 @@ mod tests {
     }
 
     #[test]
+    fn cells_excel_would_run_are_written_as_text_and_read_back_exactly() {
+        for value in [
+            "=1+1", "+33 6", "-5", "@SUM(A1)", "\tx", "'quoted", "''twice", "plain", "",
+        ] {
+            assert_eq!(unescape(&escape(value)), value, "{value:?}");
+        }
+        assert_eq!(escape("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        let mut w = ReportWriter::new(Vec::new(), &["name".into()], b';', true).unwrap();
+        w.push(0, Outcome::new(2, RowResult::Created), vec!["=cmd".into()])
+            .unwrap();
+        let bytes = w.finish().unwrap();
+        assert_eq!(bytes, "\u{FEFF}row;result;source_id;location;http_status;attempts;error;name\n2;created;;;;0;;'=cmd\n".as_bytes());
+    }
+
+    #[test]
     fn a_report_with_a_missing_row_is_not_finished() {
-        let mut w = ReportWriter::new(Vec::new(), &[]).unwrap();
+        let mut w = ReportWriter::new(Vec::new(), &[], b',', false).unwrap();
         w.push(1, Outcome::new(3, RowResult::Created), vec![])
             .unwrap();
         assert!(w.finish().is_err());

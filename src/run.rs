@@ -14,10 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{Client, ClientOptions, Token};
 use crate::config::{ImportConfig, Job as Command, Target as Destination};
-use crate::directory::{self, Directory};
+use crate::directory::{self, Directory, Rules};
 use crate::exit::{self, Stop, usage};
 use crate::import::{self, Job, Mode, Prior, Sender};
-use crate::input::{self, CsvInput, Layout};
+use crate::input::InputOptions;
+use crate::input::{self, Input, Layout};
 use crate::journal::{self, Journal};
 use crate::lock::ReportLock;
 use crate::pace::Pace;
@@ -121,7 +122,11 @@ fn prior_work(
         return Ok((Prior::default(), false));
     }
     let mut prior = Prior::default();
-    for row in CsvInput::open(Some(&config.report), Layout::Report)? {
+    let options = InputOptions {
+        headers: config.input.headers.clone(),
+        ..Default::default()
+    };
+    for row in Input::open(Some(&config.report), Layout::Report, &options)? {
         if let Some(outcome) = row?.previous {
             prior.done.insert(outcome.row, outcome);
         }
@@ -147,8 +152,12 @@ async fn import_into(
         Layout::Plain
     };
     // The header is checked before any request.
-    let rows = CsvInput::open(input_path, layout)?;
-    let total = input_path.map(CsvInput::count).transpose()?;
+    let rows = Input::open(input_path, layout, &config.input)?;
+    // A quick first pass, for the progress bar's total (not for stdin).
+    let total = match input_path {
+        Some(path) => Some(Input::open(Some(path), layout, &config.input)?.count() as u64),
+        None => None,
+    };
     let input_hash = input_path.map(record::sha256_of).transpose()?;
     let journal_path = journal::path_for(&config.report);
     let checking = matches!(config.job, Command::Check { .. });
@@ -200,6 +209,8 @@ async fn import_into(
         if_exists: config.if_exists,
         input: input_name.clone(),
         input_sha256: input_hash,
+        input_options: config.input.clone(),
+        create_missing_tags: config.create_missing_tags,
     };
     if !checking {
         record.write(&record::path_for(&config.report))?;
@@ -211,7 +222,14 @@ async fn import_into(
     } else {
         Some(Journal::create(&journal_path)?)
     };
-    let mut report = PendingReport::create(&config.report, rows.header().headers())?;
+    let dialect = rows.dialect();
+    let bom = dialect.bom || config.excel_report;
+    let mut report = PendingReport::create(
+        &config.report,
+        rows.header().headers(),
+        dialect.delimiter,
+        bom,
+    )?;
     let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
     let header = rows.header().clone();
@@ -220,6 +238,10 @@ async fn import_into(
         directory: &directory,
         header: &header,
         if_exists: config.if_exists,
+        rules: Rules {
+            list_separator: rows.list_separator(),
+            create_missing_tags: config.create_missing_tags,
+        },
         concurrency: config.concurrency.get(),
         prior,
     };
@@ -237,6 +259,10 @@ async fn import_into(
     };
     progress.finish();
     let stopped = sender.as_ref().and_then(Sender::stopped);
+    let created_tags = sender
+        .as_ref()
+        .map(Sender::created_tags)
+        .unwrap_or_default();
     drop(sender);
     if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
         let prev = config.report.with_extension("prev.csv");
@@ -264,6 +290,7 @@ async fn import_into(
             retries: pace.counters.retries.load(Ordering::Relaxed),
             rate_limited: pace.counters.rate_limited.load(Ordering::Relaxed),
             stopped: stopped.map(|s| s.to_string()),
+            created_tags,
             exit_code: code,
         },
     );

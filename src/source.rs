@@ -160,27 +160,59 @@ mod tests {
     }
 }
 
-/// Why a row cannot be sent: every message names the column and the value.
+/// " — did you mean X?" when there is an X.
+fn hint(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!(" — did you mean {s}?"))
+        .unwrap_or_default()
+}
+
+/// Why a row cannot be sent: every message names the column and the value,
+/// and the closest known value when one is close enough.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RowError {
     #[error("{column}: required, but the cell is empty")]
     Missing { column: String },
     #[error(
-        "{column}: unknown source type '{value}' (expected {})",
-        SourceType::expected()
+        "{column}: unknown source type '{value}' (expected {}){}",
+        SourceType::expected(),
+        hint(suggestion)
     )]
-    BadType { column: String, value: String },
-    #[error("{column}: unknown status '{value}' (expected {})", Status::expected())]
-    BadStatus { column: String, value: String },
+    BadType {
+        column: String,
+        value: String,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "{column}: unknown status '{value}' (expected {}){}",
+        Status::expected(),
+        hint(suggestion)
+    )]
+    BadStatus {
+        column: String,
+        value: String,
+        suggestion: Option<String>,
+    },
     #[error("{column}: '{value}' is not a yes/no value (true, false, yes, no, 1, 0)")]
     BadUpsert { column: String, value: String },
-    #[error("{column}: unknown user '{value}'")]
-    UnknownUser { column: String, value: String },
-    #[error("{column}: unknown tag '{value}'")]
-    UnknownTag { column: String, value: String },
+    #[error("{column}: unknown user '{value}'{}", hint(suggestion))]
+    UnknownUser {
+        column: String,
+        value: String,
+        suggestion: Option<String>,
+    },
+    #[error("{column}: unknown tag '{value}'{}", hint(suggestion))]
+    UnknownTag {
+        column: String,
+        value: String,
+        suggestion: Option<String>,
+    },
     #[error("expected {expected} cells, found {found}")]
     TooManyCells { expected: usize, found: usize },
-    #[error("{column}: the cell is not valid UTF-8 (is the file in another encoding?)")]
+    #[error(
+        "{column}: the cell is not valid UTF-8: pass --encoding (e.g. windows-1252) if the file is in another encoding"
+    )]
     NotUtf8 { column: String },
     #[error("duplicate of row {first_row} (same technical name '{technical_name}')")]
     Duplicate {

@@ -35,6 +35,8 @@ pub struct Summary {
     pub rate_limited: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// Tags created by `--create-missing-tags`.
+    pub created_tags: Vec<String>,
     pub errors: Vec<ErrorGroup>,
     pub exit_code: u8,
 }
@@ -89,6 +91,7 @@ pub struct Totals {
     pub retries: u64,
     pub rate_limited: u64,
     pub stopped: Option<String>,
+    pub created_tags: Vec<String>,
     pub exit_code: u8,
 }
 
@@ -117,6 +120,7 @@ impl Summary {
             retries: t.retries,
             rate_limited: t.rate_limited,
             stopped: t.stopped,
+            created_tags: t.created_tags,
             errors,
             exit_code: t.exit_code,
         }
@@ -148,6 +152,9 @@ impl fmt::Display for Summary {
         )?;
         if let Some(why) = &self.stopped {
             writeln!(f, "stopped: {why}")?;
+        }
+        if !self.created_tags.is_empty() {
+            writeln!(f, "created tags: {}", self.created_tags.join(", "))?;
         }
         if !self.errors.is_empty() {
             writeln!(f, "errors:")?;
@@ -198,6 +205,7 @@ mod tests {
             retries: 1,
             rate_limited: 0,
             stopped: None,
+            created_tags: vec![],
             exit_code: 1,
         };
         let summary = Summary::new(tally, totals);

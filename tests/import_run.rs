@@ -70,7 +70,7 @@ async fn invalid_rows_are_never_sent_and_their_error_names_the_column_and_value(
                 "invalid",
                 "Status: unknown status 'Done' (expected Proposed, InRevision, InValidation, Validated or Obsolete)"
             ),
-            ("invalid", "Tags: unknown tag 'Fnance'"),
+            ("invalid", "Tags: unknown tag 'Fnance' — did you mean Finance?"),
             ("invalid", "Name: required, but the cell is empty"),
             (
                 "invalid",
@@ -233,8 +233,9 @@ async fn the_report_keeps_input_order_original_headers_and_spreadsheet_row_numbe
         ]
     );
     let rows: Vec<&str> = out.report.iter().map(|r| r["row"].as_str()).collect();
-    // Record 2 holds a line break; the blank line and the empty row are not data rows.
-    assert_eq!(rows, ["2", "4"]);
+    // Record 2 holds a line break; the blank line and the empty row are rows
+    // of the spreadsheet (3 and 4) but not data rows.
+    assert_eq!(rows, ["2", "5"]);
     assert_eq!(
         out.row(2)["Owners"],
         "john.doe@example.com;jane.doe@example.com"

@@ -229,17 +229,24 @@ impl Client {
         })
     }
 
-    /// A GET with retries (GETs are safe to repeat): 5xx and transport
-    /// errors are retried with backoff, 429s wait out the pause.
-    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+    /// A request with retries for requests that are safe to repeat (reads,
+    /// and writes whose repetition is harmless): 5xx and transport errors are
+    /// retried with backoff, 429s wait out the pause, 401 stops the run. The
+    /// answer is the first that is neither (2xx or another 4xx).
+    pub async fn send_with_retries<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<Answer, ApiError> {
         let mut retries = 0;
         loop {
-            let failure = match self.attempt::<()>(Method::GET, url.clone(), None).await {
-                Ok(a) if a.status.is_success() => return a.json(),
+            let failure = match self.attempt(method.clone(), url.clone(), body).await {
                 Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
                     return Err(Stop::Unauthorized.into());
                 }
                 Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => continue,
+                Ok(a) if !a.status.is_server_error() => return Ok(a),
                 Ok(a) => (a.error(), a.retry_after),
                 Err(e) => (e, None),
             };
@@ -248,8 +255,18 @@ impl Client {
             }
             retries += 1;
             self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!("GET {url}: {}; retry {retries}", failure.0);
+            tracing::debug!("{method} {url}: {}; retry {retries}", failure.0);
             tokio::time::sleep(retry::backoff(retries, failure.1)).await;
+        }
+    }
+
+    /// A GET with retries, its 2xx body decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+        let answer = self.send_with_retries::<()>(Method::GET, url, None).await?;
+        if answer.status.is_success() {
+            answer.json()
+        } else {
+            Err(answer.error())
         }
     }
 

@@ -1,21 +1,24 @@
-//! Reading rows: a CSV file (or stdin) streamed record by record, never
-//! loaded whole. Each record becomes an `InputRow` numbered as a person sees
-//! it in a spreadsheet (header = 1, first data row = 2; records are counted,
-//! not lines, since a quoted cell may hold line breaks). Rows with no content
-//! are passed over; a row's shape problems travel with it as data.
+//! Reading rows: a CSV file or stdin (streamed, never loaded whole; see
+//! `csv.rs` for the dialects) or a spreadsheet (`sheet.rs`). Each record
+//! becomes an `InputRow` numbered as a person sees it in a spreadsheet
+//! (header = 1, first data row = 2). Rows with no content are passed over; a
+//! row's shape and byte problems travel with it as data.
 
+pub mod csv;
 pub mod header;
+pub mod sheet;
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::exit::usage;
-use crate::report::{COLUMNS, Outcome};
+use crate::report::{COLUMNS, Outcome, unescape};
 use crate::source::RowError;
-pub use header::{Field, HeaderMap};
+pub use header::{ExtraColumns, Field, HeaderMap, HeaderOptions};
 
 /// One data row as read.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,21 +40,42 @@ pub struct InputRow {
 pub enum Layout {
     /// Rows of sources, under a header.
     Plain,
-    /// A report: the `COLUMNS`, then the rows' own columns. Row numbers are
-    /// those the report gives (the original spreadsheet's).
+    /// A report: the `COLUMNS`, then the rows' own columns, cells escaped
+    /// against formulas. Row numbers are those the report gives.
     Report,
 }
 
-/// A streaming reader of the rows of a CSV input.
-pub struct CsvInput {
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    layout: Layout,
-    /// Leading columns that are not the row's own (a report's outcome).
-    skip: usize,
-    header: HeaderMap,
-    record: csv::ByteRecord,
-    seq: u64,
-    name: String,
+/// How the input was written, so that its report can be written alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: u8,
+    /// The file started with a byte-order mark (or is a spreadsheet).
+    pub bom: bool,
+}
+
+/// A cell as read: text, or bytes that are not UTF-8.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawCell {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// Where records come from: (row number, cells).
+pub trait RecordSource: Send {
+    fn next_record(&mut self) -> anyhow::Result<Option<(u64, Vec<RawCell>)>>;
+}
+
+/// How to read the input; recorded for reruns and resumes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputOptions {
+    /// A WHATWG encoding label for CSV (`None`: UTF-8, or UTF-16 with a BOM).
+    pub encoding: Option<String>,
+    pub delimiter: Option<char>,
+    /// The separator of owners, stewards and tags (default `;`, or `,` when
+    /// the file's own delimiter is `;`).
+    pub list_separator: Option<char>,
+    pub sheet: Option<String>,
+    pub headers: HeaderOptions,
 }
 
 /// A short name of the input for messages.
@@ -59,47 +83,69 @@ pub fn display_name(path: Option<&Path>) -> String {
     path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string())
 }
 
-fn reader_of(path: Option<&Path>) -> anyhow::Result<Box<dyn Read + Send>> {
-    Ok(match path {
-        Some(p) => {
-            Box::new(File::open(p).map_err(|e| usage(format!("reading {}: {e}", p.display())))?)
-        }
-        None => Box::new(std::io::stdin()),
-    })
+/// The rows of an input.
+pub struct Input {
+    source: Box<dyn RecordSource>,
+    layout: Layout,
+    /// Leading columns that are not the row's own (a report's outcome).
+    skip: usize,
+    header: HeaderMap,
+    dialect: Dialect,
+    list_separator: char,
+    seq: u64,
+    name: String,
 }
 
-fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
-    // Headers are read by hand (to number rows and check them ourselves);
-    // rows may be ragged (checked per row, never a crash).
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(source)
-}
-
-impl CsvInput {
-    pub fn open(path: Option<&Path>, layout: Layout) -> anyhow::Result<CsvInput> {
+impl Input {
+    pub fn open(
+        path: Option<&Path>,
+        layout: Layout,
+        options: &InputOptions,
+    ) -> anyhow::Result<Input> {
         let name = display_name(path);
-        let mut reader = csv_reader(reader_of(path)?);
-        let mut first = csv::ByteRecord::new();
-        let has_header = reader
-            .read_byte_record(&mut first)
-            .with_context(|| format!("reading {name}"))?;
-        if !has_header {
+        let (mut source, dialect): (Box<dyn RecordSource>, Dialect) = match path {
+            Some(p) if sheet::is_spreadsheet(p) => {
+                let records = sheet::SheetRecords::open(p, options.sheet.as_deref())?;
+                (
+                    Box::new(records),
+                    Dialect {
+                        delimiter: b',',
+                        bom: true,
+                    },
+                )
+            }
+            _ => {
+                let encoding = match &options.encoding {
+                    Some(label) => Some(encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                        usage(format!("--encoding {label}: not an encoding label (try windows-1252, utf-16le)"))
+                    })?),
+                    None => None,
+                };
+                let delimiter = options.delimiter.map(|d| d as u8);
+                let raw: Box<dyn Read + Send> = match path {
+                    Some(p) => Box::new(
+                        File::open(p)
+                            .map_err(|e| usage(format!("reading {}: {e}", p.display())))?,
+                    ),
+                    None => Box::new(std::io::stdin()),
+                };
+                let (records, dialect) =
+                    csv::CsvRecords::open(raw, name.clone(), encoding, delimiter)?;
+                (Box::new(records), dialect)
+            }
+        };
+        let Some((_, first)) = source.next_record()? else {
             return Err(usage(format!("{name} is empty: expected a header row")));
-        }
+        };
         let headers = first
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, h)| {
-                String::from_utf8(h.to_vec())
-                    .map(|h| h.trim().to_owned())
-                    .map_err(|_| {
-                        usage(format!(
-                            "{name}: header of column {} is not valid UTF-8",
-                            i + 1
-                        ))
-                    })
+            .map(|(i, cell)| match cell {
+                RawCell::Text(h) => Ok(h.trim().to_owned()),
+                RawCell::Bytes(_) => Err(usage(format!(
+                    "{name}: the header of column {} is not valid UTF-8: pass --encoding (e.g. windows-1252)",
+                    i + 1
+                ))),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let skip = match layout {
@@ -114,14 +160,18 @@ impl CsvInput {
                 COLUMNS.len()
             }
         };
-        let header = HeaderMap::new(headers[skip..].to_vec())
+        let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
             .with_context(|| format!("reading the header of {name}"))?;
-        Ok(CsvInput {
-            reader,
+        let list_separator = options
+            .list_separator
+            .unwrap_or(if dialect.delimiter == b';' { ',' } else { ';' });
+        Ok(Input {
+            source,
             layout,
             skip,
             header,
-            record: csv::ByteRecord::new(),
+            dialect,
+            list_separator,
             seq: 0,
             name,
         })
@@ -131,71 +181,63 @@ impl CsvInput {
         &self.header
     }
 
-    /// Data rows with content in a CSV input (a quick pass, for the progress bar).
-    pub fn count(path: &Path) -> anyhow::Result<u64> {
-        let mut reader = csv_reader(reader_of(Some(path))?);
-        let mut record = csv::ByteRecord::new();
-        let mut rows = 0u64;
-        while reader.read_byte_record(&mut record)? {
-            if record.iter().any(|c| !c.trim_ascii().is_empty()) {
-                rows += 1;
-            }
-        }
-        Ok(rows.saturating_sub(1))
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn list_separator(&self) -> char {
+        self.list_separator
     }
 
     fn next_row(&mut self) -> anyhow::Result<Option<InputRow>> {
         loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .with_context(|| format!("reading {}", self.name))?;
-            if !more {
+            let Some((mut row, cells)) = self.source.next_record()? else {
                 return Ok(None);
-            }
-            if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
+            };
+            let blank = |c: &RawCell| match c {
+                RawCell::Text(t) => t.trim().is_empty(),
+                RawCell::Bytes(b) => b.trim_ascii().is_empty(),
+            };
+            if cells.iter().all(blank) {
                 continue;
             }
-            let mut row = self.record.position().map_or(0, |p| p.record()) + 1;
+            let mut cells = cells.into_iter();
             let previous = match self.layout {
                 Layout::Plain => None,
                 Layout::Report => {
-                    let fixed: Vec<&str> = (0..self.skip)
-                        .map(|i| {
-                            self.record
-                                .get(i)
-                                .map_or("", |c| std::str::from_utf8(c).unwrap_or(""))
+                    let fixed: Vec<String> = cells
+                        .by_ref()
+                        .take(self.skip)
+                        .map(|c| match c {
+                            RawCell::Text(t) => unescape(&t).to_owned(),
+                            RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
                         })
                         .collect();
-                    let outcome = Outcome::from_cells(&fixed).map_err(|e| {
-                        usage(format!(
-                            "{}, line {}: {e}",
-                            self.name,
-                            self.record.position().map_or(0, |p| p.line())
-                        ))
-                    })?;
+                    let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+                    let outcome = Outcome::from_cells(&fixed)
+                        .map_err(|e| usage(format!("{}, row {}: {e}", self.name, row)))?;
                     row = outcome.row;
                     Some(outcome)
                 }
             };
-            let own: Vec<&[u8]> = self.record.iter().skip(self.skip).collect();
+            let own: Vec<RawCell> = cells.collect();
             let width = self.header.headers().len();
             let mut defect = None;
-            let last_filled = own
-                .iter()
-                .rposition(|c| !c.trim_ascii().is_empty())
-                .map_or(0, |i| i + 1);
+            let last_filled = own.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
             if last_filled > width {
                 defect = Some(RowError::TooManyCells {
                     expected: width,
-                    found: own.len(),
+                    found: last_filled,
                 });
             }
-            let mut cells: Vec<String> = Vec::with_capacity(width.max(own.len()));
-            for (i, bytes) in own.iter().enumerate() {
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => cells.push(text.to_owned()),
-                    Err(_) => {
+            let mut texts: Vec<String> = Vec::with_capacity(width.max(own.len()));
+            for (i, cell) in own.into_iter().enumerate() {
+                match cell {
+                    RawCell::Text(t) if self.layout == Layout::Report => {
+                        texts.push(unescape(&t).to_owned())
+                    }
+                    RawCell::Text(t) => texts.push(t),
+                    RawCell::Bytes(b) => {
                         let column = self
                             .header
                             .headers()
@@ -203,15 +245,15 @@ impl CsvInput {
                             .cloned()
                             .unwrap_or_else(|| format!("column {}", i + 1));
                         defect.get_or_insert(RowError::NotUtf8 { column });
-                        cells.push(String::from_utf8_lossy(bytes).into_owned());
+                        texts.push(String::from_utf8_lossy(&b).into_owned());
                     }
                 }
             }
             // Missing trailing cells are empty; extra empty ones are dropped
             // (extra filled ones are kept, to be reported as they were).
-            cells.resize(
+            texts.resize(
                 if defect.is_some() {
-                    cells.len().max(width)
+                    texts.len().max(width)
                 } else {
                     width
                 },
@@ -222,7 +264,7 @@ impl CsvInput {
             return Ok(Some(InputRow {
                 seq,
                 row,
-                cells,
+                cells: texts,
                 defect,
                 previous,
             }));
@@ -230,7 +272,7 @@ impl CsvInput {
     }
 }
 
-impl Iterator for CsvInput {
+impl Iterator for Input {
     type Item = anyhow::Result<InputRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -243,18 +285,22 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn rows(text: &[u8]) -> (CsvInput, Vec<InputRow>) {
+    fn read(bytes: &[u8], options: &InputOptions) -> (Input, Vec<InputRow>) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text).unwrap();
-        let mut input = CsvInput::open(Some(file.path()), Layout::Plain).unwrap();
+        file.write_all(bytes).unwrap();
+        let mut input = Input::open(Some(file.path()), Layout::Plain, options).unwrap();
         let rows = input.by_ref().collect::<anyhow::Result<Vec<_>>>().unwrap();
         (input, rows)
     }
 
+    fn rows(bytes: &[u8]) -> (Input, Vec<InputRow>) {
+        read(bytes, &InputOptions::default())
+    }
+
     #[test]
-    fn rows_are_numbered_as_a_spreadsheet_shows_them_even_with_line_breaks_in_cells() {
-        let (_, rows) = rows(b"\xEF\xBB\xBFname,type\n\"two\nlines\",NoSql\nb,Relational\n");
-        assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 3]);
+    fn rows_are_numbered_as_a_spreadsheet_shows_them_line_breaks_and_blank_lines_included() {
+        let (_, rows) = rows(b"name,type\n\"two\nlines\",NoSql\n\nb,Relational\n,\nc,NoSql\n");
+        assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 4, 6]);
         assert_eq!(rows[0].cells, ["two\nlines", "NoSql"]);
     }
 
@@ -262,6 +308,62 @@ mod tests {
     fn the_utf8_byte_order_mark_does_not_stick_to_the_first_header() {
         let (input, _) = rows(b"\xEF\xBB\xBFname,type\na,NoSql\n");
         assert_eq!(input.header().index(Field::Name), Some(0));
+        assert!(input.dialect().bom);
+    }
+
+    #[test]
+    fn excel_for_windows_files_read_with_their_delimiter_encoding_and_line_ends() {
+        let bytes = b"name;type;tags\r\nCaf\xE9 cr\xE8me;NoSql;GDPR,PII\r\n";
+        let options = InputOptions {
+            encoding: Some("windows-1252".into()),
+            ..Default::default()
+        };
+        let (input, rows) = read(bytes, &options);
+        assert_eq!(input.dialect().delimiter, b';');
+        assert_eq!(input.list_separator(), ',');
+        assert_eq!(rows[0].cells, ["Café crème", "NoSql", "GDPR,PII"]);
+        assert_eq!(rows[0].defect, None);
+    }
+
+    #[test]
+    fn without_an_encoding_bytes_that_are_not_utf8_flag_their_row_only() {
+        let (_, rows) = rows(b"name;type\r\nCaf\xE9;NoSql\r\nplain;NoSql\r\n");
+        assert_eq!(
+            rows[0].defect,
+            Some(RowError::NotUtf8 {
+                column: "name".into()
+            })
+        );
+        assert_eq!(rows[1].defect, None);
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let text = "name\ttype\r\nÉté\tNoSql\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let (input, rows) = rows(&bytes);
+        assert_eq!(input.dialect().delimiter, b'\t');
+        assert_eq!(rows[0].cells, ["Été", "NoSql"]);
+    }
+
+    #[test]
+    fn excels_sep_line_sets_the_delimiter_and_is_not_a_row() {
+        let (input, rows) = rows(b"sep=|\r\nname|type\r\na|NoSql\r\n");
+        assert_eq!(input.dialect().delimiter, b'|');
+        assert_eq!(
+            (rows[0].row, rows[0].cells.clone()),
+            (2, vec!["a".to_string(), "NoSql".into()])
+        );
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_rows() {
+        let (_, rows) = rows(b"name,type\ra,NoSql\rb,NoSql\r");
+        assert_eq!(
+            rows.iter().map(|r| r.cells[0].as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 
     #[test]
@@ -280,18 +382,19 @@ mod tests {
     }
 
     #[test]
-    fn a_report_reads_back_with_its_row_numbers_and_previous_outcomes() {
+    fn a_report_reads_back_with_its_row_numbers_previous_outcomes_and_unescaped_cells() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(
             b"row,result,source_id,location,http_status,attempts,error,Name,Type\n\
-                         7,failed,,,503,6,boom,a,NoSql\n9,created,id,loc,201,1,,b,NoSql\n",
+              7,failed,,,503,6,boom,'=SUM(A1),NoSql\n9,created,id,loc,201,1,,b,NoSql\n",
         )
         .unwrap();
-        let input = CsvInput::open(Some(file.path()), Layout::Report).unwrap();
+        let input =
+            Input::open(Some(file.path()), Layout::Report, &InputOptions::default()).unwrap();
         assert_eq!(input.header().index(Field::Type), Some(1));
         let rows: Vec<InputRow> = input.map(Result::unwrap).collect();
         assert_eq!((rows[0].row, rows[1].row), (7, 9));
-        assert_eq!(rows[0].cells, ["a", "NoSql"]);
+        assert_eq!(rows[0].cells, ["=SUM(A1)", "NoSql"]);
         let previous = rows[0].previous.as_ref().unwrap();
         assert_eq!(
             (previous.result, previous.attempts),
@@ -303,25 +406,12 @@ mod tests {
     fn a_file_that_is_not_a_report_is_refused_as_one() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(b"name,type\na,NoSql\n").unwrap();
-        let err = CsvInput::open(Some(file.path()), Layout::Report)
+        let err = Input::open(Some(file.path()), Layout::Report, &InputOptions::default())
             .err()
             .unwrap();
         assert!(
             err.to_string().contains("is not a dg-import report"),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn blank_rows_are_passed_over_and_bad_bytes_flag_the_row() {
-        let (_, rows) = rows(b"name,type\n,\na\xE9,NoSql\n");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].row, 3);
-        assert_eq!(
-            rows[0].defect,
-            Some(RowError::NotUtf8 {
-                column: "name".into()
-            })
         );
     }
 }

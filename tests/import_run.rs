@@ -70,7 +70,10 @@ async fn invalid_rows_are_never_sent_and_their_error_names_the_column_and_value(
                 "invalid",
                 "Status: unknown status 'Done' (expected Proposed, InRevision, InValidation, Validated or Obsolete)"
             ),
-            ("invalid", "Tags: unknown tag 'Fnance' — did you mean Finance?"),
+            (
+                "invalid",
+                "Tags: unknown tag 'Fnance' — did you mean Finance?"
+            ),
             ("invalid", "Name: required, but the cell is empty"),
             (
                 "invalid",

@@ -7,3 +7,4 @@ mod import_faults;
 mod import_run;
 mod rerun_resume;
 mod sandbox_api;
+mod spreadsheets;

@@ -7,6 +7,7 @@
 //! records; quoted cells may hold line breaks.
 
 use std::io::{BufRead, BufReader, Read};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use encoding_rs::Encoding;
@@ -18,13 +19,68 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 const PEEK: usize = 64 * 1024;
 
 pub struct CsvRecords {
-    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    reader: csv::Reader<Tee>,
     record: csv::ByteRecord,
+    /// The bytes the csv reader took and no record has accounted for yet.
+    seen: Arc<Mutex<Seen>>,
     /// Rows a spreadsheet would show so far (blank lines included).
     row: u64,
-    /// The line after the last record read.
-    next_line: u64,
     name: String,
+}
+
+/// Bytes read past the end of the last record, from stream offset `start`.
+#[derive(Default)]
+struct Seen {
+    start: u64,
+    bytes: Vec<u8>,
+    /// The last record ended on a `\r` whose `\n` may follow.
+    after_cr: bool,
+}
+
+/// Passes the stream to the csv reader and keeps what it read in `Seen`,
+/// so that the blank lines csv skips can still be counted as rows (csv's
+/// own line numbers miss CRLF blank lines). Bounded by csv's read-ahead.
+struct Tee {
+    inner: Box<dyn BufRead + Send>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen
+            .lock()
+            .expect("seen lock")
+            .bytes
+            .extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl Seen {
+    /// Counts the blank lines before the record that ends at stream offset
+    /// `end`, and forgets its bytes.
+    fn blank_lines_before(&mut self, end: u64) -> u64 {
+        let upto = ((end - self.start) as usize).min(self.bytes.len());
+        let mut blank = 0;
+        let mut i = 0;
+        let record = &self.bytes[..upto];
+        if self.after_cr && record.first() == Some(&b'\n') {
+            i = 1;
+        }
+        while i < record.len() && (record[i] == b'\r' || record[i] == b'\n') {
+            blank += 1;
+            i += if record[i] == b'\r' && record.get(i + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        self.after_cr = record.last() == Some(&b'\r');
+        self.bytes.drain(..upto);
+        self.start = end;
+        blank
+    }
 }
 
 /// Reads the start of the stream to learn its dialect, and gives back a
@@ -61,7 +117,8 @@ fn sniff(
             break;
         }
     }
-    let mut bom = utf16;
+    // A report of a transcoded file is UTF-8: a BOM tells Excel so.
+    let mut bom = utf16 || encoding.is_some();
     let mut line = first.as_slice();
     if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
         bom = true;
@@ -116,17 +173,21 @@ impl CsvRecords {
     ) -> anyhow::Result<(CsvRecords, Dialect)> {
         let (reader, dialect) =
             sniff(raw, encoding, delimiter).with_context(|| format!("reading {name}"))?;
+        let seen = Arc::new(Mutex::new(Seen::default()));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(dialect.delimiter)
-            .from_reader(reader);
+            .from_reader(Tee {
+                inner: reader,
+                seen: seen.clone(),
+            });
         Ok((
             CsvRecords {
                 reader,
                 record: csv::ByteRecord::new(),
+                seen,
                 row: 0,
-                next_line: 1,
                 name,
             },
             dialect,
@@ -143,18 +204,9 @@ impl RecordSource for CsvRecords {
         if !more {
             return Ok(None);
         }
-        // Blank lines are rows a spreadsheet shows: count them. A record's
-        // start is known from where it ended (csv's own start position is
-        // taken before the blank lines it skips).
-        let breaks = self
-            .record
-            .iter()
-            .map(|c| c.iter().filter(|b| **b == b'\n').count() as u64)
-            .sum::<u64>();
-        let end = self.reader.position().line();
-        let start = end.saturating_sub(1 + breaks).max(self.next_line);
-        self.row += 1 + (start - self.next_line);
-        self.next_line = start + 1 + breaks;
+        // Blank lines are rows a spreadsheet shows: count them.
+        let end = self.reader.position().byte();
+        self.row += 1 + self.seen.lock().expect("seen lock").blank_lines_before(end);
         let cells = self
             .record
             .iter()
@@ -170,6 +222,25 @@ impl RecordSource for CsvRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row_numbers(bytes: &[u8]) -> Vec<u64> {
+        let (mut records, _) = CsvRecords::open(
+            Box::new(std::io::Cursor::new(bytes.to_vec())),
+            "t".into(),
+            None,
+            None,
+        )
+        .unwrap();
+        std::iter::from_fn(|| records.next_record().unwrap().map(|(row, _)| row)).collect()
+    }
+
+    #[test]
+    fn blank_lines_count_as_rows_whatever_the_line_ends() {
+        assert_eq!(row_numbers(b"h\na\n\nb\n\n\nc"), [1, 2, 4, 7]);
+        assert_eq!(row_numbers(b"h\r\na\r\n\r\nb\r\n"), [1, 2, 4]);
+        assert_eq!(row_numbers(b"h\ra\r\rb\r"), [1, 2, 4]);
+        assert_eq!(row_numbers(b"h\n\"x\r\ny\"\n\nb\n"), [1, 2, 4]);
+    }
 
     #[test]
     fn the_delimiter_is_the_most_frequent_candidate_outside_quotes() {

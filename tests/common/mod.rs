@@ -64,8 +64,20 @@ impl Imported {
     }
 }
 
+/// Reads a report in whatever dialect it was written (BOM, `,` `;` tab `|`).
 pub fn read_report(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
-    let mut reader = csv::Reader::from_path(path).expect("report readable");
+    let bytes = std::fs::read(path).expect("report readable");
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| first.iter().filter(|b| *b == d).count())
+        .unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text);
+
     let headers: Vec<String> = reader
         .headers()
         .unwrap()

@@ -5,6 +5,7 @@ mod binary;
 mod common;
 mod import_faults;
 mod import_run;
+mod properties;
 mod rerun_resume;
 mod sandbox_api;
 mod spreadsheets;

@@ -201,8 +201,8 @@ fn parse_delimiter(text: &str) -> Result<char, String> {
 
 #[derive(Debug, Args)]
 pub struct PacingArgs {
-    /// Requests in flight at once (default: 8, or the rate when higher, so that
-    /// a second of latency never holds the pace back).
+    /// Requests in flight at once (default: the rate, between 8 and 256, so
+    /// that a second of latency never holds the pace back).
     #[arg(long)]
     pub concurrency: Option<NonZeroUsize>,
     /// Requests per second, never exceeded in any second (older tenants: 2 or 4).

@@ -19,6 +19,9 @@ use crate::record::{self, RunRecord};
 use crate::sandbox::SandboxConfig;
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
+/// The default concurrency follows `--rate` (a second of latency never holds
+/// the pace back) up to this: rows in flight are rows in memory.
+const MAX_DEFAULT_CONCURRENCY: usize = 256;
 
 /// Where the rows go.
 #[derive(Debug)]
@@ -231,7 +234,8 @@ impl ImportConfig {
         let create_missing_tags =
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
         let concurrency = pacing.concurrency.unwrap_or_else(|| {
-            NonZeroUsize::new(8.max(pacing.rate.get() as usize)).expect("non-zero")
+            NonZeroUsize::new((pacing.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
+                .expect("non-zero")
         });
         Ok(ImportConfig {
             workspace: connection

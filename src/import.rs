@@ -539,6 +539,9 @@ pub struct Job<'a> {
     pub rules: Rules,
     pub concurrency: usize,
     pub prior: Prior,
+    /// Rows expected (0 when unknown): sizes the duplicate detection at once,
+    /// rather than growing it, which holds two tables for a moment.
+    pub expected_rows: usize,
 }
 
 fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
@@ -571,7 +574,7 @@ pub async fn import<W: Write>(
         if_exists: job.if_exists,
         rules: job.rules,
         prior: job.prior,
-        seen: HashMap::new(),
+        seen: HashMap::with_capacity(job.expected_rows),
     };
     let started = futures::stream::iter(rows).map(|row| {
         let planned = row.map(|row| {

@@ -244,6 +244,7 @@ async fn import_into(
         },
         concurrency: config.concurrency.get(),
         prior,
+        expected_rows: total.unwrap_or(0) as usize,
     };
     let watch_interrupt = async {
         interrupt.cancelled().await;

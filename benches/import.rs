@@ -1,0 +1,213 @@
+//! `cargo bench --bench import`: the importer against its ceiling. Each
+//! scenario starts a sandbox in this process, runs the real `dg-import`
+//! binary as a child on generated rows, and prints one line: rows, requests,
+//! wall seconds, rows/s, the pace (requests per second from the first request
+//! to the last, as the server saw them) over `--rate`, the child's own CPU
+//! seconds (user + sys, from wait4) and its peak RSS. Loopback only; every
+//! scenario ends by itself.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use dg_import::sandbox::{Sandbox, SandboxConfig};
+
+struct Scenario {
+    name: &'static str,
+    rows: usize,
+    /// The sandbox's throttle and latency.
+    server_rate: u32,
+    latency: Duration,
+    fail_rate: f64,
+    /// `run` or `check`.
+    command: &'static str,
+    /// The client's `--rate` (the ceiling the pace is compared to).
+    rate: u32,
+    extra: &'static [&'static str],
+}
+
+struct Measured {
+    requests: usize,
+    wall: Duration,
+    pace: f64,
+    cpu: Duration,
+    max_rss_kib: i64,
+    code: i32,
+}
+
+fn write_rows(path: &Path, rows: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(out, "name,type,owners,stewards,tags,summary").unwrap();
+    for i in 0..rows {
+        writeln!(
+            out,
+            "bench-{i:07},Relational,john.doe@example.com,jane.doe@example.com,GDPR;Finance,row {i}"
+        )
+        .unwrap();
+    }
+}
+
+/// Waits for the child and reads its own resource use (not ours).
+fn wait_with_usage(child: std::process::Child) -> (i32, Duration, i64) {
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child's pid, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert!(pid > 0, "wait4 failed");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (
+        code,
+        tv(usage.ru_utime) + tv(usage.ru_stime),
+        usage.ru_maxrss,
+    )
+}
+
+async fn measure(s: &Scenario) -> Measured {
+    let sandbox = Sandbox::start(SandboxConfig {
+        rate: s.server_rate,
+        hourly_limit: u32::MAX,
+        latency: s.latency,
+        fail_rate: s.fail_rate,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("rows.csv");
+    write_rows(&input, s.rows);
+    let rate = s.rate.to_string();
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_dg-import"))
+        .arg(s.command)
+        .arg(&input)
+        .args([
+            "--quiet",
+            "--url",
+            &sandbox.base_url(),
+            "--rate",
+            &rate,
+            "--hourly-limit",
+            "1000000000",
+        ])
+        .args(s.extra)
+        .env("DATAGALAXY_TOKEN", sandbox.token())
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, cpu, max_rss_kib) = tokio::task::spawn_blocking(move || wait_with_usage(child))
+        .await
+        .unwrap();
+    let wall = started.elapsed();
+    let log = sandbox.requests();
+    let span = log.last().map_or(0.0, |l| (l.at - log[0].at).as_secs_f64());
+    let pace = if span > 0.0 {
+        (log.len() - 1) as f64 / span / f64::from(s.rate)
+    } else {
+        0.0
+    };
+    sandbox.shutdown().await.unwrap();
+    Measured {
+        requests: log.len(),
+        wall,
+        pace,
+        cpu,
+        max_rss_kib,
+        code,
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let scenarios = [
+        Scenario {
+            name: "(a) one request per row, 100/s, 50 ms latency",
+            rows: 3_000,
+            server_rate: 100,
+            latency: Duration::from_millis(50),
+            fail_rate: 0.0,
+            command: "run",
+            rate: 100,
+            extra: &[],
+        },
+        Scenario {
+            name: "(b) as (a), 5% of requests failing",
+            rows: 3_000,
+            server_rate: 100,
+            latency: Duration::from_millis(50),
+            fail_rate: 0.05,
+            command: "run",
+            rate: 100,
+            extra: &["--max-retries", "10"],
+        },
+        Scenario {
+            name: "(d) client cost: unthrottled, no latency",
+            rows: 20_000,
+            server_rate: u32::MAX,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            command: "run",
+            rate: 1_000_000,
+            extra: &["--concurrency", "32"],
+        },
+        Scenario {
+            name: "(e) check of 1,000,000 rows",
+            rows: 1_000_000,
+            server_rate: u32::MAX,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            command: "check",
+            rate: 1_000_000,
+            extra: &[],
+        },
+    ];
+    println!(
+        "{:<48} {:>9} {:>9} {:>8} {:>9} {:>10} {:>8} {:>9} {:>9}",
+        "scenario",
+        "rows",
+        "requests",
+        "wall s",
+        "rows/s",
+        "pace/rate",
+        "cpu s",
+        "cpu µs/row",
+        "peak RSS"
+    );
+    for s in scenarios
+        .iter()
+        .filter(|s| only.as_ref().is_none_or(|o| s.name.contains(o.as_str())))
+    {
+        let m = runtime.block_on(measure(s));
+        let rows_per_sec = s.rows as f64 / m.wall.as_secs_f64();
+        let pace = if s.rate >= 1_000_000 {
+            "-".to_owned()
+        } else {
+            format!("{:.1}%", m.pace * 100.0)
+        };
+        println!(
+            "{:<48} {:>9} {:>9} {:>8.1} {:>9.0} {:>10} {:>8.2} {:>9.1} {:>6} MB{}",
+            s.name,
+            s.rows,
+            m.requests,
+            m.wall.as_secs_f64(),
+            rows_per_sec,
+            pace,
+            m.cpu.as_secs_f64(),
+            m.cpu.as_secs_f64() * 1e6 / s.rows as f64,
+            m.max_rss_kib / 1024,
+            if m.code > 1 {
+                format!("  (exit {})", m.code)
+            } else {
+                String::new()
+            },
+        );
+    }
+}

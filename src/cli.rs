@@ -211,6 +211,10 @@ pub struct PacingArgs {
     /// Requests per hour, never exceeded in any hour (older tenants: 7200 or 14400).
     #[arg(long, default_value = "28800")]
     pub hourly_limit: NonZeroU32,
+    /// Sources created per request (1..100): rows that create a source go in
+    /// batches through the bulk route; updates and skips go one by one.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub batch_size: u16,
     /// Retries of a request after a 5xx, timeout or connection error.
     #[arg(long, default_value_t = 5)]
     pub max_retries: u32,

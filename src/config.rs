@@ -94,6 +94,8 @@ pub struct ImportConfig {
     pub input: InputOptions,
     pub create_missing_tags: bool,
     pub excel_report: bool,
+    /// Sources per bulk request (1: one request per row).
+    pub batch_size: usize,
 }
 
 /// The flags of `run`, `rerun` and `check`.
@@ -263,6 +265,7 @@ impl ImportConfig {
             input,
             create_missing_tags,
             excel_report: output.excel_report,
+            batch_size: usize::from(pacing.batch_size),
         })
     }
 }

@@ -327,11 +327,23 @@ impl<'a> Sender<'a> {
         }
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        self.client
+    }
+
+    pub(crate) fn version_id(&self) -> &str {
+        &self.version_id
+    }
+
+    pub(crate) fn journal(&self) -> &Journal {
+        self.journal
+    }
+
     pub fn stopped(&self) -> Option<Stop> {
         self.stop.lock().expect("stop lock").clone()
     }
 
-    fn skipped(&self, row: u64) -> Outcome {
+    pub(crate) fn skipped(&self, row: u64) -> Outcome {
         let why = self
             .stopped()
             .map_or_else(|| "the run stopped".to_owned(), |s| s.to_string());
@@ -341,7 +353,7 @@ impl<'a> Sender<'a> {
 
     /// The source with exactly this technical name, if any (the API's
     /// filter may match partially).
-    async fn find(&self, technical_name: &str) -> Result<Option<Existing>, ApiError> {
+    pub(crate) async fn find(&self, technical_name: &str) -> Result<Option<Existing>, ApiError> {
         let query = [
             ("versionId", self.version_id.as_str()),
             ("technicalName", technical_name),
@@ -483,7 +495,7 @@ impl<'a> Sender<'a> {
         }
     }
 
-    fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+    pub(crate) fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
         let kind = match &e {
             ApiError::Http { status, .. } if *status < 500 => {
                 format!("rejected by the API (HTTP {status})")
@@ -498,7 +510,7 @@ impl<'a> Sender<'a> {
         o
     }
 
-    fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+    pub(crate) fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
         let mut o = self.rejected(row, attempts, e.clone());
         o.error = Some(format!(
             "sent, but whether it was created is unknown: the look-up failed ({e})"
@@ -506,7 +518,7 @@ impl<'a> Sender<'a> {
         o
     }
 
-    fn interrupted(&self, row: u64, attempts: u32, maybe_created: bool) -> Outcome {
+    pub(crate) fn interrupted(&self, row: u64, attempts: u32, maybe_created: bool) -> Outcome {
         let why = self
             .stopped()
             .map_or_else(|| "stopped".to_owned(), |s| s.to_string());
@@ -539,6 +551,8 @@ pub struct Job<'a> {
     pub rules: Rules,
     pub concurrency: usize,
     pub prior: Prior,
+    /// Rows per bulk request (1: one request per row).
+    pub batch_size: usize,
     /// Rows expected (0 when unknown): sizes the duplicate detection at once,
     /// rather than growing it, which holds two tables for a moment.
     pub expected_rows: usize,
@@ -568,7 +582,7 @@ pub async fn import<W: Write>(
         Mode::Send(sender) => Some(*sender),
         Mode::Check => None,
     };
-    let mut planner = Planner {
+    let planner = Planner {
         directory: job.directory,
         header: job.header,
         if_exists: job.if_exists,
@@ -576,56 +590,120 @@ pub async fn import<W: Write>(
         prior: job.prior,
         seen: HashMap::with_capacity(job.expected_rows),
     };
-    let started = futures::stream::iter(rows).map(|row| {
-        let planned = row.map(|row| {
-            let plan = match sender {
-                Some(s) if s.stopped().is_some() => Plan::Ready(s.skipped(row.row)),
-                _ => planner.plan(&row),
-            };
-            (row, plan)
-        });
-        async move {
-            let (row, plan) = planned?;
-            let outcome = match (plan, sender) {
-                (Plan::Ready(o), _) => o,
-                (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
-                (
-                    Plan::Send {
+    let batch_size = if sender.is_some() {
+        job.batch_size.max(1)
+    } else {
+        1
+    };
+    let units = Units {
+        rows,
+        planner,
+        sender,
+        batch_size,
+        pending: Vec::new(),
+    };
+    let started = futures::stream::iter(units).map(|unit| async move {
+        let outcomes = match (unit?, sender) {
+            (Unit::One(one), _) => {
+                let (row, plan) = *one;
+                let outcome = match (plan, sender) {
+                    (Plan::Ready(o), _) => o,
+                    (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
+                    (
+                        Plan::Send {
+                            row,
+                            draft,
+                            exists,
+                            new_tags,
+                        },
+                        Some(s),
+                    ) => s.send(row, &draft, exists, &new_tags).await?,
+                    (Plan::Send { row, exists, .. }, None) => Outcome::new(
                         row,
-                        draft,
-                        exists,
-                        new_tags,
-                    },
-                    Some(s),
-                ) => s.send(row, &draft, exists, &new_tags).await?,
-                (Plan::Send { row, exists, .. }, None) => Outcome::new(
-                    row,
-                    if exists {
-                        RowResult::WouldUpdate
-                    } else {
-                        RowResult::WouldCreate
-                    },
-                ),
-            };
-            anyhow::Ok((row, outcome))
-        }
+                        if exists {
+                            RowResult::WouldUpdate
+                        } else {
+                            RowResult::WouldCreate
+                        },
+                    ),
+                };
+                vec![(row, outcome)]
+            }
+            (Unit::Batch(items), Some(s)) => crate::bulk::send_batch(s, items).await?,
+            (Unit::Batch(_), None) => unreachable!("check mode never batches"),
+        };
+        anyhow::Ok(outcomes)
     });
     let mut completed = started.buffer_unordered(job.concurrency);
     let mut tally = Tally::default();
     let mut breaker = Breaker::default();
     while let Some(done) = completed.next().await {
-        let (row, outcome) = done?;
-        if let Some(sender) = sender {
-            sender.journal.record(&Event::Done(outcome.clone()))?;
-            if let Some(stop) = breaker.record(&outcome) {
-                sender.halt(stop);
+        for (row, outcome) in done? {
+            if let Some(sender) = sender {
+                sender.journal.record(&Event::Done(outcome.clone()))?;
+                if let Some(stop) = breaker.record(&outcome) {
+                    sender.halt(stop);
+                }
             }
+            tally.add(&outcome);
+            progress.row_done(outcome.result.is_success());
+            report.push(row.seq, outcome, row.cells)?;
         }
-        tally.add(&outcome);
-        progress.row_done(outcome.result.is_success());
-        report.push(row.seq, outcome, row.cells)?;
     }
     Ok(tally)
+}
+
+/// A unit of work: one row, or a batch of rows that create.
+enum Unit {
+    One(Box<(InputRow, Plan)>),
+    Batch(Vec<(InputRow, SourceDraft)>),
+}
+
+/// Plans rows in file order and groups those that create into batches
+/// (`--batch-size`); every other row goes on its own, at once.
+struct Units<'a, I> {
+    rows: I,
+    planner: Planner<'a>,
+    sender: Option<&'a Sender<'a>>,
+    batch_size: usize,
+    pending: Vec<(InputRow, SourceDraft)>,
+}
+
+impl<I: Iterator<Item = anyhow::Result<InputRow>>> Iterator for Units<'_, I> {
+    type Item = anyhow::Result<Unit>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let Some(row) = self.rows.next() else {
+                let rest = std::mem::take(&mut self.pending);
+                return (!rest.is_empty()).then_some(Ok(Unit::Batch(rest)));
+            };
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
+            };
+            let plan = match self.sender {
+                Some(s) if s.stopped().is_some() => Plan::Ready(s.skipped(row.row)),
+                _ => self.planner.plan(&row),
+            };
+            match plan {
+                // Batched: a create with nothing to do first (an upsert or a
+                // missing tag goes alone, as the bulk route cannot say).
+                Plan::Send {
+                    draft,
+                    exists: false,
+                    new_tags,
+                    ..
+                } if self.batch_size > 1 && !draft.upsert && new_tags.is_empty() => {
+                    self.pending.push((row, draft));
+                    if self.pending.len() >= self.batch_size {
+                        return Some(Ok(Unit::Batch(std::mem::take(&mut self.pending))));
+                    }
+                }
+                plan => return Some(Ok(Unit::One(Box::new((row, plan))))),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

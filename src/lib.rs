@@ -7,6 +7,7 @@
 //! `report` (journal and report). `import` joins the stages.
 
 pub mod api;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod directory;

@@ -307,6 +307,16 @@ impl PendingReport {
         })
     }
 
+    /// The report as written so far, in its temporary file (which goes when dropped).
+    pub fn into_temp(self) -> anyhow::Result<tempfile::NamedTempFile> {
+        let tmp = self
+            .writer
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        Ok(tmp)
+    }
+
     /// Replaces the destination atomically.
     pub fn persist(self) -> anyhow::Result<()> {
         let tmp = self

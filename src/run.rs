@@ -4,6 +4,7 @@
 //! before any write; the run record is written before the journal; the
 //! report replaces its destination only once every row is in it.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,19 +13,19 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::wire::SourceItem;
 use crate::api::{Client, ClientOptions, Token};
 use crate::config::{ImportConfig, Job as Command, Target as Destination};
 use crate::directory::{self, Directory, Rules};
 use crate::exit::{self, Stop, usage};
 use crate::import::{self, Job, Mode, Prior, Sender};
-use crate::input::InputOptions;
-use crate::input::{self, Input, Layout};
+use crate::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
 use crate::journal::{self, Journal};
 use crate::lock::ReportLock;
 use crate::pace::Pace;
 use crate::progress::Progress;
 use crate::record::{self, RunRecord};
-use crate::report::PendingReport;
+use crate::report::{PendingReport, RowResult};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::summary::{Summary, Totals};
 
@@ -67,6 +68,57 @@ pub async fn execute(config: ImportConfig, interrupt: CancellationToken) -> anyh
             code
         }
     }
+}
+
+/// Bulk creates answer counts, not ids: one listing of the version's sources
+/// (5,000 a request) gives them, matched by exact technical name, and the
+/// report is written again from disk with them.
+async fn fill_ids(
+    config: &ImportConfig,
+    client: &Client,
+    target: &directory::Target,
+    header: &HeaderMap,
+    report: PendingReport,
+    delimiter: u8,
+    bom: bool,
+) -> anyhow::Result<PendingReport> {
+    let listed: Vec<SourceItem> = match client
+        .get_all("/sources", &[("versionId", target.version_id.as_str())])
+        .await
+    {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(
+                "could not list the sources to fill in the ids of the created rows: {e}"
+            );
+            return Ok(report);
+        }
+    };
+    let ids: HashMap<String, SourceItem> = listed
+        .into_iter()
+        .map(|s| (s.technical_key().to_owned(), s))
+        .collect();
+    let written = report.into_temp()?;
+    let mut filled = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
+    let options = InputOptions {
+        headers: config.input.headers.clone(),
+        ..Default::default()
+    };
+    for row in Input::open(Some(written.path()), Layout::Report, &options)? {
+        let row = row?;
+        let mut outcome = row.previous.expect("a report row has its outcome");
+        if outcome.result == RowResult::Created && outcome.source_id.is_none() {
+            let key = header
+                .cell(&row.cells, Field::TechnicalName)
+                .or(header.cell(&row.cells, Field::Name));
+            if let Some(found) = key.and_then(|k| ids.get(k)) {
+                outcome.source_id = Some(found.id.clone());
+                outcome.location = found.location.clone();
+            }
+        }
+        filled.writer.push(row.seq, outcome, row.cells)?;
+    }
+    Ok(filled)
 }
 
 /// What an interrupted or finished earlier run left for this one.
@@ -244,6 +296,7 @@ async fn import_into(
         },
         concurrency: config.concurrency.get(),
         prior,
+        batch_size: config.batch_size,
         expected_rows: total.unwrap_or(0) as usize,
     };
     let watch_interrupt = async {
@@ -265,6 +318,18 @@ async fn import_into(
         .map(Sender::created_tags)
         .unwrap_or_default();
     drop(sender);
+    if tally.created_without_id > 0 {
+        report = fill_ids(
+            config,
+            &client,
+            &target,
+            &header,
+            report,
+            dialect.delimiter,
+            bom,
+        )
+        .await?;
+    }
     if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
         let prev = config.report.with_extension("prev.csv");
         std::fs::copy(&config.report, &prev)

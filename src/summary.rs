@@ -45,12 +45,17 @@ pub struct Summary {
 #[derive(Debug, Default)]
 pub struct Tally {
     counts: BTreeMap<RowResult, u64>,
+    /// Created rows whose id is not known yet (bulk mode).
+    pub created_without_id: u64,
     groups: BTreeMap<String, ErrorGroup>,
 }
 
 impl Tally {
     pub fn add(&mut self, o: &Outcome) {
         *self.counts.entry(o.result).or_default() += 1;
+        if o.result == RowResult::Created && o.source_id.is_none() {
+            self.created_without_id += 1;
+        }
         if let Some(kind) = o.error_kind.as_ref().or(o.error.as_ref()) {
             let group = self
                 .groups

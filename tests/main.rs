@@ -2,6 +2,7 @@
 //! Every server is a sandbox on 127.0.0.1:0; nothing passes or fails on speed.
 
 mod binary;
+mod bulk;
 mod common;
 mod import_faults;
 mod import_run;

@@ -9,8 +9,6 @@ use serde::Deserialize;
 pub struct Page<T> {
     #[serde(default = "one")]
     pub pages: u64,
-    #[serde(default)]
-    pub next_page: Option<String>,
     #[serde(default = "Vec::new")]
     pub results: Vec<T>,
 }

@@ -3,7 +3,7 @@
 //! binary as a child on generated rows, and prints one line: rows, requests,
 //! wall seconds, rows/s, the pace (requests per second from the first request
 //! to the last, as the server saw them) over `--rate`, the child's own CPU
-//! seconds (user + sys, from wait4) and its peak RSS. Loopback only; every
+//! seconds (user + sys, from wait4) and its peak RSS (VmHWM). Loopback only; every
 //! scenario ends by itself.
 
 use std::io::Write;
@@ -50,8 +50,32 @@ fn write_rows(path: &Path, rows: usize) {
     }
 }
 
-/// Waits for the child and reads its own resource use (not ours).
+/// The child's peak RSS in KiB, read from `/proc` while it runs. (wait4's
+/// `ru_maxrss` will not do: it keeps the high-water mark of the memory the
+/// child shared with this process before exec, and this process holds the
+/// sandboxes of the scenarios before.)
+fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<i64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) else {
+                break;
+            };
+            let kib = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        peak
+    })
+}
+
+/// Waits for the child; its exit code, CPU time (user + sys) and peak RSS.
 fn wait_with_usage(child: std::process::Child) -> (i32, Duration, i64) {
+    let peak = watch_peak_rss(child.id());
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 on our own child's pid, with valid pointers to locals.
@@ -66,7 +90,7 @@ fn wait_with_usage(child: std::process::Child) -> (i32, Duration, i64) {
     (
         code,
         tv(usage.ru_utime) + tv(usage.ru_stime),
-        usage.ru_maxrss,
+        peak.join().unwrap(),
     )
 }
 

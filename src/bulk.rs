@@ -18,11 +18,10 @@ use reqwest::{Method, StatusCode};
 
 use crate::api::ApiError;
 use crate::exit::Stop;
-use crate::import::Sender;
 use crate::input::InputRow;
 use crate::journal::Event;
 use crate::report::{Outcome, RowResult};
-use crate::retry;
+use crate::send::Sender;
 use crate::source::SourceDraft;
 
 /// One row of a batch, and the requests that carried it.
@@ -195,23 +194,15 @@ fn post<'a>(
             let (error, retry_after) = failure;
             if retries >= client.max_retries() {
                 for &i in &open {
-                    let mut o = sender.rejected(items[i].row, items[i].attempts, error.clone());
-                    o.error = o
-                        .error
-                        .map(|m| format!("{m} (after {} attempts)", items[i].attempts));
-                    settled[i] = Some(o);
+                    settled[i] =
+                        Some(sender.exhausted(items[i].row, items[i].attempts, error.clone()));
                 }
                 open.clear();
                 continue;
             }
             retries += 1;
-            client
-                .pace()
-                .counters
-                .retries
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::debug!("batch of {}: {error}; retry {retries}", open.len());
-            tokio::time::sleep(retry::backoff(retries, retry_after)).await;
+            let what = format!("batch of {}: {error}", open.len());
+            sender.wait_before_retry(retries, retry_after, what).await;
         }
     }
     .boxed()

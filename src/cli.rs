@@ -69,15 +69,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
-    pub reading: InputArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    #[command(flatten)]
-    pub rows: RowArgs,
-    #[command(flatten)]
-    pub pacing: PacingArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub import: ImportArgs,
 }
 
 /// `rerun`: go again over the rows of a report that are not done.
@@ -89,15 +81,7 @@ pub struct RerunArgs {
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
-    pub reading: InputArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    #[command(flatten)]
-    pub rows: RowArgs,
-    #[command(flatten)]
-    pub pacing: PacingArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub import: ImportArgs,
 }
 
 /// `check`: every lookup and validation of `run`, and no write.
@@ -105,6 +89,13 @@ pub struct RerunArgs {
 pub struct CheckArgs {
     /// The CSV file to check; `-` reads standard input.
     pub input: PathBuf,
+    #[command(flatten)]
+    pub import: ImportArgs,
+}
+
+/// The flags `run`, `rerun` and `check` share.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
     #[command(flatten)]
     pub reading: InputArgs,
     #[command(flatten)]

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::api::Token;
-use crate::cli::{
-    CheckArgs, ConnectionArgs, IfExists, InputArgs, OutputArgs, PacingArgs, RerunArgs, RowArgs,
-    RunArgs, SandboxArgs,
-};
+use crate::cli::{CheckArgs, IfExists, ImportArgs, InputArgs, RerunArgs, RunArgs, SandboxArgs};
 use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
 use crate::pace::PaceConfig;
@@ -98,34 +95,18 @@ pub struct ImportConfig {
     pub batch_size: usize,
 }
 
-/// The flags of `run`, `rerun` and `check`.
-pub struct Flags {
-    pub input: InputArgs,
-    pub connection: ConnectionArgs,
-    pub rows: RowArgs,
-    pub pacing: PacingArgs,
-    pub output: OutputArgs,
-}
-
 impl ImportConfig {
     pub fn from_run(
         args: RunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
-        let flags = Flags {
-            input: args.reading,
-            connection: args.connection,
-            rows: args.rows,
-            pacing: args.pacing,
-            output: args.output,
-        };
         ImportConfig::resolve(
             Job::Run {
                 input,
                 resume: args.resume,
             },
-            flags,
+            args.import,
             env,
         )
     }
@@ -134,19 +115,12 @@ impl ImportConfig {
         args: RerunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
-        let flags = Flags {
-            input: args.reading,
-            connection: args.connection,
-            rows: args.rows,
-            pacing: args.pacing,
-            output: args.output,
-        };
         ImportConfig::resolve(
             Job::Rerun {
                 previous: args.previous,
                 resume: args.resume,
             },
-            flags,
+            args.import,
             env,
         )
     }
@@ -156,25 +130,18 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
-        let flags = Flags {
-            input: args.reading,
-            connection: args.connection,
-            rows: args.rows,
-            pacing: args.pacing,
-            output: args.output,
-        };
-        ImportConfig::resolve(Job::Check { input }, flags, env)
+        ImportConfig::resolve(Job::Check { input }, args.import, env)
     }
 
     /// Flags first; then, for a rerun or a resume, what the run record of
     /// the report says; then the defaults.
     pub fn resolve(
         job: Job,
-        flags: Flags,
+        flags: ImportArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
-        let Flags {
-            input,
+        let ImportArgs {
+            reading: input,
             connection,
             rows,
             pacing,

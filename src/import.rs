@@ -1,45 +1,35 @@
 //! The pipeline that joins the stages: each row is planned in file order
-//! (validated and resolved, checked for duplicates, matched against the
-//! existing sources), then sent concurrently under the limiter, with retries,
-//! and its outcome recorded in the journal and the report.
+//! (what was done before, validation and resolution, duplicates, the
+//! existing sources), then sent concurrently (`send.rs`, or `bulk.rs` in
+//! batches) and its outcome recorded in the journal and the report.
 //!
 //! Invariants:
-//! - a row is never sent twice into a duplicate: when a POST's outcome is
-//!   unknown (no answer after sending, or a retry answered "already exists"),
-//!   the source is looked up by its exact technical name before any resend;
 //! - a row failure is data (an `Outcome`), never an early return; only
 //!   failures of the whole run (journal or report unwritable) are errors;
 //! - once the run halts (Ctrl-C, 401, breaker, `--max-wait`), no new row is
-//!   started: the rest are `skipped`.
+//!   started: the rest are `skipped`;
+//! - the breaker stops the run when 20 rows in a row fail on the server.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::OnceCell;
 
 use futures::StreamExt;
-use reqwest::{Method, StatusCode};
 
-use crate::api::wire::{Created, SourceItem};
-use crate::api::{ApiError, Client};
 use crate::cli::IfExists;
-use crate::directory::{Directory, Existing, Rules, Target};
+use crate::directory::{Directory, Existing, Rules};
 use crate::exit::Stop;
 use crate::input::{Field, HeaderMap, InputRow};
-use crate::journal::{Event, Journal};
+use crate::journal::Event;
 use crate::progress::Progress;
 use crate::report::{Outcome, ReportWriter, RowResult};
-use crate::retry;
+use crate::send::Sender;
 use crate::source::{RowError, SourceDraft};
 use crate::summary::Tally;
 
 /// Rows in a row failing for one server-side reason before the run stops.
 pub const BREAKER_THRESHOLD: usize = 20;
-/// Stripes of the locks that keep upserts of one technical name in file order.
-const UPSERT_STRIPES: usize = 64;
 
 /// What a row will do, decided in file order before it starts.
 enum Plan {
@@ -95,7 +85,7 @@ struct Planner<'a> {
     seen: HashMap<u64, u64>,
 }
 
-fn fingerprint(technical_name: &str) -> u64 {
+pub(crate) fn fingerprint(technical_name: &str) -> u64 {
     let mut h = DefaultHasher::new();
     technical_name.hash(&mut h);
     h.finish()
@@ -111,7 +101,7 @@ fn invalid(row: u64, errors: &[RowError]) -> Outcome {
     Outcome::new(row, RowResult::Invalid).with_error(kind, message)
 }
 
-fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
+pub(crate) fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
     o.source_id = Some(existing.id.clone());
     o.location = existing.location.clone();
     o
@@ -238,304 +228,6 @@ impl Breaker {
     }
 }
 
-/// The creation of one missing tag, awaited by every row that needs it.
-type TagMaker = Arc<OnceCell<Result<(), String>>>;
-
-/// The concurrent part: sending one row, with retries and look-ups.
-pub struct Sender<'a> {
-    client: &'a Client,
-    version_id: String,
-    journal: &'a Journal,
-    stop: Mutex<Option<Stop>>,
-    upsert_locks: Vec<tokio::sync::Mutex<()>>,
-    /// One creation per missing tag (lower case), shared by the rows that need it.
-    tag_makers: Mutex<HashMap<String, TagMaker>>,
-    created_tags: Mutex<Vec<String>>,
-}
-
-impl<'a> Sender<'a> {
-    pub fn new(client: &'a Client, target: &Target, journal: &'a Journal) -> Sender<'a> {
-        Sender {
-            client,
-            version_id: target.version_id.clone(),
-            journal,
-            stop: Mutex::new(None),
-            tag_makers: Mutex::default(),
-            created_tags: Mutex::default(),
-            upsert_locks: (0..UPSERT_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
-        }
-    }
-
-    /// Stops the run for `why` (the first reason wins).
-    pub fn halt(&self, why: Stop) {
-        let mut stop = self.stop.lock().expect("stop lock");
-        if stop.is_none() {
-            tracing::warn!("stopping: {why}");
-            *stop = Some(why);
-        }
-        drop(stop);
-        self.client.pace().halt();
-    }
-
-    /// The tags this run created.
-    pub fn created_tags(&self) -> Vec<String> {
-        self.created_tags.lock().expect("tags lock").clone()
-    }
-
-    /// Creates the tags a row needs, each once for the whole run.
-    async fn ensure_tags(&self, tags: &[String]) -> Result<(), String> {
-        for tag in tags {
-            let maker = {
-                let mut makers = self.tag_makers.lock().expect("tags lock");
-                makers.entry(tag.to_lowercase()).or_default().clone()
-            };
-            maker.get_or_init(|| self.create_tag(tag)).await.clone()?;
-        }
-        Ok(())
-    }
-
-    async fn create_tag(&self, tag: &str) -> Result<(), String> {
-        let body = serde_json::json!({ "label": tag });
-        let url = self.client.url("/tags", &[]);
-        match self
-            .client
-            .send_with_retries(Method::POST, url, Some(&body))
-            .await
-        {
-            Ok(a) if a.status.is_success() => {
-                tracing::info!("created tag '{tag}'");
-                self.created_tags
-                    .lock()
-                    .expect("tags lock")
-                    .push(tag.to_owned());
-                Ok(())
-            }
-            // Someone made it meanwhile (or an answer was lost): it exists, which is what we want.
-            Ok(a) if matches!(a.error(), ApiError::Http { message, .. } if message.contains("already exists")) => {
-                Ok(())
-            }
-            Ok(a) => Err(format!("could not create tag '{tag}': {}", a.error())),
-            Err(ApiError::Stopped(stop)) => {
-                if stop != Stop::Halted {
-                    self.halt(stop.clone());
-                }
-                Err(format!("could not create tag '{tag}': {stop}"))
-            }
-            Err(e) => Err(format!("could not create tag '{tag}': {e}")),
-        }
-    }
-
-    pub(crate) fn client(&self) -> &Client {
-        self.client
-    }
-
-    pub(crate) fn version_id(&self) -> &str {
-        &self.version_id
-    }
-
-    pub(crate) fn journal(&self) -> &Journal {
-        self.journal
-    }
-
-    pub fn stopped(&self) -> Option<Stop> {
-        self.stop.lock().expect("stop lock").clone()
-    }
-
-    pub(crate) fn skipped(&self, row: u64) -> Outcome {
-        let why = self
-            .stopped()
-            .map_or_else(|| "the run stopped".to_owned(), |s| s.to_string());
-        Outcome::new(row, RowResult::Skipped)
-            .with_error("not attempted", format!("not attempted: {why}"))
-    }
-
-    /// The source with exactly this technical name, if any (the API's
-    /// filter may match partially).
-    pub(crate) async fn find(&self, technical_name: &str) -> Result<Option<Existing>, ApiError> {
-        let query = [
-            ("versionId", self.version_id.as_str()),
-            ("technicalName", technical_name),
-        ];
-        let found: Vec<SourceItem> = self.client.get_all("/sources", &query).await?;
-        Ok(found
-            .into_iter()
-            .find(|s| s.technical_key() == technical_name)
-            .map(Existing::from))
-    }
-
-    async fn send(
-        &self,
-        row: u64,
-        draft: &SourceDraft,
-        exists: bool,
-        new_tags: &[String],
-    ) -> anyhow::Result<Outcome> {
-        if let Err(message) = self.ensure_tags(new_tags).await {
-            return Ok(
-                Outcome::new(row, RowResult::Failed).with_error("tags: could not create", message)
-            );
-        }
-        let _in_order = if draft.upsert {
-            let stripe = fingerprint(draft.technical_key()) as usize % UPSERT_STRIPES;
-            Some(self.upsert_locks[stripe].lock().await)
-        } else {
-            None
-        };
-        let done = if exists {
-            RowResult::Updated
-        } else {
-            RowResult::Created
-        };
-        let url = self
-            .client
-            .url(&format!("/sources/{}", self.version_id), &[]);
-        let mut attempts = 0u32;
-        let mut retries = 0u32;
-        // An earlier attempt may have reached the server and created the source.
-        let mut maybe_created = false;
-        loop {
-            if maybe_created && !draft.upsert {
-                match self.find(draft.technical_key()).await {
-                    Ok(Some(found)) => {
-                        let mut o = with_source(Outcome::new(row, RowResult::Created), &found);
-                        o.attempts = attempts;
-                        return Ok(o);
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Ok(self.failed_lookup(row, attempts, e)),
-                }
-            }
-            self.journal.record(&Event::Sent {
-                row,
-                existed: exists,
-            })?;
-            attempts += 1;
-            let failure = match self
-                .client
-                .attempt(Method::POST, url.clone(), Some(draft))
-                .await
-            {
-                Ok(a) if a.status.is_success() => {
-                    let mut o = Outcome::new(row, done);
-                    o.http_status = Some(a.status.as_u16());
-                    o.attempts = attempts;
-                    match a.json::<Created>() {
-                        Ok(c) => {
-                            o.location = c.location;
-                            o.source_id = Some(c.id);
-                        }
-                        Err(e) => o.error = Some(format!("the API's answer had no id: {e}")),
-                    }
-                    return Ok(o);
-                }
-                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
-                    // Refused before any work: the pause is under way; go again after it.
-                    attempts -= 1;
-                    continue;
-                }
-                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
-                    self.halt(Stop::Unauthorized);
-                    return Ok(self.rejected(row, attempts, a.error()));
-                }
-                Ok(a) if a.status.is_client_error() => {
-                    let e = a.error();
-                    let exists_now = matches!(&e, ApiError::Http { message, .. } if message.contains("already exists"));
-                    if exists_now
-                        && attempts > 1
-                        && !draft.upsert
-                        && retries < self.client.max_retries()
-                    {
-                        // Our own earlier attempt created it: find it rather than fail.
-                        maybe_created = true;
-                        retries += 1;
-                        continue;
-                    }
-                    return Ok(self.rejected(row, attempts, e));
-                }
-                Ok(a) => (a.error(), a.retry_after),
-                Err(ApiError::Stopped(stop)) => {
-                    attempts -= 1;
-                    if stop != Stop::Halted {
-                        self.halt(stop);
-                    }
-                    return Ok(if attempts == 0 {
-                        self.skipped(row)
-                    } else {
-                        self.interrupted(row, attempts, maybe_created)
-                    });
-                }
-                Err(e) => {
-                    if let ApiError::Transport {
-                        maybe_sent: true, ..
-                    } = e
-                    {
-                        maybe_created = true;
-                    }
-                    (e, None)
-                }
-            };
-            // Server errors are worth another attempt, too: a 5xx may also
-            // have come after the write, which the "already exists" path covers.
-            let (error, retry_after) = failure;
-            if retries >= self.client.max_retries() {
-                let mut o = self.rejected(row, attempts, error);
-                o.error = o.error.map(|m| format!("{m} (after {attempts} attempts)"));
-                return Ok(o);
-            }
-            retries += 1;
-            self.client
-                .pace()
-                .counters
-                .retries
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::debug!("row {row}: {error}; retry {retries}");
-            tokio::time::sleep(retry::backoff(retries, retry_after)).await;
-        }
-    }
-
-    pub(crate) fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
-        let kind = match &e {
-            ApiError::Http { status, .. } if *status < 500 => {
-                format!("rejected by the API (HTTP {status})")
-            }
-            ApiError::Http { status, .. } => format!("HTTP {status} after retries"),
-            ApiError::Transport { .. } => "no answer after retries".to_owned(),
-            other => other.to_string(),
-        };
-        let mut o = Outcome::new(row, RowResult::Failed).with_error(kind, e.to_string());
-        o.http_status = e.status();
-        o.attempts = attempts;
-        o
-    }
-
-    pub(crate) fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
-        let mut o = self.rejected(row, attempts, e.clone());
-        o.error = Some(format!(
-            "sent, but whether it was created is unknown: the look-up failed ({e})"
-        ));
-        o
-    }
-
-    pub(crate) fn interrupted(&self, row: u64, attempts: u32, maybe_created: bool) -> Outcome {
-        let why = self
-            .stopped()
-            .map_or_else(|| "stopped".to_owned(), |s| s.to_string());
-        let message = if maybe_created {
-            format!(
-                "{why} before a retry; the source may have been created: check before importing again"
-            )
-        } else {
-            format!("{why} before a retry")
-        };
-        let mut o =
-            Outcome::new(row, RowResult::Failed).with_error("stopped before a retry", message);
-        o.attempts = attempts;
-        o
-    }
-}
-
 /// Sending rows, or only saying what would happen to them (`check`).
 pub enum Mode<'a> {
     Send(&'a Sender<'a>),
@@ -640,7 +332,7 @@ pub async fn import<W: Write>(
     while let Some(done) = completed.next().await {
         for (row, outcome) in done? {
             if let Some(sender) = sender {
-                sender.journal.record(&Event::Done(outcome.clone()))?;
+                sender.journal().record(&Event::Done(outcome.clone()))?;
                 if let Some(stop) = breaker.record(&outcome) {
                     sender.halt(stop);
                 }

@@ -7,6 +7,7 @@
 //! `report` (journal and report). `import` joins the stages.
 
 pub mod api;
+pub mod atomic;
 pub mod bulk;
 pub mod cli;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod report;
 pub mod retry;
 pub mod run;
 pub mod sandbox;
+pub mod send;
 pub mod source;
 pub mod suggest;
 pub mod summary;

@@ -292,10 +292,7 @@ impl PendingReport {
         delimiter: u8,
         bom: bool,
     ) -> anyhow::Result<PendingReport> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = crate::atomic::folder_of(path);
         let tmp = tempfile::Builder::new()
             .prefix(".dg-import-report.")
             .suffix(".tmp")

@@ -18,7 +18,7 @@ use crate::api::{Client, ClientOptions, Token};
 use crate::config::{ImportConfig, Job as Command, Target as Destination};
 use crate::directory::{self, Directory, Rules};
 use crate::exit::{self, Stop, usage};
-use crate::import::{self, Job, Mode, Prior, Sender};
+use crate::import::{self, Job, Mode, Prior};
 use crate::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
 use crate::journal::{self, Journal};
 use crate::lock::ReportLock;
@@ -27,6 +27,7 @@ use crate::progress::Progress;
 use crate::record::{self, RunRecord};
 use crate::report::{PendingReport, RowResult};
 use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::send::Sender;
 use crate::summary::{Summary, Totals};
 
 /// Runs the command; `interrupt` is cancelled on Ctrl-C. Returns the exit code.

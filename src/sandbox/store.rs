@@ -281,15 +281,7 @@ impl Store {
 
     /// Writes the state atomically, so a crash never leaves half a file.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer_pretty(&mut tmp, self)?;
-        tmp.persist(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        crate::atomic::write_json(path, self)
     }
 
     pub fn version_exists(&self, version_id: &str) -> bool {

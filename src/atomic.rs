@@ -1,0 +1,25 @@
+//! Files replaced whole or not at all: written to a temporary file beside
+//! the destination (same file system), synced, then renamed over it.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+/// The folder a file lives in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path))
+        .with_context(|| format!("writing {}", path.display()))?;
+    serde_json::to_writer_pretty(&mut tmp, value)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

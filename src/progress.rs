@@ -28,11 +28,19 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total.unwrap_or(0));
             let template = if total.is_some() {
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} ETA {eta} {msg}"
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows {rate} ETA {eta} {msg}"
             } else {
-                "{spinner} [{elapsed_precise}] {pos} rows {per_sec} {msg}"
+                "{spinner} [{elapsed_precise}] {pos} rows {rate} {msg}"
             };
-            bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+            let style = ProgressStyle::with_template(template)
+                .expect("valid template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} rows/s", state.per_sec());
+                    },
+                );
+            bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });

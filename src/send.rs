@@ -190,7 +190,8 @@ impl<'a> Sender<'a> {
                         o.attempts = attempts;
                         return Ok(o);
                     }
-                    Ok(None) => {}
+                    // The earlier attempt did not create it: a later "already exists" is someone else's.
+                    Ok(None) => maybe_created = false,
                     Err(e) => return Ok(self.failed_lookup(row, attempts, e)),
                 }
             }

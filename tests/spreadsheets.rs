@@ -436,3 +436,27 @@ async fn map_names_columns_extra_ones_become_attributes_and_missing_tags_are_cre
     assert_eq!(creations, 1, "one tag, created once for both rows");
     assert_eq!(out.summary["created_tags"], serde_json::json!(["Risk"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delimiter_and_list_separator_can_be_named_and_excel_report_adds_a_bom() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.csv");
+    // The delimiter and the list separator named rather than detected.
+    std::fs::write(&path, "name;type;tags\nA, B and C;NoSql;GDPR/PII\n").unwrap();
+    let out = import_path(
+        &sb,
+        &path,
+        &[
+            "--delimiter",
+            ";",
+            "--list-separator",
+            "/",
+            "--excel-report",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{:?} {:?}", out.error, out.report);
+    assert_eq!(source(&sb, "A, B and C").tags, ["GDPR", "PII"]);
+    assert!(report_bytes(&out).starts_with(b"\xEF\xBB\xBFrow;result;"));
+}

@@ -182,12 +182,7 @@ fn post<'a>(
                     continue;
                 }
                 Err(e) => {
-                    if let ApiError::Transport {
-                        maybe_sent: true, ..
-                    } = e
-                    {
-                        maybe_created = true;
-                    }
+                    maybe_created |= e.may_have_reached_server();
                     (e, None)
                 }
             };

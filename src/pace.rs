@@ -419,6 +419,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_429_without_retry_after_waits_on_a_growing_probe_schedule() {
+        let pace = Pace::new(PaceConfig {
+            max_wait: Duration::from_secs(3600),
+            ..config(10, 100)
+        });
+        let mut waits = vec![];
+        for _ in 0..3 {
+            // Each probe is refused again.
+            let ticket = pace.acquire_inner().await.unwrap();
+            let before = Instant::now();
+            pace.observe(ticket, Some(429), None, None).unwrap();
+            waits.push((pace.paused_until().unwrap() - before).as_secs());
+            // Pretend the pause is over, so the next probe may go.
+            pace.pause.lock().unwrap().until = Some(Instant::now());
+        }
+        assert_eq!(waits, [15, 30, 60]);
+    }
+
+    #[tokio::test]
     async fn pauses_longer_than_max_wait_stop_the_run() {
         let pace = Pace::new(PaceConfig {
             max_wait: Duration::from_secs(10),

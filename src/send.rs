@@ -255,12 +255,7 @@ impl<'a> Sender<'a> {
                     });
                 }
                 Err(e) => {
-                    if let ApiError::Transport {
-                        maybe_sent: true, ..
-                    } = e
-                    {
-                        maybe_created = true;
-                    }
+                    maybe_created |= e.may_have_reached_server();
                     (e, None)
                 }
             };

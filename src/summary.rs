@@ -74,10 +74,6 @@ impl Tally {
         }
     }
 
-    pub fn count(&self, result: RowResult) -> u64 {
-        self.counts.get(&result).copied().unwrap_or(0)
-    }
-
     pub fn rows(&self) -> u64 {
         self.counts.values().sum()
     }

@@ -6,25 +6,13 @@ use std::time::Duration;
 
 use dg_import::sandbox::Sandbox;
 
-use crate::common::{copies, http, import, sandbox, valid_rows};
+use crate::common::{assert_ids_are_the_servers, copies, http, import, sandbox, valid_rows};
 
 fn bulk_posts(sb: &Sandbox) -> usize {
     sb.requests()
         .iter()
         .filter(|r| r.method == "POST" && r.path.contains("/sources/bulk/"))
         .count()
-}
-
-fn assert_ids_are_the_servers(sb: &Sandbox, report: &[std::collections::BTreeMap<String, String>]) {
-    for row in report.iter().filter(|r| r["result"] == "created") {
-        let held = sb
-            .sources()
-            .into_iter()
-            .find(|s| s.name == row["name"])
-            .unwrap();
-        assert_eq!(row["source_id"], held.id, "{row:?}");
-        assert_eq!(row["location"], held.location(), "{row:?}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

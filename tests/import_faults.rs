@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use dg_import::sandbox::Variant;
 
-use crate::common::{copies, import, import_with_token, posts, sandbox, valid_rows};
+use crate::common::{
+    assert_ids_are_the_servers, copies, import, import_with_token, posts, sandbox, valid_rows,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_and_writes_dropped_after_commit_are_retried_without_a_single_duplicate() {
@@ -31,14 +33,7 @@ async fn failures_and_writes_dropped_after_commit_are_retried_without_a_single_d
     assert_eq!(copies.len(), 85);
     assert_eq!(copies.values().max(), Some(&1));
     // Every id in the report is the one the server holds.
-    for row in &out.report {
-        let held = sb
-            .sources()
-            .into_iter()
-            .find(|s| s.name == row["name"])
-            .unwrap();
-        assert_eq!(row["source_id"], held.id);
-    }
+    assert_ids_are_the_servers(&sb, &out.report);
     assert!(
         out.report
             .iter()

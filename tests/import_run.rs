@@ -3,7 +3,9 @@
 
 use dg_import::sandbox::Variant;
 
-use crate::common::{copies, import, max_in_any_second, posts, sandbox, valid_rows};
+use crate::common::{
+    assert_ids_are_the_servers, copies, import, max_in_any_second, posts, sandbox, valid_rows,
+};
 
 const HEADER: &str =
     "Name,Type,Status,Owner,Stewards,Tags,Summary,Description,Technical_Name,Upsert\n";
@@ -461,12 +463,5 @@ async fn drops_after_commit_with_a_partial_technical_name_filter_make_no_duplica
     let out = import(&sb, &csv, &["--rate", "500", "--max-retries", "10"]).await;
     assert_eq!(out.results().get("created"), Some(&12), "{:?}", out.report);
     assert_eq!(copies(&sb).values().max(), Some(&1));
-    for row in &out.report {
-        let held = sb
-            .sources()
-            .into_iter()
-            .find(|s| s.name == row["name"])
-            .unwrap();
-        assert_eq!(row["source_id"], held.id, "row {}", row["row"]);
-    }
+    assert_ids_are_the_servers(&sb, &out.report);
 }

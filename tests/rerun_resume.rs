@@ -7,22 +7,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
-use clap::Parser;
 use dg_import::sandbox::Sandbox;
 
-use crate::common::{copies, import, posts, read_report, sandbox, valid_rows};
-
-/// Runs a command line in-process; returns its exit code and error message.
-async fn dg(args: &[&str]) -> (u8, Option<String>) {
-    let mut full = vec!["dg-import"];
-    full.extend_from_slice(args);
-    let cli = dg_import::cli::Cli::try_parse_from(full).expect("arguments parse");
-    let result = dg_import::execute(cli.command).await;
-    (
-        dg_import::exit::code_of(&result),
-        result.err().map(|e| format!("{e:#}")),
-    )
-}
+use crate::common::{
+    assert_ids_are_the_servers, copies, dg, import, posts, read_report, sandbox, valid_rows,
+};
 
 fn results(path: &Path) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -61,15 +50,8 @@ fn assert_every_valid_row_once(sb: &Sandbox, report: &Path) {
             "invalid"
         };
         assert_eq!(row["result"], expected, "{row:?}");
-        if expected == "created" {
-            let held = sb
-                .sources()
-                .into_iter()
-                .find(|s| s.name == row["name"])
-                .unwrap();
-            assert_eq!(row["source_id"], held.id, "{row:?}");
-        }
     }
+    assert_ids_are_the_servers(sb, &rows);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dg_import::sandbox::{Sandbox, StoredSource};
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
-use crate::common::{Imported, import_file, sandbox};
+use crate::common::{Imported, dg, import_file, sandbox};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -175,24 +175,25 @@ async fn formula_looking_cells_are_sent_exactly_shown_as_text_and_read_back_exac
     let check = dir.path().join("in.check.csv");
     let (input, token) = (fixture("formula-names.csv"), dir.path().join("token"));
     let url = sb.base_url();
-    let args = [
-        "dg-import",
-        "check",
+    let (input, token, check) = (
         input.to_str().unwrap(),
+        token.to_str().unwrap(),
+        check.to_str().unwrap(),
+    );
+    let (code, error) = dg(&[
+        "check",
+        input,
         "--quiet",
         "--url",
         &url,
         "--token-file",
-        token.to_str().unwrap(),
+        token,
         "--report",
-        check.to_str().unwrap(),
-    ];
-    let cli = <dg_import::cli::Cli as clap::Parser>::try_parse_from(args).unwrap();
-    assert_eq!(
-        dg_import::exit::code_of(&dg_import::execute(cli.command).await),
-        0
-    );
-    let text = std::fs::read_to_string(&check).unwrap();
+        check,
+    ])
+    .await;
+    assert_eq!(code, 0, "{error:?}");
+    let text = std::fs::read_to_string(check).unwrap();
     for escaped in [
         "'=1+1",
         "'+33 6 12",
@@ -204,21 +205,17 @@ async fn formula_looking_cells_are_sent_exactly_shown_as_text_and_read_back_exac
     ] {
         assert!(text.contains(escaped), "{escaped} in {text}");
     }
-    let cli = <dg_import::cli::Cli as clap::Parser>::try_parse_from([
-        "dg-import",
+    let (code, error) = dg(&[
         "rerun",
-        check.to_str().unwrap(),
+        check,
         "--quiet",
         "--url",
-        &sb.base_url(),
+        &url,
         "--token-file",
-        dir.path().join("token").to_str().unwrap(),
+        token,
     ])
-    .unwrap();
-    assert_eq!(
-        dg_import::exit::code_of(&dg_import::execute(cli.command).await),
-        0
-    );
+    .await;
+    assert_eq!(code, 0, "{error:?}");
     for (name, summary) in [
         ("=1+1", "=HYPERLINK(\"http://x\")"),
         ("+33 6 12", "+"),

@@ -72,6 +72,17 @@ impl ApiError {
         }
     }
 
+    /// No answer, but the request may have reached the server (and acted).
+    pub fn may_have_reached_server(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport {
+                maybe_sent: true,
+                ..
+            }
+        )
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Http { status, .. } => Some(*status),

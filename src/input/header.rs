@@ -74,11 +74,6 @@ impl Field {
         }
     }
 
-    /// Holds a list.
-    pub fn is_list(self) -> bool {
-        matches!(self, Field::Owners | Field::Stewards | Field::Tags)
-    }
-
     /// A header's field, by its aliases.
     pub fn from_header(header: &str) -> Option<Field> {
         let key = match_key(header);

@@ -225,10 +225,6 @@ impl Sandbox {
         format!("http://{}/v2", self.addr)
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     pub fn token(&self) -> &str {
         &self.app.config.token
     }

@@ -190,3 +190,32 @@ pub fn copies(sandbox: &Sandbox) -> HashMap<String, usize> {
 pub fn posts(log: &[LoggedRequest]) -> usize {
     log.iter().filter(|r| r.method == "POST").count()
 }
+
+/// Every `created` row of a report carries the id and location the server
+/// holds for a source of that name.
+pub fn assert_ids_are_the_servers(sandbox: &Sandbox, report: &[BTreeMap<String, String>]) {
+    let held: HashMap<String, dg_import::sandbox::StoredSource> = sandbox
+        .sources()
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect();
+    for row in report.iter().filter(|r| r["result"] == "created") {
+        let source = held
+            .get(&row["name"])
+            .unwrap_or_else(|| panic!("no source for {row:?}"));
+        assert_eq!(row["source_id"], source.id, "{row:?}");
+        assert_eq!(row["location"], source.location(), "{row:?}");
+    }
+}
+
+/// Runs a command line in-process; its exit code and error message.
+pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
+    let mut full = vec!["dg-import"];
+    full.extend_from_slice(args);
+    let cli = dg_import::cli::Cli::try_parse_from(full).expect("arguments parse");
+    let result = dg_import::execute(cli.command).await;
+    (
+        dg_import::exit::code_of(&result),
+        result.err().map(|e| format!("{e:#}")),
+    )
+}

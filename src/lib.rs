@@ -3,8 +3,10 @@
 //! call them in-process exactly as the binary does.
 //!
 //! A row's trip: `input` (read, map headers) → `directory` (validate and
-//! resolve against cached lookups) → `pace` → `api` (send, with `retry`) →
-//! `report` (journal and report). `import` joins the stages.
+//! resolve against cached lookups) → `import` (plan: duplicates, what exists,
+//! what was done before) → `send` or `bulk` (through `pace` and `api`, with
+//! `retry`) → `journal` and `report`. `run` is the command that joins them;
+//! `sandbox` is the server; `exit` holds the one exit-code table.
 
 pub mod api;
 pub mod atomic;

@@ -17,6 +17,7 @@ use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
 
 use crate::api::ApiError;
+use crate::breaker::Verdict;
 use crate::exit::Stop;
 use crate::input::InputRow;
 use crate::journal::Event;
@@ -114,6 +115,7 @@ fn post<'a>(
             }
             let failure = match client.attempt(Method::POST, url.clone(), Some(&body)).await {
                 Ok(a) if a.status.is_success() => {
+                    sender.judge(Verdict::Accepted);
                     for &i in &open {
                         settled[i] = Some(created(&items[i], Some(a.status.as_u16())));
                     }
@@ -137,11 +139,24 @@ fn post<'a>(
                 }
                 Ok(a) if a.status.is_client_error() && open.len() == 1 => {
                     let i = open[0];
-                    settled[i] = Some(sender.rejected(items[i].row, items[i].attempts, a.error()));
+                    let e = a.error();
+                    sender.judge_refusal(&e);
+                    settled[i] = Some(sender.rejected(items[i].row, items[i].attempts, e));
                     open.clear();
                     continue;
                 }
                 Ok(a) if a.status.is_client_error() => {
+                    sender.judge_refusal(&a.error());
+                    if sender.stopped().is_some() {
+                        // Every request is refused alike: halving would only spend more.
+                        let e = a.error();
+                        for &i in &open {
+                            let item = &items[i];
+                            settled[i] = Some(sender.rejected(item.row, item.attempts, e.clone()));
+                        }
+                        open.clear();
+                        continue;
+                    }
                     // One bad item refuses the batch: nothing was created. Halve it.
                     let mut halves: Vec<Item<'a>> = Vec::new();
                     for &i in &open {
@@ -187,7 +202,10 @@ fn post<'a>(
                 }
             };
             let (error, retry_after) = failure;
-            if retries >= client.max_retries() {
+            if retries >= client.writes().retries || !error.is_transient() {
+                if error.is_transient() {
+                    sender.judge(Verdict::Unavailable);
+                }
                 for &i in &open {
                     settled[i] =
                         Some(sender.exhausted(items[i].row, items[i].attempts, error.clone()));

@@ -9,8 +9,9 @@ use std::sync::Mutex;
 
 use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::api::{ApiError, Client};
-use crate::exit::usage;
+use crate::exit::{Stop, usage};
 use crate::input::{Field, HeaderMap, InputRow};
+use crate::report::Outcome;
 use crate::source::{RowError, SourceDraft, SourceType, Status};
 use crate::suggest;
 
@@ -23,12 +24,25 @@ pub struct Target {
     pub version_name: String,
 }
 
-/// Turns an API failure during set-up into the run's error: a `Stop`
-/// (401...) keeps its exit code; anything else is a configuration problem.
+/// Turns an API failure during set-up into the run's error. The server
+/// failing (5xx, no answer after the read retries, or a 429 pause past
+/// `--max-wait`) stops the run (exit 3); a 401 keeps its own stop; anything
+/// else (403, 404, a refused certificate, an answer we cannot read) is for
+/// the user to fix (exit 2).
 pub fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
     match e {
+        ApiError::Stopped(Stop::MaxWait(wait)) => Stop::SetupFailed {
+            what: what.to_owned(),
+            error: format!("rate limited for longer than --max-wait ({wait})"),
+        }
+        .into(),
         ApiError::Stopped(stop) => stop.into(),
-        other => anyhow::anyhow!("{what}: {other}"),
+        e if e.is_transient() => Stop::SetupFailed {
+            what: what.to_owned(),
+            error: e.to_string(),
+        }
+        .into(),
+        other => usage(format!("{what}: {other}")),
     }
 }
 
@@ -121,6 +135,13 @@ pub struct Existing {
     pub location: Option<String>,
 }
 
+/// `o`, naming the source it is about.
+pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
+    o.source_id = Some(existing.id.clone());
+    o.location = existing.location.clone();
+    o
+}
+
 impl From<SourceItem> for Existing {
     fn from(s: SourceItem) -> Existing {
         Existing {
@@ -176,12 +197,22 @@ impl Directory {
         let version = target.version_id.as_str();
         let users_path = format!("/users/{version}");
         let in_version = [("versionId", version)];
+        let listing = |what: &'static str| move |e| setup_error(what, e);
         let (users, tags, sources) = tokio::try_join!(
-            client.get_all::<UserItem>(&users_path, &[("module", "catalog")]),
-            client.get_all::<TagItem>("/tags", &[]),
-            client.get_all::<SourceItem>("/sources", &in_version),
-        )
-        .map_err(|e| setup_error("loading users, tags and existing sources", e))?;
+            async {
+                (client
+                    .get_all::<UserItem>(&users_path, &[("module", "catalog")])
+                    .await)
+                    .map_err(listing("listing users"))
+            },
+            async {
+                (client.get_all::<TagItem>("/tags", &[]).await).map_err(listing("listing tags"))
+            },
+            async {
+                (client.get_all::<SourceItem>("/sources", &in_version).await)
+                    .map_err(listing("listing the existing sources"))
+            },
+        )?;
         let tags = tags.into_iter().filter_map(TagItem::text).collect();
         Ok(Directory::new(
             users.into_iter().map(|u| u.email).collect(),

@@ -7,7 +7,8 @@ pub const SUCCESS: u8 = 0;
 pub const SOME_ROWS_NOT_DONE: u8 = 1;
 /// Usage or configuration error, before any write.
 pub const USAGE: u8 = 2;
-/// Stopped by the API: 401, the breaker, or `--max-wait` exceeded.
+/// Stopped by the API: 401, the breaker, `--max-wait` exceeded, or the
+/// set-up reads failing after their retries (nothing written).
 pub const STOPPED_BY_API: u8 = 3;
 /// Interrupted (Ctrl-C).
 pub const INTERRUPTED: u8 = 130;
@@ -30,6 +31,9 @@ pub enum Stop {
     Breaker { count: usize, reason: String },
     #[error("rate limited for longer than --max-wait ({0})")]
     MaxWait(String),
+    /// A read before any write kept failing (5xx, no answer, or the pause).
+    #[error("{what}: {error}; nothing was written")]
+    SetupFailed { what: String, error: String },
     #[error("interrupted")]
     Interrupted,
     /// Another of the reasons above stopped the run first.
@@ -41,9 +45,11 @@ impl Stop {
     pub fn exit_code(&self) -> u8 {
         match self {
             Stop::Interrupted => INTERRUPTED,
-            Stop::Unauthorized | Stop::Breaker { .. } | Stop::MaxWait(_) | Stop::Halted => {
-                STOPPED_BY_API
-            }
+            Stop::Unauthorized
+            | Stop::Breaker { .. }
+            | Stop::MaxWait(_)
+            | Stop::SetupFailed { .. }
+            | Stop::Halted => STOPPED_BY_API,
         }
     }
 }
@@ -54,10 +60,15 @@ impl Stop {
 pub fn code_of(result: &anyhow::Result<u8>) -> u8 {
     match result {
         Ok(code) => *code,
-        Err(e) => match e.downcast_ref::<Stop>() {
-            Some(stop) => stop.exit_code(),
-            None => USAGE,
-        },
+        Err(e) => code_of_error(e),
+    }
+}
+
+/// The exit code of the error that ended a command.
+pub fn code_of_error(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<Stop>() {
+        Some(stop) => stop.exit_code(),
+        None => USAGE,
     }
 }
 
@@ -72,6 +83,11 @@ mod tests {
         assert_eq!(code_of(&Err(anyhow::anyhow!("reading x.csv"))), 2);
         assert_eq!(code_of(&Err(Stop::Unauthorized.into())), 3);
         assert_eq!(code_of(&Err(Stop::MaxWait("20m".into()).into())), 3);
+        let setup = Stop::SetupFailed {
+            what: "listing workspaces".into(),
+            error: "HTTP 503".into(),
+        };
+        assert_eq!(code_of(&Err(setup.into())), 3);
         assert_eq!(code_of(&Err(Stop::Interrupted.into())), 130);
     }
 }

@@ -8,28 +8,23 @@
 //!   failures of the whole run (journal or report unwritable) are errors;
 //! - once the run halts (Ctrl-C, 401, breaker, `--max-wait`), no new row is
 //!   started: the rest are `skipped`;
-//! - the breaker stops the run when 20 rows in a row fail on the server.
+//! - the breaker (`breaker.rs`, fed by the senders) stops the run when
+//!   requests keep failing for one reason.
 
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 
 use futures::StreamExt;
 
 use crate::cli::IfExists;
-use crate::directory::{Directory, Existing, Rules};
-use crate::exit::Stop;
+use crate::directory::{Directory, Existing, Rules, with_source};
 use crate::input::{Field, HeaderMap, InputRow};
 use crate::journal::Event;
 use crate::progress::Progress;
 use crate::report::{Outcome, ReportWriter, RowResult};
 use crate::send::Sender;
-use crate::source::{RowError, SourceDraft};
+use crate::source::{RowError, SourceDraft, fingerprint};
 use crate::summary::Tally;
-
-/// Rows in a row failing for one server-side reason before the run stops.
-pub const BREAKER_THRESHOLD: usize = 20;
 
 /// What a row will do, decided in file order before it starts.
 enum Plan {
@@ -85,12 +80,6 @@ struct Planner<'a> {
     seen: HashMap<u64, u64>,
 }
 
-pub(crate) fn fingerprint(technical_name: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    technical_name.hash(&mut h);
-    h.finish()
-}
-
 fn invalid(row: u64, errors: &[RowError]) -> Outcome {
     let message = errors
         .iter()
@@ -99,12 +88,6 @@ fn invalid(row: u64, errors: &[RowError]) -> Outcome {
         .join("; ");
     let kind = errors.first().map(RowError::kind).unwrap_or_default();
     Outcome::new(row, RowResult::Invalid).with_error(kind, message)
-}
-
-pub(crate) fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
-    o.source_id = Some(existing.id.clone());
-    o.location = existing.location.clone();
-    o
 }
 
 impl Planner<'_> {
@@ -186,45 +169,6 @@ impl Planner<'_> {
                 new_tags,
             },
         }
-    }
-}
-
-/// Consecutive rows failing for one server-side reason.
-#[derive(Default)]
-struct Breaker {
-    reason: Option<String>,
-    count: usize,
-}
-
-impl Breaker {
-    /// Counts an outcome; `Some` when the breaker trips.
-    fn record(&mut self, o: &Outcome) -> Option<Stop> {
-        if o.result.is_done() {
-            *self = Breaker::default();
-            return None;
-        }
-        if o.result != RowResult::Failed {
-            return None;
-        }
-        // A server that is down answers 5xx and drops connections in turn: one reason.
-        let unavailable = "the API kept failing (5xx or no answer) after retries";
-        let reason = match o.http_status {
-            Some(500..) => unavailable.to_owned(),
-            None if o.attempts > 0 => unavailable.to_owned(),
-            Some(s @ (403 | 404)) => format!("HTTP {s}: {}", o.error.as_deref().unwrap_or("")),
-            _ => return None,
-        };
-
-        if self.reason.as_ref() == Some(&reason) {
-            self.count += 1;
-        } else {
-            self.reason = Some(reason);
-            self.count = 1;
-        }
-        (self.count >= BREAKER_THRESHOLD).then(|| Stop::Breaker {
-            count: self.count,
-            reason: self.reason.clone().unwrap_or_default(),
-        })
     }
 }
 
@@ -328,14 +272,10 @@ pub async fn import<W: Write>(
     });
     let mut completed = started.buffer_unordered(job.concurrency);
     let mut tally = Tally::default();
-    let mut breaker = Breaker::default();
     while let Some(done) = completed.next().await {
         for (row, outcome) in done? {
             if let Some(sender) = sender {
                 sender.journal().record(&Event::Done(outcome.clone()))?;
-                if let Some(stop) = breaker.record(&outcome) {
-                    sender.halt(stop);
-                }
             }
             tally.add(&outcome);
             progress.row_done(outcome.result.is_success());
@@ -395,57 +335,5 @@ impl<I: Iterator<Item = anyhow::Result<InputRow>>> Iterator for Units<'_, I> {
                 plan => return Some(Ok(Unit::One(Box::new((row, plan))))),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn failed(status: Option<u16>) -> Outcome {
-        let mut o = Outcome::new(2, RowResult::Failed).with_error("x", "boom");
-        o.http_status = status;
-        o.attempts = 6;
-        o
-    }
-
-    #[test]
-    fn the_breaker_trips_on_twenty_rows_in_a_row_failing_for_one_server_side_reason() {
-        let mut b = Breaker::default();
-        for _ in 0..19 {
-            assert_eq!(b.record(&failed(Some(503))), None);
-        }
-        // A row's own fault neither counts nor breaks the streak.
-        assert_eq!(b.record(&failed(Some(400))), None);
-        assert!(matches!(
-            b.record(&failed(Some(503))),
-            Some(Stop::Breaker { count: 20, .. })
-        ));
-    }
-
-    #[test]
-    fn a_success_or_another_reason_resets_the_breaker() {
-        let mut b = Breaker::default();
-        for _ in 0..19 {
-            b.record(&failed(Some(503)));
-        }
-        b.record(&Outcome::new(3, RowResult::Created));
-        for _ in 0..19 {
-            assert_eq!(b.record(&failed(Some(503))), None);
-        }
-        assert_eq!(b.record(&failed(Some(403))), None);
-        assert_eq!(b.record(&failed(Some(503))), None);
-    }
-
-    #[test]
-    fn five_hundreds_and_dropped_connections_are_one_reason() {
-        let mut b = Breaker::default();
-        for i in 0..19 {
-            assert_eq!(
-                b.record(&failed(if i % 2 == 0 { Some(502) } else { None })),
-                None
-            );
-        }
-        assert!(b.record(&failed(None)).is_some());
     }
 }

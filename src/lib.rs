@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod atomic;
+pub mod breaker;
 pub mod bulk;
 pub mod cli;
 pub mod config;

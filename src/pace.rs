@@ -40,6 +40,9 @@ fn hour_margin(hour: Duration) -> Duration {
 const PROBE_DELAYS: &[u64] = &[15, 30, 60, 120, 300];
 /// A probe with no answer after this long no longer holds the others back.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Probes never go closer than this, whatever `Retry-After` says: a date in
+/// the past or `0` must not become a tight loop against a blocked tenant.
+const PROBE_SPACING: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy, Debug)]
 pub struct PaceConfig {
@@ -105,21 +108,80 @@ struct Windows {
     hour: SlidingWindow,
 }
 
+/// The 429 pause. While `until` is set, no request leaves but one probe at
+/// a time once `until` has passed; only a probe's answer ends the pause.
 #[derive(Default)]
 struct Pause {
+    /// The pause is on, and lasts at least until then.
     until: Option<Instant>,
-    episode_start: Option<Instant>,
-    /// A probe is out since then.
-    probing: Option<Instant>,
-    probes: usize,
+    /// When this pause began.
+    started: Option<Instant>,
+    /// The probe out now, if any: its number and when it left.
+    probe: Option<(u64, Instant)>,
+    /// When the last probe left (probes are never closer than `PROBE_SPACING`).
+    last_probe: Option<Instant>,
+    probes_sent: u64,
+    /// Probes refused in this pause: the step of the schedule without `Retry-After`.
+    refused_probes: usize,
+    /// When the last pause was lifted: a 429 to a request sent before then is stale.
+    lifted: Option<Instant>,
+    /// Time spent in pauses that ended.
     total: Duration,
+}
+
+/// What a request must wait for before it may take a slot.
+enum Wait {
+    Until(Instant),
+    /// The probe's answer.
+    Probe,
+}
+
+impl Pause {
+    /// What a request must wait for now, if anything.
+    fn blocked(&self, now: Instant) -> Option<Wait> {
+        let until = self.until?;
+        if let Some((_, since)) = self.probe
+            && now.duration_since(since) < PROBE_TIMEOUT
+        {
+            return Some(Wait::Probe);
+        }
+        let next = self
+            .last_probe
+            .map_or(until, |last| until.max(last + PROBE_SPACING));
+        (now < next).then_some(Wait::Until(next))
+    }
+
+    /// During a pause whose wait is over, the request leaving now is its
+    /// probe: its number. `None` when not paused.
+    fn claim_probe(&mut self, now: Instant) -> Option<u64> {
+        self.until?;
+        self.probes_sent += 1;
+        self.probe = Some((self.probes_sent, now));
+        self.last_probe = Some(now);
+        Some(self.probes_sent)
+    }
+
+    fn is_probe_of_this_pause(&self, ticket: Ticket) -> bool {
+        ticket.probe.is_some() && self.started.is_some_and(|s| ticket.sent_at >= s)
+    }
+
+    /// Paused time so far, this pause included up to `at`.
+    fn paused_total(&self, at: Instant) -> Duration {
+        self.total
+            + self
+                .started
+                .map_or(Duration::ZERO, |s| at.saturating_duration_since(s))
+    }
 }
 
 /// Counts for the summary.
 #[derive(Default, Debug)]
 pub struct Counters {
     pub requests: AtomicU64,
+    /// Requests answered 429.
     pub rate_limited: AtomicU64,
+    /// Pauses for 429 (one per block, however many requests it refused).
+    pub pauses: AtomicU64,
     pub retries: AtomicU64,
 }
 
@@ -129,6 +191,10 @@ pub struct Counters {
 #[derive(Clone, Copy, Debug)]
 pub struct Ticket {
     in_window: u64,
+    /// When it took its slot.
+    sent_at: Instant,
+    /// The probe number, when it went as the probe of a pause.
+    probe: Option<u64>,
 }
 
 impl Pace {
@@ -173,25 +239,34 @@ impl Pace {
     }
 
     async fn acquire_inner(&self) -> Result<Ticket, Stop> {
-        self.wait_out_pause().await?;
-        let slow = self.slow.lock().expect("slow lock").clone();
-        if let Some(slow) = slow {
-            slow.until_ready().await;
-        }
-        self.even.until_ready().await;
         loop {
-            match self.take_slot() {
-                Ok(ticket) => return Ok(ticket),
-                Err(free_at) => tokio::time::sleep_until(free_at.into()).await,
-            }
-            // A 429 may have come while we waited.
             self.wait_out_pause().await?;
+            let slow = self.slow.lock().expect("slow lock").clone();
+            if let Some(slow) = slow {
+                slow.until_ready().await;
+            }
+            self.even.until_ready().await;
+            loop {
+                match self.take_slot() {
+                    Ok(ticket) => return Ok(ticket),
+                    Err(Some(free_at)) => tokio::time::sleep_until(free_at.into()).await,
+                    // A 429 came while we waited on the pace: wait out the pause.
+                    Err(None) => break,
+                }
+            }
         }
     }
 
-    /// Takes a place in both windows now, or says when there may be one.
-    fn take_slot(&self) -> Result<Ticket, Instant> {
+    /// Takes a place in both windows now, or says when there may be one
+    /// (`None`: the run is paused). The pause is checked under its lock, held
+    /// while the slot is taken: no request leaves once a 429 has paused the
+    /// run, however long it had been waiting on the pace.
+    fn take_slot(&self) -> Result<Ticket, Option<Instant>> {
         let now = Instant::now();
+        let mut p = self.pause.lock().expect("pause lock");
+        if p.blocked(now).is_some() {
+            return Err(None);
+        }
         let mut w = self.windows.lock().expect("windows lock");
         let second = w.second.full_until(now);
         let hour = w.hour.full_until(now);
@@ -199,45 +274,50 @@ impl Pace {
             if hour.is_some() {
                 tracing::debug!("hourly window full; waiting {:?}", free_at - now);
             }
-            return Err(free_at);
+            return Err(Some(free_at));
         }
+        let probe = p.claim_probe(now);
         w.second.record(now);
         w.hour.record(now);
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         Ok(Ticket {
             in_window: w.hour.sent.len() as u64,
+            sent_at: now,
+            probe,
         })
     }
 
+    /// Waits while the run is paused and no probe may go. Fails once the
+    /// time spent paused exceeds `max_wait`.
     async fn wait_out_pause(&self) -> Result<(), Stop> {
         loop {
             let notified = self.resumed.notified();
             let wait = {
-                let mut p = self.pause.lock().expect("pause lock");
-                let Some(until) = p.until else { return Ok(()) };
+                let p = self.pause.lock().expect("pause lock");
                 let now = Instant::now();
-                if now < until {
-                    Some(until - now)
-                } else if p
-                    .probing
-                    .is_none_or(|since| since.elapsed() > PROBE_TIMEOUT)
-                {
-                    // The pause is over: this request goes alone, as a probe
-                    // (another goes if that one was abandoned before its answer).
-                    p.probing = Some(now);
-                    return Ok(());
-                } else {
-                    None
+                match p.blocked(now) {
+                    None => return Ok(()),
+                    Some(_) if p.paused_total(now) > self.max_wait => {
+                        return Err(self.max_wait_exceeded());
+                    }
+                    Some(wait) => wait,
                 }
             };
             match wait {
-                Some(d) => tokio::time::sleep(d).await,
+                Wait::Until(at) => {
+                    // Woken early when a probe's answer changes the picture.
+                    let _ = tokio::time::timeout_at(at.into(), notified).await;
+                }
                 // Wait for the probe's answer (re-checking now and then, in case it never comes).
-                None => {
+                Wait::Probe => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
                 }
             }
         }
+    }
+
+    fn max_wait_exceeded(&self) -> Stop {
+        Stop::MaxWait(humantime::format_duration(self.max_wait).to_string())
     }
 
     /// Reads an answer: `status` (None for no HTTP answer), the
@@ -250,50 +330,96 @@ impl Pace {
         retry_after: Option<Duration>,
     ) -> Result<(), Stop> {
         if status == Some(429) {
-            return self.pause_for(retry_after);
+            return self.refused(ticket, retry_after);
         }
-        self.resume();
+        self.answered(ticket, status.is_some());
         if let Some(remaining) = remaining {
             self.learn_remaining(ticket, remaining);
         }
         Ok(())
     }
 
-    fn pause_for(&self, retry_after: Option<Duration>) -> Result<(), Stop> {
+    /// A 429. It starts a pause, unless it answers a request sent before the
+    /// last pause ended (stale); during a pause, only a refused probe moves
+    /// the schedule on, and any `Retry-After` may lengthen the pause, never
+    /// shorten it.
+    fn refused(&self, ticket: Ticket, retry_after: Option<Duration>) -> Result<(), Stop> {
         self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let mut p = self.pause.lock().expect("pause lock");
-        let delay = retry_after.unwrap_or_else(|| {
-            Duration::from_secs(PROBE_DELAYS[p.probes.min(PROBE_DELAYS.len() - 1)])
-        });
-        p.probes += 1;
-        p.probing = None;
-        let start = *p.episode_start.get_or_insert(now);
-        let until = p.until.map_or(now + delay, |u| u.max(now + delay));
-        if p.total + (until - start) > self.max_wait {
-            return Err(Stop::MaxWait(
-                humantime::format_duration(self.max_wait).to_string(),
-            ));
+        let schedule =
+            |step: usize| Duration::from_secs(PROBE_DELAYS[step.min(PROBE_DELAYS.len() - 1)]);
+        match p.until {
+            None if p.lifted.is_some_and(|lifted| ticket.sent_at < lifted) => {
+                tracing::debug!("429 to a request sent before the last pause ended");
+                return Ok(());
+            }
+            None => {
+                let delay = retry_after
+                    .unwrap_or_else(|| schedule(0))
+                    .max(PROBE_SPACING);
+                p.until = Some(now + delay);
+                p.started = Some(now);
+                p.probe = None;
+                p.last_probe = None;
+                p.refused_probes = 0;
+                self.counters.pauses.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "rate limited (429): pausing every request for {}",
+                    seconds(delay)
+                );
+            }
+            Some(until) if p.is_probe_of_this_pause(ticket) => {
+                p.refused_probes += 1;
+                if p.probe.is_some_and(|(n, _)| Some(n) == ticket.probe) {
+                    p.probe = None;
+                }
+                let delay = retry_after
+                    .unwrap_or_else(|| schedule(p.refused_probes))
+                    .max(PROBE_SPACING);
+                p.until = Some(until.max(now + delay));
+                tracing::info!("still rate limited (429): next probe in {}", seconds(delay));
+                self.resumed.notify_waiters();
+            }
+            Some(until) => {
+                tracing::debug!("429 to a request sent before the pause began");
+                if let Some(named) = retry_after {
+                    p.until = Some(until.max(now + named));
+                }
+            }
         }
-        p.until = Some(until);
-        tracing::warn!(
-            "rate limited (429): pausing every request for {:.0?}",
-            until - now
-        );
+        let (Some(started), Some(until)) = (p.started, p.until) else {
+            return Ok(());
+        };
+        if p.total + (until - started) > self.max_wait {
+            return Err(self.max_wait_exceeded());
+        }
         Ok(())
     }
 
-    fn resume(&self) {
+    /// Any answer but a 429 (`answered` false: none at all). Only a probe's
+    /// says anything about the block: an answer lifts the pause; no answer
+    /// lets another probe go, without moving the schedule on.
+    fn answered(&self, ticket: Ticket, answered: bool) {
         let mut p = self.pause.lock().expect("pause lock");
-        if let Some(start) = p.episode_start.take() {
-            p.total += start.elapsed();
-            p.until = None;
-            p.probing = None;
-            p.probes = 0;
-            drop(p);
-            tracing::info!("rate limit lifted: resuming");
-            self.resumed.notify_waiters();
+        if p.until.is_none() || !p.is_probe_of_this_pause(ticket) {
+            return;
         }
+        if answered {
+            let now = Instant::now();
+            let paused = p.started.map_or(Duration::ZERO, |s| now - s);
+            p.total += paused;
+            p.until = None;
+            p.started = None;
+            p.probe = None;
+            p.lifted = Some(now);
+            tracing::info!("rate limit lifted after {}: resuming", seconds(paused));
+        } else if p.probe.is_some_and(|(n, _)| Some(n) == ticket.probe) {
+            p.probe = None;
+            tracing::debug!("the probe got no answer: another goes");
+        }
+        drop(p);
+        self.resumed.notify_waiters();
     }
 
     fn learn_remaining(&self, ticket: Ticket, remaining: u64) {
@@ -327,6 +453,11 @@ impl Pace {
             .until
             .filter(|u| *u > Instant::now())
     }
+}
+
+/// "2.0 s", for log lines.
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }
 
 fn limiter_quota(period: Duration) -> Quota {
@@ -396,43 +527,159 @@ mod tests {
         assert!(pace.slow.lock().unwrap().is_none());
     }
 
+    fn paused_pace(retry_after: Duration) -> (Arc<Pace>, Ticket) {
+        let pace = Arc::new(Pace::new(PaceConfig {
+            max_wait: Duration::from_secs(3600),
+            ..config(1000, 100_000)
+        }));
+        let sent_before = pace.take_slot().unwrap();
+        let first = pace.take_slot().unwrap();
+        pace.observe(first, Some(429), None, Some(retry_after))
+            .unwrap();
+        (pace, sent_before)
+    }
+
     #[tokio::test]
     async fn a_429_pauses_everyone_and_one_probe_goes_first() {
-        let pace = Arc::new(Pace::new(config(1000, 100_000)));
-        let ticket = pace.acquire().await.unwrap();
-        pace.observe(ticket, Some(429), Some(0), Some(Duration::from_millis(200)))
-            .unwrap();
+        let (pace, _) = paused_pace(Duration::from_millis(1200));
         assert!(pace.paused_until().is_some());
         let start = Instant::now();
         let probe = pace.acquire().await.unwrap();
-        assert!(start.elapsed() >= Duration::from_millis(190));
+        assert!(start.elapsed() >= Duration::from_millis(1150));
+        assert!(probe.probe.is_some());
         // While the probe is out, nobody else goes.
         let other = tokio::spawn({
             let pace = pace.clone();
-            async move { pace.acquire().await.map(|_| Instant::now()) }
+            async move { pace.acquire().await.map(|t| (Instant::now(), t)) }
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!other.is_finished());
         let answered = Instant::now();
         pace.observe(probe, Some(201), None, None).unwrap();
-        assert!(other.await.unwrap().unwrap() >= answered);
+        let (left, ticket) = other.await.unwrap().unwrap();
+        assert!(left >= answered);
+        assert!(ticket.probe.is_none(), "the pause is over: no probe");
+        assert_eq!(pace.counters.pauses.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]
-    async fn a_429_without_retry_after_waits_on_a_growing_probe_schedule() {
+    async fn a_request_already_waiting_on_the_pace_does_not_leave_into_a_pause() {
+        // Two a second: the second request waits half a second on the pace.
+        let pace = Arc::new(Pace::new(PaceConfig {
+            max_wait: Duration::from_secs(60),
+            ..config(2, 100_000)
+        }));
+        let first = pace.acquire().await.unwrap();
+        let waiting = tokio::spawn({
+            let pace = pace.clone();
+            async move { pace.acquire().await.map(|t| (Instant::now(), t)) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let paused_at = Instant::now();
+        pace.observe(first, Some(429), None, Some(Duration::from_secs(2)))
+            .unwrap();
+        let (left, ticket) = waiting.await.unwrap().unwrap();
+        assert!(
+            left >= paused_at + Duration::from_millis(1950),
+            "{:?}",
+            left - paused_at
+        );
+        assert!(ticket.probe.is_some(), "it went as the probe");
+    }
+
+    #[tokio::test]
+    async fn a_429_to_a_request_sent_before_the_pause_neither_escalates_nor_lifts_it() {
+        let (pace, sent_before) = paused_pace(Duration::from_secs(15));
+        let until = pace.paused_until().unwrap();
+        // Without Retry-After it does not move the schedule on...
+        pace.observe(sent_before, Some(429), None, None).unwrap();
+        assert_eq!(pace.paused_until(), Some(until));
+        assert_eq!(pace.pause.lock().unwrap().refused_probes, 0);
+        // ...with one, it may lengthen the pause, never shorten it...
+        pace.observe(sent_before, Some(429), None, Some(Duration::from_secs(1)))
+            .unwrap();
+        assert_eq!(pace.paused_until(), Some(until));
+        pace.observe(sent_before, Some(429), None, Some(Duration::from_secs(20)))
+            .unwrap();
+        assert!(pace.paused_until().unwrap() > until);
+        // ...and any other answer from before the pause does not lift it.
+        pace.observe(sent_before, Some(201), None, None).unwrap();
+        pace.observe(sent_before, None, None, None).unwrap();
+        assert!(pace.paused_until().is_some());
+        assert_eq!(pace.counters.pauses.load(Ordering::Relaxed), 1);
+        assert_eq!(pace.counters.rate_limited.load(Ordering::Relaxed), 4);
+    }
+
+    #[tokio::test]
+    async fn a_429_to_a_request_sent_before_the_pause_ended_starts_no_new_pause() {
+        let (pace, sent_before) = paused_pace(Duration::from_secs(1));
+        let probe = pace.acquire().await.unwrap();
+        pace.observe(probe, Some(200), None, None).unwrap();
+        assert!(pace.paused_until().is_none());
+        pace.observe(sent_before, Some(429), None, Some(Duration::from_secs(30)))
+            .unwrap();
+        assert!(pace.paused_until().is_none());
+        // A request sent after the pause ended and refused starts a new one.
+        let later = pace.acquire().await.unwrap();
+        pace.observe(later, Some(429), None, None).unwrap();
+        assert!(pace.paused_until().is_some());
+        assert_eq!(pace.counters.pauses.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_probe_without_an_answer_lets_another_go_a_second_later_without_escalating() {
+        let (pace, _) = paused_pace(Duration::from_secs(1));
+        let until = pace.paused_until().unwrap();
+        let first = pace.acquire().await.unwrap();
+        let sent = Instant::now();
+        pace.observe(first, None, None, None).unwrap();
+        let second = pace.acquire().await.unwrap();
+        assert!(second.probe.is_some() && second.probe != first.probe);
+        assert!(
+            sent.elapsed() >= Duration::from_millis(950),
+            "probes 1 s apart"
+        );
+        assert_eq!(pace.pause.lock().unwrap().refused_probes, 0);
+        assert_eq!(pace.pause.lock().unwrap().until, Some(until));
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_of_zero_still_spaces_probes_a_second_apart() {
+        let (pace, _) = paused_pace(Duration::ZERO);
+        let start = Instant::now();
+        let probe = pace.acquire().await.unwrap();
+        pace.observe(probe, Some(429), None, Some(Duration::ZERO))
+            .unwrap();
+        let again = pace.acquire().await.unwrap();
+        assert!(again.probe.is_some());
+        assert!(
+            start.elapsed() >= Duration::from_millis(1950),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn only_refused_probes_move_the_schedule_without_retry_after_on() {
         let pace = Pace::new(PaceConfig {
             max_wait: Duration::from_secs(3600),
             ..config(10, 100)
         });
-        let mut waits = vec![];
-        for _ in 0..3 {
-            // Each probe is refused again.
-            let ticket = pace.acquire_inner().await.unwrap();
+        let first = pace.take_slot().unwrap();
+        let before = Instant::now();
+        pace.observe(first, Some(429), None, None).unwrap();
+        let mut waits = vec![(pace.paused_until().unwrap() - before).as_secs()];
+        for _ in 0..2 {
+            // Pretend the wait is over, so that the probe goes; it is refused again.
+            {
+                let mut p = pace.pause.lock().unwrap();
+                p.until = Some(Instant::now());
+                p.last_probe = None;
+            }
+            let probe = pace.take_slot().unwrap();
             let before = Instant::now();
-            pace.observe(ticket, Some(429), None, None).unwrap();
+            pace.observe(probe, Some(429), None, None).unwrap();
             waits.push((pace.paused_until().unwrap() - before).as_secs());
-            // Pretend the pause is over, so the next probe may go.
-            pace.pause.lock().unwrap().until = Some(Instant::now());
         }
         assert_eq!(waits, [15, 30, 60]);
     }
@@ -445,6 +692,20 @@ mod tests {
         });
         let ticket = pace.acquire().await.unwrap();
         let stop = pace.observe(ticket, Some(429), None, Some(Duration::from_secs(11)));
+        assert!(matches!(stop, Err(Stop::MaxWait(_))), "{stop:?}");
+        // Refused probes add up the wall-clock time spent paused.
+        let pace = Pace::new(PaceConfig {
+            max_wait: Duration::from_millis(2500),
+            ..config(10, 100)
+        });
+        let ticket = pace.acquire().await.unwrap();
+        pace.observe(ticket, Some(429), None, Some(Duration::from_secs(1)))
+            .unwrap();
+        let probe = pace.acquire().await.unwrap();
+        pace.observe(probe, Some(429), None, Some(Duration::from_secs(1)))
+            .unwrap();
+        let probe = pace.acquire().await.unwrap();
+        let stop = pace.observe(probe, Some(429), None, Some(Duration::from_secs(1)));
         assert!(matches!(stop, Err(Stop::MaxWait(_))), "{stop:?}");
     }
 }

@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -28,7 +27,7 @@ use crate::record::{self, RunRecord};
 use crate::report::{PendingReport, RowResult};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
-use crate::summary::{Summary, Totals};
+use crate::summary::{Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` is cancelled on Ctrl-C. Returns the exit code.
 pub async fn execute(config: ImportConfig, interrupt: CancellationToken) -> anyhow::Result<u8> {
@@ -120,6 +119,14 @@ async fn fill_ids(
         filled.writer.push(row.seq, outcome, row.cells)?;
     }
     Ok(filled)
+}
+
+fn write_summary_json(config: &ImportConfig, summary: &Summary) -> anyhow::Result<()> {
+    if let Some(path) = &config.summary_json {
+        let json = serde_json::to_vec_pretty(summary)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// What an interrupted or finished earlier run left for this one.
@@ -243,7 +250,18 @@ async fn import_into(
     };
     let (target, directory) = match setup.await {
         Err(_) if interrupt.is_cancelled() => return Err(Stop::Interrupted.into()),
-        other => other?,
+        Err(e) => {
+            // Schedulers read the summary even when the run never started.
+            let totals = Totals {
+                stopped: Some(format!("{e:#}")),
+                exit_code: exit::code_of_error(&e),
+                ..Totals::new(&input_name, &config.report, started, &pace)
+            };
+            let summary = Summary::new(Tally::default(), totals);
+            write_summary_json(config, &summary)?;
+            return Err(e);
+        }
+        Ok(found) => found,
     };
     watcher.abort();
     let (users, tags, sources) = directory.counts();
@@ -347,24 +365,14 @@ async fn import_into(
         None if tally.all_succeeded() => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
     };
-    let summary = Summary::new(
-        tally,
-        Totals {
-            input: input_name,
-            report: config.report.display().to_string(),
-            elapsed: started.elapsed(),
-            requests: pace.counters.requests.load(Ordering::Relaxed),
-            retries: pace.counters.retries.load(Ordering::Relaxed),
-            rate_limited: pace.counters.rate_limited.load(Ordering::Relaxed),
-            stopped: stopped.map(|s| s.to_string()),
-            created_tags,
-            exit_code: code,
-        },
-    );
+    let totals = Totals {
+        stopped: stopped.map(|s| s.to_string()),
+        created_tags,
+        exit_code: code,
+        ..Totals::new(&input_name, &config.report, started, &pace)
+    };
+    let summary = Summary::new(tally, totals);
     eprintln!("{summary}");
-    if let Some(path) = &config.summary_json {
-        let json = serde_json::to_vec_pretty(&summary)?;
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_summary_json(config, &summary)?;
     Ok(code)
 }

@@ -14,13 +14,12 @@ use tokio::sync::OnceCell;
 
 use crate::api::wire::{Created, SourceItem};
 use crate::api::{ApiError, Client};
-use crate::directory::{Existing, Target};
+use crate::breaker::{Breaker, Verdict};
+use crate::directory::{Existing, Target, with_source};
 use crate::exit::Stop;
-use crate::import::{fingerprint, with_source};
 use crate::journal::{Event, Journal};
 use crate::report::{Outcome, RowResult};
-use crate::retry;
-use crate::source::SourceDraft;
+use crate::source::{SourceDraft, fingerprint};
 
 /// Stripes of the locks that keep upserts of one technical name in file order.
 const UPSERT_STRIPES: usize = 64;
@@ -34,6 +33,7 @@ pub struct Sender<'a> {
     version_id: String,
     journal: &'a Journal,
     stop: Mutex<Option<Stop>>,
+    breaker: Mutex<Breaker>,
     upsert_locks: Vec<tokio::sync::Mutex<()>>,
     /// One creation per missing tag (lower case), shared by the rows that need it.
     tag_makers: Mutex<HashMap<String, TagMaker>>,
@@ -47,6 +47,7 @@ impl<'a> Sender<'a> {
             version_id: target.version_id.clone(),
             journal,
             stop: Mutex::new(None),
+            breaker: Mutex::default(),
             tag_makers: Mutex::default(),
             created_tags: Mutex::default(),
             upsert_locks: (0..UPSERT_STRIPES)
@@ -64,6 +65,24 @@ impl<'a> Sender<'a> {
         }
         drop(stop);
         self.client.pace().halt();
+    }
+
+    /// Counts how a request ended; stops the run when the breaker trips.
+    pub(crate) fn judge(&self, verdict: Verdict<'_>) {
+        let tripped = self.breaker.lock().expect("breaker lock").record(verdict);
+        if let Some(stop) = tripped {
+            self.halt(stop);
+        }
+    }
+
+    /// Counts a refusal (a 4xx answer) with the breaker.
+    pub(crate) fn judge_refusal(&self, e: &ApiError) {
+        if let ApiError::Http { status, message } = e {
+            self.judge(Verdict::Refused {
+                status: *status,
+                message,
+            });
+        }
     }
 
     /// The tags this run created.
@@ -88,7 +107,7 @@ impl<'a> Sender<'a> {
         let url = self.client.url("/tags", &[]);
         match self
             .client
-            .send_with_retries(Method::POST, url, Some(&body))
+            .send_with_retries(Method::POST, url, Some(&body), self.client.writes())
             .await
         {
             Ok(a) if a.status.is_success() => {
@@ -206,6 +225,7 @@ impl<'a> Sender<'a> {
                 .await
             {
                 Ok(a) if a.status.is_success() => {
+                    self.judge(Verdict::Accepted);
                     let mut o = Outcome::new(row, done);
                     o.http_status = Some(a.status.as_u16());
                     o.attempts = attempts;
@@ -233,13 +253,14 @@ impl<'a> Sender<'a> {
                     if exists_now
                         && attempts > 1
                         && !draft.upsert
-                        && retries < self.client.max_retries()
+                        && retries < self.client.writes().retries
                     {
                         // Our own earlier attempt created it: find it rather than fail.
                         maybe_created = true;
                         retries += 1;
                         continue;
                     }
+                    self.judge_refusal(&e);
                     return Ok(self.rejected(row, attempts, e));
                 }
                 Ok(a) => (a.error(), a.retry_after),
@@ -262,7 +283,12 @@ impl<'a> Sender<'a> {
             // Server errors are worth another attempt, too: a 5xx may also
             // have come after the write, which the "already exists" path covers.
             let (error, retry_after) = failure;
-            if retries >= self.client.max_retries() {
+            if !error.is_transient() {
+                // A refused certificate: another attempt would be refused alike.
+                return Ok(self.rejected(row, attempts, error));
+            }
+            if retries >= self.client.writes().retries {
+                self.judge(Verdict::Unavailable);
                 return Ok(self.exhausted(row, attempts, error));
             }
             retries += 1;
@@ -271,7 +297,8 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// The outcome of a row whose retries ran out.
+    /// The outcome of a row whose retries ran out (counted by the breaker
+    /// once per request: call it once per batch).
     pub(crate) fn exhausted(&self, row: u64, attempts: u32, error: ApiError) -> Outcome {
         let mut o = self.rejected(row, attempts, error);
         o.error = o.error.map(|m| format!("{m} (after {attempts} attempts)"));
@@ -291,7 +318,7 @@ impl<'a> Sender<'a> {
             .retries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!("{what}; retry {retry}");
-        tokio::time::sleep(retry::backoff(retry, retry_after)).await;
+        tokio::time::sleep(self.client.writes().backoff(retry, retry_after)).await;
     }
 
     pub(crate) fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
@@ -310,6 +337,9 @@ impl<'a> Sender<'a> {
     }
 
     pub(crate) fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+        if e.is_transient() {
+            self.judge(Verdict::Unavailable);
+        }
         let mut o = self.rejected(row, attempts, e.clone());
         o.error = Some(format!(
             "sent, but whether it was created is unknown: the look-up failed ({e})"

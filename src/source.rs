@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Serialize;
 
@@ -15,6 +16,14 @@ pub fn fold(text: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// A technical name in 8 bytes: what the planner keeps per row to find
+/// duplicates, and what orders the upserts of one name.
+pub fn fingerprint(technical_name: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    technical_name.hash(&mut h);
+    h.finish()
 }
 
 macro_rules! wire_enum {

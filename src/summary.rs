@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::pace::Pace;
 use crate::report::{Outcome, RowResult};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -32,7 +35,10 @@ pub struct Summary {
     pub rows_per_sec: f64,
     pub requests: u64,
     pub retries: u64,
+    /// Requests answered 429.
     pub rate_limited: u64,
+    /// Pauses for 429 (one per block of the tenant).
+    pub pauses: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Tags created by `--create-missing-tags`.
@@ -91,9 +97,29 @@ pub struct Totals {
     pub requests: u64,
     pub retries: u64,
     pub rate_limited: u64,
+    pub pauses: u64,
     pub stopped: Option<String>,
     pub created_tags: Vec<String>,
     pub exit_code: u8,
+}
+
+impl Totals {
+    /// What the limiter counted since `started`; the rest empty.
+    pub fn new(input: &str, report: &Path, started: Instant, pace: &Pace) -> Totals {
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Totals {
+            input: input.to_owned(),
+            report: report.display().to_string(),
+            elapsed: started.elapsed(),
+            requests: count(&pace.counters.requests),
+            retries: count(&pace.counters.retries),
+            rate_limited: count(&pace.counters.rate_limited),
+            pauses: count(&pace.counters.pauses),
+            stopped: None,
+            created_tags: vec![],
+            exit_code: 0,
+        }
+    }
 }
 
 impl Summary {
@@ -120,6 +146,7 @@ impl Summary {
             requests: t.requests,
             retries: t.retries,
             rate_limited: t.rate_limited,
+            pauses: t.pauses,
             stopped: t.stopped,
             created_tags: t.created_tags,
             errors,
@@ -148,8 +175,13 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} rate-limited (429)",
-            self.elapsed_secs, self.rows_per_sec, self.requests, self.retries, self.rate_limited
+            "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} refused (429) in {} pauses",
+            self.elapsed_secs,
+            self.rows_per_sec,
+            self.requests,
+            self.retries,
+            self.rate_limited,
+            self.pauses
         )?;
         if let Some(why) = &self.stopped {
             writeln!(f, "stopped: {why}")?;
@@ -205,6 +237,7 @@ mod tests {
             requests: 5,
             retries: 1,
             rate_limited: 0,
+            pauses: 0,
             stopped: None,
             created_tags: vec![],
             exit_code: 1,

@@ -58,6 +58,9 @@ pub enum ApiError {
     /// No HTTP answer. `maybe_sent`: the request may have reached the server.
     #[error("{message}")]
     Transport { message: String, maybe_sent: bool },
+    /// The server's certificate was refused: never transient, never retried.
+    #[error("{0}")]
+    Tls(String),
     #[error("unexpected answer: {0}")]
     Decode(String),
 }
@@ -81,6 +84,25 @@ impl ApiError {
                 ..
             }
         )
+    }
+
+    /// The same failure, saying how many attempts it took.
+    fn after_attempts(self, attempts: u32) -> ApiError {
+        let note = |m: String| format!("{m} (after {attempts} attempts)");
+        match self {
+            ApiError::Http { status, message } => ApiError::Http {
+                status,
+                message: note(message),
+            },
+            ApiError::Transport {
+                message,
+                maybe_sent,
+            } => ApiError::Transport {
+                message: note(message),
+                maybe_sent,
+            },
+            other => other,
+        }
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -183,8 +205,14 @@ impl Client {
         &self.pace
     }
 
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries
+    /// Retries of the writes of rows and tags.
+    pub fn writes(&self) -> retry::Policy {
+        retry::Policy::writes(self.max_retries)
+    }
+
+    /// Retries of every read.
+    pub fn reads(&self) -> retry::Policy {
+        retry::Policy::reads(self.max_retries)
     }
 
     /// `base` + `path` (which starts with `/`) + query pairs.
@@ -235,7 +263,7 @@ impl Client {
             .and_then(|v| v.trim().parse().ok());
         let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
-            .and_then(retry::parse_retry_after);
+            .and_then(|v| retry::parse_retry_after(v, headers.get(reqwest::header::DATE)));
         self.pace
             .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
         let body = response.bytes().await.map_err(|e| transport(&e))?;
@@ -255,6 +283,7 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&B>,
+        policy: retry::Policy,
     ) -> Result<Answer, ApiError> {
         let mut retries = 0;
         loop {
@@ -267,19 +296,24 @@ impl Client {
                 Ok(a) => (a.error(), a.retry_after),
                 Err(e) => (e, None),
             };
-            if !failure.0.is_transient() || retries >= self.max_retries {
+            if !failure.0.is_transient() {
                 return Err(failure.0);
+            }
+            if retries >= policy.retries {
+                return Err(failure.0.after_attempts(retries + 1));
             }
             retries += 1;
             self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!("{method} {url}: {}; retry {retries}", failure.0);
-            tokio::time::sleep(retry::backoff(retries, failure.1)).await;
+            tokio::time::sleep(policy.backoff(retries, failure.1)).await;
         }
     }
 
     /// A GET with retries, its 2xx body decoded.
     pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
-        let answer = self.send_with_retries::<()>(Method::GET, url, None).await?;
+        let answer = self
+            .send_with_retries::<()>(Method::GET, url, None, self.reads())
+            .await?;
         if answer.status.is_success() {
             answer.json()
         } else {
@@ -319,6 +353,9 @@ impl Client {
 }
 
 fn transport(e: &reqwest::Error) -> ApiError {
+    if let Some(refused) = certificate_refused(e) {
+        return ApiError::Tls(refused);
+    }
     let mut message = if e.is_timeout() {
         "timed out".to_owned()
     } else {
@@ -337,9 +374,61 @@ fn transport(e: &reqwest::Error) -> ApiError {
     }
 }
 
+/// Why the server's certificate was refused, in words that say what to do,
+/// read from rustls's own error value wherever it sits in the chain (inside
+/// an `io::Error`, whose `source` skips it).
+fn certificate_refused(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>());
+        if let Some(tls) = s.downcast_ref::<rustls::Error>().or(inner) {
+            return Some(explain_tls(tls));
+        }
+        source = s.source();
+    }
+    None
+}
+
+fn explain_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return format!("TLS handshake failed: {e}");
+    };
+    match cert {
+        C::UnknownIssuer => "the server's certificate is signed by an authority this system \
+            does not trust; a company proxy or a server with its own authority needs \
+            --ca-cert FILE (its PEM certificate)"
+            .to_owned(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "the server's certificate is not valid for this host name ({e}): check --url \
+             (or DATAGALAXY_URL)"
+        ),
+        C::Expired | C::ExpiredContext { .. } => {
+            format!("the server's certificate has expired ({e})")
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            format!("the server's certificate is not valid yet ({e}): check this machine's clock")
+        }
+        _ => format!("the server's certificate was refused: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_certificate_says_what_to_do_about_it() {
+        use rustls::CertificateError as C;
+        let say = |c: C| explain_tls(&rustls::Error::InvalidCertificate(c));
+        assert!(say(C::UnknownIssuer).contains("--ca-cert FILE"));
+        assert!(say(C::NotValidForName).contains("not valid for this host name"));
+        assert!(say(C::Expired).contains("has expired"));
+        assert!(say(C::NotValidYet).contains("not valid yet"));
+    }
 
     #[test]
     fn a_token_never_shows_in_debug_output() {

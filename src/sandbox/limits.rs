@@ -4,7 +4,9 @@
 //! `block` and every request gets 429 until it ends.
 //!
 //! Windows slide over arrival times, so a client that crosses a line in any
-//! window is caught, whatever the alignment.
+//! window is caught, whatever the alignment. With `count_refused` (as some
+//! tenants do) the requests refused during a block count in the hour too:
+//! a client that keeps knocking is blocked again as soon as the block ends.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -18,6 +20,7 @@ pub struct Limits {
     hourly_limit: u32,
     hour: Duration,
     block: Duration,
+    count_refused: bool,
     state: Mutex<Windows>,
 }
 
@@ -43,7 +46,26 @@ impl Limits {
             hourly_limit,
             hour,
             block,
+            count_refused: false,
             state: Mutex::default(),
+        }
+    }
+
+    /// Requests refused during a block count in the hour window.
+    pub fn counting_refused(self, count_refused: bool) -> Limits {
+        Limits {
+            count_refused,
+            ..self
+        }
+    }
+
+    fn prune_hour(&self, w: &mut Windows, now: Instant) {
+        while w
+            .hour
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.hour)
+        {
+            w.hour.pop_front();
         }
     }
 
@@ -52,19 +74,17 @@ impl Limits {
         let mut w = self.state.lock().expect("limits lock");
         if let Some(until) = w.blocked_until {
             if now < until {
+                if self.count_refused {
+                    self.prune_hour(&mut w, now);
+                    w.hour.push_back(now);
+                }
                 return Admission::Blocked {
                     retry_after: until - now,
                 };
             }
             w.blocked_until = None;
         }
-        while w
-            .hour
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.hour)
-        {
-            w.hour.pop_front();
-        }
+        self.prune_hour(&mut w, now);
         w.hour.push_back(now);
         if w.hour.len() > self.hourly_limit as usize {
             // The block starts a fresh hour once it ends.
@@ -158,6 +178,28 @@ mod tests {
                 remaining: 2
             }
         );
+    }
+
+    #[test]
+    fn with_count_refused_knocking_during_a_block_blocks_again_when_it_ends() {
+        let limits = Limits::new(100, 2, Duration::from_secs(10), Duration::from_secs(1))
+            .counting_refused(true);
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        limits.admit(at(0));
+        limits.admit(at(1));
+        assert!(matches!(limits.admit(at(2)), Admission::Blocked { .. }));
+        // Two refused knocks during the block fill the hour again...
+        limits.admit(at(500));
+        limits.admit(at(600));
+        // ...so the first request after the block is blocked at once.
+        assert!(matches!(limits.admit(at(1100)), Admission::Blocked { .. }));
+        // Without knocking, the block ends for good.
+        let quiet = Limits::new(100, 2, Duration::from_secs(10), Duration::from_secs(1));
+        quiet.admit(at(0));
+        quiet.admit(at(1));
+        quiet.admit(at(2));
+        assert!(matches!(quiet.admit(at(1100)), Admission::Go { .. }));
     }
 
     #[test]

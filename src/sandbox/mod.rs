@@ -58,6 +58,11 @@ pub enum Variant {
     PartialTechnicalName,
     /// No `X-RateLimit-Remaining` header (the contract says "may carry").
     NoRateLimitHeader,
+    /// Requests refused during a block count in the hour, as on some
+    /// tenants: a client that keeps knocking is blocked again.
+    CountRefused,
+    /// Every write is refused with the same 400: a read-only version.
+    ReadOnly,
 }
 
 #[derive(Clone, Debug)]
@@ -193,7 +198,8 @@ impl Sandbox {
             .with_context(|| format!("binding the sandbox to {}:{}", config.host, config.port))?;
         let addr = listener.local_addr()?;
         let app = Arc::new(App {
-            limits: Limits::new(config.rate, config.hourly_limit, config.hour, config.block),
+            limits: Limits::new(config.rate, config.hourly_limit, config.hour, config.block)
+                .counting_refused(config.variants.contains(&Variant::CountRefused)),
             fail_rate: AtomicU64::new(config.fail_rate.to_bits()),
             drop_after_commit_rate: AtomicU64::new(config.drop_after_commit_rate.to_bits()),
             config,

@@ -128,11 +128,19 @@ async fn handle(
         return Ok(finish(&app, entry, res, remaining));
     }
 
+    let write = method == Method::POST || method == Method::PUT;
+    if write && app.has(Variant::ReadOnly) {
+        let res = error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "This workspace version is read-only",
+        );
+        return Ok(finish(&app, entry, res, remaining));
+    }
     let res = router
         .oneshot(req.map(Body::new))
         .await
         .unwrap_or_else(|e: Infallible| match e {});
-    let write = method == Method::POST || method == Method::PUT;
     let drop_rate = app.drop_after_commit_rate();
     if write && res.status().is_success() && drop_rate > 0.0 && fastrand::f64() < drop_rate {
         app.log_answer(entry, Some(res.status().as_u16()), true);

@@ -2,6 +2,7 @@
 //! Every server is a sandbox on 127.0.0.1:0; nothing passes or fails on speed.
 
 mod binary;
+mod blocked_tenant;
 mod bulk;
 mod common;
 mod import_faults;
@@ -9,4 +10,5 @@ mod import_run;
 mod properties;
 mod rerun_resume;
 mod sandbox_api;
+mod setup_tls;
 mod spreadsheets;

@@ -376,15 +376,18 @@ fn transport(e: &reqwest::Error) -> ApiError {
 
 /// Why the server's certificate was refused, in words that say what to do,
 /// read from rustls's own error value wherever it sits in the chain (inside
-/// an `io::Error`, whose `source` skips it).
+/// `io::Error`s, nested, whose `source` skips what they wrap).
 fn certificate_refused(e: &reqwest::Error) -> Option<String> {
+    fn tls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let wrapped = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+        tls_in(wrapped)
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let inner = s
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|i| i.downcast_ref::<rustls::Error>());
-        if let Some(tls) = s.downcast_ref::<rustls::Error>().or(inner) {
+        if let Some(tls) = tls_in(s) {
             return Some(explain_tls(tls));
         }
         source = s.source();

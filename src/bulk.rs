@@ -1,41 +1,69 @@
-//! Bulk mode (`--batch-size N`): rows that create a source go up to N per
-//! `POST /sources/bulk/{versionId}`, under the same limiter, retries and 429
-//! pause as single rows. The bulk route answers counts, not ids, and refuses
-//! a whole batch for one bad item: on a 400 the batch is split in halves and
-//! each half sent again, down to single rows, so that only the offending rows
-//! fail, each with its own message. Requests are spent on splitting only where
-//! a batch failed.
+//! Bulk mode (`--batch-size N`, 100 by default): rows that create a source
+//! go up to N per `POST /sources/bulk/{versionId}`, rows that update one up
+//! to N per `PUT /sources/bulk/{versionId}` (keyed by technical name), under
+//! the same limiter, retries and 429 pause as single rows. The bulk routes
+//! answer counts, not ids, and refuse a whole batch for one bad item: on a
+//! 400 the batch is split in halves and each half sent again, down to single
+//! rows, so that only the offending rows fail, each with its own message.
 //!
-//! No duplicate: the route is atomic, so after an attempt whose outcome is
-//! unknown (no answer, a 5xx) either every item exists or none does. Each is
-//! looked up by exact technical name before anything is sent again; those
-//! found are `created`, the rest go on. Ids are filled in after the run from
-//! one listing of the version's sources (see `run.rs`).
+//! No duplicate: the create route is atomic, so after an attempt whose
+//! outcome is unknown (no answer, a 5xx, or counts that do not account for
+//! the batch) either every item exists or none does. Each is looked up by
+//! exact technical name before anything is sent again; those found are
+//! `created`, the rest go on. An edit is idempotent: one whose outcome is
+//! unknown is simply sent again. Ids of created rows are filled in after the
+//! run from one listing (see `run.rs`); updated rows have theirs from the
+//! listing at the start.
+//!
+//! A tenant without a bulk route (404, 405, 501) gets one request per row
+//! from then on, said once.
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
+use serde_json::Value;
 
 use crate::api::ApiError;
+use crate::api::wire::BulkCounts;
+use crate::batch::Route;
 use crate::breaker::Verdict;
 use crate::exit::Stop;
 use crate::input::InputRow;
 use crate::journal::Event;
+use crate::plan::Sending;
 use crate::report::{Outcome, RowResult};
 use crate::send::Sender;
-use crate::source::SourceDraft;
 
 /// One row of a batch, and the requests that carried it.
 struct Item<'a> {
-    row: u64,
-    draft: &'a SourceDraft,
+    sending: &'a Sending,
+    body: &'a Value,
     attempts: u32,
+}
+
+impl Item<'_> {
+    fn row(&self) -> u64 {
+        self.sending.row
+    }
+}
+
+/// The body of one item on `route`: the row's fields, keyed by technical
+/// name for an edit, never with `upsert` (the route says what to do).
+fn item_body(route: Route, sending: &Sending) -> Value {
+    let mut body = serde_json::to_value(&sending.draft).expect("a draft serializes");
+    let fields = body.as_object_mut().expect("a draft is an object");
+    fields.remove("upsert");
+    if route == Route::Update {
+        fields.insert("technicalName".into(), sending.draft.technical_key().into());
+    }
+    body
 }
 
 /// Sends a batch; one outcome per row, in the batch's order.
 pub async fn send_batch(
     sender: &Sender<'_>,
-    rows: Vec<(InputRow, SourceDraft)>,
+    route: Route,
+    rows: Vec<(InputRow, Sending)>,
 ) -> anyhow::Result<Vec<(InputRow, Outcome)>> {
     if sender.stopped().is_some() {
         return Ok(rows
@@ -46,26 +74,40 @@ pub async fn send_batch(
             })
             .collect());
     }
-    for (row, _) in &rows {
+    if !sender.bulk_route_works(route) {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (row, sending) in rows {
+            let outcome = sender.send(&sending).await?;
+            outcomes.push((row, outcome));
+        }
+        return Ok(outcomes);
+    }
+    for (_, sending) in &rows {
         sender.journal().record(&Event::Sent {
-            row: row.row,
-            existed: false,
+            row: sending.row,
+            existed: route == Route::Update,
         })?;
     }
+    let bodies: Vec<Value> = rows.iter().map(|(_, s)| item_body(route, s)).collect();
     let items = rows
         .iter()
-        .map(|(r, d)| Item {
-            row: r.row,
-            draft: d,
+        .zip(&bodies)
+        .map(|((_, sending), body)| Item {
+            sending,
+            body,
             attempts: 0,
         })
         .collect();
-    let outcomes = post(sender, items).await?;
+    let outcomes = post(sender, route, items).await?;
     Ok(rows.into_iter().map(|(r, _)| r).zip(outcomes).collect())
 }
 
-fn created(item: &Item<'_>, status: Option<u16>) -> Outcome {
-    let mut o = Outcome::new(item.row, RowResult::Created);
+fn done(route: Route, item: &Item<'_>, status: Option<u16>) -> Outcome {
+    let result = match route {
+        Route::Create => RowResult::Created,
+        Route::Update => RowResult::Updated,
+    };
+    let mut o = item.sending.outcome(result);
     o.http_status = status;
     o.attempts = item.attempts;
     o
@@ -74,11 +116,16 @@ fn created(item: &Item<'_>, status: Option<u16>) -> Outcome {
 /// Sends `items` as one request, splitting it on a 400.
 fn post<'a>(
     sender: &'a Sender<'a>,
+    route: Route,
     mut items: Vec<Item<'a>>,
 ) -> BoxFuture<'a, anyhow::Result<Vec<Outcome>>> {
     async move {
         let client = sender.client();
         let url = client.url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
+        let method = match route {
+            Route::Create => Method::POST,
+            Route::Update => Method::PUT,
+        };
         // Outcomes settled by a look-up, by position in `items` as it came.
         let mut settled: Vec<Option<Outcome>> = items.iter().map(|_| None).collect();
         let mut open: Vec<usize> = (0..items.len()).collect();
@@ -89,9 +136,9 @@ fn post<'a>(
                 // All or nothing: whatever exists now was made by that attempt.
                 let mut still = Vec::new();
                 for &i in &open {
-                    match sender.find(items[i].draft.technical_key()).await {
+                    match sender.find(items[i].sending.draft.technical_key()).await {
                         Ok(Some(found)) => {
-                            let mut o = created(&items[i], None);
+                            let mut o = done(route, &items[i], None);
                             o.source_id = Some(found.id);
                             o.location = found.location;
                             settled[i] = Some(o);
@@ -99,7 +146,7 @@ fn post<'a>(
                         Ok(None) => still.push(i),
                         Err(e) => {
                             settled[i] =
-                                Some(sender.failed_lookup(items[i].row, items[i].attempts, e))
+                                Some(sender.failed_lookup(items[i].row(), items[i].attempts, e))
                         }
                     }
                 }
@@ -109,18 +156,31 @@ fn post<'a>(
             if open.is_empty() {
                 return Ok(settled.into_iter().map(|o| o.expect("settled")).collect());
             }
-            let body: Vec<&SourceDraft> = open.iter().map(|&i| items[i].draft).collect();
+            let body: Vec<&Value> = open.iter().map(|&i| items[i].body).collect();
             for &i in &open {
                 items[i].attempts += 1;
             }
-            let failure = match client.attempt(Method::POST, url.clone(), Some(&body)).await {
+            let failure = match client
+                .attempt(method.clone(), url.clone(), Some(&body))
+                .await
+            {
                 Ok(a) if a.status.is_success() => {
-                    sender.judge(Verdict::Accepted);
-                    for &i in &open {
-                        settled[i] = Some(created(&items[i], Some(a.status.as_u16())));
+                    let counts = a.json::<BulkCounts>();
+                    let proven = counts.as_ref().is_ok_and(|c| {
+                        c.accounts_for(open.len()) && (route == Route::Update || c.updated == 0)
+                    });
+                    if proven {
+                        sender.judge(Verdict::Accepted);
+                        for &i in &open {
+                            settled[i] = Some(done(route, &items[i], Some(a.status.as_u16())));
+                        }
+                        open.clear();
+                        continue;
                     }
-                    open.clear();
-                    continue;
+                    // Counts that do not account for the batch prove nothing: as if lost.
+                    maybe_created = route == Route::Create;
+                    let said = String::from_utf8_lossy(&a.body).chars().take(200).collect();
+                    (ApiError::Decode(said), None)
                 }
                 Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
                     for &i in &open {
@@ -132,7 +192,17 @@ fn post<'a>(
                     sender.halt(Stop::Unauthorized);
                     for &i in &open {
                         settled[i] =
-                            Some(sender.rejected(items[i].row, items[i].attempts, a.error()));
+                            Some(sender.rejected(items[i].row(), items[i].attempts, a.error()));
+                    }
+                    open.clear();
+                    continue;
+                }
+                Ok(a) if route_missing(a.status) && sender.bulk_route_missing(route) => {
+                    // Nothing was done: one request per row from now on.
+                    for &i in &open {
+                        let mut o = sender.send(items[i].sending).await?;
+                        o.attempts += items[i].attempts;
+                        settled[i] = Some(o);
                     }
                     open.clear();
                     continue;
@@ -141,34 +211,35 @@ fn post<'a>(
                     let i = open[0];
                     let e = a.error();
                     sender.judge_refusal(&e);
-                    settled[i] = Some(sender.rejected(items[i].row, items[i].attempts, e));
+                    settled[i] = Some(sender.rejected(items[i].row(), items[i].attempts, e));
                     open.clear();
                     continue;
                 }
                 Ok(a) if a.status.is_client_error() => {
-                    sender.judge_refusal(&a.error());
+                    let e = a.error();
+                    sender.judge_refusal(&e);
                     if sender.stopped().is_some() {
                         // Every request is refused alike: halving would only spend more.
-                        let e = a.error();
                         for &i in &open {
                             let item = &items[i];
-                            settled[i] = Some(sender.rejected(item.row, item.attempts, e.clone()));
+                            settled[i] =
+                                Some(sender.rejected(item.row(), item.attempts, e.clone()));
                         }
                         open.clear();
                         continue;
                     }
-                    // One bad item refuses the batch: nothing was created. Halve it.
-                    let mut halves: Vec<Item<'a>> = Vec::new();
-                    for &i in &open {
-                        halves.push(Item {
-                            row: items[i].row,
-                            draft: items[i].draft,
+                    // One bad item refuses the batch: nothing was done. Halve it.
+                    let mut halves: Vec<Item<'a>> = open
+                        .iter()
+                        .map(|&i| Item {
+                            sending: items[i].sending,
+                            body: items[i].body,
                             attempts: items[i].attempts,
-                        });
-                    }
+                        })
+                        .collect();
                     let right = halves.split_off(halves.len() / 2);
-                    let mut outcomes = post(sender, halves).await?;
-                    outcomes.extend(post(sender, right).await?);
+                    let mut outcomes = post(sender, route, halves).await?;
+                    outcomes.extend(post(sender, route, right).await?);
                     for (&i, o) in open.iter().zip(outcomes) {
                         settled[i] = Some(o);
                     }
@@ -177,7 +248,7 @@ fn post<'a>(
                 }
                 // A 5xx may come after the write: treat it as unknown.
                 Ok(a) => {
-                    maybe_created = true;
+                    maybe_created = route == Route::Create;
                     (a.error(), a.retry_after)
                 }
                 Err(ApiError::Stopped(stop)) => {
@@ -188,27 +259,28 @@ fn post<'a>(
                         items[i].attempts -= 1;
                         let item = &items[i];
                         settled[i] = Some(if item.attempts == 0 {
-                            sender.skipped(item.row)
+                            sender.skipped(item.row())
                         } else {
-                            sender.interrupted(item.row, item.attempts, true)
+                            sender.interrupted(item.row(), item.attempts, route == Route::Create)
                         });
                     }
                     open.clear();
                     continue;
                 }
                 Err(e) => {
-                    maybe_created |= e.may_have_reached_server();
+                    maybe_created |= route == Route::Create && e.may_have_reached_server();
                     (e, None)
                 }
             };
             let (error, retry_after) = failure;
-            if retries >= client.writes().retries || !error.is_transient() {
-                if error.is_transient() {
+            let transient = error.is_transient() || matches!(error, ApiError::Decode(_));
+            if retries >= client.writes().retries || !transient {
+                if transient {
                     sender.judge(Verdict::Unavailable);
                 }
                 for &i in &open {
                     settled[i] =
-                        Some(sender.exhausted(items[i].row, items[i].attempts, error.clone()));
+                        Some(sender.exhausted(items[i].row(), items[i].attempts, error.clone()));
                 }
                 open.clear();
                 continue;
@@ -219,4 +291,12 @@ fn post<'a>(
         }
     }
     .boxed()
+}
+
+/// The tenant has no such route.
+fn route_missing(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
+    )
 }

@@ -148,6 +148,19 @@ pub struct RowArgs {
     /// failing their rows; needs the right to create tags.
     #[arg(long)]
     pub create_missing_tags: bool,
+    /// What an empty cell means for a source that exists: keep its field as
+    /// it is (default), or clear it (sent as "" or []; name and type stay required).
+    #[arg(long, value_enum)]
+    pub empty_cells: Option<EmptyCells>,
+}
+
+/// What an empty cell means when a row updates a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmptyCells {
+    /// The field stays as it is.
+    Keep,
+    /// The field must be empty.
+    Clear,
 }
 
 /// How to read the input file.
@@ -202,9 +215,10 @@ pub struct PacingArgs {
     /// Requests per hour, never exceeded in any hour (older tenants: 7200 or 14400).
     #[arg(long, default_value = "28800")]
     pub hourly_limit: NonZeroU32,
-    /// Sources created per request (1..100): rows that create a source go in
-    /// batches through the bulk route; updates and skips go one by one.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    /// Sources per request (1..100): rows that create a source go in batches
+    /// through the bulk create route, rows that update one through the bulk
+    /// edit route; 1 sends one request per row.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub batch_size: u16,
     /// Retries of a request after a 5xx, timeout or connection error.
     #[arg(long, default_value_t = 5)]

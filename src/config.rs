@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::api::Token;
-use crate::cli::{CheckArgs, IfExists, ImportArgs, InputArgs, RerunArgs, RunArgs, SandboxArgs};
+use crate::cli::{
+    CheckArgs, EmptyCells, IfExists, ImportArgs, InputArgs, RerunArgs, RunArgs, SandboxArgs,
+};
 use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
 use crate::pace::PaceConfig;
@@ -90,6 +92,8 @@ pub struct ImportConfig {
     pub hour: Duration,
     pub input: InputOptions,
     pub create_missing_tags: bool,
+    /// `--empty-cells clear`: an empty cell empties its field.
+    pub clear_empty_cells: bool,
     pub excel_report: bool,
     /// Sources per bulk request (1: one request per row).
     pub batch_size: usize,
@@ -202,6 +206,10 @@ impl ImportConfig {
         let input = input_options(input, &job, recorded.as_ref())?;
         let create_missing_tags =
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
+        let clear_empty_cells = match rows.empty_cells {
+            Some(choice) => choice == EmptyCells::Clear,
+            None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
+        };
         let concurrency = pacing.concurrency.unwrap_or_else(|| {
             NonZeroUsize::new((pacing.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
                 .expect("non-zero")
@@ -231,6 +239,7 @@ impl ImportConfig {
             hour: Duration::from_secs(pacing.hour_secs.max(1)),
             input,
             create_missing_tags,
+            clear_empty_cells,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
         })

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::api::{ApiError, Client};
+use crate::compare::{self, Current};
 use crate::exit::{Stop, usage};
 use crate::input::{Field, HeaderMap, InputRow};
 use crate::report::Outcome;
@@ -133,6 +134,8 @@ pub async fn locate(
 pub struct Existing {
     pub id: String,
     pub location: Option<String>,
+    /// What it holds now, when the listing said (`includeAttributes`).
+    pub current: Option<Box<Current>>,
 }
 
 /// `o`, naming the source it is about.
@@ -145,6 +148,7 @@ pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
 impl From<SourceItem> for Existing {
     fn from(s: SourceItem) -> Existing {
         Existing {
+            current: Current::from_listed(&s).map(Box::new),
             id: s.id,
             location: s.location,
         }
@@ -159,6 +163,9 @@ pub struct Directory {
     tags: HashMap<String, String>,
     /// technical name → source
     existing: HashMap<String, Existing>,
+    /// The listing carried the sources' attributes (it was asked to, and the
+    /// tenant honoured it): rows can be compared with what the server holds.
+    pub attributes_known: bool,
     /// Did-you-mean, computed once per distinct unknown value.
     suggestions: Mutex<HashMap<(Field, String), Option<String>>>,
 }
@@ -169,6 +176,8 @@ pub struct Rules {
     pub list_separator: char,
     /// Unknown tags that no known tag explains are to be created.
     pub create_missing_tags: bool,
+    /// An empty cell empties its field (`--empty-cells clear`).
+    pub clear_empty_cells: bool,
 }
 
 /// A resolved row: its body, and the tags to create before sending it.
@@ -183,6 +192,8 @@ impl Directory {
         Directory {
             users: users.into_iter().map(|e| (e.to_lowercase(), e)).collect(),
             tags: tags.into_iter().map(|t| (t.to_lowercase(), t)).collect(),
+            attributes_known: !existing.is_empty()
+                && existing.iter().all(|s| s.attributes.is_some()),
             existing: existing
                 .into_iter()
                 .map(|s| (s.technical_key().to_owned(), s.into()))
@@ -193,10 +204,19 @@ impl Directory {
 
     /// Users, tags and the existing sources of the version, every page; the
     /// three listings go at once (they are independent), under the limiter.
-    pub async fn load(client: &Client, target: &Target) -> anyhow::Result<Directory> {
+    /// With `attributes`, the listing asks for what each source holds, so
+    /// that rows can be compared with it.
+    pub async fn load(
+        client: &Client,
+        target: &Target,
+        attributes: bool,
+    ) -> anyhow::Result<Directory> {
         let version = target.version_id.as_str();
         let users_path = format!("/users/{version}");
-        let in_version = [("versionId", version)];
+        let mut in_version = vec![("versionId", version)];
+        if attributes {
+            in_version.push(("includeAttributes", "true"));
+        }
         let listing = |what: &'static str| move |e| setup_error(what, e);
         let (users, tags, sources) = tokio::try_join!(
             async {
@@ -361,6 +381,24 @@ impl Directory {
             .attributes(cells)
             .map(|(h, v)| (h.to_owned(), v.to_owned()))
             .collect();
+        let cleared = if rules.clear_empty_cells {
+            let fields = [
+                Field::Status,
+                Field::Owners,
+                Field::Stewards,
+                Field::Tags,
+                Field::Summary,
+                Field::Description,
+            ];
+            let empty_fields = fields
+                .into_iter()
+                .filter(|f| header.index(*f).is_some() && header.cell(cells, *f).is_none())
+                .map(|f| f.name().to_owned());
+            let empty_attributes = header.empty_attributes(cells).map(str::to_owned);
+            compare::cleared(empty_fields.chain(empty_attributes))
+        } else {
+            serde_json::Map::new()
+        };
         match (name, source_type, errors.is_empty()) {
             (Some(name), Some(source_type), true) => Ok(Resolved {
                 draft: SourceDraft {
@@ -375,6 +413,7 @@ impl Directory {
                     technical_name: text(Field::TechnicalName),
                     upsert,
                     attributes,
+                    cleared,
                 },
                 new_tags,
             }),
@@ -401,6 +440,7 @@ mod tests {
     const RULES: Rules = Rules {
         list_separator: ';',
         create_missing_tags: false,
+        clear_empty_cells: false,
     };
 
     fn resolve(headers: &[&str], cells: &[&str]) -> Result<SourceDraft, Vec<RowError>> {
@@ -474,6 +514,7 @@ mod tests {
         let rules = Rules {
             list_separator: ';',
             create_missing_tags: true,
+            clear_empty_cells: false,
         };
         let resolved = resolve_with(
             &["name", "type", "tags"],

@@ -10,9 +10,11 @@
 
 pub mod api;
 pub mod atomic;
+pub mod batch;
 pub mod breaker;
 pub mod bulk;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod directory;
 pub mod exit;
@@ -22,6 +24,7 @@ pub mod journal;
 pub mod lock;
 pub mod logs;
 pub mod pace;
+pub mod plan;
 pub mod progress;
 pub mod record;
 pub mod report;

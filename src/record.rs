@@ -33,6 +33,9 @@ pub struct RunRecord {
     pub input_options: InputOptions,
     #[serde(default)]
     pub create_missing_tags: bool,
+    /// `--empty-cells clear`.
+    #[serde(default)]
+    pub clear_empty_cells: bool,
 }
 
 pub fn path_for(report: &Path) -> PathBuf {

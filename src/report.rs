@@ -17,7 +17,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 /// The columns every report starts with.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "row",
     "result",
     "source_id",
@@ -25,7 +25,19 @@ pub const COLUMNS: [&str; 7] = [
     "http_status",
     "attempts",
     "error",
+    "changes",
 ];
+
+/// How many of `headers` are a report's own columns: all of `COLUMNS`, or
+/// all but `changes` for a report written before that column existed.
+pub fn report_columns(headers: &[String]) -> Option<usize> {
+    let starts = |n: usize| headers.len() >= n && headers[..n] == COLUMNS[..n];
+    if starts(COLUMNS.len()) {
+        Some(COLUMNS.len())
+    } else {
+        starts(COLUMNS.len() - 1).then_some(COLUMNS.len() - 1)
+    }
+}
 
 /// What happened to a row (for `check`: what would happen).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -116,6 +128,9 @@ pub struct Outcome {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What an update changed (or would change): `status: A -> B; tags: +X`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<String>,
     /// For the summary's grouping: the error without its value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
@@ -131,12 +146,17 @@ impl Outcome {
             http_status: None,
             attempts: 0,
             error: None,
+            changes: None,
             error_kind: None,
         }
     }
 
     /// Reads the fixed columns of a report record back (`COLUMNS` order).
     pub fn from_cells(cells: &[&str]) -> Result<Outcome, String> {
+        let (fixed, changes) = match cells {
+            [fixed @ .., changes] if cells.len() == COLUMNS.len() => (fixed, *changes),
+            fixed => (fixed, ""),
+        };
         let [
             row,
             result,
@@ -145,7 +165,7 @@ impl Outcome {
             http_status,
             attempts,
             error,
-        ] = cells
+        ] = fixed
         else {
             return Err(format!("expected the {} report columns", COLUMNS.len()));
         };
@@ -173,6 +193,7 @@ impl Outcome {
                     .map_err(|_| format!("attempts: '{s}' is not a number"))?,
             },
             error: text(error),
+            changes: text(changes),
             error_kind: None,
         })
     }
@@ -258,6 +279,7 @@ impl<W: Write> ReportWriter<W> {
             o.http_status.map(|s| s.to_string()).unwrap_or_default(),
             o.attempts.to_string(),
             o.error.clone().unwrap_or_default(),
+            o.changes.clone().unwrap_or_default(),
         ];
         let record: Vec<std::borrow::Cow<'_, str>> =
             fixed.iter().chain(cells).map(|c| escape(c)).collect();
@@ -350,9 +372,9 @@ mod tests {
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
         assert_eq!(
             text,
-            "row,result,source_id,location,http_status,attempts,error,name,owners\n\
-             2,created,id-1,sources/v/id-1,201,2,,a,a@x.io;b@x.io\n\
-             3,invalid,,,,0,owners: unknown user 'x',b,x\n"
+            "row,result,source_id,location,http_status,attempts,error,changes,name,owners\n\
+             2,created,id-1,sources/v/id-1,201,2,,,a,a@x.io;b@x.io\n\
+             3,invalid,,,,0,owners: unknown user 'x',,b,x\n"
         );
     }
 
@@ -367,6 +389,19 @@ mod tests {
         assert_eq!(o.error.as_deref(), Some("x, y"));
         assert!(Outcome::from_cells(&["x", "created", "", "", "", "", ""]).is_err());
         assert!(Outcome::from_cells(&["2", "done", "", "", "", "", ""]).is_err());
+        // A report from before the `changes` column reads as one without changes.
+        let cells = ["7", "updated", "id", "", "200", "1", "", "status: A -> B"];
+        let o = Outcome::from_cells(&cells).unwrap();
+        assert_eq!(o.changes.as_deref(), Some("status: A -> B"));
+        assert_eq!(
+            report_columns(
+                &COLUMNS[..7]
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+            ),
+            Some(7)
+        );
     }
 
     #[test]
@@ -381,7 +416,7 @@ mod tests {
         w.push(0, Outcome::new(2, RowResult::Created), vec!["=cmd".into()])
             .unwrap();
         let bytes = w.finish().unwrap();
-        assert_eq!(bytes, "\u{FEFF}row;result;source_id;location;http_status;attempts;error;name\n2;created;;;;0;;'=cmd\n".as_bytes());
+        assert_eq!(bytes, "\u{FEFF}row;result;source_id;location;http_status;attempts;error;changes;name\n2;created;;;;0;;;'=cmd\n".as_bytes());
     }
 
     #[test]

@@ -14,14 +14,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::SourceItem;
 use crate::api::{Client, ClientOptions, Token};
+use crate::cli::IfExists;
 use crate::config::{ImportConfig, Job as Command, Target as Destination};
 use crate::directory::{self, Directory, Rules};
 use crate::exit::{self, Stop, usage};
-use crate::import::{self, Job, Mode, Prior};
+use crate::import::{self, Job, Mode};
 use crate::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
 use crate::journal::{self, Journal};
 use crate::lock::ReportLock;
 use crate::pace::Pace;
+use crate::plan::Prior;
 use crate::progress::Progress;
 use crate::record::{self, RunRecord};
 use crate::report::{PendingReport, RowResult};
@@ -79,8 +81,7 @@ async fn fill_ids(
     target: &directory::Target,
     header: &HeaderMap,
     report: PendingReport,
-    delimiter: u8,
-    bom: bool,
+    (delimiter, bom): (u8, bool),
 ) -> anyhow::Result<PendingReport> {
     let listed: Vec<SourceItem> = match client
         .get_all("/sources", &[("versionId", target.version_id.as_str())])
@@ -195,6 +196,82 @@ fn prior_work(
     Ok((prior, false))
 }
 
+/// The input, opened and checked before any request.
+struct Opened {
+    rows: Input,
+    name: String,
+    /// Rows in the file (for the progress bar), not known for stdin.
+    total: Option<u64>,
+    hash: Option<String>,
+    prior: Prior,
+    resuming: bool,
+}
+
+fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
+    let path = config.job.input();
+    let layout = if matches!(config.job, Command::Rerun { .. }) {
+        Layout::Report
+    } else {
+        Layout::Plain
+    };
+    // The header is checked before any request.
+    let rows = Input::open(path, layout, &config.input)?;
+    // A quick first pass, for the progress bar's total (not for stdin).
+    let total = match path {
+        Some(path) => Some(Input::open(Some(path), layout, &config.input)?.count() as u64),
+        None => None,
+    };
+    let hash = path.map(record::sha256_of).transpose()?;
+    let journal_path = journal::path_for(&config.report);
+    let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
+    Ok(Opened {
+        rows,
+        name: input::display_name(path),
+        total,
+        hash,
+        prior,
+        resuming,
+    })
+}
+
+/// Where to import and what is there. Ctrl-C here ends the command at once.
+/// `compare`: the listing asks for what each source holds.
+async fn set_up(
+    config: &ImportConfig,
+    client: &Client,
+    interrupt: &CancellationToken,
+    compare: bool,
+) -> anyhow::Result<(directory::Target, Directory)> {
+    let setup = async {
+        let target = directory::locate(
+            client,
+            config.workspace.as_deref(),
+            config.version.as_deref(),
+        )
+        .await?;
+        let directory = Directory::load(client, &target, compare).await?;
+        anyhow::Ok((target, directory))
+    };
+    let (target, directory) = tokio::select! {
+        found = setup => found?,
+        _ = interrupt.cancelled() => return Err(Stop::Interrupted.into()),
+    };
+    let (users, tags, sources) = directory.counts();
+    tracing::info!(
+        "{} into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
+        config.job.name(),
+        target.workspace_name,
+        target.version_name
+    );
+    if compare && sources > 0 && !directory.attributes_known {
+        tracing::warn!(
+            "the API listed the sources without their attributes: rows of existing \
+             sources are sent as updates, none can be found unchanged"
+        );
+    }
+    Ok((target, directory))
+}
+
 async fn import_into(
     config: &ImportConfig,
     url: reqwest::Url,
@@ -204,25 +281,15 @@ async fn import_into(
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     let _lock = ReportLock::acquire(&config.report)?;
-    let input_path = config.job.input();
-    let input_name = input::display_name(input_path);
-    let layout = if matches!(config.job, Command::Rerun { .. }) {
-        Layout::Report
-    } else {
-        Layout::Plain
-    };
-    // The header is checked before any request.
-    let rows = Input::open(input_path, layout, &config.input)?;
-    // A quick first pass, for the progress bar's total (not for stdin).
-    let total = match input_path {
-        Some(path) => Some(Input::open(Some(path), layout, &config.input)?.count() as u64),
-        None => None,
-    };
-    let input_hash = input_path.map(record::sha256_of).transpose()?;
-    let journal_path = journal::path_for(&config.report);
+    let Opened {
+        rows,
+        name: input_name,
+        total,
+        hash,
+        prior,
+        resuming,
+    } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
-    let (prior, resuming) = prior_work(config, &journal_path, input_hash.as_deref())?;
-
     let pace = Arc::new(Pace::with_hour(config.pace, config.hour));
     let options = ClientOptions {
         timeout: config.timeout,
@@ -230,26 +297,10 @@ async fn import_into(
         max_retries: config.max_retries,
     };
     let client = Client::new(url.clone(), token, pace.clone(), options)?;
-    // Ctrl-C during the lookups ends the command at once; later, it drains.
-    let watcher = tokio::spawn({
-        let (interrupt, pace) = (interrupt.clone(), pace.clone());
-        async move {
-            interrupt.cancelled().await;
-            pace.halt();
-        }
-    });
-    let setup = async {
-        let target = directory::locate(
-            &client,
-            config.workspace.as_deref(),
-            config.version.as_deref(),
-        )
-        .await?;
-        let directory = Directory::load(&client, &target).await?;
-        anyhow::Ok((target, directory))
-    };
-    let (target, directory) = match setup.await {
-        Err(_) if interrupt.is_cancelled() => return Err(Stop::Interrupted.into()),
+    let compare =
+        config.if_exists == IfExists::Update || rows.header().index(Field::Upsert).is_some();
+    let (target, directory) = match set_up(config, &client, &interrupt, compare).await {
+        Ok(found) => found,
         Err(e) => {
             // Schedulers read the summary even when the run never started.
             let totals = Totals {
@@ -257,53 +308,40 @@ async fn import_into(
                 exit_code: exit::code_of_error(&e),
                 ..Totals::new(&input_name, &config.report, started, &pace)
             };
-            let summary = Summary::new(Tally::default(), totals);
-            write_summary_json(config, &summary)?;
+            write_summary_json(config, &Summary::new(Tally::default(), totals))?;
             return Err(e);
         }
-        Ok(found) => found,
     };
-    watcher.abort();
-    let (users, tags, sources) = directory.counts();
-    tracing::info!(
-        "{} into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
-        config.job.name(),
-        target.workspace_name,
-        target.version_name
-    );
-
-    let record = RunRecord {
-        schema_version: record::SCHEMA_VERSION,
-        command: config.job.name().into(),
-        url: url.to_string(),
-        target: target.clone(),
-        if_exists: config.if_exists,
-        input: input_name.clone(),
-        input_sha256: input_hash,
-        input_options: config.input.clone(),
-        create_missing_tags: config.create_missing_tags,
-    };
-    if !checking {
-        record.write(&record::path_for(&config.report))?;
-    }
+    let journal_path = journal::path_for(&config.report);
     let journal = if checking {
         None
-    } else if resuming {
-        Some(Journal::append(&journal_path)?)
     } else {
-        Some(Journal::create(&journal_path)?)
+        let record = RunRecord {
+            schema_version: record::SCHEMA_VERSION,
+            command: config.job.name().into(),
+            url: url.to_string(),
+            target: target.clone(),
+            if_exists: config.if_exists,
+            input: input_name.clone(),
+            input_sha256: hash,
+            input_options: config.input.clone(),
+            create_missing_tags: config.create_missing_tags,
+            clear_empty_cells: config.clear_empty_cells,
+        };
+        record.write(&record::path_for(&config.report))?;
+        Some(if resuming {
+            Journal::append(&journal_path)?
+        } else {
+            Journal::create(&journal_path)?
+        })
     };
     let dialect = rows.dialect();
     let bom = dialect.bom || config.excel_report;
-    let mut report = PendingReport::create(
-        &config.report,
-        rows.header().headers(),
-        dialect.delimiter,
-        bom,
-    )?;
+    let header = rows.header().clone();
+    let mut report =
+        PendingReport::create(&config.report, header.headers(), dialect.delimiter, bom)?;
     let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
-    let header = rows.header().clone();
     let job = Job {
         mode: sender.as_ref().map_or(Mode::Check, Mode::Send),
         directory: &directory,
@@ -312,6 +350,7 @@ async fn import_into(
         rules: Rules {
             list_separator: rows.list_separator(),
             create_missing_tags: config.create_missing_tags,
+            clear_empty_cells: config.clear_empty_cells,
         },
         concurrency: config.concurrency.get(),
         prior,
@@ -338,16 +377,8 @@ async fn import_into(
         .unwrap_or_default();
     drop(sender);
     if tally.created_without_id > 0 {
-        report = fill_ids(
-            config,
-            &client,
-            &target,
-            &header,
-            report,
-            dialect.delimiter,
-            bom,
-        )
-        .await?;
+        let dialect = (dialect.delimiter, bom);
+        report = fill_ids(config, &client, &target, &header, report, dialect).await?;
     }
     if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
         let prev = config.report.with_extension("prev.csv");

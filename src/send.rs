@@ -7,6 +7,7 @@
 //! resend.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::{Method, StatusCode};
@@ -14,15 +15,13 @@ use tokio::sync::OnceCell;
 
 use crate::api::wire::{Created, SourceItem};
 use crate::api::{ApiError, Client};
+use crate::batch::Route;
 use crate::breaker::{Breaker, Verdict};
 use crate::directory::{Existing, Target, with_source};
 use crate::exit::Stop;
 use crate::journal::{Event, Journal};
+use crate::plan::Sending;
 use crate::report::{Outcome, RowResult};
-use crate::source::{SourceDraft, fingerprint};
-
-/// Stripes of the locks that keep upserts of one technical name in file order.
-const UPSERT_STRIPES: usize = 64;
 
 /// The creation of one missing tag, awaited by every row that needs it.
 type TagMaker = Arc<OnceCell<Result<(), String>>>;
@@ -34,7 +33,8 @@ pub struct Sender<'a> {
     journal: &'a Journal,
     stop: Mutex<Option<Stop>>,
     breaker: Mutex<Breaker>,
-    upsert_locks: Vec<tokio::sync::Mutex<()>>,
+    /// The tenant answered a bulk route (create, update) with 404, 405 or 501.
+    no_bulk: [AtomicBool; 2],
     /// One creation per missing tag (lower case), shared by the rows that need it.
     tag_makers: Mutex<HashMap<String, TagMaker>>,
     created_tags: Mutex<Vec<String>>,
@@ -48,11 +48,9 @@ impl<'a> Sender<'a> {
             journal,
             stop: Mutex::new(None),
             breaker: Mutex::default(),
+            no_bulk: Default::default(),
             tag_makers: Mutex::default(),
             created_tags: Mutex::default(),
-            upsert_locks: (0..UPSERT_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
         }
     }
 
@@ -83,6 +81,26 @@ impl<'a> Sender<'a> {
                 message,
             });
         }
+    }
+
+    /// The tenant has the bulk route for `route`, as far as we know.
+    pub(crate) fn bulk_route_works(&self, route: Route) -> bool {
+        !self.no_bulk[route as usize].load(Ordering::Relaxed)
+    }
+
+    /// Notes that the tenant lacks the bulk route for `route` (said once).
+    /// Always true, for use in a match guard.
+    pub(crate) fn bulk_route_missing(&self, route: Route) -> bool {
+        if !self.no_bulk[route as usize].swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the API has no bulk {} route here: going on one request per row",
+                match route {
+                    Route::Create => "create",
+                    Route::Update => "edit",
+                }
+            );
+        }
+        true
     }
 
     /// The tags this run created.
@@ -171,24 +189,22 @@ impl<'a> Sender<'a> {
             .map(Existing::from))
     }
 
-    pub(crate) async fn send(
-        &self,
-        row: u64,
-        draft: &SourceDraft,
-        exists: bool,
-        new_tags: &[String],
-    ) -> anyhow::Result<Outcome> {
+    /// Sends one row by `POST /sources/{versionId}` (with `upsert` when it
+    /// may update). Rows of one technical name are kept in file order by the
+    /// caller (`batch.rs`).
+    pub(crate) async fn send(&self, sending: &Sending) -> anyhow::Result<Outcome> {
+        let Sending {
+            row,
+            ref draft,
+            exists,
+            ref new_tags,
+            ..
+        } = *sending;
         if let Err(message) = self.ensure_tags(new_tags).await {
             return Ok(
                 Outcome::new(row, RowResult::Failed).with_error("tags: could not create", message)
             );
         }
-        let _in_order = if draft.upsert {
-            let stripe = fingerprint(draft.technical_key()) as usize % UPSERT_STRIPES;
-            Some(self.upsert_locks[stripe].lock().await)
-        } else {
-            None
-        };
         let done = if exists {
             RowResult::Updated
         } else {
@@ -226,7 +242,7 @@ impl<'a> Sender<'a> {
             {
                 Ok(a) if a.status.is_success() => {
                     self.judge(Verdict::Accepted);
-                    let mut o = Outcome::new(row, done);
+                    let mut o = sending.outcome(done);
                     o.http_status = Some(a.status.as_u16());
                     o.attempts = attempts;
                     match a.json::<Created>() {

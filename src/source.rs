@@ -110,6 +110,10 @@ pub struct SourceDraft {
     /// Custom attributes, keyed by their display name.
     #[serde(flatten)]
     pub attributes: BTreeMap<String, String>,
+    /// Fields the row empties (`--empty-cells clear`), with the value that
+    /// empties them on the wire (`""` or `[]`); never set in the fields above.
+    #[serde(flatten)]
+    pub cleared: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SourceDraft {
@@ -158,6 +162,7 @@ mod tests {
             technical_name: None,
             upsert: false,
             attributes: BTreeMap::from([("Data Domain".into(), "Finance".into())]),
+            cleared: serde_json::Map::new(),
         };
         let body = serde_json::to_value(&draft).unwrap();
         assert_eq!(

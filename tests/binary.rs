@@ -165,6 +165,8 @@ async fn ctrl_c_lets_rows_in_flight_finish_and_writes_the_report_with_the_rest_s
             "in.csv",
             "--rate",
             "20",
+            "--batch-size",
+            "1",
             "--quiet",
             "--url",
             &sb.base_url(),

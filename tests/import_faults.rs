@@ -19,7 +19,7 @@ async fn failures_and_writes_dropped_after_commit_are_retried_without_a_single_d
     let out = import(
         &sb,
         &valid_rows(80),
-        &["--rate", "1000", "--max-retries", "12"],
+        &["--rate", "1000", "--max-retries", "12", "--batch-size", "1"],
     )
     .await;
     assert_eq!(
@@ -56,7 +56,7 @@ async fn a_429_pauses_the_whole_run_until_retry_after_and_no_row_fails_for_it() 
         let out = import(
             &sb,
             &valid_rows(20),
-            &["--rate", "200", "--concurrency", "4"],
+            &["--rate", "200", "--concurrency", "4", "--batch-size", "1"],
         )
         .await;
         assert_eq!(
@@ -99,7 +99,16 @@ async fn a_block_longer_than_max_wait_stops_the_run_with_the_rest_skipped() {
     let out = import(
         &sb,
         &valid_rows(30),
-        &["--rate", "200", "--concurrency", "2", "--max-wait", "1s"],
+        &[
+            "--rate",
+            "200",
+            "--concurrency",
+            "2",
+            "--max-wait",
+            "1s",
+            "--batch-size",
+            "1",
+        ],
     )
     .await;
     assert_eq!(out.code, 3);
@@ -140,7 +149,16 @@ async fn twenty_rows_in_a_row_failing_on_the_server_trip_the_breaker() {
     let out = import(
         &sb,
         &valid_rows(300),
-        &["--rate", "100", "--concurrency", "2", "--max-retries", "0"],
+        &[
+            "--rate",
+            "100",
+            "--concurrency",
+            "2",
+            "--max-retries",
+            "0",
+            "--batch-size",
+            "1",
+        ],
     )
     .await;
     watcher.await.unwrap();

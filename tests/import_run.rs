@@ -16,7 +16,7 @@ async fn rows_are_created_with_the_api_spelling_of_every_field() {
     let csv = format!(
         "{HEADER} Lake ,no sql,in revision,marc.fournier@example.com; JOHN.DOE@example.com,jane.doe@example.com,gdpr;Finance,Raw data,\"Two\nlines\",lake_v2,\n"
     );
-    let out = import(&sb, &csv, &["--rate", "200"]).await;
+    let out = import(&sb, &csv, &["--rate", "200", "--batch-size", "1"]).await;
     assert_eq!(out.code, 0, "{:?}", out.report);
     let row = out.row(2);
     assert_eq!(row["result"], "created");
@@ -147,14 +147,17 @@ async fn if_exists_update_and_the_upsert_cell_update_in_place() {
     assert_eq!(out.row(2)["result"], "updated");
     assert_eq!(out.row(2)["source_id"], before.id);
     assert_eq!(out.row(3)["result"], "failed");
+    // A row that changes nothing is not sent.
+    let writes = posts(&sb.requests());
     let out = import(
         &sb,
         "name,type\nCustomer 360,NoSql\n",
         &["--if-exists", "update"],
     )
     .await;
-    assert_eq!(out.row(2)["result"], "updated");
+    assert_eq!(out.row(2)["result"], "unchanged");
     assert_eq!(out.code, 0);
+    assert_eq!(posts(&sb.requests()), writes);
     let after = sb
         .sources()
         .into_iter()
@@ -231,6 +234,7 @@ async fn the_report_keeps_input_order_original_headers_and_spreadsheet_row_numbe
             "http_status",
             "attempts",
             "error",
+            "changes",
             "Name",
             "TYPE",
             "Owners",
@@ -321,7 +325,7 @@ async fn existing_sources_are_found_on_every_page_whatever_the_paging_variant() 
         })
         .await;
         let csv = "name,type\nold-00001,Relational\nold-05049,Relational\nfresh,NoSql\n";
-        let out = import(&sb, csv, &["--if-exists", "skip"]).await;
+        let out = import(&sb, csv, &["--if-exists", "skip", "--batch-size", "1"]).await;
         let results: Vec<&str> = out.report.iter().map(|r| r["result"].as_str()).collect();
         assert_eq!(
             results,

@@ -72,7 +72,7 @@ async fn rerunning_the_report_until_nothing_failed_creates_every_valid_row_exact
     let first = import(
         &sb,
         &thousand_rows(),
-        &["--rate", "2000", "--max-retries", "1"],
+        &["--rate", "2000", "--max-retries", "1", "--batch-size", "1"],
     )
     .await;
     ill.await.unwrap();
@@ -149,6 +149,8 @@ async fn an_import_killed_at_ten_random_moments_and_resumed_each_time_ends_compl
             "150",
             "--max-retries",
             "20",
+            "--batch-size",
+            "1",
             "--url",
             &url,
         ])
@@ -224,7 +226,7 @@ async fn check_predicts_the_outcome_of_run_row_for_row_and_writes_nothing() {
     let csv = "name,type,owners,technicalName,upsert\n\
                brand new,NoSql,john.doe@example.com,,\n\
                Customer 360,NoSql,,,\n\
-               HR Payroll,Relational,,hr_payroll_prod,yes\n\
+               HR Payroll,Relational,john.doe@example.com,hr_payroll_prod,yes\n\
                stranger,NoSql,nobody@example.com,,\n\
                twice,NoSql,,t,\n\
                twice again,NoSql,,t,\n\

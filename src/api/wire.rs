@@ -74,12 +74,37 @@ pub struct SourceItem {
     pub technical_name: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(default, rename = "type")]
+    pub source_type: Option<String>,
+    /// With `includeAttributes=true`, if the tenant honours it.
+    #[serde(default)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl SourceItem {
     /// The technical name defaults to the name.
     pub fn technical_key(&self) -> &str {
         self.technical_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// The answer of a bulk route: counts, no ids.
+#[derive(Debug, Deserialize)]
+pub struct BulkCounts {
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub created: u64,
+    #[serde(default)]
+    pub updated: u64,
+    #[serde(default)]
+    pub unchanged: u64,
+}
+
+impl BulkCounts {
+    /// The answer accounts for exactly the `sent` items (else it proves nothing).
+    pub fn accounts_for(&self, sent: usize) -> bool {
+        self.total == sent as u64 && self.created + self.updated + self.unchanged == sent as u64
     }
 }
 

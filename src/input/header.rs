@@ -241,6 +241,14 @@ impl HeaderMap {
 
     /// The custom attributes of a row: (header, trimmed value) of the
     /// attribute columns that are not empty.
+    /// The headers of the attribute columns whose cell is empty.
+    pub fn empty_attributes<'r>(&'r self, cells: &'r [String]) -> impl Iterator<Item = &'r str> {
+        self.attributes
+            .iter()
+            .filter(|i| cells.get(**i).is_none_or(|c| c.trim().is_empty()))
+            .map(|i| self.headers[*i].as_str())
+    }
+
     pub fn attributes<'r>(
         &'r self,
         cells: &'r [String],

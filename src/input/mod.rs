@@ -16,7 +16,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::exit::usage;
-use crate::report::{COLUMNS, Outcome, unescape};
+use crate::report::{COLUMNS, Outcome, report_columns, unescape};
 use crate::source::RowError;
 pub use header::{ExtraColumns, Field, HeaderMap, HeaderOptions};
 
@@ -150,15 +150,12 @@ impl Input {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let skip = match layout {
             Layout::Plain => 0,
-            Layout::Report => {
-                if headers.len() < COLUMNS.len() || headers[..COLUMNS.len()] != COLUMNS {
-                    return Err(usage(format!(
-                        "{name} is not a dg-import report: it should start with the columns {}",
-                        COLUMNS.join(",")
-                    )));
-                }
-                COLUMNS.len()
-            }
+            Layout::Report => report_columns(&headers).ok_or_else(|| {
+                usage(format!(
+                    "{name} is not a dg-import report: it should start with the columns {}",
+                    COLUMNS.join(",")
+                ))
+            })?,
         };
         let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
             .with_context(|| format!("reading the header of {name}"))?;

@@ -63,6 +63,10 @@ pub enum Variant {
     CountRefused,
     /// Every write is refused with the same 400: a read-only version.
     ReadOnly,
+    /// `GET /sources` ignores `includeAttributes` (the contract allows it).
+    NoAttributes,
+    /// Listed owners and stewards are user objects carrying `email`.
+    UserObjects,
 }
 
 #[derive(Clone, Debug)]

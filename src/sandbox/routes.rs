@@ -32,8 +32,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2/tags", get(tags).post(create_tag))
         .route("/v2/sources", get(list_sources))
         .route("/v2/sources/{version_id}", post(create_source))
-        .route("/v2/sources/{version_id}/{source_id}", get(get_source))
-        .route("/v2/sources/bulk/{version_id}", post(create_bulk))
+        .route(
+            "/v2/sources/{version_id}/{source_id}",
+            get(get_source).put(edit_source),
+        )
+        .route(
+            "/v2/sources/bulk/{version_id}",
+            post(create_bulk).put(edit_bulk),
+        )
         .fallback(not_found)
         .with_state(app)
 }
@@ -278,7 +284,7 @@ async fn create_source(
         Ok(Written::Created(s)) => {
             (StatusCode::CREATED, axum::Json(created_body(&s))).into_response()
         }
-        Ok(Written::Updated(s)) => {
+        Ok(Written::Updated(s) | Written::Unchanged(s)) => {
             let status = if app.has(Variant::UpsertCreated) {
                 StatusCode::CREATED
             } else {
@@ -327,6 +333,39 @@ fn listed(s: &StoredSource) -> Value {
            "location": s.location()})
 }
 
+/// A listed source with its `attributes`, as `includeAttributes=true` asks:
+/// unset fields left out or `null`, read-only ones beside them.
+fn listed_with_attributes(app: &App, store: &super::Store, s: &StoredSource) -> Value {
+    let mut item = listed(s);
+    let people = |emails: &[String]| -> Value {
+        if app.has(Variant::UserObjects) {
+            emails
+                .iter()
+                .map(|e| {
+                    let user = store.users.iter().find(|u| u.email.eq_ignore_ascii_case(e));
+                    json!({"email": e, "userId": user.map(|u| u.user_id.clone()),
+                           "firstName": user.map(|u| u.first_name.clone())})
+                })
+                .collect()
+        } else {
+            json!(emails)
+        }
+    };
+    let mut attributes = s.attributes.clone();
+    attributes.extend([
+        ("status".to_owned(), json!(s.status)),
+        ("summary".to_owned(), json!(s.summary)),
+        ("description".to_owned(), json!(s.description)),
+        ("owners".to_owned(), people(&s.owners)),
+        ("stewards".to_owned(), people(&s.stewards)),
+        ("tags".to_owned(), json!(s.tags)),
+        ("creationTime".to_owned(), json!("2026-01-01T00:00:00Z")),
+        ("technologyCode".to_owned(), Value::Null),
+    ]);
+    item["attributes"] = Value::Object(attributes);
+    item
+}
+
 async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
     let query = parse_query(raw);
     let Some(version_id) = query.get("versionId") else {
@@ -346,6 +385,8 @@ async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> R
         return version_missing(&app, version_id);
     }
     let partial = app.has(Variant::PartialTechnicalName);
+    let with_attributes = query.get("includeAttributes").map(String::as_str) == Some("true")
+        && !app.has(Variant::NoAttributes);
     let technical = query.get("technicalName");
     let items: Vec<Value> = store
         .sources
@@ -358,10 +399,69 @@ async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> R
         })
         .filter(|s| query.get("name").is_none_or(|n| &s.name == n))
         .filter(|s| query.get("type").is_none_or(|t| &s.source_type == t))
-        .map(listed)
+        .map(|s| {
+            if with_attributes {
+                listed_with_attributes(&app, &store, s)
+            } else {
+                listed(s)
+            }
+        })
         .collect();
     drop(store);
     paged(&app, "/sources", &query, items)
+}
+
+async fn edit_source(
+    State(app): State<Arc<App>>,
+    Path((version_id, source_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&app, &body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let edited = app.store().edit_source(&version_id, &source_id, &body);
+    match edited {
+        None => error(
+            &app,
+            StatusCode::NOT_FOUND,
+            &format!("source '{source_id}' not found"),
+        ),
+        Some(Ok(Written::Updated(s) | Written::Unchanged(s) | Written::Created(s))) => {
+            axum::Json(created_body(&s)).into_response()
+        }
+        Some(Err(r)) => refused(&app, r),
+    }
+}
+
+async fn edit_bulk(
+    State(app): State<Arc<App>>,
+    Path(version_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&app, &body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let Some(items) = body.as_array() else {
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "the body must be an array of sources",
+        );
+    };
+    let mut store = app.store();
+    if !store.version_exists(&version_id) {
+        return version_missing(&app, &version_id);
+    }
+    let edited = store.edit_bulk(&version_id, items);
+    drop(store);
+    match edited {
+        Ok((updated, unchanged)) => axum::Json(json!({"total": items.len(), "created": 0,
+            "updated": updated, "deleted": 0, "unchanged": unchanged}))
+        .into_response(),
+        Err(r) => refused(&app, r),
+    }
 }
 
 async fn get_source(

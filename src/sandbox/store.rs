@@ -87,6 +87,27 @@ impl StoredSource {
     pub fn location(&self) -> String {
         format!("sources/{}/{}", self.version_id, self.id)
     }
+
+    /// The source as a create body would carry it.
+    pub fn as_body(&self) -> Map<String, Value> {
+        let mut body = self.attributes.clone();
+        body.insert("name".into(), self.name.clone().into());
+        body.insert("type".into(), self.source_type.clone().into());
+        body.insert("technicalName".into(), self.technical_name.clone().into());
+        body.insert("owners".into(), self.owners.clone().into());
+        body.insert("stewards".into(), self.stewards.clone().into());
+        body.insert("tags".into(), self.tags.clone().into());
+        for (key, value) in [
+            ("status", &self.status),
+            ("summary", &self.summary),
+            ("description", &self.description),
+        ] {
+            if let Some(v) = value {
+                body.insert(key.into(), v.clone().into());
+            }
+        }
+        body
+    }
 }
 
 /// The seed file (`samples/sandbox-seed.json`): what a person edits.
@@ -257,6 +278,8 @@ pub struct Checked {
 pub enum Written {
     Created(StoredSource),
     Updated(StoredSource),
+    /// An edit that changed nothing.
+    Unchanged(StoredSource),
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -468,6 +491,99 @@ impl Store {
                 Ok(Written::Created(source))
             }
         }
+    }
+
+    /// `PUT /sources/{versionId}/{sourceId}`: the fields given change, the
+    /// others stay; `""` or `[]` empties a field. `None`: no such source.
+    pub fn edit_source(
+        &mut self,
+        version_id: &str,
+        source_id: &str,
+        body: &Value,
+    ) -> Option<Result<Written, Refusal>> {
+        let at = self
+            .sources
+            .iter()
+            .position(|s| s.version_id == version_id && s.id == source_id)?;
+        Some(self.edit_at(at, body))
+    }
+
+    /// Checks an edit of the source at `at` and applies it; `Written::Updated`
+    /// when it changed something, `Created` is never answered.
+    fn edit_at(&mut self, at: usize, body: &Value) -> Result<Written, Refusal> {
+        let edited = self.edited(&self.sources[at], body)?;
+        if edited == self.sources[at] {
+            return Ok(Written::Unchanged(edited));
+        }
+        self.sources[at] = edited.clone();
+        Ok(Written::Updated(edited))
+    }
+
+    /// What `source` becomes with `body` applied, checked as a whole.
+    fn edited(&self, source: &StoredSource, body: &Value) -> Result<StoredSource, Refusal> {
+        let Some(changes) = body.as_object() else {
+            return Err(refuse("the body must be a JSON object"));
+        };
+        if changes.contains_key("upsert") {
+            return Err(refuse("upsert: not allowed in an edit"));
+        }
+        let mut merged = source.as_body();
+        for (key, value) in changes {
+            match value {
+                // An empty text empties the field (name and type stay required).
+                Value::String(t) if t.is_empty() && key != "name" && key != "type" => {
+                    merged.remove(key);
+                }
+                _ => {
+                    merged.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        if merged.get("technicalName") != Some(&Value::String(source.technical_name.clone())) {
+            return Err(refuse("technicalName: cannot be changed by an edit"));
+        }
+        let mut checked = self.check_source(&source.version_id, &Value::Object(merged))?;
+        checked.source.id = source.id.clone();
+        Ok(checked.source)
+    }
+
+    /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name, all or
+    /// nothing. Returns (updated, unchanged).
+    pub fn edit_bulk(
+        &mut self,
+        version_id: &str,
+        items: &[Value],
+    ) -> Result<(usize, usize), Refusal> {
+        if items.is_empty() || items.len() > 100 {
+            return Err(refuse(format!(
+                "a bulk request takes 1 to 100 sources, got {}",
+                items.len()
+            )));
+        }
+        let mut edits = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let Some(tn) = item.get("technicalName").and_then(Value::as_str) else {
+                return Err(refuse(format!("item {n}: technicalName: required")));
+            };
+            let at = self
+                .sources
+                .iter()
+                .position(|s| s.version_id == version_id && s.technical_name == tn)
+                .ok_or_else(|| refuse(format!("item {n}: no source with technical name '{tn}'")))?;
+            let edited = self
+                .edited(&self.sources[at], item)
+                .map_err(|r| refuse(format!("item {n}: {}", r.message)))?;
+            edits.push((at, edited));
+        }
+        let mut updated = 0;
+        for (at, edited) in edits {
+            if self.sources[at] != edited {
+                self.sources[at] = edited;
+                updated += 1;
+            }
+        }
+        Ok((updated, items.len() - updated))
     }
 
     /// `POST /sources/bulk/{versionId}`: all or nothing. An item whose

@@ -1,0 +1,386 @@
+//! What a row would change on the server: its draft against the source's
+//! current values (from a listing with `includeAttributes=true`), field by
+//! field, for the fields the row sets (and, with `--empty-cells clear`, the
+//! fields it empties). Emails and tags compare as sets, ignoring case and
+//! order; text compares trimmed, with line endings made alike.
+//!
+//! Invariant: a row is `unchanged` only when every field it sets is known
+//! and equal. A listing without attributes knows nothing (`Current` is then
+//! never built), and such rows are always sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::api::wire::SourceItem;
+use crate::source::SourceDraft;
+
+/// The read-only attributes a listing carries, never compared.
+const READ_ONLY: &[&str] = &["creationTime", "lastModificationTime", "technologyCode"];
+
+/// A source's current values, as listed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Current {
+    pub name: String,
+    pub source_type: Option<String>,
+    pub status: Option<String>,
+    pub owners: Vec<String>,
+    pub stewards: Vec<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    /// Custom attributes by display name, as text.
+    pub custom: BTreeMap<String, String>,
+}
+
+impl Current {
+    /// `None` when the item carries no `attributes`: nothing is known then.
+    pub fn from_listed(item: &SourceItem) -> Option<Current> {
+        let attributes = item.attributes.as_ref()?;
+        let mut current = Current {
+            name: item.name.clone(),
+            source_type: item.source_type.clone(),
+            ..Current::default()
+        };
+        for (key, value) in attributes {
+            match key.as_str() {
+                "status" => current.status = text(value),
+                "summary" => current.summary = text(value),
+                "description" => current.description = text(value),
+                "owners" => current.owners = people(value),
+                "stewards" => current.stewards = people(value),
+                "tags" => current.tags = texts(value),
+                k if READ_ONLY.contains(&k) => {}
+                _ => {
+                    if let Some(t) = text(value) {
+                        current.custom.insert(key.clone(), t);
+                    }
+                }
+            }
+        }
+        Some(current)
+    }
+}
+
+/// A value as text; unset (`null`, `""`, `[]`) is `None`.
+fn text(value: &Value) -> Option<String> {
+    let t = match value {
+        Value::Null => return None,
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => return None,
+        Value::Array(items) => items.iter().filter_map(text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    };
+    (!t.trim().is_empty()).then_some(t)
+}
+
+fn texts(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(text).collect(),
+        other => text(other).into_iter().collect(),
+    }
+}
+
+/// Emails, listed as strings or as user objects that carry `email`.
+fn people(value: &Value) -> Vec<String> {
+    let email = |v: &Value| match v {
+        Value::Object(user) => user.get("email").and_then(text),
+        other => text(other),
+    };
+    match value {
+        Value::Array(items) => items.iter().filter_map(email).collect(),
+        other => email(other).into_iter().collect(),
+    }
+}
+
+/// Text as compared: trimmed, every line ending a `\n`.
+fn normal(text: &str) -> String {
+    text.trim().replace("\r\n", "\n").replace('\r', "\n")
+}
+
+fn same_text(row: Option<&str>, server: Option<&str>) -> bool {
+    row.map(normal).unwrap_or_default() == server.map(normal).unwrap_or_default()
+}
+
+fn folded(items: &[String]) -> BTreeMap<String, &str> {
+    items
+        .iter()
+        .map(|i| (i.trim().to_lowercase(), i.as_str()))
+        .collect()
+}
+
+/// One field a row changes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A short value: `status: Proposed -> Validated`.
+    Value {
+        field: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    /// A list: `tags: +PII -CRM`.
+    List {
+        field: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// A long text: `description changed`.
+    Text { field: String, cleared: bool },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_empty = |v: &Option<String>| v.clone().unwrap_or_else(|| "(empty)".into());
+        match self {
+            Change::Value { field, from, to } => {
+                write!(f, "{field}: {} -> {}", or_empty(from), or_empty(to))
+            }
+            Change::List {
+                field,
+                added,
+                removed,
+            } => {
+                let signed: Vec<String> = added
+                    .iter()
+                    .map(|a| format!("+{a}"))
+                    .chain(removed.iter().map(|r| format!("-{r}")))
+                    .collect();
+                write!(f, "{field}: {}", signed.join(" "))
+            }
+            Change::Text { field, cleared } => {
+                write!(
+                    f,
+                    "{field} {}",
+                    if *cleared { "cleared" } else { "changed" }
+                )
+            }
+        }
+    }
+}
+
+/// The report's `changes` cell: ASCII, `; ` between fields.
+pub fn describe(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What `draft` changes on a source that holds `current`.
+pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
+    let mut out = Vec::new();
+    let cleared = |field: &str| draft.cleared.contains_key(field);
+    value(
+        &mut out,
+        "name",
+        Some(draft.name.clone()),
+        Some(current.name.clone()),
+    );
+    // A listing without the type tells nothing about it.
+    if current.source_type.is_some() {
+        value(
+            &mut out,
+            "type",
+            Some(draft.source_type.to_string()),
+            current.source_type.clone(),
+        );
+    }
+    if draft.status.is_some() || cleared("status") {
+        value(
+            &mut out,
+            "status",
+            draft.status.map(|s| s.to_string()),
+            current.status.clone(),
+        );
+    }
+    for (field, row, server) in [
+        ("owners", &draft.owners, &current.owners),
+        ("stewards", &draft.stewards, &current.stewards),
+        ("tags", &draft.tags, &current.tags),
+    ] {
+        if row.is_empty() && !cleared(field) {
+            continue;
+        }
+        let (row, server) = (folded(row), folded(server));
+        let added: Vec<String> = row
+            .iter()
+            .filter(|(k, _)| !server.contains_key(*k))
+            .map(|(_, v)| v.to_string())
+            .collect();
+        let removed: Vec<String> = server
+            .iter()
+            .filter(|(k, _)| !row.contains_key(*k))
+            .map(|(_, v)| v.to_string())
+            .collect();
+        if !added.is_empty() || !removed.is_empty() {
+            out.push(Change::List {
+                field: field.into(),
+                added,
+                removed,
+            });
+        }
+    }
+    for (field, row, server) in [
+        ("summary", &draft.summary, &current.summary),
+        ("description", &draft.description, &current.description),
+    ] {
+        if (row.is_some() || cleared(field)) && !same_text(row.as_deref(), server.as_deref()) {
+            out.push(Change::Text {
+                field: field.into(),
+                cleared: row.is_none(),
+            });
+        }
+    }
+    let custom: BTreeSet<&String> = draft
+        .attributes
+        .keys()
+        .chain(
+            draft
+                .cleared
+                .keys()
+                .filter(|k| current.custom.contains_key(*k)),
+        )
+        .collect();
+    for name in custom {
+        let row = draft.attributes.get(name).cloned();
+        let server = current.custom.get(name).cloned();
+        if same_text(row.as_deref(), server.as_deref()) {
+            continue;
+        }
+        let short = |v: &Option<String>| {
+            v.as_ref()
+                .is_none_or(|t| t.len() <= 40 && !t.contains('\n'))
+        };
+        if short(&row) && short(&server) {
+            value(&mut out, name, row, server);
+        } else {
+            out.push(Change::Text {
+                field: name.clone(),
+                cleared: row.is_none(),
+            });
+        }
+    }
+    out
+}
+
+/// A short value's change, if it differs.
+fn value(out: &mut Vec<Change>, field: &str, row: Option<String>, server: Option<String>) {
+    if !same_text(row.as_deref(), server.as_deref()) {
+        out.push(Change::Value {
+            field: field.into(),
+            from: server,
+            to: row,
+        });
+    }
+}
+
+/// The value that empties a field on the wire: `[]` for lists, else `""`.
+pub fn empty_value(field: &str) -> Value {
+    match field {
+        "owners" | "stewards" | "tags" => Value::Array(vec![]),
+        _ => Value::String(String::new()),
+    }
+}
+
+/// A map of cleared fields, for a draft.
+pub fn cleared(fields: impl IntoIterator<Item = String>) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .map(|f| {
+            let v = empty_value(&f);
+            (f, v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{SourceType, Status};
+
+    fn listed(attributes: Value) -> SourceItem {
+        serde_json::from_value(serde_json::json!({
+            "id": "1", "name": "Lake", "technicalName": "lake", "type": "NoSql",
+            "attributes": attributes
+        }))
+        .unwrap()
+    }
+
+    fn draft() -> SourceDraft {
+        SourceDraft {
+            name: "Lake".into(),
+            source_type: SourceType::NoSql,
+            status: Some(Status::Validated),
+            owners: vec!["John.Doe@example.com".into()],
+            stewards: vec![],
+            tags: vec!["pii".into(), "GDPR".into()],
+            summary: Some("  Raw data\r\nof sales ".into()),
+            description: None,
+            technical_name: Some("lake".into()),
+            upsert: true,
+            attributes: BTreeMap::from([("Data Domain".into(), "Finance".into())]),
+            cleared: Map::new(),
+        }
+    }
+
+    #[test]
+    fn equal_values_in_other_case_order_and_line_endings_change_nothing() {
+        let current = Current::from_listed(&listed(serde_json::json!({
+            "status": "Validated",
+            "owners": [{"email": "john.doe@EXAMPLE.com", "userId": "u1"}],
+            "stewards": [],
+            "tags": ["GDPR", "PII", "gdpr"],
+            "summary": "Raw data\nof sales",
+            "description": "kept as it is: the row does not set it",
+            "Data Domain": "Finance",
+            "creationTime": "2026-01-01T00:00:00Z"
+        })))
+        .unwrap();
+        assert_eq!(changes(&draft(), &current), vec![]);
+    }
+
+    #[test]
+    fn each_difference_is_named_in_ascii() {
+        let current = Current::from_listed(&listed(serde_json::json!({
+            "status": "Proposed",
+            "owners": ["john.doe@example.com"],
+            "tags": ["GDPR", "CRM"],
+            "summary": "old",
+            "Data Domain": null
+        })))
+        .unwrap();
+        assert_eq!(
+            describe(&changes(&draft(), &current)),
+            "status: Proposed -> Validated; tags: +pii -CRM; summary changed; \
+             Data Domain: (empty) -> Finance"
+        );
+    }
+
+    #[test]
+    fn with_empty_cells_clear_an_empty_cell_empties_what_the_server_holds() {
+        let mut d = draft();
+        d.cleared = cleared(["description".to_owned(), "stewards".to_owned()]);
+        let current = Current::from_listed(&listed(serde_json::json!({
+            "status": "Validated", "owners": ["john.doe@example.com"], "tags": ["GDPR", "PII"],
+            "summary": "Raw data\nof sales", "Data Domain": "Finance",
+            "description": "to go", "stewards": ["jane.doe@example.com"]
+        })))
+        .unwrap();
+        assert_eq!(
+            describe(&changes(&d, &current)),
+            "stewards: -jane.doe@example.com; description cleared"
+        );
+        let body = serde_json::to_value(&d).unwrap();
+        assert_eq!(body["description"], "");
+        assert_eq!(body["stewards"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_listing_without_attributes_knows_nothing() {
+        let mut item = listed(Value::Null);
+        item.attributes = None;
+        assert_eq!(Current::from_listed(&item), None);
+    }
+}

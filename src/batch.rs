@@ -12,19 +12,11 @@ use std::collections::{HashMap, VecDeque};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::api::BulkRoute as Route;
 use crate::input::InputRow;
 use crate::plan::{Plan, Planner, Sending};
 use crate::send::Sender;
 use crate::source::fingerprint;
-
-/// Which bulk route a batch takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
-    /// `POST /sources/bulk/{versionId}`: new sources.
-    Create,
-    /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name.
-    Update,
-}
 
 pub enum Work {
     One(Box<(InputRow, Plan)>),

@@ -20,12 +20,11 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::api::ApiError;
 use crate::api::wire::BulkCounts;
-use crate::batch::Route;
+use crate::api::{ApiError, BulkRoute as Route};
 use crate::breaker::Verdict;
 use crate::exit::Stop;
 use crate::input::InputRow;
@@ -122,10 +121,7 @@ fn post<'a>(
     async move {
         let client = sender.client();
         let url = client.url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
-        let method = match route {
-            Route::Create => Method::POST,
-            Route::Update => Method::PUT,
-        };
+        let method = route.method();
         // Outcomes settled by a look-up, by position in `items` as it came.
         let mut settled: Vec<Option<Outcome>> = items.iter().map(|_| None).collect();
         let mut open: Vec<usize> = (0..items.len()).collect();

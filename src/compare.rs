@@ -103,10 +103,20 @@ fn same_text(row: Option<&str>, server: Option<&str>) -> bool {
     row.map(normal).unwrap_or_default() == server.map(normal).unwrap_or_default()
 }
 
-fn folded(items: &[String]) -> BTreeMap<String, &str> {
+fn folded(items: &[String]) -> BTreeSet<String> {
+    items.iter().map(|i| i.trim().to_lowercase()).collect()
+}
+
+/// The items of `items` (once each, ignoring case) that `other` lacks.
+fn missing_from(items: &[String], other: &BTreeSet<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
     items
         .iter()
-        .map(|i| (i.trim().to_lowercase(), i.as_str()))
+        .filter(|i| {
+            let key = i.trim().to_lowercase();
+            !other.contains(&key) && seen.insert(key)
+        })
+        .cloned()
         .collect()
 }
 
@@ -203,17 +213,10 @@ pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
         if row.is_empty() && !cleared(field) {
             continue;
         }
-        let (row, server) = (folded(row), folded(server));
-        let added: Vec<String> = row
-            .iter()
-            .filter(|(k, _)| !server.contains_key(*k))
-            .map(|(_, v)| v.to_string())
-            .collect();
-        let removed: Vec<String> = server
-            .iter()
-            .filter(|(k, _)| !row.contains_key(*k))
-            .map(|(_, v)| v.to_string())
-            .collect();
+        // In the order each side lists them.
+        let (in_row, on_server) = (folded(row), folded(server));
+        let added = missing_from(row, &on_server);
+        let removed = missing_from(server, &in_row);
         if !added.is_empty() || !removed.is_empty() {
             out.push(Change::List {
                 field: field.into(),

@@ -14,8 +14,7 @@ use reqwest::{Method, StatusCode};
 use tokio::sync::OnceCell;
 
 use crate::api::wire::{Created, SourceItem};
-use crate::api::{ApiError, Client};
-use crate::batch::Route;
+use crate::api::{ApiError, BulkRoute as Route, Client};
 use crate::breaker::{Breaker, Verdict};
 use crate::directory::{Existing, Target, with_source};
 use crate::exit::Stop;

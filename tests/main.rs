@@ -7,6 +7,7 @@ mod bulk;
 mod common;
 mod import_faults;
 mod import_run;
+mod migrations;
 mod properties;
 mod rerun_resume;
 mod sandbox_api;

@@ -137,6 +137,24 @@ impl Answer {
     }
 }
 
+/// The two bulk routes of sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkRoute {
+    /// `POST /sources/bulk/{versionId}`: new sources.
+    Create,
+    /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name.
+    Update,
+}
+
+impl BulkRoute {
+    pub fn method(self) -> Method {
+        match self {
+            BulkRoute::Create => Method::POST,
+            BulkRoute::Update => Method::PUT,
+        }
+    }
+}
+
 /// Items per page of a listing (the API's maximum).
 const PAGE_LIMIT: &str = "5000";
 /// Pages of one listing fetched at once.

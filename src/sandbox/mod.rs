@@ -67,6 +67,8 @@ pub enum Variant {
     NoAttributes,
     /// Listed owners and stewards are user objects carrying `email`.
     UserObjects,
+    /// No bulk routes: `/sources/bulk/...` answers 404.
+    NoBulk,
 }
 
 #[derive(Clone, Debug)]

@@ -137,6 +137,10 @@ async fn handle(
         );
         return Ok(finish(&app, entry, res, remaining));
     }
+    if app.has(Variant::NoBulk) && path.starts_with("/v2/sources/bulk/") {
+        let res = error(&app, StatusCode::NOT_FOUND, "no such route");
+        return Ok(finish(&app, entry, res, remaining));
+    }
     let res = router
         .oneshot(req.map(Body::new))
         .await

@@ -234,6 +234,23 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     })
 }
 
+/// The limiter and the client every request goes through.
+fn connect(
+    config: &ImportConfig,
+    url: &reqwest::Url,
+    token: Token,
+    ca_cert: Option<&Path>,
+) -> anyhow::Result<(Arc<Pace>, Client)> {
+    let pace = Arc::new(Pace::with_hour(config.pace, config.hour));
+    let options = ClientOptions {
+        timeout: config.timeout,
+        ca_cert,
+        max_retries: config.max_retries,
+    };
+    let client = Client::new(url.clone(), token, pace.clone(), options)?;
+    Ok((pace, client))
+}
+
 /// Where to import and what is there. Ctrl-C here ends the command at once.
 /// `compare`: the listing asks for what each source holds.
 async fn set_up(
@@ -290,13 +307,7 @@ async fn import_into(
         resuming,
     } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
-    let pace = Arc::new(Pace::with_hour(config.pace, config.hour));
-    let options = ClientOptions {
-        timeout: config.timeout,
-        ca_cert,
-        max_retries: config.max_retries,
-    };
-    let client = Client::new(url.clone(), token, pace.clone(), options)?;
+    let (pace, client) = connect(config, &url, token, ca_cert)?;
     let compare =
         config.if_exists == IfExists::Update || rows.header().index(Field::Upsert).is_some();
     let (target, directory) = match set_up(config, &client, &interrupt, compare).await {
@@ -312,28 +323,15 @@ async fn import_into(
             return Err(e);
         }
     };
-    let journal_path = journal::path_for(&config.report);
-    let journal = if checking {
-        None
-    } else {
-        let record = RunRecord {
-            schema_version: record::SCHEMA_VERSION,
-            command: config.job.name().into(),
-            url: url.to_string(),
-            target: target.clone(),
-            if_exists: config.if_exists,
-            input: input_name.clone(),
-            input_sha256: hash,
-            input_options: config.input.clone(),
-            create_missing_tags: config.create_missing_tags,
-            clear_empty_cells: config.clear_empty_cells,
-        };
-        record.write(&record::path_for(&config.report))?;
-        Some(if resuming {
-            Journal::append(&journal_path)?
-        } else {
-            Journal::create(&journal_path)?
-        })
+    let journal = match checking {
+        true => None,
+        false => Some(start_journal(
+            config,
+            &url,
+            &target,
+            (&input_name, hash),
+            resuming,
+        )?),
     };
     let dialect = rows.dialect();
     let bom = dialect.bom || config.excel_report;
@@ -376,9 +374,81 @@ async fn import_into(
         .map(Sender::created_tags)
         .unwrap_or_default();
     drop(sender);
+    let written = Written {
+        report,
+        journal,
+        header: &header,
+        dialect: (dialect.delimiter, bom),
+    };
+    let outcome = (&tally, stopped.as_ref(), interrupt.is_cancelled());
+    let code = finish(config, &client, &target, written, outcome).await?;
+    let totals = Totals {
+        exit_code: code,
+        stopped: stopped.map(|s| s.to_string()),
+        created_tags,
+        ..Totals::new(&input_name, &config.report, started, &pace)
+    };
+    let summary = Summary::new(tally, totals);
+    eprintln!("{summary}");
+    write_summary_json(config, &summary)?;
+    Ok(code)
+}
+
+/// The run record first, then the journal (appended to when resuming).
+fn start_journal(
+    config: &ImportConfig,
+    url: &reqwest::Url,
+    target: &directory::Target,
+    (input, hash): (&str, Option<String>),
+    resuming: bool,
+) -> anyhow::Result<Journal> {
+    let record = RunRecord {
+        schema_version: record::SCHEMA_VERSION,
+        command: config.job.name().into(),
+        url: url.to_string(),
+        target: target.clone(),
+        if_exists: config.if_exists,
+        input: input.to_owned(),
+        input_sha256: hash,
+        input_options: config.input.clone(),
+        create_missing_tags: config.create_missing_tags,
+        clear_empty_cells: config.clear_empty_cells,
+    };
+    record.write(&record::path_for(&config.report))?;
+    let path = journal::path_for(&config.report);
+    if resuming {
+        Journal::append(&path)
+    } else {
+        Journal::create(&path)
+    }
+}
+
+/// What the rows were written to.
+struct Written<'a> {
+    report: PendingReport,
+    journal: Option<Journal>,
+    header: &'a HeaderMap,
+    dialect: (u8, bool),
+}
+
+/// Fills the ids bulk creates did not answer, puts the report in place and
+/// removes the journal. `(tally, stopped, interrupted)`: how the rows went.
+/// The exit code.
+async fn finish(
+    config: &ImportConfig,
+    client: &Client,
+    target: &directory::Target,
+    written: Written<'_>,
+    (tally, stopped, interrupted): (&Tally, Option<&Stop>, bool),
+) -> anyhow::Result<u8> {
+    let Written {
+        mut report,
+        journal,
+        header,
+        dialect,
+    } = written;
     if tally.created_without_id > 0 {
-        let dialect = (dialect.delimiter, bom);
-        report = fill_ids(config, &client, &target, &header, report, dialect).await?;
+        report = fill_ids(config, client, target, header, report, dialect).await?;
     }
     if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
         let prev = config.report.with_extension("prev.csv");
@@ -389,21 +459,11 @@ async fn import_into(
     if let Some(journal) = journal {
         journal.remove()?;
     }
-
-    let code = match &stopped {
+    let checking = matches!(config.job, Command::Check { .. });
+    Ok(match stopped {
         Some(stop) => stop.exit_code(),
-        None if checking && interrupt.is_cancelled() => exit::INTERRUPTED,
+        None if checking && interrupted => exit::INTERRUPTED,
         None if tally.all_succeeded() => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
-    };
-    let totals = Totals {
-        stopped: stopped.map(|s| s.to_string()),
-        created_tags,
-        exit_code: code,
-        ..Totals::new(&input_name, &config.report, started, &pace)
-    };
-    let summary = Summary::new(tally, totals);
-    eprintln!("{summary}");
-    write_summary_json(config, &summary)?;
-    Ok(code)
+    })
 }

@@ -10,8 +10,12 @@ pub const USAGE: u8 = 2;
 /// Stopped by the API: 401, the breaker, `--max-wait` exceeded, or the
 /// set-up reads failing after their retries (nothing written).
 pub const STOPPED_BY_API: u8 = 3;
-/// Interrupted (Ctrl-C).
+/// Hung up (SIGHUP), the report written.
+pub const HUNG_UP: u8 = 129;
+/// Interrupted (Ctrl-C), the report written.
 pub const INTERRUPTED: u8 = 130;
+/// Terminated (SIGTERM, as schedulers stop jobs), the report written.
+pub const TERMINATED: u8 = 143;
 
 /// A usage or configuration problem found before any write: exit 2.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,10 @@ pub enum Stop {
     SetupFailed { what: String, error: String },
     #[error("interrupted")]
     Interrupted,
+    #[error("terminated (SIGTERM)")]
+    Terminated,
+    #[error("hung up (SIGHUP)")]
+    HungUp,
     /// Another of the reasons above stopped the run first.
     #[error("the run is stopping")]
     Halted,
@@ -45,6 +53,8 @@ impl Stop {
     pub fn exit_code(&self) -> u8 {
         match self {
             Stop::Interrupted => INTERRUPTED,
+            Stop::Terminated => TERMINATED,
+            Stop::HungUp => HUNG_UP,
             Stop::Unauthorized
             | Stop::Breaker { .. }
             | Stop::MaxWait(_)
@@ -89,5 +99,7 @@ mod tests {
         };
         assert_eq!(code_of(&Err(setup.into())), 3);
         assert_eq!(code_of(&Err(Stop::Interrupted.into())), 130);
+        assert_eq!(code_of(&Err(Stop::Terminated.into())), 143);
+        assert_eq!(code_of(&Err(Stop::HungUp.into())), 129);
     }
 }

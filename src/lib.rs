@@ -32,27 +32,28 @@ pub mod retry;
 pub mod run;
 pub mod sandbox;
 pub mod send;
+pub mod signals;
 pub mod source;
 pub mod suggest;
 pub mod summary;
 
 use cli::{Command, SandboxArgs};
-use tokio_util::sync::CancellationToken;
+use signals::Interrupt;
 
 /// Runs one command; `Ok` carries its exit code.
 pub async fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => {
             let config = config::ImportConfig::from_run(args, env)?;
-            run::execute(config, interrupt_on_ctrl_c()).await
+            run::execute(config, Interrupt::listen()).await
         }
         Command::Rerun(args) => {
             let config = config::ImportConfig::from_rerun(args, env)?;
-            run::execute(config, interrupt_on_ctrl_c()).await
+            run::execute(config, Interrupt::listen()).await
         }
         Command::Check(args) => {
             let config = config::ImportConfig::from_check(args, env)?;
-            run::execute(config, interrupt_on_ctrl_c()).await
+            run::execute(config, Interrupt::listen()).await
         }
 
         Command::Sandbox(args) => serve_sandbox(args).await,
@@ -69,23 +70,6 @@ async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await?;
     Ok(exit::SUCCESS)
-}
-
-/// Cancelled on the first Ctrl-C (the run drains and writes its report); a
-/// second Ctrl-C quits at once (the journal already holds every finished row).
-fn interrupt_on_ctrl_c() -> CancellationToken {
-    let token = CancellationToken::new();
-    let cancel = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing the rows in flight (Ctrl-C again to quit at once)");
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(exit::INTERRUPTED.into());
-            }
-        }
-    });
-    token
 }
 
 fn env(name: &str) -> Option<String> {

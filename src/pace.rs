@@ -65,6 +65,8 @@ pub struct Pace {
     resumed: Notify,
     /// Cancelled when the run stops: waiters give up with `Stop::Halted`.
     halt: CancellationToken,
+    /// Cancelled when answers in flight are no longer awaited.
+    cut: CancellationToken,
     pub counters: Counters,
 }
 
@@ -220,6 +222,7 @@ impl Pace {
             pause: Mutex::default(),
             resumed: Notify::new(),
             halt: CancellationToken::new(),
+            cut: CancellationToken::new(),
             counters: Counters::default(),
         }
     }
@@ -227,6 +230,21 @@ impl Pace {
     /// Makes every current and future `acquire` fail with `Stop::Halted`.
     pub fn halt(&self) {
         self.halt.cancel();
+    }
+
+    /// Resolves once the run halts (back-offs end there).
+    pub async fn halted(&self) {
+        self.halt.cancelled().await;
+    }
+
+    /// Answers still in flight are no longer awaited.
+    pub fn cut_off(&self) {
+        self.cut.cancel();
+    }
+
+    /// Resolves once answers in flight are no longer awaited.
+    pub async fn cut(&self) {
+        self.cut.cancelled().await;
     }
 
     /// Waits until one request may be sent now. Fails when the run halts, or

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::signals::{self, Interrupt};
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::SourceItem;
 use crate::api::{Client, ClientOptions, Token};
@@ -31,8 +31,9 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
 use crate::summary::{Summary, Tally, Totals};
 
-/// Runs the command; `interrupt` is cancelled on Ctrl-C. Returns the exit code.
-pub async fn execute(config: ImportConfig, interrupt: CancellationToken) -> anyhow::Result<u8> {
+/// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
+/// SIGHUP. Returns the exit code.
+pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
     match &config.target {
         Destination::Api {
             url,
@@ -256,7 +257,7 @@ fn connect(
 async fn set_up(
     config: &ImportConfig,
     client: &Client,
-    interrupt: &CancellationToken,
+    interrupt: &Interrupt,
     compare: bool,
 ) -> anyhow::Result<(directory::Target, Directory)> {
     let setup = async {
@@ -271,7 +272,7 @@ async fn set_up(
     };
     let (target, directory) = tokio::select! {
         found = setup => found?,
-        _ = interrupt.cancelled() => return Err(Stop::Interrupted.into()),
+        _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
     };
     let (users, tags, sources) = directory.counts();
     tracing::info!(
@@ -294,7 +295,7 @@ async fn import_into(
     url: reqwest::Url,
     token: Token,
     ca_cert: Option<&Path>,
-    interrupt: CancellationToken,
+    interrupt: Interrupt,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     let _lock = ReportLock::acquire(&config.report)?;
@@ -358,9 +359,13 @@ async fn import_into(
     let watch_interrupt = async {
         interrupt.cancelled().await;
         match &sender {
-            Some(sender) => sender.halt(Stop::Interrupted),
+            Some(sender) => sender.halt(interrupt.stop()),
             None => pace.halt(),
         }
+        // Answers in flight get a grace period; then they are cut off, their
+        // rows recorded as sent without an answer (for `--resume` or `rerun`).
+        tokio::time::sleep(signals::GRACE).await;
+        pace.cut_off();
         std::future::pending::<()>().await;
     };
     let tally = tokio::select! {
@@ -380,7 +385,8 @@ async fn import_into(
         header: &header,
         dialect: (dialect.delimiter, bom),
     };
-    let outcome = (&tally, stopped.as_ref(), interrupt.is_cancelled());
+    let interrupted = interrupt.is_cancelled().then(|| interrupt.stop());
+    let outcome = (&tally, stopped.as_ref(), interrupted.as_ref());
     let code = finish(config, &client, &target, written, outcome).await?;
     let totals = Totals {
         exit_code: code,
@@ -432,14 +438,15 @@ struct Written<'a> {
 }
 
 /// Fills the ids bulk creates did not answer, puts the report in place and
-/// removes the journal. `(tally, stopped, interrupted)`: how the rows went.
+/// removes the journal. `(tally, stopped, interrupted)`: how the rows went
+/// (`interrupted`: the signal that stopped a `check`).
 /// The exit code.
 async fn finish(
     config: &ImportConfig,
     client: &Client,
     target: &directory::Target,
     written: Written<'_>,
-    (tally, stopped, interrupted): (&Tally, Option<&Stop>, bool),
+    (tally, stopped, interrupted): (&Tally, Option<&Stop>, Option<&Stop>),
 ) -> anyhow::Result<u8> {
     let Written {
         mut report,
@@ -462,7 +469,7 @@ async fn finish(
     let checking = matches!(config.job, Command::Check { .. });
     Ok(match stopped {
         Some(stop) => stop.exit_code(),
-        None if checking && interrupted => exit::INTERRUPTED,
+        None if checking && interrupted.is_some() => interrupted.map_or(0, Stop::exit_code),
         None if tally.all_succeeded() => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
     })

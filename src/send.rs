@@ -333,7 +333,11 @@ impl<'a> Sender<'a> {
             .retries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!("{what}; retry {retry}");
-        tokio::time::sleep(self.client.writes().backoff(retry, retry_after)).await;
+        // A stopping run does not wait out back-offs.
+        tokio::select! {
+            _ = tokio::time::sleep(self.client.writes().backoff(retry, retry_after)) => {}
+            _ = self.client.pace().halted() => {}
+        }
     }
 
     pub(crate) fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {

@@ -23,8 +23,12 @@ fn dg_import() -> Command {
 }
 
 fn interrupt(child: &std::process::Child) {
+    send_signal(child, "INT");
+}
+
+fn send_signal(child: &std::process::Child, name: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -259,4 +263,94 @@ async fn a_dash_reads_the_rows_from_standard_input() {
     let (_, rows) = read_report(&dir.path().join("stdin.report.csv"));
     assert_eq!(rows[0]["result"], "created");
     assert!(sb.sources().iter().any(|s| s.name == "piped"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_their_own_exit_codes() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let sb = sandbox(|_| {}).await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("in.csv"), valid_rows(200)).unwrap();
+        let child = dg_import()
+            .args([
+                "run",
+                "in.csv",
+                "--rate",
+                "20",
+                "--batch-size",
+                "1",
+                "--quiet",
+            ])
+            .args(["--url", &sb.base_url(), "--summary-json", "summary.json"])
+            .env("DATAGALAXY_TOKEN", sb.token())
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        while sb.requests().iter().filter(|r| r.method == "POST").count() < 5 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        send_signal(&child, signal);
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}");
+        let (_, rows) = read_report(&dir.path().join("in.report.csv"));
+        assert_eq!(rows.len(), 200);
+        let created = rows.iter().filter(|r| r["result"] == "created").count();
+        let skipped = rows.iter().filter(|r| r["result"] == "skipped").count();
+        assert_eq!(created + skipped, 200, "SIG{signal}");
+        assert_eq!(sb.sources().len(), 5 + created);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["exit_code"], code);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_outlasts_the_grace_period_is_cut_off_and_recorded_as_sent() {
+    // Answers take 10 to 30 s: the rows in flight when SIGTERM comes are cut off.
+    let sb = sandbox(|c| c.latency = Duration::from_secs(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.csv"), valid_rows(3)).unwrap();
+    let child = dg_import()
+        .args([
+            "run",
+            "in.csv",
+            "--batch-size",
+            "1",
+            "--quiet",
+            "--timeout",
+            "60s",
+        ])
+        .args(["--url", &sb.base_url()])
+        .env("DATAGALAXY_TOKEN", sb.token())
+        .current_dir(dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The listings take latency too; wait for the writes to leave.
+    while sb.requests().iter().filter(|r| r.method == "POST").count() < 3 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signalled = Instant::now();
+    send_signal(&child, "TERM");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "within the grace"
+    );
+    let (_, rows) = read_report(&dir.path().join("in.report.csv"));
+    for row in &rows {
+        assert_eq!(row["result"], "failed", "{row:?}");
+        assert_eq!(row["attempts"], "1");
+        assert_eq!(
+            row["http_status"], "",
+            "sent without an answer: looked up on rerun"
+        );
+    }
 }

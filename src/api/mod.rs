@@ -266,11 +266,15 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = match request.send().await {
+        let sent = tokio::select! {
+            sent = request.send() => sent.map_err(|e| transport(&e)),
+            _ = self.pace.cut() => Err(cut_off()),
+        };
+        let response = match sent {
             Ok(r) => r,
             Err(e) => {
                 self.pace.observe(ticket, None, None, None)?;
-                return Err(transport(&e));
+                return Err(e);
             }
         };
         let status = response.status();
@@ -284,7 +288,10 @@ impl Client {
             .and_then(|v| retry::parse_retry_after(v, headers.get(reqwest::header::DATE)));
         self.pace
             .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
-        let body = response.bytes().await.map_err(|e| transport(&e))?;
+        let body = tokio::select! {
+            body = response.bytes() => body.map_err(|e| transport(&e))?,
+            _ = self.pace.cut() => return Err(cut_off()),
+        };
         Ok(Answer {
             status,
             body,
@@ -323,7 +330,10 @@ impl Client {
             retries += 1;
             self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!("{method} {url}: {}; retry {retries}", failure.0);
-            tokio::time::sleep(policy.backoff(retries, failure.1)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(policy.backoff(retries, failure.1)) => {}
+                _ = self.pace.halted() => {}
+            }
         }
     }
 
@@ -367,6 +377,14 @@ impl Client {
             items.extend(rest.into_iter().flat_map(|p| p.results));
         }
         Ok(items)
+    }
+}
+
+/// The run stopped and its grace period ended before the answer came.
+fn cut_off() -> ApiError {
+    ApiError::Transport {
+        message: "no answer before the run stopped".into(),
+        maybe_sent: true,
     }
 }
 

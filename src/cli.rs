@@ -63,7 +63,7 @@ pub enum IfExists {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The CSV file to import; `-` reads standard input.
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// Finish an interrupted run into the same report: rows already done are
     /// not sent again, rows sent without a recorded answer are looked up first.
     #[arg(long, conflicts_with = "force")]
@@ -76,7 +76,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct RerunArgs {
     /// A report written by `run`, `rerun` or `check` (its cells may have been fixed since).
-    pub previous: PathBuf,
+    pub previous: Option<PathBuf>,
     /// Finish an interrupted rerun into the same report.
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
@@ -88,7 +88,7 @@ pub struct RerunArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The CSV file to check; `-` reads standard input.
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     #[command(flatten)]
     pub import: ImportArgs,
 }
@@ -96,6 +96,10 @@ pub struct CheckArgs {
 /// The flags `run`, `rerun` and `check` share.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// A job file (TOML): every long option as a key of the same name, and
+    /// `input`; what is typed on the command line wins over it.
+    #[arg(long, value_name = "JOB.toml")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub reading: InputArgs,
     #[command(flatten)]

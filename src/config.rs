@@ -104,7 +104,7 @@ impl ImportConfig {
         args: RunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
-        let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
+        let input = input_file(args.input)?;
         ImportConfig::resolve(
             Job::Run {
                 input,
@@ -121,7 +121,9 @@ impl ImportConfig {
     ) -> anyhow::Result<ImportConfig> {
         ImportConfig::resolve(
             Job::Rerun {
-                previous: args.previous,
+                previous: args.previous.ok_or_else(|| {
+                    usage("no report to rerun: name it, or give `input` in the job file")
+                })?,
                 resume: args.resume,
             },
             args.import,
@@ -133,7 +135,7 @@ impl ImportConfig {
         args: CheckArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
-        let input = (args.input.as_os_str() != "-").then(|| args.input.clone());
+        let input = input_file(args.input)?;
         ImportConfig::resolve(Job::Check { input }, args.import, env)
     }
 
@@ -145,6 +147,7 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let ImportArgs {
+            config: _,
             reading: input,
             connection,
             rows,
@@ -277,6 +280,14 @@ fn input_options(
             extra: args.extra_columns.unwrap_or(before.headers.extra),
         },
     })
+}
+
+/// The input file, `None` for standard input (`-`).
+fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    let input = input.ok_or_else(|| {
+        usage("no input file: name it (`-` for standard input), or give `input` in the job file")
+    })?;
+    Ok((input.as_os_str() != "-").then_some(input))
 }
 
 /// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv` for `-`).

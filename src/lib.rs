@@ -20,6 +20,7 @@ pub mod directory;
 pub mod exit;
 pub mod import;
 pub mod input;
+pub mod job;
 pub mod journal;
 pub mod lock;
 pub mod logs;

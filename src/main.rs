@@ -6,7 +6,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = dg_import::cli::Cli::parse();
+    let args = match dg_import::job::expand(std::env::args_os().collect(), |name| {
+        std::env::var(name).ok()
+    }) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(dg_import::exit::USAGE);
+        }
+    };
+    let cli = dg_import::cli::Cli::parse_from(args);
     dg_import::logs::init(cli.log_format, cli.verbose);
     let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
     let result = runtime.block_on(dg_import::execute(cli.command));

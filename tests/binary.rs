@@ -354,3 +354,105 @@ async fn an_answer_that_outlasts_the_grace_period_is_cut_off_and_recorded_as_sen
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_file_does_what_the_same_flags_do_with_paths_relative_to_it() {
+    let sb = sandbox(|_| {}).await;
+    let jobs = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(jobs.path().join("in.csv"), valid_rows(5)).unwrap();
+    std::fs::write(jobs.path().join("token"), sb.token()).unwrap();
+    std::fs::create_dir(jobs.path().join("out")).unwrap();
+    std::fs::write(
+        jobs.path().join("nightly.toml"),
+        "# the nightly job\n\
+         input = \"in.csv\"\n\
+         url = \"${DG_JOB_URL}\"\n\
+         token-file = \"token\"\n\
+         report = \"out/nightly.report.csv\"\n\
+         summary-json = \"out/summary.json\"\n\
+         if-exists = \"update\"\n\
+         batch-size = 2\n\
+         quiet = true\n",
+    )
+    .unwrap();
+    let job = jobs.path().join("nightly.toml");
+    let run = || {
+        dg_import()
+            .args(["run", "--config", job.to_str().unwrap()])
+            .env("DG_JOB_URL", sb.base_url())
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap()
+    };
+    let first = tokio::task::block_in_place(run);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let report = jobs.path().join("out/nightly.report.csv");
+    let (_, rows) = read_report(&report);
+    assert!(rows.iter().all(|r| r["result"] == "created"), "{rows:?}");
+    // Batches of two: three bulk creates for five rows.
+    let bulk = |sb: &dg_import::sandbox::Sandbox| {
+        sb.requests()
+            .iter()
+            .filter(|r| r.path.contains("/sources/bulk/"))
+            .count()
+    };
+    assert_eq!(bulk(&sb), 3);
+    // --if-exists update came from the file: the same rows again are unchanged.
+    let second = tokio::task::block_in_place(run);
+    assert_eq!(second.status.code(), Some(0));
+    let (_, rows) = read_report(&report);
+    assert!(rows.iter().all(|r| r["result"] == "unchanged"), "{rows:?}");
+    assert!(jobs.path().join("out/summary.json").exists());
+    // A flag typed on the command line wins over the file.
+    let typed = tokio::task::block_in_place(|| {
+        dg_import()
+            .args([
+                "check",
+                "--config",
+                job.to_str().unwrap(),
+                "--if-exists",
+                "fail",
+            ])
+            .args(["--report", "typed.csv"])
+            .env("DG_JOB_URL", sb.base_url())
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap()
+    });
+    assert_eq!(typed.status.code(), Some(1));
+    let (_, rows) = read_report(&elsewhere.path().join("typed.csv"));
+    assert!(rows.iter().all(|r| r["result"] == "conflict"), "{rows:?}");
+}
+
+#[test]
+fn a_job_file_holding_a_token_or_an_unset_variable_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expected) in [
+        ("input = \"in.csv\"\ntoken = \"s3cr3t\"\n", "token-file"),
+        (
+            "input = \"in.csv\"\nurl = \"${DG_UNSET_FOR_SURE}\"\n",
+            "DG_UNSET_FOR_SURE is not set",
+        ),
+        (
+            "input = \"in.csv\"\nif-exist = \"update\"\n",
+            "did you mean if-exists?",
+        ),
+    ] {
+        std::fs::write(dir.path().join("job.toml"), text).unwrap();
+        let out = dg_import()
+            .args(["run", "--config", "job.toml"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("s3cr3t"));
+    }
+}

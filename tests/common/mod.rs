@@ -212,7 +212,12 @@ pub fn assert_ids_are_the_servers(sandbox: &Sandbox, report: &[BTreeMap<String, 
 pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
     let mut full = vec!["dg-import"];
     full.extend_from_slice(args);
-    let cli = dg_import::cli::Cli::try_parse_from(full).expect("arguments parse");
+    let full = full.into_iter().map(std::ffi::OsString::from).collect();
+    let expanded = match dg_import::job::expand(full, |n| std::env::var(n).ok()) {
+        Ok(expanded) => expanded,
+        Err(e) => return (dg_import::exit::code_of_error(&e), Some(format!("{e:#}"))),
+    };
+    let cli = dg_import::cli::Cli::try_parse_from(expanded).expect("arguments parse");
     let result = dg_import::execute(cli.command).await;
     (
         dg_import::exit::code_of(&result),

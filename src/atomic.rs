@@ -15,9 +15,17 @@ pub fn folder_of(path: &Path) -> &Path {
 
 /// Writes `value` as pretty JSON to `path`, atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    write_with(path, |out| Ok(serde_json::to_writer_pretty(out, value)?))
+}
+
+/// Writes what `write` writes to `path`, atomically.
+pub fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(folder_of(path))
         .with_context(|| format!("writing {}", path.display()))?;
-    serde_json::to_writer_pretty(&mut tmp, value)?;
+    write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -156,6 +156,15 @@ pub struct RowArgs {
     /// it is (default), or clear it (sent as "" or []; name and type stay required).
     #[arg(long, value_enum)]
     pub empty_cells: Option<EmptyCells>,
+    /// After the rows, set `Obsolete` every existing source of this scope
+    /// that no row names: technicalName:GLOB (e.g. technicalName:crm_*) or
+    /// tag:NAME. Nothing is ever deleted.
+    #[arg(long, value_name = "SCOPE")]
+    pub retire_missing: Option<String>,
+    /// Most sources --retire-missing may retire: a count or a percentage of
+    /// the scope [default: 10%, and never refused for 10 or fewer].
+    #[arg(long, value_name = "N|P%", requires = "retire_missing")]
+    pub max_retire: Option<String>,
 }
 
 /// What an empty cell means when a row updates a source.

@@ -15,6 +15,7 @@ use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
 use crate::pace::PaceConfig;
 use crate::record::{self, RunRecord};
+use crate::retire::{MaxRetire, Scope};
 use crate::sandbox::SandboxConfig;
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
@@ -94,6 +95,10 @@ pub struct ImportConfig {
     pub create_missing_tags: bool,
     /// `--empty-cells clear`: an empty cell empties its field.
     pub clear_empty_cells: bool,
+    /// `--retire-missing`, with its `--max-retire`.
+    pub retire: Option<(Scope, Option<MaxRetire>)>,
+    /// The set a run of this report already decided to retire (rerun, resume).
+    pub recorded_retire: Option<Vec<crate::retire::Retiree>>,
     pub excel_report: bool,
     /// Sources per bulk request (1: one request per row).
     pub batch_size: usize,
@@ -209,6 +214,29 @@ impl ImportConfig {
         let input = input_options(input, &job, recorded.as_ref())?;
         let create_missing_tags =
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
+        let retire = match &rows.retire_missing {
+            None => None,
+            Some(_) if job.input().is_none() => {
+                return Err(usage(
+                    "--retire-missing needs every technical name of the file before the first \
+                     write: it cannot read standard input",
+                ));
+            }
+            Some(scope) => {
+                let scope =
+                    Scope::parse(scope).map_err(|e| usage(format!("--retire-missing {e}")))?;
+                let max = (rows.max_retire.as_deref().map(MaxRetire::parse))
+                    .transpose()
+                    .map_err(|e| usage(format!("--max-retire {e}")))?;
+                Some((scope, max))
+            }
+        };
+        let recorded_retire = match &job {
+            Job::Rerun { .. } | Job::Run { resume: true, .. } => {
+                recorded.as_ref().and_then(|r| r.retire.clone())
+            }
+            _ => None,
+        };
         let clear_empty_cells = match rows.empty_cells {
             Some(choice) => choice == EmptyCells::Clear,
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
@@ -243,6 +271,8 @@ impl ImportConfig {
             input,
             create_missing_tags,
             clear_empty_cells,
+            retire,
+            recorded_retire,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
         })

@@ -133,6 +133,7 @@ pub async fn locate(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Existing {
     pub id: String,
+    pub name: String,
     pub location: Option<String>,
     /// What it holds now, when the listing said (`includeAttributes`).
     pub current: Option<Box<Current>>,
@@ -150,6 +151,7 @@ impl From<SourceItem> for Existing {
         Existing {
             current: Current::from_listed(&s).map(Box::new),
             id: s.id,
+            name: s.name,
             location: s.location,
         }
     }
@@ -243,6 +245,11 @@ impl Directory {
 
     pub fn existing(&self, technical_name: &str) -> Option<&Existing> {
         self.existing.get(technical_name)
+    }
+
+    /// Every existing source, by technical name.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &Existing)> {
+        self.existing.iter().map(|(k, e)| (k.as_str(), e))
     }
 
     pub fn counts(&self) -> (usize, usize, usize) {

@@ -29,6 +29,7 @@ pub mod plan;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod retire;
 pub mod retry;
 pub mod run;
 pub mod sandbox;

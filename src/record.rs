@@ -36,6 +36,9 @@ pub struct RunRecord {
     /// `--empty-cells clear`.
     #[serde(default)]
     pub clear_empty_cells: bool,
+    /// The sources `--retire-missing` decided to retire, before any write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire: Option<Vec<crate::retire::Retiree>>,
 }
 
 pub fn path_for(report: &Path) -> PathBuf {

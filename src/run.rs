@@ -4,7 +4,7 @@
 //! before any write; the run record is written before the journal; the
 //! report replaces its destination only once every row is in it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,8 +27,10 @@ use crate::plan::Prior;
 use crate::progress::Progress;
 use crate::record::{self, RunRecord};
 use crate::report::{PendingReport, RowResult};
+use crate::retire::{self, Retiree};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
+use crate::source::fingerprint;
 use crate::summary::{Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
@@ -208,13 +210,16 @@ struct Opened {
     resuming: bool,
 }
 
+fn layout(config: &ImportConfig) -> Layout {
+    match config.job {
+        Command::Rerun { .. } => Layout::Report,
+        _ => Layout::Plain,
+    }
+}
+
 fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let path = config.job.input();
-    let layout = if matches!(config.job, Command::Rerun { .. }) {
-        Layout::Report
-    } else {
-        Layout::Plain
-    };
+    let layout = layout(config);
     // The header is checked before any request.
     let rows = Input::open(path, layout, &config.input)?;
     // A quick first pass, for the progress bar's total (not for stdin).
@@ -233,6 +238,49 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
         prior,
         resuming,
     })
+}
+
+/// The sources to retire: the set a run of this report recorded (those not
+/// `Obsolete` yet), or the set `--retire-missing` decides now. Refused before
+/// any write when a tag scope meets a listing without attributes.
+fn plan_retirement(
+    config: &ImportConfig,
+    directory: &Directory,
+) -> anyhow::Result<Option<Vec<Retiree>>> {
+    if let Some(recorded) = &config.recorded_retire {
+        let obsolete = |r: &Retiree| {
+            let current = directory
+                .existing(&r.technical_name)
+                .and_then(|e| e.current.as_deref());
+            current.is_some_and(|c| c.status.as_deref() == Some("Obsolete"))
+        };
+        return Ok(Some(
+            recorded.iter().filter(|r| !obsolete(r)).cloned().collect(),
+        ));
+    }
+    let Some((scope, max)) = &config.retire else {
+        return Ok(None);
+    };
+    if scope.needs_attributes() && directory.counts().2 > 0 && !directory.attributes_known {
+        return Err(usage(
+            "--retire-missing tag:... needs the sources' tags, and the API listed them \
+             without attributes: use a technicalName: scope",
+        ));
+    }
+    // One pass over the file: every technical name it has, as fingerprints.
+    let mut names = HashSet::new();
+    let rows = Input::open(config.job.input(), layout(config), &config.input)?;
+    let header = rows.header().clone();
+    for row in rows {
+        let row = row?;
+        let key = header
+            .cell(&row.cells, Field::TechnicalName)
+            .or(header.cell(&row.cells, Field::Name));
+        if let Some(key) = key {
+            names.insert(fingerprint(key));
+        }
+    }
+    retire::decide(directory, scope, &names, *max).map(Some)
 }
 
 /// The limiter and the client every request goes through.
@@ -309,8 +357,10 @@ async fn import_into(
     } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = connect(config, &url, token, ca_cert)?;
-    let compare =
-        config.if_exists == IfExists::Update || rows.header().index(Field::Upsert).is_some();
+    let compare = config.if_exists == IfExists::Update
+        || rows.header().index(Field::Upsert).is_some()
+        || config.retire.is_some()
+        || config.recorded_retire.is_some();
     let (target, directory) = match set_up(config, &client, &interrupt, compare).await {
         Ok(found) => found,
         Err(e) => {
@@ -324,15 +374,19 @@ async fn import_into(
             return Err(e);
         }
     };
+    let retirees = plan_retirement(config, &directory)?;
     let journal = match checking {
         true => None,
-        false => Some(start_journal(
-            config,
-            &url,
-            &target,
-            (&input_name, hash),
-            resuming,
-        )?),
+        false => {
+            let input = (input_name.as_str(), hash);
+            Some(start_journal(
+                config,
+                &url,
+                &target,
+                input,
+                (resuming, &retirees),
+            )?)
+        }
     };
     let dialect = rows.dialect();
     let bom = dialect.bom || config.excel_report;
@@ -384,12 +438,16 @@ async fn import_into(
         journal,
         header: &header,
         dialect: (dialect.delimiter, bom),
+        retirees,
     };
     let interrupted = interrupt.is_cancelled().then(|| interrupt.stop());
     let outcome = (&tally, stopped.as_ref(), interrupted.as_ref());
-    let code = finish(config, &client, &target, written, outcome).await?;
+    let (code, (retired, retire_failed)) =
+        finish(config, &client, &target, written, outcome).await?;
     let totals = Totals {
         exit_code: code,
+        retired,
+        retire_failed,
         stopped: stopped.map(|s| s.to_string()),
         created_tags,
         ..Totals::new(&input_name, &config.report, started, &pace)
@@ -406,7 +464,7 @@ fn start_journal(
     url: &reqwest::Url,
     target: &directory::Target,
     (input, hash): (&str, Option<String>),
-    resuming: bool,
+    (resuming, retire): (bool, &Option<Vec<Retiree>>),
 ) -> anyhow::Result<Journal> {
     let record = RunRecord {
         schema_version: record::SCHEMA_VERSION,
@@ -419,6 +477,7 @@ fn start_journal(
         input_options: config.input.clone(),
         create_missing_tags: config.create_missing_tags,
         clear_empty_cells: config.clear_empty_cells,
+        retire: retire.clone(),
     };
     record.write(&record::path_for(&config.report))?;
     let path = journal::path_for(&config.report);
@@ -435,25 +494,51 @@ struct Written<'a> {
     journal: Option<Journal>,
     header: &'a HeaderMap,
     dialect: (u8, bool),
+    /// The sources to retire after the rows, if asked.
+    retirees: Option<Vec<Retiree>>,
 }
 
 /// Fills the ids bulk creates did not answer, puts the report in place and
 /// removes the journal. `(tally, stopped, interrupted)`: how the rows went
 /// (`interrupted`: the signal that stopped a `check`).
-/// The exit code.
+/// Retires what left the file, unless the run stopped early. The exit code,
+/// and the sources retired (or that would be) and failed.
 async fn finish(
     config: &ImportConfig,
     client: &Client,
     target: &directory::Target,
     written: Written<'_>,
     (tally, stopped, interrupted): (&Tally, Option<&Stop>, Option<&Stop>),
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<(u8, (u64, u64))> {
     let Written {
         mut report,
         journal,
         header,
         dialect,
+        retirees,
     } = written;
+    let checking = matches!(config.job, Command::Check { .. });
+    let retired = match retirees.filter(|_| stopped.is_none() && interrupted.is_none()) {
+        None => None,
+        Some(set) if checking => Some(retire::would_retire(set)),
+        Some(set) => {
+            let version = &target.version_id;
+            Some(retire::retire(client, version, set, config.batch_size).await)
+        }
+    };
+    if let Some(list) = &retired {
+        let path = retire::list_path(&config.report);
+        crate::atomic::write_with(&path, |out| retire::write_list(out, list, dialect.0))?;
+    }
+    let failed = retired
+        .iter()
+        .flatten()
+        .filter(|r| r.result == "failed")
+        .count() as u64;
+    let counted = (
+        retired.as_ref().map_or(0, |r| r.len() as u64) - failed,
+        failed,
+    );
     if tally.created_without_id > 0 {
         report = fill_ids(config, client, target, header, report, dialect).await?;
     }
@@ -466,11 +551,11 @@ async fn finish(
     if let Some(journal) = journal {
         journal.remove()?;
     }
-    let checking = matches!(config.job, Command::Check { .. });
-    Ok(match stopped {
+    let code = match stopped {
         Some(stop) => stop.exit_code(),
         None if checking && interrupted.is_some() => interrupted.map_or(0, Stop::exit_code),
-        None if tally.all_succeeded() => exit::SUCCESS,
+        None if tally.all_succeeded() && failed == 0 => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
-    })
+    };
+    Ok((code, counted))
 }

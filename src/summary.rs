@@ -39,6 +39,10 @@ pub struct Summary {
     pub rate_limited: u64,
     /// Pauses for 429 (one per block of the tenant).
     pub pauses: u64,
+    /// Sources set `Obsolete` by `--retire-missing` (`check`: that would be).
+    pub retired: u64,
+    /// Sources `--retire-missing` failed to retire.
+    pub retire_failed: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Tags created by `--create-missing-tags`.
@@ -98,6 +102,8 @@ pub struct Totals {
     pub retries: u64,
     pub rate_limited: u64,
     pub pauses: u64,
+    pub retired: u64,
+    pub retire_failed: u64,
     pub stopped: Option<String>,
     pub created_tags: Vec<String>,
     pub exit_code: u8,
@@ -115,6 +121,8 @@ impl Totals {
             retries: count(&pace.counters.retries),
             rate_limited: count(&pace.counters.rate_limited),
             pauses: count(&pace.counters.pauses),
+            retired: 0,
+            retire_failed: 0,
             stopped: None,
             created_tags: vec![],
             exit_code: 0,
@@ -147,6 +155,8 @@ impl Summary {
             retries: t.retries,
             rate_limited: t.rate_limited,
             pauses: t.pauses,
+            retired: t.retired,
+            retire_failed: t.retire_failed,
             stopped: t.stopped,
             created_tags: t.created_tags,
             errors,
@@ -183,6 +193,13 @@ impl fmt::Display for Summary {
             self.rate_limited,
             self.pauses
         )?;
+        if self.retired + self.retire_failed > 0 {
+            writeln!(
+                f,
+                "retired: {} sources, {} failed",
+                self.retired, self.retire_failed
+            )?;
+        }
         if let Some(why) = &self.stopped {
             writeln!(f, "stopped: {why}")?;
         }
@@ -238,6 +255,8 @@ mod tests {
             retries: 1,
             rate_limited: 0,
             pauses: 0,
+            retired: 0,
+            retire_failed: 0,
             stopped: None,
             created_tags: vec![],
             exit_code: 1,

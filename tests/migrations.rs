@@ -286,3 +286,117 @@ async fn a_tenant_without_bulk_routes_gets_one_request_per_row_said_once() {
     assert_eq!(single, 30);
     assert!(out.report.iter().all(|r| !r["source_id"].is_empty()));
 }
+
+/// The catalog without the rows `skip` says.
+fn catalog_without(n: usize, skip: impl Fn(usize) -> bool) -> String {
+    catalog(n, |_, _| {})
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !skip(*i))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_that_left_the_file_are_retired_and_nothing_else_changes() {
+    let sb = sandbox(|_| {}).await;
+    first_import(&sb).await;
+    let before = held(&sb);
+    let gone = |i: usize| (1000..1030).contains(&i);
+    let csv = catalog_without(ROWS, gone);
+    let scope = ["--retire-missing", "technicalName:nightly-*"];
+
+    // check says what would be retired, and writes nothing.
+    let writes_before = writes(&sb.requests());
+    let dir = tempfile::tempdir().unwrap();
+    let (input, token) = (dir.path().join("in.csv"), dir.path().join("token"));
+    std::fs::write(&input, &csv).unwrap();
+    std::fs::write(&token, sb.token()).unwrap();
+    let report = dir.path().join("in.check.csv");
+    let args = [
+        "check",
+        input.to_str().unwrap(),
+        "--url",
+        &sb.base_url(),
+        "--token-file",
+        token.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--quiet",
+        "--if-exists",
+        "skip",
+        scope[0],
+        scope[1],
+    ];
+    let (code, error) = dg(&args).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(writes(&sb.requests()), writes_before);
+    let (_, would) = read_report(&dir.path().join("in.check.retired.csv"));
+    assert_eq!(would.len(), 30);
+    assert!(would.iter().all(|r| r["result"] == "would-retire"));
+
+    let out = import(&sb, &csv, &["--if-exists", "skip", scope[0], scope[1]]).await;
+    assert_eq!(out.code, 0, "{}", out.summary);
+    assert_eq!(out.summary["retired"], 30);
+    assert!(writes(&sb.requests()) - writes_before <= 2, "in bulk");
+    let after = held(&sb);
+    for (name, source) in &after {
+        let i: usize = name
+            .strip_prefix("nightly-")
+            .map_or(0, |n| n.parse().unwrap());
+        if i > 0 && gone(i) {
+            assert_eq!(source.status.as_deref(), Some("Obsolete"), "{name}");
+            assert_eq!(source.summary, before[name].summary, "only the status");
+        } else {
+            assert_eq!(Some(source), before.get(name), "{name} changed");
+        }
+    }
+    let (headers, listed) = read_report(&out.dir.path().join("in.report.retired.csv"));
+    assert_eq!(
+        headers,
+        ["technicalName", "name", "source_id", "result", "error"]
+    );
+    assert_eq!(listed.len(), 30);
+    assert!(listed.iter().all(|r| r["result"] == "retired"));
+    assert_eq!(listed[0]["technicalName"], "nightly-01000");
+    assert_eq!(listed[0]["source_id"], after["nightly-01000"].id);
+    // Already Obsolete: left alone the next night.
+    let again = import(&sb, &csv, &["--if-exists", "skip", scope[0], scope[1]]).await;
+    assert_eq!(again.summary["retired"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_missing_half_its_rows_retires_nothing_and_writes_nothing() {
+    let sb = sandbox(|_| {}).await;
+    first_import(&sb).await;
+    let writes_before = writes(&sb.requests());
+    let half = catalog_without(ROWS, |i| i % 2 == 0);
+    let out = import(
+        &sb,
+        &half,
+        &[
+            "--retire-missing",
+            "technicalName:nightly-*",
+            "--if-exists",
+            "update",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 2, "{:?}", out.results());
+    let error = out.error.unwrap();
+    assert!(
+        error.contains("would retire 1000 of the 2000") && error.contains("--max-retire 1000"),
+        "{error}"
+    );
+    assert_eq!(writes(&sb.requests()), writes_before);
+    assert!(
+        sb.sources()
+            .iter()
+            .filter(|s| s.technical_name.starts_with("nightly-"))
+            .all(|s| s.status.as_deref() != Some("Obsolete"))
+    );
+    // Standard input cannot be retired from.
+    let (code, error) = dg(&["run", "-", "--retire-missing", "tag:PII", "--sandbox"]).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("standard input"));
+}

@@ -3,10 +3,12 @@
 //! call them in-process exactly as the binary does.
 //!
 //! A row's trip: `input` (read, map headers) → `directory` (validate and
-//! resolve against cached lookups) → `import` (plan: duplicates, what exists,
-//! what was done before) → `send` or `bulk` (through `pace` and `api`, with
-//! `retry`) → `journal` and `report`. `run` is the command that joins them;
-//! `sandbox` is the server; `exit` holds the one exit-code table.
+//! resolve against cached lookups) → `plan` (duplicates, what exists, what
+//! was done before, what an update changes: `compare`) → `batch` (units of
+//! work) → `send` or `bulk` (through `pace` and `api`, with `retry`, counted
+//! by `breaker`) → `journal` and `report`; `retire` after the rows. `import`
+//! joins them, `run` is the command, `job` reads job files, `signals` stops
+//! runs; `sandbox` is the server; `exit` holds the one exit-code table.
 
 pub mod api;
 pub mod atomic;

@@ -17,6 +17,8 @@ const READ_CAP: Duration = Duration::from_secs(5);
 pub struct Policy {
     pub retries: u32,
     cap: Duration,
+    /// A timeout is worth another attempt (listings split pages instead).
+    pub retry_timeouts: bool,
 }
 
 impl Policy {
@@ -25,6 +27,7 @@ impl Policy {
         Policy {
             retries: max_retries,
             cap: CAP,
+            retry_timeouts: true,
         }
     }
 
@@ -34,6 +37,7 @@ impl Policy {
         Policy {
             retries: max_retries.max(READ_RETRIES),
             cap: READ_CAP,
+            retry_timeouts: true,
         }
     }
 

@@ -469,3 +469,36 @@ async fn drops_after_commit_with_a_partial_technical_name_filter_make_no_duplica
     assert_eq!(copies(&sb).values().max(), Some(&1));
     assert_ids_are_the_servers(&sb, &out.report);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_page_that_times_out_is_read_again_as_smaller_pages() {
+    let sb = sandbox(|c| {
+        c.seed = big_seed(2500);
+        c.variants.insert(Variant::SlowLargePages);
+    })
+    .await;
+    let csv = "name,type\nold-00001,Relational\nold-02499,Relational\nfresh,NoSql\n";
+    let out = import(&sb, csv, &["--if-exists", "skip", "--timeout", "1s"]).await;
+    let results: Vec<&str> = out.report.iter().map(|r| r["result"].as_str()).collect();
+    assert_eq!(
+        results,
+        ["unchanged", "unchanged", "created"],
+        "{:?}",
+        out.error
+    );
+    let listings: Vec<String> = sb
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v2/sources?"))
+        .map(|r| r.path.clone())
+        .collect();
+    let of = |limit: &str| listings.iter().filter(|p| p.contains(limit)).count();
+    // Each timed-out page of 5,000 once (the set-up and the final id
+    // listing), never retried; then pages of 1,000.
+    assert_eq!(of("limit=5000"), 2, "{listings:?}");
+    assert_eq!(of("limit=1000"), 6, "{listings:?}");
+    assert!(
+        out.report[2]["source_id"].len() > 1,
+        "ids filled from the smaller pages"
+    );
+}

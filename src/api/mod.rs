@@ -57,7 +57,12 @@ pub enum ApiError {
     Http { status: u16, message: String },
     /// No HTTP answer. `maybe_sent`: the request may have reached the server.
     #[error("{message}")]
-    Transport { message: String, maybe_sent: bool },
+    /// `timed_out`: no answer within `--timeout`.
+    Transport {
+        message: String,
+        maybe_sent: bool,
+        timed_out: bool,
+    },
     /// The server's certificate was refused: never transient, never retried.
     #[error("{0}")]
     Tls(String),
@@ -97,12 +102,25 @@ impl ApiError {
             ApiError::Transport {
                 message,
                 maybe_sent,
+                timed_out,
             } => ApiError::Transport {
                 message: note(message),
                 maybe_sent,
+                timed_out,
             },
             other => other,
         }
+    }
+
+    /// No answer within the request's timeout.
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport {
+                timed_out: true,
+                ..
+            }
+        )
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -155,8 +173,13 @@ impl BulkRoute {
     }
 }
 
-/// Items per page of a listing (the API's maximum).
-const PAGE_LIMIT: &str = "5000";
+/// Items per page of a listing: the API's maximum, then smaller pages when
+/// those time out (each size divides the last, so that pages line up).
+const PAGE_SIZES: [u64; 3] = [5000, 1000, 500];
+
+fn smaller(limit: u64) -> Option<u64> {
+    PAGE_SIZES.iter().copied().find(|s| *s < limit)
+}
 /// Pages of one listing fetched at once.
 const PAGES_AT_ONCE: usize = 8;
 
@@ -166,6 +189,8 @@ pub struct Client {
     token: Token,
     pace: Arc<Pace>,
     max_retries: u32,
+    /// A listing page timed out and was split (said once).
+    split_pages: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -216,6 +241,7 @@ impl Client {
             token,
             pace,
             max_retries: options.max_retries,
+            split_pages: Default::default(),
         })
     }
 
@@ -321,7 +347,8 @@ impl Client {
                 Ok(a) => (a.error(), a.retry_after),
                 Err(e) => (e, None),
             };
-            if !failure.0.is_transient() {
+            // A listing page that times out is asked again smaller (`get_all`).
+            if !failure.0.is_transient() || (failure.0.timed_out() && !policy.retry_timeouts) {
                 return Err(failure.0);
             }
             if retries >= policy.retries {
@@ -339,8 +366,16 @@ impl Client {
 
     /// A GET with retries, its 2xx body decoded.
     pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+        self.get_with(url, self.reads()).await
+    }
+
+    async fn get_with<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        policy: retry::Policy,
+    ) -> Result<T, ApiError> {
         let answer = self
-            .send_with_retries::<()>(Method::GET, url, None, self.reads())
+            .send_with_retries::<()>(Method::GET, url, None, policy)
             .await?;
         if answer.status.is_success() {
             answer.json()
@@ -349,32 +384,88 @@ impl Client {
         }
     }
 
-    /// Every item of a paginated list, 5,000 a page. The first page tells how
-    /// many there are; the others are then fetched by number, several at once
-    /// under the limiter. `next_page` is not followed: paging by number is
-    /// what the contract allows when it is missing, works when it points at
-    /// another origin (which must never see the token), and lets pages go in
-    /// parallel.
-    pub async fn get_all<T: DeserializeOwned>(
+    /// Page `page` of a listing, `limit` items a page. A timeout is retried
+    /// only at the smallest size: larger pages are split instead.
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        page: u64,
+        limit: u64,
+    ) -> Result<wire::Page<T>, ApiError> {
+        let mut policy = self.reads();
+        policy.retry_timeouts = smaller(limit).is_none();
+        let (page, limit) = (page.to_string(), limit.to_string());
+        let mut q = query.to_vec();
+        q.extend([("page", page.as_str()), ("limit", limit.as_str())]);
+        self.get_with(self.url(path, &q), policy).await
+    }
+
+    fn note_split(&self, limit: u64) {
+        if !self.split_pages.swap(true, Ordering::Relaxed) {
+            tracing::warn!("a listing page of {limit} items timed out: asking for smaller pages");
+        }
+    }
+
+    /// The items of page `page` of `limit` items, read as smaller pages
+    /// when it times out; pages already read are not read again.
+    fn get_range<'a, T: DeserializeOwned + Send + 'a>(
+        &'a self,
+        path: &'a str,
+        query: &'a [(&'a str, &'a str)],
+        page: u64,
+        limit: u64,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<T>, ApiError>> {
+        use futures::FutureExt;
+        async move {
+            match self.get_page::<T>(path, query, page, limit).await {
+                Ok(p) => Ok(p.results),
+                Err(e) if e.timed_out() && smaller(limit).is_some() => {
+                    let sub = smaller(limit).expect("a smaller size");
+                    self.note_split(limit);
+                    let parts = limit / sub;
+                    let mut items = Vec::new();
+                    for i in 0..parts {
+                        let part = self.get_range(path, query, (page - 1) * parts + i + 1, sub);
+                        items.extend(part.await?);
+                    }
+                    Ok(items)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .boxed()
+    }
+
+    /// Every item of a paginated list, 5,000 a page (smaller pages when
+    /// those time out). The first page tells how many there are; the others
+    /// are then fetched by number, several at once under the limiter.
+    /// `next_page` is not followed: paging by number is what the contract
+    /// allows when it is missing, works when it points at another origin
+    /// (which must never see the token), and lets pages go in parallel.
+    pub async fn get_all<T: DeserializeOwned + Send>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ApiError> {
-        let page_url = |page: u64| {
-            let page = page.to_string();
-            let mut q = query.to_vec();
-            q.extend([("page", page.as_str()), ("limit", PAGE_LIMIT)]);
-            self.url(path, &q)
+        let mut limit = PAGE_SIZES[0];
+        let first: wire::Page<T> = loop {
+            match self.get_page(path, query, 1, limit).await {
+                Err(e) if e.timed_out() && smaller(limit).is_some() => {
+                    self.note_split(limit);
+                    limit = smaller(limit).expect("a smaller size");
+                }
+                other => break other?,
+            }
         };
-        let first: wire::Page<T> = self.get_json(page_url(1)).await?;
         let mut items = first.results;
         if first.pages > 1 && !items.is_empty() {
-            let rest: Vec<wire::Page<T>> = futures::stream::iter(2..=first.pages)
-                .map(|page| self.get_json(page_url(page)))
+            let rest: Vec<Vec<T>> = futures::stream::iter(2..=first.pages)
+                .map(|page| self.get_range(path, query, page, limit))
                 .buffered(PAGES_AT_ONCE)
                 .try_collect()
                 .await?;
-            items.extend(rest.into_iter().flat_map(|p| p.results));
+            items.extend(rest.into_iter().flatten());
         }
         Ok(items)
     }
@@ -385,6 +476,7 @@ fn cut_off() -> ApiError {
     ApiError::Transport {
         message: "no answer before the run stopped".into(),
         maybe_sent: true,
+        timed_out: false,
     }
 }
 
@@ -407,6 +499,7 @@ fn transport(e: &reqwest::Error) -> ApiError {
     ApiError::Transport {
         message,
         maybe_sent: !e.is_connect(),
+        timed_out: e.is_timeout(),
     }
 }
 

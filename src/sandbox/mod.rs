@@ -69,6 +69,8 @@ pub enum Variant {
     UserObjects,
     /// No bulk routes: `/sources/bulk/...` answers 404.
     NoBulk,
+    /// Listing pages of more than 1,000 sources take 3 s (a large tenant).
+    SlowLargePages,
 }
 
 #[derive(Clone, Debug)]

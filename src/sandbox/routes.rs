@@ -368,6 +368,13 @@ fn listed_with_attributes(app: &App, store: &super::Store, s: &StoredSource) -> 
 
 async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
     let query = parse_query(raw);
+    let large = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_some_and(|l| l > 1000);
+    if large && app.has(Variant::SlowLargePages) {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
     let Some(version_id) = query.get("versionId") else {
         return error(&app, StatusCode::BAD_REQUEST, "versionId: required");
     };

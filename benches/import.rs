@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use dg_import::sandbox::{Sandbox, SandboxConfig};
+use dg_import::sandbox::{Sandbox, SandboxConfig, StoredSource, Variant};
 
 struct Scenario {
     name: &'static str,
@@ -27,6 +27,38 @@ struct Scenario {
     /// Rows per request (`--batch-size`): the ceiling is `rate × batch` rows/s.
     batch: u32,
     extra: &'static [&'static str],
+    /// A nightly re-import: the sandbox already holds every row's source,
+    /// and the file changes the summary of one row in a hundred.
+    nightly: bool,
+    variants: &'static [Variant],
+}
+
+impl Scenario {
+    fn nightly(self, variants: &'static [Variant]) -> Scenario {
+        Scenario {
+            nightly: true,
+            variants,
+            ..self
+        }
+    }
+}
+
+/// Row `i` as the sandbox holds it after the first import.
+fn held(i: usize, version_id: &str) -> StoredSource {
+    StoredSource {
+        id: format!("bench-id-{i:07}"),
+        version_id: version_id.to_owned(),
+        name: format!("bench-{i:07}"),
+        technical_name: format!("bench-{i:07}"),
+        source_type: "Relational".into(),
+        status: None,
+        owners: vec!["john.doe@example.com".into()],
+        stewards: vec!["jane.doe@example.com".into()],
+        tags: vec!["GDPR".into(), "Finance".into()],
+        summary: Some(format!("row {i}")),
+        description: None,
+        attributes: Default::default(),
+    }
 }
 
 struct Measured {
@@ -38,13 +70,18 @@ struct Measured {
     code: i32,
 }
 
-fn write_rows(path: &Path, rows: usize) {
+fn write_rows(path: &Path, rows: usize, nightly: bool) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(out, "name,type,owners,stewards,tags,summary").unwrap();
     for i in 0..rows {
+        let changed = if nightly && i % 100 == 0 {
+            " (changed)"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "bench-{i:07},Relational,john.doe@example.com,jane.doe@example.com,GDPR;Finance,row {i}"
+            "bench-{i:07},Relational,john.doe@example.com,jane.doe@example.com,GDPR;Finance,row {i}{changed}"
         )
         .unwrap();
     }
@@ -100,13 +137,18 @@ async fn measure(s: &Scenario) -> Measured {
         hourly_limit: u32::MAX,
         latency: s.latency,
         fail_rate: s.fail_rate,
+        variants: s.variants.iter().copied().collect(),
         ..SandboxConfig::default()
     })
     .await
     .unwrap();
+    if s.nightly {
+        let version = sandbox.default_version_id();
+        sandbox.add_sources((0..s.rows).map(|i| held(i, &version)));
+    }
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("rows.csv");
-    write_rows(&input, s.rows);
+    write_rows(&input, s.rows, s.nightly);
     let rate = s.rate.to_string();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_dg-import"))
@@ -175,6 +217,8 @@ fn scenario(
         rate,
         batch,
         extra,
+        nightly: false,
+        variants: &[],
     }
 }
 
@@ -238,6 +282,42 @@ fn main() {
             1,
             &[],
         ),
+        scenario(
+            "(f) nightly: 100,000 held, 1% changed, 8/s, 80 ms",
+            100_000,
+            8,
+            80,
+            0.0,
+            "run",
+            8,
+            100,
+            &["--if-exists", "update"],
+        )
+        .nightly(&[]),
+        scenario(
+            "(g) as (f), --batch-size 1",
+            100_000,
+            8,
+            80,
+            0.0,
+            "run",
+            8,
+            1,
+            &["--if-exists", "update"],
+        )
+        .nightly(&[]),
+        scenario(
+            "(h) as (f), listing without attributes",
+            100_000,
+            8,
+            80,
+            0.0,
+            "run",
+            8,
+            100,
+            &["--if-exists", "update"],
+        )
+        .nightly(&[Variant::NoAttributes]),
     ];
     println!(
         "{:<48} {:>9} {:>9} {:>7} {:>8} {:>10} {:>9} {:>7} {:>10} {:>8}",

@@ -8,8 +8,9 @@
 //! and equal. A listing without attributes knows nothing (`Current` is then
 //! never built), and such rows are always sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
@@ -19,15 +20,38 @@ use crate::source::SourceDraft;
 /// The read-only attributes a listing carries, never compared.
 const READ_ONLY: &[&str] = &["creationTime", "lastModificationTime", "technologyCode"];
 
+/// One copy of each value that many sources share (emails, tags, statuses):
+/// a listing of 100,000 sources names a few hundred of them.
+#[derive(Debug, Default)]
+pub struct Interner(Mutex<HashSet<Arc<str>>>);
+
+impl Interner {
+    fn get(&self, text: String) -> Arc<str> {
+        let mut pool = self.0.lock().expect("interner lock");
+        match pool.get(text.as_str()) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = text.into();
+                pool.insert(shared.clone());
+                shared
+            }
+        }
+    }
+
+    fn all(&self, texts: Vec<String>) -> Vec<Arc<str>> {
+        texts.into_iter().map(|t| self.get(t)).collect()
+    }
+}
+
 /// A source's current values, as listed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Current {
     pub name: String,
-    pub source_type: Option<String>,
-    pub status: Option<String>,
-    pub owners: Vec<String>,
-    pub stewards: Vec<String>,
-    pub tags: Vec<String>,
+    pub source_type: Option<Arc<str>>,
+    pub status: Option<Arc<str>>,
+    pub owners: Vec<Arc<str>>,
+    pub stewards: Vec<Arc<str>>,
+    pub tags: Vec<Arc<str>>,
     pub summary: Option<String>,
     pub description: Option<String>,
     /// Custom attributes by display name, as text.
@@ -36,21 +60,22 @@ pub struct Current {
 
 impl Current {
     /// `None` when the item carries no `attributes`: nothing is known then.
-    pub fn from_listed(item: &SourceItem) -> Option<Current> {
+    /// Values many sources share are kept once, in `pool`.
+    pub fn from_listed(item: &SourceItem, pool: &Interner) -> Option<Current> {
         let attributes = item.attributes.as_ref()?;
         let mut current = Current {
             name: item.name.clone(),
-            source_type: item.source_type.clone(),
+            source_type: item.source_type.clone().map(|t| pool.get(t)),
             ..Current::default()
         };
         for (key, value) in attributes {
             match key.as_str() {
-                "status" => current.status = text(value),
+                "status" => current.status = text(value).map(|s| pool.get(s)),
                 "summary" => current.summary = text(value),
                 "description" => current.description = text(value),
-                "owners" => current.owners = people(value),
-                "stewards" => current.stewards = people(value),
-                "tags" => current.tags = texts(value),
+                "owners" => current.owners = pool.all(people(value)),
+                "stewards" => current.stewards = pool.all(people(value)),
+                "tags" => current.tags = pool.all(texts(value)),
                 k if READ_ONLY.contains(&k) => {}
                 _ => {
                     if let Some(t) = text(value) {
@@ -103,20 +128,24 @@ fn same_text(row: Option<&str>, server: Option<&str>) -> bool {
     row.map(normal).unwrap_or_default() == server.map(normal).unwrap_or_default()
 }
 
-fn folded(items: &[String]) -> BTreeSet<String> {
-    items.iter().map(|i| i.trim().to_lowercase()).collect()
+fn folded(items: &[impl AsRef<str>]) -> BTreeSet<String> {
+    items
+        .iter()
+        .map(|i| i.as_ref().trim().to_lowercase())
+        .collect()
 }
 
 /// The items of `items` (once each, ignoring case) that `other` lacks.
-fn missing_from(items: &[String], other: &BTreeSet<String>) -> Vec<String> {
+fn missing_from(items: &[impl AsRef<str>], other: &BTreeSet<String>) -> Vec<String> {
     let mut seen = BTreeSet::new();
     items
         .iter()
+        .map(AsRef::as_ref)
         .filter(|i| {
             let key = i.trim().to_lowercase();
             !other.contains(&key) && seen.insert(key)
         })
-        .cloned()
+        .map(str::to_owned)
         .collect()
 }
 
@@ -194,7 +223,7 @@ pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
             &mut out,
             "type",
             Some(draft.source_type.to_string()),
-            current.source_type.clone(),
+            current.source_type.as_deref().map(str::to_owned),
         );
     }
     if draft.status.is_some() || cleared("status") {
@@ -202,7 +231,7 @@ pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
             &mut out,
             "status",
             draft.status.map(|s| s.to_string()),
-            current.status.clone(),
+            current.status.as_deref().map(str::to_owned),
         );
     }
     for (field, row, server) in [
@@ -311,6 +340,12 @@ mod tests {
         .unwrap()
     }
 
+    impl Current {
+        fn from_listed_alone(item: &SourceItem) -> Option<Current> {
+            Current::from_listed(item, &Interner::default())
+        }
+    }
+
     fn draft() -> SourceDraft {
         SourceDraft {
             name: "Lake".into(),
@@ -330,7 +365,7 @@ mod tests {
 
     #[test]
     fn equal_values_in_other_case_order_and_line_endings_change_nothing() {
-        let current = Current::from_listed(&listed(serde_json::json!({
+        let current = Current::from_listed_alone(&listed(serde_json::json!({
             "status": "Validated",
             "owners": [{"email": "john.doe@EXAMPLE.com", "userId": "u1"}],
             "stewards": [],
@@ -346,7 +381,7 @@ mod tests {
 
     #[test]
     fn each_difference_is_named_in_ascii() {
-        let current = Current::from_listed(&listed(serde_json::json!({
+        let current = Current::from_listed_alone(&listed(serde_json::json!({
             "status": "Proposed",
             "owners": ["john.doe@example.com"],
             "tags": ["GDPR", "CRM"],
@@ -365,7 +400,7 @@ mod tests {
     fn with_empty_cells_clear_an_empty_cell_empties_what_the_server_holds() {
         let mut d = draft();
         d.cleared = cleared(["description".to_owned(), "stewards".to_owned()]);
-        let current = Current::from_listed(&listed(serde_json::json!({
+        let current = Current::from_listed_alone(&listed(serde_json::json!({
             "status": "Validated", "owners": ["john.doe@example.com"], "tags": ["GDPR", "PII"],
             "summary": "Raw data\nof sales", "Data Domain": "Finance",
             "description": "to go", "stewards": ["jane.doe@example.com"]
@@ -384,6 +419,6 @@ mod tests {
     fn a_listing_without_attributes_knows_nothing() {
         let mut item = listed(Value::Null);
         item.attributes = None;
-        assert_eq!(Current::from_listed(&item), None);
+        assert_eq!(Current::from_listed(&item, &Interner::default()), None);
     }
 }

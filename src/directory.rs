@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::api::{ApiError, Client};
-use crate::compare::{self, Current};
+use crate::compare::{self, Current, Interner};
 use crate::exit::{Stop, usage};
 use crate::input::{Field, HeaderMap, InputRow};
 use crate::report::Outcome;
@@ -139,6 +139,12 @@ pub struct Existing {
     pub current: Option<Box<Current>>,
 }
 
+impl From<SourceItem> for Existing {
+    fn from(s: SourceItem) -> Existing {
+        Existing::listed(s, &Interner::default())
+    }
+}
+
 /// `o`, naming the source it is about.
 pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
     o.source_id = Some(existing.id.clone());
@@ -146,10 +152,11 @@ pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
     o
 }
 
-impl From<SourceItem> for Existing {
-    fn from(s: SourceItem) -> Existing {
+impl Existing {
+    /// A listed source; values many share are kept once, in `pool`.
+    pub fn listed(s: SourceItem, pool: &Interner) -> Existing {
         Existing {
-            current: Current::from_listed(&s).map(Box::new),
+            current: Current::from_listed(&s, pool).map(Box::new),
             id: s.id,
             name: s.name,
             location: s.location,
@@ -191,15 +198,25 @@ pub struct Resolved {
 
 impl Directory {
     pub fn new(users: Vec<String>, tags: Vec<String>, existing: Vec<SourceItem>) -> Directory {
+        let existing = existing
+            .into_iter()
+            .map(|s| (s.technical_key().to_owned(), Existing::from(s)))
+            .collect();
+        Directory::with_existing(users, tags, existing)
+    }
+
+    /// `existing`: technical name and source, as listed.
+    fn with_existing(
+        users: Vec<String>,
+        tags: Vec<String>,
+        existing: Vec<(String, Existing)>,
+    ) -> Directory {
         Directory {
             users: users.into_iter().map(|e| (e.to_lowercase(), e)).collect(),
             tags: tags.into_iter().map(|t| (t.to_lowercase(), t)).collect(),
             attributes_known: !existing.is_empty()
-                && existing.iter().all(|s| s.attributes.is_some()),
-            existing: existing
-                .into_iter()
-                .map(|s| (s.technical_key().to_owned(), s.into()))
-                .collect(),
+                && existing.iter().all(|(_, e)| e.current.is_some()),
+            existing: existing.into_iter().collect(),
             suggestions: Mutex::default(),
         }
     }
@@ -231,12 +248,15 @@ impl Directory {
                 (client.get_all::<TagItem>("/tags", &[]).await).map_err(listing("listing tags"))
             },
             async {
-                (client.get_all::<SourceItem>("/sources", &in_version).await)
+                let pool = Interner::default();
+                let existing =
+                    |s: SourceItem| (s.technical_key().to_owned(), Existing::listed(s, &pool));
+                (client.get_all_as("/sources", &in_version, existing).await)
                     .map_err(listing("listing the existing sources"))
             },
         )?;
         let tags = tags.into_iter().filter_map(TagItem::text).collect();
-        Ok(Directory::new(
+        Ok(Directory::with_existing(
             users.into_iter().map(|u| u.email).collect(),
             tags,
             sources,

@@ -180,8 +180,10 @@ const PAGE_SIZES: [u64; 3] = [5000, 1000, 500];
 fn smaller(limit: u64) -> Option<u64> {
     PAGE_SIZES.iter().copied().find(|s| *s < limit)
 }
-/// Pages of one listing fetched at once.
-const PAGES_AT_ONCE: usize = 8;
+/// Pages of one listing fetched at once: enough to keep the pace busy, few
+/// enough that pages read but not yet turned into sources stay small (a
+/// page of 5,000 with attributes is tens of MB as JSON values).
+const PAGES_AT_ONCE: usize = 4;
 
 pub struct Client {
     http: reqwest::Client,
@@ -448,6 +450,17 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ApiError> {
+        self.get_all_as(path, query, |item| item).await
+    }
+
+    /// As `get_all`, each page's items turned by `convert` as soon as the
+    /// page is read, so that a large listing is never held whole as read.
+    pub async fn get_all_as<T: DeserializeOwned + Send, U>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        convert: impl Fn(T) -> U,
+    ) -> Result<Vec<U>, ApiError> {
         let mut limit = PAGE_SIZES[0];
         let first: wire::Page<T> = loop {
             match self.get_page(path, query, 1, limit).await {
@@ -458,14 +471,15 @@ impl Client {
                 other => break other?,
             }
         };
-        let mut items = first.results;
-        if first.pages > 1 && !items.is_empty() {
-            let rest: Vec<Vec<T>> = futures::stream::iter(2..=first.pages)
-                .map(|page| self.get_range(path, query, page, limit))
-                .buffered(PAGES_AT_ONCE)
-                .try_collect()
-                .await?;
-            items.extend(rest.into_iter().flatten());
+        let more = first.pages > 1 && !first.results.is_empty();
+        let mut items: Vec<U> = first.results.into_iter().map(&convert).collect();
+        if more {
+            let mut rest = futures::stream::iter(2..=first.pages)
+                .map(|page| self.get_range::<T>(path, query, page, limit))
+                .buffered(PAGES_AT_ONCE);
+            while let Some(page) = rest.try_next().await? {
+                items.extend(page.into_iter().map(&convert));
+            }
         }
         Ok(items)
     }

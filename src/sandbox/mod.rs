@@ -265,6 +265,12 @@ impl Sandbox {
             .clone()
     }
 
+    /// Adds sources as they are, unchecked: a large catalog in one step
+    /// (a seed file checks each source, which is slow past thousands).
+    pub fn add_sources(&self, sources: impl IntoIterator<Item = StoredSource>) {
+        self.app.store().sources.extend(sources);
+    }
+
     /// Changes the fault rates while serving (a server that falls ill mid-run).
     pub fn set_faults(&self, fail_rate: f64, drop_after_commit_rate: f64) {
         self.app

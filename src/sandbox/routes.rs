@@ -86,6 +86,17 @@ fn body_json(app: &App, body: &Bytes) -> Result<Value, Response> {
 
 /// The paging envelope of every list endpoint, with an absolute `next_page`.
 fn paged<T: Serialize>(app: &App, path: &str, query: &Query, items: Vec<T>) -> Response {
+    paged_with(app, path, query, items, |i| i)
+}
+
+/// As `paged`, turning only the items of the page asked for into JSON.
+fn paged_with<T, U: Serialize>(
+    app: &App,
+    path: &str,
+    query: &Query,
+    items: Vec<T>,
+    show: impl Fn(T) -> U,
+) -> Response {
     let number = |key: &str, default: usize| -> Result<usize, Response> {
         match query.get(key) {
             None => Ok(default),
@@ -114,10 +125,11 @@ fn paged<T: Serialize>(app: &App, path: &str, query: &Query, items: Vec<T>) -> R
     }
     let total_sum = items.len();
     let pages = total_sum.div_ceil(limit).max(1);
-    let results: Vec<T> = items
+    let results: Vec<U> = items
         .into_iter()
         .skip((page - 1).saturating_mul(limit))
         .take(limit)
+        .map(show)
         .collect();
     let mut body = json!({"pages": pages, "total": results.len(), "results": results});
     if !app.has(Variant::NoNextPage) {
@@ -395,7 +407,7 @@ async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> R
     let with_attributes = query.get("includeAttributes").map(String::as_str) == Some("true")
         && !app.has(Variant::NoAttributes);
     let technical = query.get("technicalName");
-    let items: Vec<Value> = store
+    let items: Vec<&StoredSource> = store
         .sources
         .iter()
         .filter(|s| &s.version_id == version_id)
@@ -406,16 +418,15 @@ async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> R
         })
         .filter(|s| query.get("name").is_none_or(|n| &s.name == n))
         .filter(|s| query.get("type").is_none_or(|t| &s.source_type == t))
-        .map(|s| {
-            if with_attributes {
-                listed_with_attributes(&app, &store, s)
-            } else {
-                listed(s)
-            }
-        })
         .collect();
-    drop(store);
-    paged(&app, "/sources", &query, items)
+    // Only the page asked for is turned into JSON: listings of large versions stay cheap.
+    paged_with(&app, "/sources", &query, items, |s| {
+        if with_attributes {
+            listed_with_attributes(&app, &store, s)
+        } else {
+            listed(s)
+        }
+    })
 }
 
 async fn edit_source(

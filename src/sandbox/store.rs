@@ -560,16 +560,22 @@ impl Store {
                 items.len()
             )));
         }
+        let index: std::collections::HashMap<&str, usize> = self
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.version_id == version_id)
+            .map(|(i, s)| (s.technical_name.as_str(), i))
+            .collect();
         let mut edits = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let n = i + 1;
             let Some(tn) = item.get("technicalName").and_then(Value::as_str) else {
                 return Err(refuse(format!("item {n}: technicalName: required")));
             };
-            let at = self
-                .sources
-                .iter()
-                .position(|s| s.version_id == version_id && s.technical_name == tn)
+            let at = index
+                .get(tn)
+                .copied()
                 .ok_or_else(|| refuse(format!("item {n}: no source with technical name '{tn}'")))?;
             let edited = self
                 .edited(&self.sources[at], item)

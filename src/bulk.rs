@@ -112,134 +112,160 @@ fn done(route: Route, item: &Item<'_>, status: Option<u16>) -> Outcome {
     o
 }
 
+/// A batch on its way: the items, their outcomes once settled, and which
+/// are still open (by position).
+struct Batch<'a> {
+    items: Vec<Item<'a>>,
+    settled: Vec<Option<Outcome>>,
+    open: Vec<usize>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(items: Vec<Item<'a>>) -> Batch<'a> {
+        Batch {
+            settled: items.iter().map(|_| None).collect(),
+            open: (0..items.len()).collect(),
+            items,
+        }
+    }
+
+    /// Settles every open item with `outcome`.
+    fn settle_open(&mut self, mut outcome: impl FnMut(&Item<'a>) -> Outcome) {
+        for i in std::mem::take(&mut self.open) {
+            self.settled[i] = Some(outcome(&self.items[i]));
+        }
+    }
+
+    /// After an attempt whose outcome is unknown: all or nothing, so
+    /// whatever exists now was made by that attempt.
+    async fn look_up(&mut self, sender: &Sender<'_>, route: Route) {
+        let mut still = Vec::new();
+        for i in std::mem::take(&mut self.open) {
+            let item = &self.items[i];
+            self.settled[i] = match sender.find(item.sending.draft.technical_key()).await {
+                Ok(Some(found)) => {
+                    let mut o = done(route, item, None);
+                    o.source_id = Some(found.id);
+                    o.location = found.location;
+                    Some(o)
+                }
+                Ok(None) => {
+                    still.push(i);
+                    None
+                }
+                Err(e) => Some(sender.failed_lookup(item.row(), item.attempts, e)),
+            };
+        }
+        self.open = still;
+    }
+
+    /// The open items in two halves, to be sent apart.
+    fn halves(&self) -> (Vec<Item<'a>>, Vec<Item<'a>>) {
+        let mut left: Vec<Item<'a>> = self
+            .open
+            .iter()
+            .map(|&i| Item {
+                sending: self.items[i].sending,
+                body: self.items[i].body,
+                attempts: self.items[i].attempts,
+            })
+            .collect();
+        let right = left.split_off(left.len() / 2);
+        (left, right)
+    }
+
+    fn outcomes(self) -> Vec<Outcome> {
+        self.settled
+            .into_iter()
+            .map(|o| o.expect("settled"))
+            .collect()
+    }
+}
+
+/// Whether a 2xx bulk answer proves the batch done: counts that account
+/// for every item, and for a create, nothing updated.
+fn proven(answer: &crate::api::Answer, route: Route, sent: usize) -> bool {
+    answer
+        .json::<BulkCounts>()
+        .is_ok_and(|c| c.accounts_for(sent) && (route == Route::Update || c.updated == 0))
+}
+
 /// Sends `items` as one request, splitting it on a 400.
 fn post<'a>(
     sender: &'a Sender<'a>,
     route: Route,
-    mut items: Vec<Item<'a>>,
+    items: Vec<Item<'a>>,
 ) -> BoxFuture<'a, anyhow::Result<Vec<Outcome>>> {
     async move {
         let client = sender.client();
         let url = client.url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
-        let method = route.method();
-        // Outcomes settled by a look-up, by position in `items` as it came.
-        let mut settled: Vec<Option<Outcome>> = items.iter().map(|_| None).collect();
-        let mut open: Vec<usize> = (0..items.len()).collect();
+        let mut batch = Batch::new(items);
         let mut maybe_created = false;
         let mut retries = 0;
         loop {
             if maybe_created {
-                // All or nothing: whatever exists now was made by that attempt.
-                let mut still = Vec::new();
-                for &i in &open {
-                    match sender.find(items[i].sending.draft.technical_key()).await {
-                        Ok(Some(found)) => {
-                            let mut o = done(route, &items[i], None);
-                            o.source_id = Some(found.id);
-                            o.location = found.location;
-                            settled[i] = Some(o);
-                        }
-                        Ok(None) => still.push(i),
-                        Err(e) => {
-                            settled[i] =
-                                Some(sender.failed_lookup(items[i].row(), items[i].attempts, e))
-                        }
-                    }
-                }
-                open = still;
+                batch.look_up(sender, route).await;
                 maybe_created = false;
             }
-            if open.is_empty() {
-                return Ok(settled.into_iter().map(|o| o.expect("settled")).collect());
+            if batch.open.is_empty() {
+                return Ok(batch.outcomes());
             }
-            let body: Vec<&Value> = open.iter().map(|&i| items[i].body).collect();
-            for &i in &open {
-                items[i].attempts += 1;
+            let body: Vec<&Value> = batch.open.iter().map(|&i| batch.items[i].body).collect();
+            for &i in &batch.open {
+                batch.items[i].attempts += 1;
             }
+            let sent = batch.open.len();
             let failure = match client
-                .attempt(method.clone(), url.clone(), Some(&body))
+                .attempt(route.method(), url.clone(), Some(&body))
                 .await
             {
+                Ok(a) if a.status.is_success() && proven(&a, route, sent) => {
+                    sender.judge(Verdict::Accepted);
+                    batch.settle_open(|item| done(route, item, Some(a.status.as_u16())));
+                    continue;
+                }
                 Ok(a) if a.status.is_success() => {
-                    let counts = a.json::<BulkCounts>();
-                    let proven = counts.as_ref().is_ok_and(|c| {
-                        c.accounts_for(open.len()) && (route == Route::Update || c.updated == 0)
-                    });
-                    if proven {
-                        sender.judge(Verdict::Accepted);
-                        for &i in &open {
-                            settled[i] = Some(done(route, &items[i], Some(a.status.as_u16())));
-                        }
-                        open.clear();
-                        continue;
-                    }
                     // Counts that do not account for the batch prove nothing: as if lost.
                     maybe_created = route == Route::Create;
                     let said = String::from_utf8_lossy(&a.body).chars().take(200).collect();
                     (ApiError::Decode(said), None)
                 }
                 Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
-                    for &i in &open {
-                        items[i].attempts -= 1;
+                    for &i in &batch.open {
+                        batch.items[i].attempts -= 1;
                     }
                     continue;
                 }
                 Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
                     sender.halt(Stop::Unauthorized);
-                    for &i in &open {
-                        settled[i] =
-                            Some(sender.rejected(items[i].row(), items[i].attempts, a.error()));
-                    }
-                    open.clear();
+                    batch.settle_open(|item| sender.rejected(item.row(), item.attempts, a.error()));
                     continue;
                 }
                 Ok(a) if route_missing(a.status) && sender.bulk_route_missing(route) => {
                     // Nothing was done: one request per row from now on.
-                    for &i in &open {
-                        let mut o = sender.send(items[i].sending).await?;
-                        o.attempts += items[i].attempts;
-                        settled[i] = Some(o);
+                    for i in std::mem::take(&mut batch.open) {
+                        let mut o = sender.send(batch.items[i].sending).await?;
+                        o.attempts += batch.items[i].attempts;
+                        batch.settled[i] = Some(o);
                     }
-                    open.clear();
-                    continue;
-                }
-                Ok(a) if a.status.is_client_error() && open.len() == 1 => {
-                    let i = open[0];
-                    let e = a.error();
-                    sender.judge_refusal(&e);
-                    settled[i] = Some(sender.rejected(items[i].row(), items[i].attempts, e));
-                    open.clear();
                     continue;
                 }
                 Ok(a) if a.status.is_client_error() => {
                     let e = a.error();
                     sender.judge_refusal(&e);
-                    if sender.stopped().is_some() {
-                        // Every request is refused alike: halving would only spend more.
-                        for &i in &open {
-                            let item = &items[i];
-                            settled[i] =
-                                Some(sender.rejected(item.row(), item.attempts, e.clone()));
-                        }
-                        open.clear();
+                    // Alone, or refused alike as the run stops: the refusal is the outcome.
+                    if sent == 1 || sender.stopped().is_some() {
+                        batch.settle_open(|item| {
+                            sender.rejected(item.row(), item.attempts, e.clone())
+                        });
                         continue;
                     }
                     // One bad item refuses the batch: nothing was done. Halve it.
-                    let mut halves: Vec<Item<'a>> = open
-                        .iter()
-                        .map(|&i| Item {
-                            sending: items[i].sending,
-                            body: items[i].body,
-                            attempts: items[i].attempts,
-                        })
-                        .collect();
-                    let right = halves.split_off(halves.len() / 2);
-                    let mut outcomes = post(sender, route, halves).await?;
+                    let (left, right) = batch.halves();
+                    let mut outcomes = post(sender, route, left).await?;
                     outcomes.extend(post(sender, route, right).await?);
-                    for (&i, o) in open.iter().zip(outcomes) {
-                        settled[i] = Some(o);
-                    }
-                    open.clear();
+                    let mut outcomes = outcomes.into_iter();
+                    batch.settle_open(|_| outcomes.next().expect("one outcome per item"));
                     continue;
                 }
                 // A 5xx may come after the write: treat it as unknown.
@@ -251,16 +277,10 @@ fn post<'a>(
                     if stop != Stop::Halted {
                         sender.halt(stop);
                     }
-                    for &i in &open {
-                        items[i].attempts -= 1;
-                        let item = &items[i];
-                        settled[i] = Some(if item.attempts == 0 {
-                            sender.skipped(item.row())
-                        } else {
-                            sender.interrupted(item.row(), item.attempts, route == Route::Create)
-                        });
-                    }
-                    open.clear();
+                    batch.settle_open(|item| match item.attempts - 1 {
+                        0 => sender.skipped(item.row()),
+                        n => sender.interrupted(item.row(), n, route == Route::Create),
+                    });
                     continue;
                 }
                 Err(e) => {
@@ -274,15 +294,12 @@ fn post<'a>(
                 if transient {
                     sender.judge(Verdict::Unavailable);
                 }
-                for &i in &open {
-                    settled[i] =
-                        Some(sender.exhausted(items[i].row(), items[i].attempts, error.clone()));
-                }
-                open.clear();
+                batch
+                    .settle_open(|item| sender.exhausted(item.row(), item.attempts, error.clone()));
                 continue;
             }
             retries += 1;
-            let what = format!("batch of {}: {error}", open.len());
+            let what = format!("batch of {sent}: {error}");
             sender.wait_before_retry(retries, retry_after, what).await;
         }
     }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::api::Token;
 use crate::cli::{
-    CheckArgs, EmptyCells, IfExists, ImportArgs, InputArgs, RerunArgs, RunArgs, SandboxArgs,
+    CheckArgs, EmptyCells, IfExists, ImportArgs, InputArgs, RerunArgs, RowArgs, RunArgs,
+    SandboxArgs,
 };
 use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
@@ -214,23 +215,7 @@ impl ImportConfig {
         let input = input_options(input, &job, recorded.as_ref())?;
         let create_missing_tags =
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
-        let retire = match &rows.retire_missing {
-            None => None,
-            Some(_) if job.input().is_none() => {
-                return Err(usage(
-                    "--retire-missing needs every technical name of the file before the first \
-                     write: it cannot read standard input",
-                ));
-            }
-            Some(scope) => {
-                let scope =
-                    Scope::parse(scope).map_err(|e| usage(format!("--retire-missing {e}")))?;
-                let max = (rows.max_retire.as_deref().map(MaxRetire::parse))
-                    .transpose()
-                    .map_err(|e| usage(format!("--max-retire {e}")))?;
-                Some((scope, max))
-            }
-        };
+        let retire = retire_options(&rows, &job)?;
         let recorded_retire = match &job {
             Job::Rerun { .. } | Job::Run { resume: true, .. } => {
                 recorded.as_ref().and_then(|r| r.retire.clone())
@@ -310,6 +295,24 @@ fn input_options(
             extra: args.extra_columns.unwrap_or(before.headers.extra),
         },
     })
+}
+
+/// `--retire-missing` and `--max-retire`, checked.
+fn retire_options(rows: &RowArgs, job: &Job) -> anyhow::Result<Option<(Scope, Option<MaxRetire>)>> {
+    let Some(scope) = &rows.retire_missing else {
+        return Ok(None);
+    };
+    if job.input().is_none() {
+        return Err(usage(
+            "--retire-missing needs every technical name of the file before the first \
+             write: it cannot read standard input",
+        ));
+    }
+    let scope = Scope::parse(scope).map_err(|e| usage(format!("--retire-missing {e}")))?;
+    let max = (rows.max_retire.as_deref().map(MaxRetire::parse))
+        .transpose()
+        .map_err(|e| usage(format!("--max-retire {e}")))?;
+    Ok(Some((scope, max)))
 }
 
 /// The input file, `None` for standard input (`-`).

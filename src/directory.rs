@@ -408,23 +408,9 @@ impl Directory {
             .attributes(cells)
             .map(|(h, v)| (h.to_owned(), v.to_owned()))
             .collect();
-        let cleared = if rules.clear_empty_cells {
-            let fields = [
-                Field::Status,
-                Field::Owners,
-                Field::Stewards,
-                Field::Tags,
-                Field::Summary,
-                Field::Description,
-            ];
-            let empty_fields = fields
-                .into_iter()
-                .filter(|f| header.index(*f).is_some() && header.cell(cells, *f).is_none())
-                .map(|f| f.name().to_owned());
-            let empty_attributes = header.empty_attributes(cells).map(str::to_owned);
-            compare::cleared(empty_fields.chain(empty_attributes))
-        } else {
-            serde_json::Map::new()
+        let cleared = match rules.clear_empty_cells {
+            true => emptied(header, cells),
+            false => serde_json::Map::new(),
         };
         match (name, source_type, errors.is_empty()) {
             (Some(name), Some(source_type), true) => Ok(Resolved {
@@ -447,6 +433,25 @@ impl Directory {
             _ => Err(errors),
         }
     }
+}
+
+/// The fields a row empties under `--empty-cells clear`: its empty cells of
+/// the columns it has (name and type stay required).
+fn emptied(header: &HeaderMap, cells: &[String]) -> serde_json::Map<String, serde_json::Value> {
+    let fields = [
+        Field::Status,
+        Field::Owners,
+        Field::Stewards,
+        Field::Tags,
+        Field::Summary,
+        Field::Description,
+    ];
+    let empty_fields = fields
+        .into_iter()
+        .filter(|f| header.index(*f).is_some() && header.cell(cells, *f).is_none())
+        .map(|f| f.name().to_owned());
+    let empty_attributes = header.empty_attributes(cells).map(str::to_owned);
+    compare::cleared(empty_fields.chain(empty_attributes))
 }
 
 #[cfg(test)]

@@ -283,6 +283,29 @@ fn plan_retirement(
     retire::decide(directory, scope, &names, *max).map(Some)
 }
 
+/// Whether rows are compared with what the server holds: when they may
+/// update a source, or sources may be retired.
+fn compares(config: &ImportConfig, header: &HeaderMap) -> bool {
+    config.if_exists == IfExists::Update
+        || header.index(Field::Upsert).is_some()
+        || config.retire.is_some()
+        || config.recorded_retire.is_some()
+}
+
+/// Once interrupted, stops starting rows; answers in flight get a grace
+/// period, then are cut off, their rows recorded as sent without an answer
+/// (for `--resume` or `rerun`). Never resolves.
+async fn drain_on(interrupt: &Interrupt, sender: Option<&Sender<'_>>, pace: &Pace) {
+    interrupt.cancelled().await;
+    match sender {
+        Some(sender) => sender.halt(interrupt.stop()),
+        None => pace.halt(),
+    }
+    tokio::time::sleep(signals::GRACE).await;
+    pace.cut_off();
+    std::future::pending::<()>().await;
+}
+
 /// The limiter and the client every request goes through.
 fn connect(
     config: &ImportConfig,
@@ -357,10 +380,7 @@ async fn import_into(
     } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = connect(config, &url, token, ca_cert)?;
-    let compare = config.if_exists == IfExists::Update
-        || rows.header().index(Field::Upsert).is_some()
-        || config.retire.is_some()
-        || config.recorded_retire.is_some();
+    let compare = compares(config, rows.header());
     let (target, directory) = match set_up(config, &client, &interrupt, compare).await {
         Ok(found) => found,
         Err(e) => {
@@ -375,19 +395,10 @@ async fn import_into(
         }
     };
     let retirees = plan_retirement(config, &directory)?;
-    let journal = match checking {
-        true => None,
-        false => {
-            let input = (input_name.as_str(), hash);
-            Some(start_journal(
-                config,
-                &url,
-                &target,
-                input,
-                (resuming, &retirees),
-            )?)
-        }
-    };
+    let input = (input_name.as_str(), hash);
+    let journal = (!checking)
+        .then(|| start_journal(config, &url, &target, input, (resuming, &retirees)))
+        .transpose()?;
     let dialect = rows.dialect();
     let bom = dialect.bom || config.excel_report;
     let header = rows.header().clone();
@@ -410,21 +421,9 @@ async fn import_into(
         batch_size: config.batch_size,
         expected_rows: total.unwrap_or(0) as usize,
     };
-    let watch_interrupt = async {
-        interrupt.cancelled().await;
-        match &sender {
-            Some(sender) => sender.halt(interrupt.stop()),
-            None => pace.halt(),
-        }
-        // Answers in flight get a grace period; then they are cut off, their
-        // rows recorded as sent without an answer (for `--resume` or `rerun`).
-        tokio::time::sleep(signals::GRACE).await;
-        pace.cut_off();
-        std::future::pending::<()>().await;
-    };
     let tally = tokio::select! {
         tally = import::import(job, rows, &mut report.writer, &progress) => tally?,
-        _ = watch_interrupt => unreachable!("pending forever"),
+        _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
     };
     progress.finish();
     let stopped = sender.as_ref().and_then(Sender::stopped);

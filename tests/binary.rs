@@ -140,6 +140,9 @@ async fn the_token_never_appears_in_logs_errors_or_the_report() {
                 "in.csv",
                 "--rate",
                 "200",
+                // A request per row: many chances for debug lines about retries.
+                "--batch-size",
+                "1",
                 "--url",
                 &url,
             ])

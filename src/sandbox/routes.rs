@@ -313,29 +313,40 @@ async fn create_bulk(
     Path(version_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let body = match body_json(&app, &body) {
+    bulk(&app, &version_id, &body, |store, items| {
+        let n = store.create_bulk(&version_id, items)?;
+        Ok(json!({"total": n, "created": n, "updated": 0, "deleted": 0, "unchanged": 0}))
+    })
+}
+
+/// A bulk route: an array of sources for a version, applied by `apply`,
+/// whose counts are the answer.
+fn bulk(
+    app: &App,
+    version_id: &str,
+    body: &Bytes,
+    apply: impl FnOnce(&mut super::Store, &[Value]) -> Result<Value, Refusal>,
+) -> Response {
+    let body = match body_json(app, body) {
         Ok(b) => b,
         Err(e) => return e,
     };
     let Some(items) = body.as_array() else {
         return error(
-            &app,
+            app,
             StatusCode::BAD_REQUEST,
             "the body must be an array of sources",
         );
     };
     let mut store = app.store();
-    if !store.version_exists(&version_id) {
-        return version_missing(&app, &version_id);
+    if !store.version_exists(version_id) {
+        return version_missing(app, version_id);
     }
-    let created = store.create_bulk(&version_id, items);
+    let applied = apply(&mut store, items);
     drop(store);
-    match created {
-        Ok(n) => axum::Json(
-            json!({"total": n, "created": n, "updated": 0, "deleted": 0, "unchanged": 0}),
-        )
-        .into_response(),
-        Err(r) => refused(&app, r),
+    match applied {
+        Ok(counts) => axum::Json(counts).into_response(),
+        Err(r) => refused(app, r),
     }
 }
 
@@ -457,29 +468,13 @@ async fn edit_bulk(
     Path(version_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let body = match body_json(&app, &body) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    let Some(items) = body.as_array() else {
-        return error(
-            &app,
-            StatusCode::BAD_REQUEST,
-            "the body must be an array of sources",
-        );
-    };
-    let mut store = app.store();
-    if !store.version_exists(&version_id) {
-        return version_missing(&app, &version_id);
-    }
-    let edited = store.edit_bulk(&version_id, items);
-    drop(store);
-    match edited {
-        Ok((updated, unchanged)) => axum::Json(json!({"total": items.len(), "created": 0,
-            "updated": updated, "deleted": 0, "unchanged": unchanged}))
-        .into_response(),
-        Err(r) => refused(&app, r),
-    }
+    bulk(&app, &version_id, &body, |store, items| {
+        let (updated, unchanged) = store.edit_bulk(&version_id, items)?;
+        Ok(
+            json!({"total": items.len(), "created": 0, "updated": updated, "deleted": 0,
+                  "unchanged": unchanged}),
+        )
+    })
 }
 
 async fn get_source(

@@ -70,13 +70,19 @@ impl Prior {
                 Event::Sent { row, existed } => {
                     prior.sent.insert(row, existed);
                 }
-                Event::Done(outcome) => {
-                    prior.done.insert(outcome.row, outcome);
-                }
+                Event::Done(outcome) => prior.carry(outcome),
             }
         }
         prior.sent.retain(|row, _| !prior.done.contains_key(row));
         prior
+    }
+
+    /// Keeps an earlier outcome, unless the row was never attempted
+    /// (`skipped`): that one is what is left to do.
+    pub fn carry(&mut self, outcome: Outcome) {
+        if outcome.result != RowResult::Skipped {
+            self.done.insert(outcome.row, outcome);
+        }
     }
 }
 

@@ -192,10 +192,13 @@ fn prior_work(
     };
     for row in Input::open(Some(&config.report), Layout::Report, &options)? {
         if let Some(outcome) = row?.previous {
-            prior.done.insert(outcome.row, outcome);
+            prior.carry(outcome);
         }
     }
-    tracing::info!("resuming a run that had finished: nothing is sent again");
+    tracing::info!(
+        "resuming a run that had finished: {} rows done are not sent again",
+        prior.done.len()
+    );
     Ok((prior, false))
 }
 

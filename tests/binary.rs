@@ -459,3 +459,84 @@ fn a_job_file_holding_a_token_or_an_unset_variable_is_refused_with_exit_2() {
         assert!(!stderr.contains("s3cr3t"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retirement_cut_short_by_sigterm_is_finished_by_resume_from_the_run_record() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Last night's file, then tonight's: 5 sources gone, 100 new ones.
+    let first = valid_rows(40);
+    crate::common::import(&sb, &first, &["--rate", "1000"]).await;
+    let mut tonight: String = first.lines().take(36).map(|l| format!("{l}\n")).collect();
+    for i in 0..100 {
+        tonight.push_str(&format!("new-{i:03},NoSql,,,,\n"));
+    }
+    std::fs::write(dir.path().join("in.csv"), tonight).unwrap();
+    let run = |extra: &[&str]| {
+        let mut cmd = dg_import();
+        cmd.args([
+            "run",
+            "in.csv",
+            "--rate",
+            "20",
+            "--batch-size",
+            "1",
+            "--quiet",
+        ])
+        .args([
+            "--if-exists",
+            "skip",
+            "--retire-missing",
+            "technicalName:source-*",
+        ])
+        .args(["--url", &sb.base_url()])
+        .args(extra)
+        .env("DATAGALAXY_TOKEN", sb.token())
+        .current_dir(dir.path())
+        .stderr(Stdio::null());
+        cmd
+    };
+    let child = run(&[]).spawn().unwrap();
+    let posts = || sb.requests().iter().filter(|r| r.method == "POST").count();
+    let before = posts();
+    while posts() < before + 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    send_signal(&child, "TERM");
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.status.code(), Some(143));
+    let obsolete = || {
+        sb.sources()
+            .iter()
+            .filter(|s| s.technical_name.starts_with("source-"))
+            .filter(|s| s.status.as_deref() == Some("Obsolete"))
+            .count()
+    };
+    assert_eq!(obsolete(), 0, "nothing is retired after an early stop");
+    let record = std::fs::read_to_string(dir.path().join("in.report.csv.run.json")).unwrap();
+    assert!(
+        record.contains("source-0040"),
+        "the set is recorded: {record}"
+    );
+    // The journal is gone (the report was written): --resume finishes the rows and the set.
+    let resumed = tokio::task::block_in_place(|| run(&["--resume"]).output().unwrap());
+    assert_eq!(resumed.status.code(), Some(0));
+    assert_eq!(obsolete(), 5, "source-0036..0040");
+    let (_, listed) = read_report(&dir.path().join("in.report.retired.csv"));
+    assert_eq!(listed.len(), 5);
+    assert!(listed.iter().all(|r| r["result"] == "retired"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_scope_against_a_listing_without_attributes_stops_before_any_write() {
+    let sb = sandbox(|c| {
+        c.variants.insert(dg_import::sandbox::Variant::NoAttributes);
+    })
+    .await;
+    let out = crate::common::import(&sb, &valid_rows(3), &["--retire-missing", "tag:GDPR"]).await;
+    assert_eq!(out.code, 2, "{:?}", out.error);
+    assert!(out.error.unwrap().contains("without attributes"));
+    assert!(sb.requests().iter().all(|r| r.method == "GET"));
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use dg_import::sandbox::{LoggedRequest, Variant};
 
-use crate::common::{copies, dg, import, posts, read_report, sandbox, valid_rows};
+use crate::common::{
+    copies, dg, fall_ill_at_first_write, import, posts, read_report, sandbox, valid_rows,
+};
 
 fn refused(log: &[LoggedRequest]) -> usize {
     log.iter().filter(|r| r.status == Some(429)).count()
@@ -270,15 +272,7 @@ async fn a_final_id_listing_that_keeps_failing_leaves_ids_empty_and_the_exit_cod
     // Slow answers, so that the server falls ill while the one bulk create
     // it has already accepted is still being answered.
     let sb = std::sync::Arc::new(sandbox(|c| c.latency = Duration::from_millis(200)).await);
-    let ill = tokio::spawn({
-        let sb = sb.clone();
-        async move {
-            while posts(&sb.requests()) == 0 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            sb.set_faults(1.0, 0.0);
-        }
-    });
+    let ill = fall_ill_at_first_write(&sb, 1.0, 0.0);
     let out = import(
         &sb,
         &valid_rows(10),

@@ -59,15 +59,7 @@ async fn rerunning_the_report_until_nothing_failed_creates_every_valid_row_exact
     let sb = std::sync::Arc::new(sandbox(|_| {}).await);
     // The faults start with the first write, so that the lookups of a run
     // with few retries do not end it before it starts.
-    let ill = tokio::spawn({
-        let sb = sb.clone();
-        async move {
-            while posts(&sb.requests()) == 0 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            sb.set_faults(0.2, 0.1);
-        }
-    });
+    let ill = crate::common::fall_ill_at_first_write(&sb, 0.2, 0.1);
     // Few retries, so that the first run leaves failed rows to rerun.
     let first = import(
         &sb,

@@ -187,6 +187,22 @@ pub fn copies(sandbox: &Sandbox) -> HashMap<String, usize> {
     copies
 }
 
+/// Sets the sandbox's faults as soon as the first write has arrived (so that
+/// the set-up reads of a run go through): await the handle after the run.
+pub fn fall_ill_at_first_write(
+    sb: &std::sync::Arc<Sandbox>,
+    fail_rate: f64,
+    drop_after_commit_rate: f64,
+) -> tokio::task::JoinHandle<()> {
+    let sb = sb.clone();
+    tokio::spawn(async move {
+        while posts(&sb.requests()) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        sb.set_faults(fail_rate, drop_after_commit_rate);
+    })
+}
+
 pub fn posts(log: &[LoggedRequest]) -> usize {
     log.iter().filter(|r| r.method == "POST").count()
 }

@@ -30,7 +30,7 @@ use crate::report::{PendingReport, RowResult};
 use crate::retire::{self, Retiree};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
-use crate::source::fingerprint;
+use crate::source::{Status, fingerprint};
 use crate::summary::{Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
@@ -208,6 +208,8 @@ struct Opened {
     name: String,
     /// Rows in the file (for the progress bar), not known for stdin.
     total: Option<u64>,
+    /// With `--retire-missing`: the fingerprints of the file's technical names.
+    names: HashSet<u64>,
     hash: Option<String>,
     prior: Prior,
     resuming: bool,
@@ -225,9 +227,26 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let layout = layout(config);
     // The header is checked before any request.
     let rows = Input::open(path, layout, &config.input)?;
-    // A quick first pass, for the progress bar's total (not for stdin).
+    // A quick first pass (not for stdin): the progress bar's total, and for
+    // --retire-missing every technical name of the file, as fingerprints.
+    let mut names = HashSet::new();
     let total = match path {
-        Some(path) => Some(Input::open(Some(path), layout, &config.input)?.count() as u64),
+        Some(path) => {
+            let first = Input::open(Some(path), layout, &config.input)?;
+            let header = first.header().clone();
+            let mut count = 0;
+            for row in first {
+                let row = row?;
+                count += 1;
+                if config.retire.is_some() {
+                    let key = header.cell(&row.cells, Field::TechnicalName);
+                    if let Some(key) = key.or(header.cell(&row.cells, Field::Name)) {
+                        names.insert(fingerprint(key));
+                    }
+                }
+            }
+            Some(count)
+        }
         None => None,
     };
     let hash = path.map(record::sha256_of).transpose()?;
@@ -237,6 +256,7 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
         rows,
         name: input::display_name(path),
         total,
+        names,
         hash,
         prior,
         resuming,
@@ -249,13 +269,14 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
 fn plan_retirement(
     config: &ImportConfig,
     directory: &Directory,
+    names: &HashSet<u64>,
 ) -> anyhow::Result<Option<Vec<Retiree>>> {
     if let Some(recorded) = &config.recorded_retire {
         let obsolete = |r: &Retiree| {
             let current = directory
                 .existing(&r.technical_name)
                 .and_then(|e| e.current.as_deref());
-            current.is_some_and(|c| c.status.as_deref() == Some("Obsolete"))
+            current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()))
         };
         return Ok(Some(
             recorded.iter().filter(|r| !obsolete(r)).cloned().collect(),
@@ -270,20 +291,7 @@ fn plan_retirement(
              without attributes: use a technicalName: scope",
         ));
     }
-    // One pass over the file: every technical name it has, as fingerprints.
-    let mut names = HashSet::new();
-    let rows = Input::open(config.job.input(), layout(config), &config.input)?;
-    let header = rows.header().clone();
-    for row in rows {
-        let row = row?;
-        let key = header
-            .cell(&row.cells, Field::TechnicalName)
-            .or(header.cell(&row.cells, Field::Name));
-        if let Some(key) = key {
-            names.insert(fingerprint(key));
-        }
-    }
-    retire::decide(directory, scope, &names, *max).map(Some)
+    retire::decide(directory, scope, names, *max).map(Some)
 }
 
 /// Whether rows are compared with what the server holds: when they may
@@ -377,6 +385,7 @@ async fn import_into(
         rows,
         name: input_name,
         total,
+        names,
         hash,
         prior,
         resuming,
@@ -397,7 +406,7 @@ async fn import_into(
             return Err(e);
         }
     };
-    let retirees = plan_retirement(config, &directory)?;
+    let retirees = plan_retirement(config, &directory, &names)?;
     let input = (input_name.as_str(), hash);
     let journal = (!checking)
         .then(|| start_journal(config, &url, &target, input, (resuming, &retirees)))

@@ -39,6 +39,38 @@ pub enum Command {
     Check(CheckArgs),
     /// Serve a local DataGalaxy-compatible API until Ctrl-C.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (see the README for where it goes).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// Shells `completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+impl Shell {
+    /// The completion script of the whole command line.
+    pub fn script(self) -> String {
+        use clap::CommandFactory;
+        use clap_complete::Shell as S;
+        let shell = match self {
+            Shell::Bash => S::Bash,
+            Shell::Zsh => S::Zsh,
+            Shell::Fish => S::Fish,
+            Shell::Powershell => S::PowerShell,
+        };
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "dg-import", &mut out);
+        String::from_utf8(out).expect("completion scripts are UTF-8")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -182,8 +214,9 @@ pub struct InputArgs {
     /// Sheet of a spreadsheet input (.xlsx, .xlsm, .xls, .ods); default: the first.
     #[arg(long)]
     pub sheet: Option<String>,
-    /// Encoding of a CSV input that is not UTF-8: any WHATWG label, e.g.
-    /// windows-1252, iso-8859-15, utf-16le (UTF-16 with a BOM needs none).
+    /// Encoding of a CSV input: any WHATWG label, e.g. windows-1252,
+    /// iso-8859-15, utf-16le [default: UTF-8, or the legacy encoding detected
+    /// when the file's first MiB holds no UTF-8 at all; UTF-16 with a BOM].
     #[arg(long)]
     pub encoding: Option<String>,
     /// CSV delimiter (default: Excel's `sep=` line, else the most frequent of

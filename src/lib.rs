@@ -61,6 +61,10 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
         }
 
         Command::Sandbox(args) => serve_sandbox(args).await,
+        Command::Completions { shell } => {
+            print!("{}", shell.script());
+            Ok(exit::SUCCESS)
+        }
     }
 }
 

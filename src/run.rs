@@ -31,7 +31,7 @@ use crate::retire::{self, Retiree};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
 use crate::source::{Status, fingerprint};
-use crate::summary::{Summary, Tally, Totals};
+use crate::summary::{Encoding, Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
@@ -213,6 +213,8 @@ struct Opened {
     hash: Option<String>,
     prior: Prior,
     resuming: bool,
+    /// The encoding of a CSV input that is not UTF-8.
+    encoding: Option<Encoding>,
 }
 
 fn layout(config: &ImportConfig) -> Layout {
@@ -227,6 +229,7 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let layout = layout(config);
     // The header is checked before any request.
     let rows = Input::open(path, layout, &config.input)?;
+    let encoding = encoding_of(config, &rows);
     // A quick first pass (not for stdin): the progress bar's total, and for
     // --retire-missing every technical name of the file, as fingerprints.
     let mut names = HashSet::new();
@@ -260,7 +263,33 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
         hash,
         prior,
         resuming,
+        encoding,
     })
+}
+
+/// What a CSV input was read as: `--encoding`, else what its bytes said.
+fn encoding_of(config: &ImportConfig, rows: &Input) -> Option<Encoding> {
+    let given = config.input.encoding.as_deref();
+    let given = given.and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let name = |e: &'static encoding_rs::Encoding| e.name().to_owned();
+    match (given, rows.dialect().detected) {
+        (Some(e), _) => Some(Encoding {
+            name: name(e),
+            detected: false,
+        }),
+        (None, Some(e)) => {
+            tracing::info!(
+                "{} is not UTF-8: reading it as {} (detected; --encoding LABEL reads it as another)",
+                input::display_name(config.job.input()),
+                e.name()
+            );
+            Some(Encoding {
+                name: name(e),
+                detected: true,
+            })
+        }
+        (None, None) => None,
+    }
 }
 
 /// The sources to retire: the set a run of this report recorded (those not
@@ -389,6 +418,7 @@ async fn import_into(
         hash,
         prior,
         resuming,
+        encoding,
     } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = connect(config, &url, token, ca_cert)?;
@@ -398,6 +428,7 @@ async fn import_into(
         Err(e) => {
             // Schedulers read the summary even when the run never started.
             let totals = Totals {
+                encoding,
                 stopped: Some(format!("{e:#}")),
                 exit_code: exit::code_of_error(&e),
                 ..Totals::new(&input_name, &config.report, started, &pace)
@@ -407,7 +438,7 @@ async fn import_into(
         }
     };
     let retirees = plan_retirement(config, &directory, &names)?;
-    let input = (input_name.as_str(), hash);
+    let input = (input_name.as_str(), hash, encoding.as_ref());
     let journal = (!checking)
         .then(|| start_journal(config, &url, &target, input, (resuming, &retirees)))
         .transpose()?;
@@ -461,6 +492,7 @@ async fn import_into(
         retire_failed,
         stopped: stopped.map(|s| s.to_string()),
         created_tags,
+        encoding,
         ..Totals::new(&input_name, &config.report, started, &pace)
     };
     let summary = Summary::new(tally, totals);
@@ -474,7 +506,7 @@ fn start_journal(
     config: &ImportConfig,
     url: &reqwest::Url,
     target: &directory::Target,
-    (input, hash): (&str, Option<String>),
+    (input, hash, encoding): (&str, Option<String>, Option<&Encoding>),
     (resuming, retire): (bool, &Option<Vec<Retiree>>),
 ) -> anyhow::Result<Journal> {
     let record = RunRecord {
@@ -485,7 +517,11 @@ fn start_journal(
         if_exists: config.if_exists,
         input: input.to_owned(),
         input_sha256: hash,
-        input_options: config.input.clone(),
+        // A resume reads the file as this run did, detected encoding included.
+        input_options: InputOptions {
+            encoding: (config.input.encoding.clone()).or(encoding.map(|e| e.name.clone())),
+            ..config.input.clone()
+        },
         create_missing_tags: config.create_missing_tags,
         clear_empty_cells: config.clear_empty_cells,
         retire: retire.clone(),

@@ -47,8 +47,20 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Tags created by `--create-missing-tags`.
     pub created_tags: Vec<String>,
+    /// The encoding a CSV input was read in, when not UTF-8 (`detected`:
+    /// decided from its bytes, without `--encoding`).
+    pub encoding: Option<Encoding>,
+    /// The columns taken as custom attributes, by header.
+    pub attribute_columns: Vec<String>,
     pub errors: Vec<ErrorGroup>,
     pub exit_code: u8,
+}
+
+/// The encoding an input was read in.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Encoding {
+    pub name: String,
+    pub detected: bool,
 }
 
 /// Collects outcomes as they come.
@@ -106,6 +118,8 @@ pub struct Totals {
     pub retire_failed: u64,
     pub stopped: Option<String>,
     pub created_tags: Vec<String>,
+    pub encoding: Option<Encoding>,
+    pub attribute_columns: Vec<String>,
     pub exit_code: u8,
 }
 
@@ -125,6 +139,8 @@ impl Totals {
             retire_failed: 0,
             stopped: None,
             created_tags: vec![],
+            encoding: None,
+            attribute_columns: vec![],
             exit_code: 0,
         }
     }
@@ -159,6 +175,8 @@ impl Summary {
             retire_failed: t.retire_failed,
             stopped: t.stopped,
             created_tags: t.created_tags,
+            encoding: t.encoding,
+            attribute_columns: t.attribute_columns,
             errors,
             exit_code: t.exit_code,
         }
@@ -193,6 +211,23 @@ impl fmt::Display for Summary {
             self.rate_limited,
             self.pauses
         )?;
+        if let Some(e) = &self.encoding {
+            match e.detected {
+                true => writeln!(
+                    f,
+                    "read as {} (detected; --encoding LABEL reads it as another)",
+                    e.name
+                )?,
+                false => writeln!(f, "read as {}", e.name)?,
+            }
+        }
+        if !self.attribute_columns.is_empty() {
+            writeln!(
+                f,
+                "custom attributes: {}",
+                self.attribute_columns.join(", ")
+            )?;
+        }
         if self.retired + self.retire_failed > 0 {
             writeln!(
                 f,
@@ -259,6 +294,11 @@ mod tests {
             retire_failed: 0,
             stopped: None,
             created_tags: vec![],
+            encoding: Some(Encoding {
+                name: "windows-1252".into(),
+                detected: true,
+            }),
+            attribute_columns: vec!["Data Domain".into()],
             exit_code: 1,
         };
         let summary = Summary::new(tally, totals);
@@ -271,7 +311,12 @@ mod tests {
             text.contains("  owners: unknown user — 19 rows: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...\n"),
             "{text}"
         );
+        assert!(
+            text.contains("read as windows-1252 (detected; --encoding LABEL reads it as another)\ncustom attributes: Data Domain\n"),
+            "{text}"
+        );
         let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["encoding"]["detected"], true);
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["results"]["skipped"], 0);
         assert_eq!(json["errors"][0]["count"], 19);

@@ -498,3 +498,23 @@ async fn a_tag_scope_against_a_listing_without_attributes_stops_before_any_write
     assert!(out.error.unwrap().contains("without attributes"));
     assert!(sb.requests().iter().all(|r| r.method == "GET"));
 }
+
+#[test]
+fn completions_print_a_script_for_each_shell_that_names_the_commands_and_flags() {
+    for (shell, mark) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef dg-import"),
+        ("fish", "complete -c dg-import"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = dg_import().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(mark), "{shell}: {script:.200}");
+        for word in ["rerun", "--if-exists", "--retire-missing"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let out = dg_import().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -61,18 +61,52 @@ async fn an_excel_for_windows_file_imports_with_its_encoding_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_legacy_file_read_as_utf8_flags_its_rows_never_sending_mojibake() {
+async fn a_windows_1252_file_saved_by_a_spreadsheet_imports_with_its_accents_without_encoding() {
     let sb = sandbox(|_| {}).await;
     let out = import_path(&sb, &fixture("excel-windows-1252.csv"), &[]).await;
-    assert_eq!(out.code, 1);
-    let results: Vec<&str> = out.report.iter().map(|r| r["result"].as_str()).collect();
-    assert_eq!(results, ["invalid", "invalid", "created"]);
-    assert!(
-        out.row(2)["error"].contains("Source name: the cell is not valid UTF-8: pass --encoding"),
-        "{:?}",
-        out.row(2)
+    assert_eq!(out.code, 0, "{:?}", out.report);
+    assert_eq!(
+        source(&sb, "Café crème").summary.as_deref(),
+        Some("Données clients")
+    );
+    assert_eq!(source(&sb, "Entrepôt").owners, ["jane.doe@example.com"]);
+    assert_eq!(
+        out.summary["encoding"],
+        serde_json::json!({"name": "windows-1252", "detected": true}),
+        "the summary says what was assumed"
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.dir.path().join("in.report.csv.run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record["input_options"]["encoding"], "windows-1252",
+        "a resume reads the file the same way"
     );
     assert!(sb.sources().iter().all(|s| !s.name.contains('\u{FFFD}')));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stray_byte_in_a_utf8_file_flags_its_row_and_never_re_decodes_the_others() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stray.csv");
+    std::fs::write(
+        &path,
+        b"name,type\nCaf\xC3\xA9 cr\xC3\xA8me,NoSql\nBad \xE9 byte,NoSql\nplain,NoSql\n",
+    )
+    .unwrap();
+    let out = import_path(&sb, &path, &[]).await;
+    assert_eq!(out.code, 1);
+    let results: Vec<&str> = out.report.iter().map(|r| r["result"].as_str()).collect();
+    assert_eq!(results, ["created", "invalid", "created"]);
+    assert!(
+        out.row(3)["error"].contains("name: the cell is not valid UTF-8: pass --encoding"),
+        "{:?}",
+        out.row(3)
+    );
+    source(&sb, "Café crème");
+    assert_eq!(out.summary["encoding"], serde_json::Value::Null);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,9 @@
 //! CSV as Excel and people write it, streamed: a UTF-8 byte-order mark is
 //! dropped, UTF-16 with a BOM is decoded, `--encoding LABEL` (any WHATWG
-//! label, e.g. windows-1252) decodes legacy files; without it, bytes that are
-//! not UTF-8 flag their row (never mojibake). Excel's `sep=;` first line is
+//! label, e.g. windows-1252) decodes legacy files. Without it the first MiB
+//! decides: UTF-8 when it is valid UTF-8 or holds any well-formed multi-byte
+//! UTF-8 sequence (then a stray bad byte flags its row, never a re-decoding),
+//! else the legacy encoding chardetng detects (UTF-8 excluded). Excel's `sep=;` first line is
 //! honoured; otherwise the delimiter is the most frequent of `,` `;` tab `|`
 //! in the header line (`--delimiter` overrides). CRLF, LF and lone CR all end
 //! records; quoted cells may hold line breaks.
@@ -17,6 +19,8 @@ use super::{Dialect, RawCell, RecordSource};
 
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 const PEEK: usize = 64 * 1024;
+/// How much of a file decides its encoding.
+const DECIDE: u64 = 1 << 20;
 
 pub struct CsvRecords {
     reader: csv::Reader<Tee>,
@@ -90,9 +94,16 @@ fn sniff(
     encoding: Option<&'static Encoding>,
     delimiter: Option<u8>,
 ) -> anyhow::Result<(Box<dyn BufRead + Send>, Dialect)> {
-    let mut raw = BufReader::with_capacity(PEEK, raw);
-    let start = raw.fill_buf()?;
+    let mut raw = raw;
+    let mut start = Vec::new();
+    raw.by_ref().take(DECIDE).read_to_end(&mut start)?;
     let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
+    let detected = match encoding {
+        None if !utf16 => legacy_encoding(&start, (start.len() as u64) < DECIDE),
+        _ => None,
+    };
+    let encoding = encoding.or(detected);
+    let raw = BufReader::with_capacity(PEEK, std::io::Cursor::new(start).chain(raw));
     let mut reader: Box<dyn BufRead + Send> = if utf16 || encoding.is_some() {
         // Transcode to UTF-8; a BOM, when there is one, names the encoding.
         let decoded = DecodeReaderBytesBuilder::new()
@@ -142,7 +153,47 @@ fn sniff(
         ),
     };
     let rest: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(head).chain(reader));
-    Ok((rest, Dialect { delimiter, bom }))
+    Ok((
+        rest,
+        Dialect {
+            delimiter,
+            bom,
+            detected,
+        },
+    ))
+}
+
+/// The legacy encoding of a file that starts with `head`, or `None` for
+/// UTF-8: valid UTF-8 (a sequence cut by the end of `head` included), or any
+/// well-formed multi-byte sequence, means UTF-8 with a few stray bytes.
+pub fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static Encoding> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    match std::str::from_utf8(head) {
+        Ok(_) => return None,
+        Err(e) if e.error_len().is_none() && !whole => return None,
+        Err(_) => {}
+    }
+    if has_multibyte_utf8(head) {
+        return None;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(head, whole);
+    Some(detector.guess(None, chardetng::Utf8Detection::Deny)).filter(|e| *e != encoding_rs::UTF_8)
+}
+
+/// Whether `bytes` hold a well-formed UTF-8 sequence of two to four bytes.
+fn has_multibyte_utf8(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(i, b)| {
+        let len = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return false,
+        };
+        bytes
+            .get(i..i + len)
+            .is_some_and(|seq| std::str::from_utf8(seq).is_ok())
+    })
 }
 
 /// The candidate that occurs most often outside quotes; `,` when none does.
@@ -240,6 +291,23 @@ mod tests {
         assert_eq!(row_numbers(b"h\r\na\r\n\r\nb\r\n"), [1, 2, 4]);
         assert_eq!(row_numbers(b"h\ra\r\rb\r"), [1, 2, 4]);
         assert_eq!(row_numbers(b"h\n\"x\r\ny\"\n\nb\n"), [1, 2, 4]);
+    }
+
+    #[test]
+    fn utf8_is_kept_when_the_head_holds_any_multibyte_sequence_else_the_legacy_encoding_is_detected()
+     {
+        assert_eq!(legacy_encoding(b"name\nplain ascii\n", true), None);
+        assert_eq!(legacy_encoding("Café\n".as_bytes(), true), None);
+        // One stray byte beside real UTF-8: UTF-8 still (the row is flagged).
+        assert_eq!(legacy_encoding(b"Caf\xC3\xA9\nbad \xE9 byte\n", true), None);
+        // A sequence cut by the end of what was read is no evidence.
+        assert_eq!(legacy_encoding(b"abc \xC3", false), None);
+        let french =
+            b"name;description\r\nCaf\xE9 cr\xE8me;D\xE9j\xE0 vu, \xE9t\xE9 fran\xE7ais\r\n";
+        assert_eq!(
+            legacy_encoding(french, true),
+            Some(encoding_rs::WINDOWS_1252)
+        );
     }
 
     #[test]

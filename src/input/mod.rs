@@ -51,6 +51,8 @@ pub struct Dialect {
     pub delimiter: u8,
     /// The file started with a byte-order mark (or is a spreadsheet).
     pub bom: bool,
+    /// The legacy encoding the file was found in, without `--encoding`.
+    pub detected: Option<&'static encoding_rs::Encoding>,
 }
 
 /// A cell as read: text, or bytes that are not UTF-8.
@@ -111,6 +113,7 @@ impl Input {
                     Dialect {
                         delimiter: b',',
                         bom: true,
+                        detected: None,
                     },
                 )
             }
@@ -323,8 +326,11 @@ mod tests {
     }
 
     #[test]
-    fn without_an_encoding_bytes_that_are_not_utf8_flag_their_row_only() {
-        let (_, rows) = rows(b"name;type\r\nCaf\xE9;NoSql\r\nplain;NoSql\r\n");
+    fn a_stray_byte_in_a_utf8_file_flags_its_row_only() {
+        let (input, rows) =
+            rows(b"name;type\r\nCaf\xE9;NoSql\r\nplain;NoSql\r\nCaf\xC3\xA9;NoSql\r\n");
+        assert_eq!(input.dialect().detected, None);
+        assert_eq!(rows[2].cells[0], "Café");
         assert_eq!(
             rows[0].defect,
             Some(RowError::NotUtf8 {
@@ -332,6 +338,15 @@ mod tests {
             })
         );
         assert_eq!(rows[1].defect, None);
+    }
+
+    #[test]
+    fn a_legacy_file_without_an_encoding_is_read_in_the_encoding_detected() {
+        let (input, rows) = rows(b"name;type\r\nCaf\xE9 cr\xE8me br\xFBl\xE9e;NoSql\r\n");
+        assert_eq!(input.dialect().detected, Some(encoding_rs::WINDOWS_1252));
+        assert!(input.dialect().bom, "its report is UTF-8 with a BOM");
+        assert_eq!(rows[0].cells[0], "Café crème brûlée");
+        assert_eq!(rows[0].defect, None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use crate::api::wire::SourceItem;
+use crate::attributes::{self, Definitions};
 use crate::source::SourceDraft;
 
 /// The read-only attributes a listing carries, never compared.
@@ -54,8 +55,8 @@ pub struct Current {
     pub tags: Vec<Arc<str>>,
     pub summary: Option<String>,
     pub description: Option<String>,
-    /// Custom attributes by display name, as text.
-    pub custom: BTreeMap<String, String>,
+    /// Custom attributes by display name, as listed (set ones only).
+    pub custom: BTreeMap<String, Value>,
 }
 
 impl Current {
@@ -78,8 +79,8 @@ impl Current {
                 "tags" => current.tags = pool.all(texts(value)),
                 k if READ_ONLY.contains(&k) => {}
                 _ => {
-                    if let Some(t) = text(value) {
-                        current.custom.insert(key.clone(), t);
+                    if text(value).is_some() {
+                        current.custom.insert(key.clone(), value.clone());
                     }
                 }
             }
@@ -119,10 +120,7 @@ fn people(value: &Value) -> Vec<String> {
     }
 }
 
-/// Text as compared: trimmed, every line ending a `\n`.
-fn normal(text: &str) -> String {
-    text.trim().replace("\r\n", "\n").replace('\r', "\n")
-}
+use attributes::normal;
 
 fn same_text(row: Option<&str>, server: Option<&str>) -> bool {
     row.map(normal).unwrap_or_default() == server.map(normal).unwrap_or_default()
@@ -207,8 +205,13 @@ pub fn describe(changes: &[Change]) -> String {
         .join("; ")
 }
 
-/// What `draft` changes on a source that holds `current`.
-pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
+/// What `draft` changes on a source that holds `current`; custom attributes
+/// compare as their `definitions` type them (as listed when unknown).
+pub fn changes(
+    draft: &SourceDraft,
+    current: &Current,
+    definitions: Option<&Definitions>,
+) -> Vec<Change> {
     let mut out = Vec::new();
     let cleared = |field: &str| draft.cleared.contains_key(field);
     value(
@@ -276,21 +279,31 @@ pub fn changes(draft: &SourceDraft, current: &Current) -> Vec<Change> {
         )
         .collect();
     for name in custom {
-        let row = draft.attributes.get(name).cloned();
-        let server = current.custom.get(name).cloned();
-        if same_text(row.as_deref(), server.as_deref()) {
+        let format = definitions.and_then(|d| d.get(name)).map(|d| d.format);
+        let unset = Value::Null;
+        let row = draft.attributes.get(name).unwrap_or(&unset);
+        let server = current.custom.get(name).unwrap_or(&unset);
+        if attributes::same(format, row, server) {
             continue;
         }
+        let (to, from) = (
+            attributes::cell(format, row, ';'),
+            attributes::cell(format, server, ';'),
+        );
         let short = |v: &Option<String>| {
             v.as_ref()
                 .is_none_or(|t| t.len() <= 40 && !t.contains('\n'))
         };
-        if short(&row) && short(&server) {
-            value(&mut out, name, row, server);
+        if short(&to) && short(&from) {
+            out.push(Change::Value {
+                field: name.clone(),
+                from,
+                to,
+            });
         } else {
             out.push(Change::Text {
                 field: name.clone(),
-                cleared: row.is_none(),
+                cleared: to.is_none(),
             });
         }
     }
@@ -376,7 +389,7 @@ mod tests {
             "creationTime": "2026-01-01T00:00:00Z"
         })))
         .unwrap();
-        assert_eq!(changes(&draft(), &current), vec![]);
+        assert_eq!(changes(&draft(), &current, None), vec![]);
     }
 
     #[test]
@@ -390,7 +403,7 @@ mod tests {
         })))
         .unwrap();
         assert_eq!(
-            describe(&changes(&draft(), &current)),
+            describe(&changes(&draft(), &current, None)),
             "status: Proposed -> Validated; tags: +pii -CRM; summary changed; \
              Data Domain: (empty) -> Finance"
         );
@@ -407,7 +420,7 @@ mod tests {
         })))
         .unwrap();
         assert_eq!(
-            describe(&changes(&d, &current)),
+            describe(&changes(&d, &current, None)),
             "stewards: -jane.doe@example.com; description cleared"
         );
         let body = serde_json::to_value(&d).unwrap();

@@ -9,9 +9,10 @@ use std::sync::Mutex;
 
 use crate::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::api::{ApiError, Client};
+use crate::attributes::{self, Definition, Definitions, Format};
 use crate::compare::{self, Current, Interner};
 use crate::exit::{Stop, usage};
-use crate::input::{Field, HeaderMap, InputRow};
+use crate::input::{AttributeColumn, Field, HeaderMap, InputRow};
 use crate::report::Outcome;
 use crate::source::{RowError, SourceDraft, SourceType, Status};
 use crate::suggest;
@@ -175,6 +176,9 @@ pub struct Directory {
     /// The listing carried the sources' attributes (it was asked to, and the
     /// tenant honoured it): rows can be compared with what the server holds.
     pub attributes_known: bool,
+    /// The custom attributes of sources; `None` when the tenant would not
+    /// list them (403 or 404).
+    pub definitions: Option<Definitions>,
     /// Did-you-mean, computed once per distinct unknown value.
     suggestions: Mutex<HashMap<(Field, String), Option<String>>>,
 }
@@ -187,6 +191,8 @@ pub struct Rules {
     pub create_missing_tags: bool,
     /// An empty cell empties its field (`--empty-cells clear`).
     pub clear_empty_cells: bool,
+    /// `2,5` is a number (the file's delimiter is `;`).
+    pub decimal_comma: bool,
 }
 
 /// A resolved row: its body, and the tags to create before sending it.
@@ -194,6 +200,9 @@ pub struct Rules {
 pub struct Resolved {
     pub draft: SourceDraft,
     pub new_tags: Vec<String>,
+    /// The mandatory custom attributes the row leaves empty: it may update
+    /// a source, but not create one.
+    pub lacks: Vec<RowError>,
 }
 
 impl Directory {
@@ -217,6 +226,7 @@ impl Directory {
             attributes_known: !existing.is_empty()
                 && existing.iter().all(|(_, e)| e.current.is_some()),
             existing: existing.into_iter().collect(),
+            definitions: None,
             suggestions: Mutex::default(),
         }
     }
@@ -237,7 +247,7 @@ impl Directory {
             in_version.push(("includeAttributes", "true"));
         }
         let listing = |what: &'static str| move |e| setup_error(what, e);
-        let (users, tags, sources) = tokio::try_join!(
+        let (users, tags, sources, definitions) = tokio::try_join!(
             async {
                 (client
                     .get_all::<UserItem>(&users_path, &[("module", "catalog")])
@@ -254,13 +264,18 @@ impl Directory {
                 (client.get_all_as("/sources", &in_version, existing).await)
                     .map_err(listing("listing the existing sources"))
             },
+            load_definitions(client),
         )?;
         let tags = tags.into_iter().filter_map(TagItem::text).collect();
-        Ok(Directory::with_existing(
-            users.into_iter().map(|u| u.email).collect(),
-            tags,
-            sources,
-        ))
+        let mut directory =
+            Directory::with_existing(users.into_iter().map(|u| u.email).collect(), tags, sources);
+        directory.definitions = definitions;
+        Ok(directory)
+    }
+
+    /// The definition of a custom attribute, by display name.
+    pub fn definition(&self, name: &str) -> Option<&Definition> {
+        self.definitions.as_ref()?.get(name)
     }
 
     pub fn existing(&self, technical_name: &str) -> Option<&Existing> {
@@ -404,9 +419,18 @@ impl Directory {
                 },
             }
         }
-        let attributes: BTreeMap<String, String> = header
-            .attributes(cells)
-            .map(|(h, v)| (h.to_owned(), v.to_owned()))
+        let mut attributes = BTreeMap::new();
+        for (column, cell) in header.attributes(cells) {
+            let label = header.header(column.index);
+            if let Some(value) = self.typed(column, label, cell, rules, &mut errors) {
+                attributes.insert(column.name.clone(), value);
+            }
+        }
+        let lacks = (self.definitions.iter().flat_map(Definitions::iter))
+            .filter(|d| d.mandatory && !attributes.contains_key(&d.name))
+            .map(|d| RowError::MissingAttribute {
+                column: d.name.clone(),
+            })
             .collect();
         let cleared = match rules.clear_empty_cells {
             true => emptied(header, cells),
@@ -429,9 +453,84 @@ impl Directory {
                     cleared,
                 },
                 new_tags,
+                lacks,
             }),
             _ => Err(errors),
         }
+    }
+
+    /// A custom attribute's cell as its value on the wire; what does not fit
+    /// is pushed to `errors`, naming the column (`label`) and the value.
+    fn typed(
+        &self,
+        column: &AttributeColumn,
+        label: &str,
+        cell: &str,
+        rules: Rules,
+        errors: &mut Vec<RowError>,
+    ) -> Option<serde_json::Value> {
+        let Some(def) = &column.definition else {
+            return Some(serde_json::Value::String(cell.to_owned()));
+        };
+        let items = || attributes::split(cell, rules.list_separator);
+        let mut resolved = |known: &HashMap<String, String>, field: Field| {
+            let mut out = Vec::new();
+            for item in items() {
+                match known.get(&item.to_lowercase()) {
+                    Some(listed) => out.push(serde_json::Value::String(listed.clone())),
+                    None => {
+                        let suggestion = self.suggest(field, item);
+                        let (column, value) = (label.to_owned(), item.to_owned());
+                        errors.push(match field {
+                            Field::Tags => RowError::UnknownTag {
+                                column,
+                                value,
+                                suggestion,
+                            },
+                            _ => RowError::UnknownUser {
+                                column,
+                                value,
+                                suggestion,
+                            },
+                        });
+                    }
+                }
+            }
+            Some(serde_json::Value::Array(out))
+        };
+        match def.format {
+            Format::Users => resolved(&self.users, Field::Owners),
+            Format::Tags => resolved(&self.tags, Field::Tags),
+            _ => match def.read(cell, rules.list_separator, rules.decimal_comma) {
+                Ok(value) => Some(value),
+                Err(misfit) => {
+                    errors.push(RowError::BadAttribute {
+                        column: label.to_owned(),
+                        value: misfit.value,
+                        expected: misfit.expected,
+                        suggestion: misfit.suggestion,
+                    });
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// `GET /attributes?dataType=source`, once; a tenant that answers 403 or
+/// 404 lists none (said once), and custom attribute columns go unchecked.
+async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
+    let url = client.url("/attributes", &[("dataType", "source")]);
+    match client.get_json::<serde_json::Value>(url).await {
+        Ok(listing) => Ok(Some(Definitions::from_listing(&listing))),
+        Err(e) if matches!(e.status(), Some(403..=405)) => {
+            tracing::warn!(
+                "the API would not list the attributes of sources ({e}): custom attribute \
+                 columns cannot be checked; --extra-columns attributes sends unknown columns as text"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(setup_error("listing the attribute definitions", e)),
     }
 }
 
@@ -450,8 +549,15 @@ fn emptied(header: &HeaderMap, cells: &[String]) -> serde_json::Map<String, serd
         .into_iter()
         .filter(|f| header.index(*f).is_some() && header.cell(cells, *f).is_none())
         .map(|f| f.name().to_owned());
-    let empty_attributes = header.empty_attributes(cells).map(str::to_owned);
-    compare::cleared(empty_fields.chain(empty_attributes))
+    let mut cleared = compare::cleared(empty_fields);
+    for column in header.empty_attributes(cells) {
+        let format = column
+            .definition
+            .as_ref()
+            .map_or(Format::Text, |d| d.format);
+        cleared.insert(column.name.clone(), format.empty());
+    }
+    cleared
 }
 
 #[cfg(test)]
@@ -473,6 +579,7 @@ mod tests {
         list_separator: ';',
         create_missing_tags: false,
         clear_empty_cells: false,
+        decimal_comma: false,
     };
 
     fn resolve(headers: &[&str], cells: &[&str]) -> Result<SourceDraft, Vec<RowError>> {
@@ -542,11 +649,106 @@ mod tests {
     }
 
     #[test]
+    fn attribute_cells_are_typed_and_each_misfit_names_its_column_and_value() {
+        let mut directory = directory();
+        directory.definitions = Some(Definitions::from_listing(&serde_json::json!([
+            {"name": "Data Domain", "format": "ValueList", "isCustom": true,
+             "values": ["Finance", "Sales"]},
+            {"name": "Contains PII", "format": "Boolean", "isCustom": true},
+            {"name": "Retention", "format": "Number", "isCustom": true},
+            {"name": "Custodians", "format": "UserReference", "isCustom": true},
+            {"name": "Review", "format": "Date", "isCustom": true, "isMandatory": true}
+        ])));
+        let headers = [
+            "name",
+            "type",
+            "data domain",
+            "Contains PII",
+            "Retention",
+            "Custodians",
+            "Review",
+        ];
+        let resolve = |cells: &[&str], rules: Rules| {
+            let mut header = HeaderMap::new(
+                headers.iter().map(|h| h.to_string()).collect(),
+                &Default::default(),
+            )
+            .unwrap();
+            header
+                .bind(directory.definitions.as_ref(), Default::default())
+                .unwrap();
+            let row = InputRow {
+                previous: None,
+                seq: 0,
+                row: 2,
+                cells: cells.iter().map(|c| c.to_string()).collect(),
+                defect: None,
+            };
+            directory.resolve(&header, &row, rules)
+        };
+        let comma = Rules {
+            list_separator: ',',
+            decimal_comma: true,
+            ..RULES
+        };
+        let ok = resolve(
+            &[
+                "a",
+                "NoSql",
+                "finance",
+                "Yes",
+                "2,5",
+                "JOHN.DOE@example.com",
+                "",
+            ],
+            comma,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&ok.draft.attributes).unwrap(),
+            serde_json::json!({"Data Domain": "Finance", "Contains PII": true,
+                               "Retention": 2.5, "Custodians": ["john.doe@example.com"]})
+        );
+        assert_eq!(
+            ok.lacks,
+            [RowError::MissingAttribute {
+                column: "Review".into()
+            }],
+            "a mandatory attribute left empty stops a create only (see plan.rs)"
+        );
+        let errors = resolve(
+            &[
+                "a",
+                "NoSql",
+                "Fnance",
+                "maybe",
+                "2,5",
+                "jon.doe@example.com",
+                "12/03/2026",
+            ],
+            RULES,
+        )
+        .unwrap_err();
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "data domain: 'Fnance' is not a value of the list — did you mean Finance?",
+                "Contains PII: 'maybe' is not a yes/no value (true, false, yes, no, 1, 0)",
+                "Retention: '2,5' is not a number",
+                "Custodians: unknown user 'jon.doe@example.com' — did you mean john.doe@example.com?",
+                "Review: '12/03/2026' is not a date (expected YYYY-MM-DD)",
+            ]
+        );
+    }
+
+    #[test]
     fn with_create_missing_tags_only_the_tags_no_known_tag_explains_are_new() {
         let rules = Rules {
             list_separator: ';',
             create_missing_tags: true,
             clear_empty_cells: false,
+            decimal_comma: false,
         };
         let resolved = resolve_with(
             &["name", "type", "tags"],

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod atomic;
+pub mod attributes;
 pub mod batch;
 pub mod breaker;
 pub mod bulk;

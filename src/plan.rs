@@ -127,10 +127,11 @@ impl Planner<'_> {
             }
             return Plan::Ready(outcome);
         }
-        let (mut draft, new_tags) = match self.directory.resolve(self.header, input, self.rules) {
-            Ok(resolved) => (resolved.draft, resolved.new_tags),
-            Err(errors) => return Plan::Ready(invalid(row, &errors)),
-        };
+        let (mut draft, new_tags, lacks) =
+            match self.directory.resolve(self.header, input, self.rules) {
+                Ok(resolved) => (resolved.draft, resolved.new_tags, resolved.lacks),
+                Err(errors) => return Plan::Ready(invalid(row, &errors)),
+            };
         let upsert = draft.upsert || self.if_exists == IfExists::Update;
         let key = draft.technical_key().to_owned();
         let earlier = match self.seen.get(&fingerprint(&key)) {
@@ -157,6 +158,10 @@ impl Planner<'_> {
                 .map(|_| false)
         });
         let existing = self.directory.existing(&key);
+        // A mandatory custom attribute left empty: the row may not create.
+        if !lacks.is_empty() && !earlier && existing.is_none() {
+            return Plan::Ready(invalid(row, &lacks));
+        }
         if upsert {
             draft.upsert = true;
             // The listing is this run's: it already shows what an earlier
@@ -173,7 +178,8 @@ impl Planner<'_> {
             // An earlier row of this file may change the source first: no comparison.
             let current = existing.and_then(|e| e.current.as_deref());
             if let Some(current) = current.filter(|_| !earlier) {
-                let changes = compare::changes(&sending.draft, current);
+                let changes =
+                    compare::changes(&sending.draft, current, self.directory.definitions.as_ref());
                 if changes.is_empty() {
                     // Our own earlier attempt created it just so.
                     let result = match sent_before {

@@ -365,11 +365,14 @@ fn connect(
 
 /// Where to import and what is there. Ctrl-C here ends the command at once.
 /// `compare`: the listing asks for what each source holds.
+/// The columns that name no field are then bound to the custom attributes
+/// the tenant lists (a column that is neither stops here, before any write).
 async fn set_up(
     config: &ImportConfig,
     client: &Client,
     interrupt: &Interrupt,
     compare: bool,
+    rows: &mut Input,
 ) -> anyhow::Result<(directory::Target, Directory)> {
     let setup = async {
         let target = directory::locate(
@@ -385,6 +388,9 @@ async fn set_up(
         found = setup => found?,
         _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
     };
+    for warning in rows.bind(directory.definitions.as_ref(), config.input.headers.extra)? {
+        tracing::warn!("{warning}");
+    }
     let (users, tags, sources) = directory.counts();
     tracing::info!(
         "{} into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
@@ -411,7 +417,7 @@ async fn import_into(
     let started = Instant::now();
     let _lock = ReportLock::acquire(&config.report)?;
     let Opened {
-        rows,
+        mut rows,
         name: input_name,
         total,
         names,
@@ -423,7 +429,7 @@ async fn import_into(
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = connect(config, &url, token, ca_cert)?;
     let compare = compares(config, rows.header());
-    let (target, directory) = match set_up(config, &client, &interrupt, compare).await {
+    let (target, directory) = match set_up(config, &client, &interrupt, compare, &mut rows).await {
         Ok(found) => found,
         Err(e) => {
             // Schedulers read the summary even when the run never started.
@@ -458,6 +464,7 @@ async fn import_into(
             list_separator: rows.list_separator(),
             create_missing_tags: config.create_missing_tags,
             clear_empty_cells: config.clear_empty_cells,
+            decimal_comma: dialect.delimiter == b';',
         },
         concurrency: config.concurrency.get(),
         prior,
@@ -493,12 +500,25 @@ async fn import_into(
         stopped: stopped.map(|s| s.to_string()),
         created_tags,
         encoding,
+        attribute_columns: attribute_columns(&header),
         ..Totals::new(&input_name, &config.report, started, &pace)
     };
     let summary = Summary::new(tally, totals);
     eprintln!("{summary}");
     write_summary_json(config, &summary)?;
     Ok(code)
+}
+
+/// The columns taken as custom attributes, for the summary: the header,
+/// and the attribute's name when it differs.
+fn attribute_columns(header: &HeaderMap) -> Vec<String> {
+    let columns = header.attribute_columns().iter();
+    columns
+        .map(|a| match header.header(a.index) {
+            h if h == a.name => a.name.clone(),
+            h => format!("{h} ({})", a.name),
+        })
+        .collect()
 }
 
 /// The run record first, then the journal (appended to when resuming).

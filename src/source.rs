@@ -107,9 +107,9 @@ pub struct SourceDraft {
     pub technical_name: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub upsert: bool,
-    /// Custom attributes, keyed by their display name.
+    /// Custom attributes, keyed by their display name, typed as on the wire.
     #[serde(flatten)]
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: BTreeMap<String, serde_json::Value>,
     /// Fields the row empties (`--empty-cells clear`), with the value that
     /// empties them on the wire (`""` or `[]`); never set in the fields above.
     #[serde(flatten)]
@@ -222,6 +222,17 @@ pub enum RowError {
         value: String,
         suggestion: Option<String>,
     },
+    #[error("{column}: '{value}' is not {expected}{}", hint(suggestion))]
+    BadAttribute {
+        column: String,
+        value: String,
+        expected: &'static str,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "{column}: the tenant requires this attribute on a new source, and the row leaves it empty"
+    )]
+    MissingAttribute { column: String },
     #[error("expected {expected} cells, found {found}")]
     TooManyCells { expected: usize, found: usize },
     #[error(
@@ -246,6 +257,10 @@ impl RowError {
             RowError::BadUpsert { column, .. } => format!("{column}: not a yes/no value"),
             RowError::UnknownUser { column, .. } => format!("{column}: unknown user"),
             RowError::UnknownTag { column, .. } => format!("{column}: unknown tag"),
+            RowError::BadAttribute {
+                column, expected, ..
+            } => format!("{column}: not {expected}"),
+            RowError::MissingAttribute { column } => format!("{column}: missing"),
             RowError::TooManyCells { .. } => "too many cells".into(),
             RowError::NotUtf8 { column } => format!("{column}: not valid UTF-8"),
             RowError::Duplicate { .. } => "duplicate technical name".into(),

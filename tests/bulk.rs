@@ -37,10 +37,10 @@ async fn batches_create_every_row_once_with_its_id_in_a_handful_of_requests() {
     assert!(exists["error"].starts_with("already exists"));
     // 251 creates in batches of 50: 5 full ones and the last row alone.
     assert_eq!(bulk_posts(&sb), 6);
-    // 4 lookups, 6 batches, 1 listing for the ids.
+    // 5 lookups, 6 batches, 1 listing for the ids.
     assert_eq!(
         sb.requests().len(),
-        11,
+        12,
         "{:?}",
         sb.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
     );

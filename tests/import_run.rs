@@ -255,11 +255,19 @@ async fn the_report_keeps_input_order_original_headers_and_spreadsheet_row_numbe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_column_stops_the_run_before_any_request() {
+async fn an_unknown_column_stops_the_run_before_any_write() {
     let sb = sandbox(|_| {}).await;
     let out = import(&sb, "name,type,Owner mail\na,NoSql,x\n", &[]).await;
     assert_eq!(out.code, 2);
-    assert!(sb.requests().is_empty());
+    assert!(
+        out.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("'Owner mail' — did you mean owners?"),
+        "{:?}",
+        out.error
+    );
+    assert!(sb.requests().iter().all(|r| r.method == "GET"));
     assert!(out.report.is_empty());
 }
 
@@ -275,6 +283,7 @@ async fn the_importer_tolerates_every_variant_the_contract_lists() {
         Variant::UpsertCreated,
         Variant::PartialTechnicalName,
         Variant::NoRateLimitHeader,
+        Variant::NoAttributeDefinitions,
     ];
     for variant in variants {
         let sb = sandbox(|c| {

@@ -1,6 +1,7 @@
 //! The integration tests: one binary (link time), a module per subject.
 //! Every server is a sandbox on 127.0.0.1:0; nothing passes or fails on speed.
 
+mod attributes;
 mod binary;
 mod blocked_tenant;
 mod bulk;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::exit::usage;
 use crate::report::{COLUMNS, Outcome, report_columns, unescape};
 use crate::source::RowError;
-pub use header::{ExtraColumns, Field, HeaderMap, HeaderOptions};
+pub use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
 
 /// One data row as read.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,6 +179,18 @@ impl Input {
 
     pub fn header(&self) -> &HeaderMap {
         &self.header
+    }
+
+    /// Decides the columns that name no field (see `HeaderMap::bind`).
+    pub fn bind(
+        &mut self,
+        definitions: Option<&crate::attributes::Definitions>,
+        extra: ExtraColumns,
+    ) -> anyhow::Result<Vec<String>> {
+        let name = &self.name;
+        self.header
+            .bind(definitions, extra)
+            .with_context(|| format!("reading the header of {name}"))
     }
 
     pub fn dialect(&self) -> Dialect {

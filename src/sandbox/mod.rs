@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use store::{Seed, Store, StoredSource};
+pub use store::{AttributeDef, Seed, Store, StoredSource};
 
 use limits::Limits;
 
@@ -71,6 +71,9 @@ pub enum Variant {
     NoBulk,
     /// Listing pages of more than 1,000 sources take 3 s (a large tenant).
     SlowLargePages,
+    /// `GET /attributes` answers 404 (a tenant that does not list them);
+    /// writes are still checked against the seed's attributes.
+    NoAttributeDefinitions,
 }
 
 #[derive(Clone, Debug)]

@@ -30,6 +30,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2/workspaces/{id}/versions", get(versions))
         .route("/v2/users/{version_id}", get(users))
         .route("/v2/tags", get(tags).post(create_tag))
+        .route("/v2/attributes", get(attributes))
         .route("/v2/sources", get(list_sources))
         .route("/v2/sources/{version_id}", post(create_source))
         .route(
@@ -259,6 +260,52 @@ async fn tags(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response 
         .map(|t| json!({key: t.label, "description": t.description, "color": t.color, "isActive": t.is_active}))
         .collect();
     paged(&app, "/tags", &parse_query(raw), items)
+}
+
+/// The system attributes of sources, listed before the custom ones.
+const SYSTEM_ATTRIBUTES: &[(&str, &str, &str)] = &[
+    ("name", "Name", "Text"),
+    ("technicalName", "Technical name", "Text"),
+    ("status", "Status", "ValueList"),
+    ("summary", "Summary", "Text"),
+    ("description", "Description", "FormattedText"),
+    ("owners", "Owners", "UserReference"),
+    ("stewards", "Stewards", "UserReference"),
+    ("tags", "Tags", "ManagedTag"),
+];
+
+/// `GET /attributes?dataType=source`: an array of system and custom
+/// attribute definitions (404 under `--variant no-attribute-definitions`).
+async fn attributes(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
+    if app.has(Variant::NoAttributeDefinitions) {
+        return error(&app, StatusCode::NOT_FOUND, "no route /attributes");
+    }
+    let query = parse_query(raw);
+    if !query
+        .get("dataType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("source"))
+    {
+        return axum::Json(json!([])).into_response();
+    }
+    let system = SYSTEM_ATTRIBUTES.iter().map(|(key, name, format)| {
+        json!({"name": name, "attributeKey": key, "format": format, "dataType": "Source",
+               "description": null, "defaultValue": null, "isCustom": false,
+               "isMandatory": *key == "name", "isEditable": true})
+    });
+    let store = app.store();
+    let custom = store.attributes.iter().map(|a| {
+        let mut item = json!({"name": a.name, "attributeKey": a.name.replace(' ', ""),
+            "format": a.format, "dataType": "Source", "description": a.description,
+            "defaultValue": null, "isCustom": true, "isMandatory": a.is_mandatory,
+            "isEditable": true});
+        if !a.values.is_empty() {
+            item["values"] = json!(a.values);
+        }
+        item
+    });
+    let items: Vec<Value> = system.chain(custom).collect();
+    drop(store);
+    axum::Json(Value::Array(items)).into_response()
 }
 
 async fn create_tag(State(app): State<Arc<App>>, body: Bytes) -> Response {

@@ -17,7 +17,27 @@ pub struct Store {
     pub workspaces: Vec<Workspace>,
     pub users: Vec<User>,
     pub tags: Vec<Tag>,
+    /// The custom attributes of sources.
+    #[serde(default)]
+    pub attributes: Vec<AttributeDef>,
     pub sources: Vec<StoredSource>,
+}
+
+/// A custom attribute of sources, as `GET /attributes` lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributeDef {
+    pub name: String,
+    /// `Text`, `Boolean`, `Number`, `Date`, `ValueList`, `MultiValueList`,
+    /// `UserReference`, `ManagedTag`...
+    pub format: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_mandatory: bool,
+    /// The allowed values of `ValueList` and `MultiValueList`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -118,6 +138,9 @@ pub struct Seed {
     pub users: Vec<SeedUser>,
     #[serde(default)]
     pub tags: Vec<Tag>,
+    /// Custom attributes of sources.
+    #[serde(default)]
+    pub attributes: Vec<AttributeDef>,
     #[serde(default)]
     pub sources: Vec<SeedSource>,
 }
@@ -233,6 +256,14 @@ impl Seed {
             })
             .collect();
         store.tags = self.tags;
+        // Seed sources may predate a mandatory attribute, as on a real
+        // tenant: they are loaded before the attributes become mandatory.
+        store.attributes = self.attributes;
+        let mandatory: Vec<bool> = store.attributes.iter().map(|a| a.is_mandatory).collect();
+        store
+            .attributes
+            .iter_mut()
+            .for_each(|a| a.is_mandatory = false);
         for seed in self.sources {
             let version_id = store
                 .find_version(&seed.workspace, seed.version.as_deref())
@@ -247,6 +278,9 @@ impl Seed {
                 Ok(_) => {}
                 Err(e) => anyhow::bail!("seed source {body}: {}", e.message),
             }
+        }
+        for (a, m) in store.attributes.iter_mut().zip(mandatory) {
+            a.is_mandatory = m;
         }
         Ok(store)
     }
@@ -418,11 +452,14 @@ impl Store {
             Some(Value::Bool(b)) => *b,
             Some(other) => return Err(refuse(format!("upsert: expected a boolean, got {other}"))),
         };
-        let attributes = obj
+        let mut attributes = Map::new();
+        for (key, value) in obj
             .iter()
             .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        {
+            self.check_attribute(key, value)?;
+            attributes.insert(key.clone(), value.clone());
+        }
         Ok(Checked {
             source: StoredSource {
                 id: String::new(),
@@ -441,6 +478,77 @@ impl Store {
             upsert,
             present: obj.keys().cloned().collect(),
         })
+    }
+
+    /// A custom attribute's value, typed as the contract's table says; an
+    /// unknown attribute is refused. `null` (and `[]` for lists) unsets it.
+    fn check_attribute(&self, key: &str, value: &Value) -> Result<(), Refusal> {
+        let Some(def) = self.attributes.iter().find(|d| d.name == key) else {
+            return Err(refuse(format!("'{key}': unknown attribute")));
+        };
+        let wrong = |expected: &str| {
+            refuse(format!(
+                "'{key}': {value} is not {expected} (format {})",
+                def.format
+            ))
+        };
+        let strings = |v: &Value| -> Option<Vec<String>> {
+            v.as_array()?
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        };
+        let listed = |v: &str| def.values.iter().any(|x| x == v);
+        match (def.format.as_str(), value) {
+            (_, Value::Null) => Ok(()),
+            ("Boolean", Value::Bool(_)) | ("Number", Value::Number(_)) => Ok(()),
+            ("Boolean", _) => Err(wrong("true or false")),
+            ("Number", _) => Err(wrong("a number")),
+            ("Date", Value::String(d))
+                if d.len() == 10 && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok() =>
+            {
+                Ok(())
+            }
+            ("Date", _) => Err(wrong("a date \"YYYY-MM-DD\"")),
+            ("ValueList", Value::String(v)) if listed(v) => Ok(()),
+            ("ValueList", _) => Err(wrong("one of the listed values")),
+            ("MultiValueList", v) if strings(v).is_some_and(|l| l.iter().all(|i| listed(i))) => {
+                Ok(())
+            }
+            ("MultiValueList", _) => Err(wrong("an array of the listed values")),
+            ("UserReference" | "PersonReference", v)
+                if strings(v).is_some_and(|l| l.iter().all(|e| self.user_email(e).is_some())) =>
+            {
+                Ok(())
+            }
+            ("UserReference" | "PersonReference", _) => Err(wrong("an array of user emails")),
+            ("ManagedTag", v)
+                if strings(v).is_some_and(|l| l.iter().all(|t| self.tag_exists(t))) =>
+            {
+                Ok(())
+            }
+            ("ManagedTag", _) => Err(wrong("an array of existing tags")),
+            (_, Value::String(_)) => Ok(()),
+            _ => Err(wrong("a string")),
+        }
+    }
+
+    /// A new source lacking a mandatory custom attribute is refused.
+    fn check_mandatory(&self, source: &StoredSource) -> Result<(), Refusal> {
+        let set = |name: &str| match source.attributes.get(name) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        match self
+            .attributes
+            .iter()
+            .find(|d| d.is_mandatory && !set(&d.name))
+        {
+            Some(d) => Err(refuse(format!("'{}': required on a new source", d.name))),
+            None => Ok(()),
+        }
     }
 
     /// `POST /sources/{versionId}`: create, or update with `upsert`.
@@ -483,6 +591,7 @@ impl Store {
                 existing.technical_name, existing.id
             ))),
             None => {
+                self.check_mandatory(&new)?;
                 let source = StoredSource {
                     id: new_id(),
                     ..new
@@ -608,6 +717,8 @@ impl Store {
             let checked = self
                 .check_source(version_id, item)
                 .map_err(|r| refuse(format!("item {n}: {}", r.message)))?;
+            self.check_mandatory(&checked.source)
+                .map_err(|r| refuse(format!("item {n}: {}", r.message)))?;
             let tn = &checked.source.technical_name;
             if self.find_source(version_id, tn).is_some()
                 || fresh.iter().any(|f| &f.technical_name == tn)
@@ -726,7 +837,40 @@ mod tests {
                 json!({"name": "x", "type": "NoSql", "tags": ["Nope"]}),
                 "tags: unknown tag 'Nope'",
             ),
+            (
+                json!({"name": "x", "type": "NoSql", "Data Domian": "Finance"}),
+                "'Data Domian': unknown attribute",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Data Domain": "finance"}),
+                "'Data Domain': \"finance\" is not one of the listed values",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Contains PII": "Yes"}),
+                "'Contains PII': \"Yes\" is not true or false",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Retention Years": "5"}),
+                "'Retention Years': \"5\" is not a number",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Last Review": "2026-3-1"}),
+                "'Last Review': \"2026-3-1\" is not a date",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Regions": "EMEA"}),
+                "'Regions': \"EMEA\" is not an array of the listed values",
+            ),
+            (
+                json!({"name": "x", "type": "NoSql", "Data Custodians": ["nobody@x.io"]}),
+                "'Data Custodians': [\"nobody@x.io\"] is not an array of user emails",
+            ),
         ];
+        let typed = json!({"name": "x", "type": "NoSql", "Data Domain": "Finance",
+            "Contains PII": false, "Retention Years": 2.5, "Last Review": "2026-03-01",
+            "Regions": ["EMEA"], "Data Custodians": ["JOHN.DOE@example.com"],
+            "Compliance Tags": ["gdpr"], "Business Notes": "free"});
+        assert!(store.check_source(&v, &typed).is_ok());
         for (body, expected) in cases {
             let err = store.check_source(&v, &body).err().expect("refused");
             assert!(err.message.contains(expected), "{body}: {}", err.message);

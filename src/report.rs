@@ -219,9 +219,14 @@ pub fn escape(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The value `escape` was given.
+/// Undoes exactly `escape`: one leading apostrophe goes when a formula-like
+/// start or another apostrophe follows it, and only then, so that reports,
+/// exports and hand-made files all read back as written ("'abc" stays).
 pub fn unescape(cell: &str) -> &str {
-    cell.strip_prefix('\'').unwrap_or(cell)
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
 }
 
 /// Writes report records in input order, whatever order they complete in.
@@ -412,6 +417,10 @@ mod tests {
             assert_eq!(unescape(&escape(value)), value, "{value:?}");
         }
         assert_eq!(escape("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        // A hand-made apostrophe that no guard explains is kept.
+        assert_eq!(unescape("'abc"), "'abc");
+        assert_eq!(unescape("'"), "'");
+        assert_eq!(unescape("''abc"), "'abc");
         let mut w = ReportWriter::new(Vec::new(), &["name".into()], b';', true).unwrap();
         w.push(0, Outcome::new(2, RowResult::Created), vec!["=cmd".into()])
             .unwrap();

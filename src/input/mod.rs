@@ -89,6 +89,9 @@ pub fn display_name(path: Option<&Path>) -> String {
 pub struct Input {
     source: Box<dyn RecordSource>,
     layout: Layout,
+    /// CSV: cells may carry the formula guard of `report::escape`, undone
+    /// on reading (a workbook's cells never do).
+    guarded: bool,
     /// Leading columns that are not the row's own (a report's outcome).
     skip: usize,
     header: HeaderMap,
@@ -105,6 +108,7 @@ impl Input {
         options: &InputOptions,
     ) -> anyhow::Result<Input> {
         let name = display_name(path);
+        let guarded = !path.is_some_and(sheet::is_spreadsheet);
         let (mut source, dialect): (Box<dyn RecordSource>, Dialect) = match path {
             Some(p) if sheet::is_spreadsheet(p) => {
                 let records = sheet::SheetRecords::open(p, options.sheet.as_deref())?;
@@ -144,6 +148,7 @@ impl Input {
             .into_iter()
             .enumerate()
             .map(|(i, cell)| match cell {
+                RawCell::Text(h) if guarded => Ok(unescape(h.trim()).to_owned()),
                 RawCell::Text(h) => Ok(h.trim().to_owned()),
                 RawCell::Bytes(_) => Err(usage(format!(
                     "{name}: the header of column {} is not valid UTF-8: pass --encoding (e.g. windows-1252)",
@@ -168,6 +173,7 @@ impl Input {
         Ok(Input {
             source,
             layout,
+            guarded,
             skip,
             header,
             dialect,
@@ -221,7 +227,8 @@ impl Input {
                         .by_ref()
                         .take(self.skip)
                         .map(|c| match c {
-                            RawCell::Text(t) => unescape(&t).to_owned(),
+                            RawCell::Text(t) if self.guarded => unescape(&t).to_owned(),
+                            RawCell::Text(t) => t,
                             RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
                         })
                         .collect();
@@ -245,9 +252,7 @@ impl Input {
             let mut texts: Vec<String> = Vec::with_capacity(width.max(own.len()));
             for (i, cell) in own.into_iter().enumerate() {
                 match cell {
-                    RawCell::Text(t) if self.layout == Layout::Report => {
-                        texts.push(unescape(&t).to_owned())
-                    }
+                    RawCell::Text(t) if self.guarded => texts.push(unescape(&t).to_owned()),
                     RawCell::Text(t) => texts.push(t),
                     RawCell::Bytes(b) => {
                         let column = self

@@ -18,6 +18,23 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     write_with(path, |out| Ok(serde_json::to_writer_pretty(out, value)?))
 }
 
+/// A temporary file is private (0600): the file that replaces `path` gets
+/// the permissions `path` had, or those of a file created anew (0644).
+#[cfg(unix)]
+fn keep_permissions(tmp: &Path, path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let permissions = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+    std::fs::set_permissions(tmp, permissions)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn keep_permissions(_tmp: &Path, _path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
 /// Writes what `write` writes to `path`, atomically.
 pub fn write_with(
     path: &Path,
@@ -27,6 +44,7 @@ pub fn write_with(
         .with_context(|| format!("writing {}", path.display()))?;
     write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
+    keep_permissions(tmp.path(), path)?;
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())

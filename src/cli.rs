@@ -39,6 +39,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Serve a local DataGalaxy-compatible API until Ctrl-C.
     Sandbox(SandboxArgs),
+    /// Write the sources of a version as a file `run` reads back: CSV or a workbook.
+    Export(ExportArgs),
     /// Print a shell completion script (see the README for where it goes).
     Completions {
         /// The shell.
@@ -123,6 +125,35 @@ pub struct CheckArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub import: ImportArgs,
+}
+
+/// `export`: the catalog as a spreadsheet to edit and import again.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A job file (TOML): every long option as a key of the same name.
+    #[arg(long, value_name = "JOB.toml")]
+    pub config: Option<PathBuf>,
+    /// Where to write: a name ending in .xlsx writes a workbook, anything
+    /// else CSV; `-` (the default) writes CSV to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only these sources: technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Delimiter of a CSV export (default `,`; `;` for Excel where the
+    /// decimal separator is a comma). `tab` for a tab.
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub pace: PaceArgs,
+    /// Write the summary as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+    /// No progress bar: a plain log line every 10 seconds.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// The flags `run`, `rerun` and `check` share.
@@ -255,17 +286,24 @@ pub struct PacingArgs {
     /// that a second of latency never holds the pace back).
     #[arg(long)]
     pub concurrency: Option<NonZeroUsize>,
+    /// Sources per request (1..100): rows that create a source go in batches
+    /// through the bulk create route, rows that update one through the bulk
+    /// edit route; 1 sends one request per row.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub batch_size: u16,
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+/// The pace and patience of every request, for every command that talks to the API.
+#[derive(Debug, Args)]
+pub struct PaceArgs {
     /// Requests per second, never exceeded in any second (older tenants: 2 or 4).
     #[arg(long, default_value = "8")]
     pub rate: NonZeroU32,
     /// Requests per hour, never exceeded in any hour (older tenants: 7200 or 14400).
     #[arg(long, default_value = "28800")]
     pub hourly_limit: NonZeroU32,
-    /// Sources per request (1..100): rows that create a source go in batches
-    /// through the bulk create route, rows that update one through the bulk
-    /// edit route; 1 sends one request per row.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub batch_size: u16,
     /// Retries of a request after a 5xx, timeout or connection error.
     #[arg(long, default_value_t = 5)]
     pub max_retries: u32,

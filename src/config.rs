@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::api::Token;
 use crate::cli::{
-    CheckArgs, EmptyCells, IfExists, ImportArgs, InputArgs, RerunArgs, RowArgs, RunArgs,
-    SandboxArgs,
+    CheckArgs, ConnectionArgs, EmptyCells, ExportArgs, IfExists, ImportArgs, InputArgs, PaceArgs,
+    RerunArgs, RowArgs, RunArgs, SandboxArgs,
 };
 use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
@@ -18,6 +18,7 @@ use crate::pace::PaceConfig;
 use crate::record::{self, RunRecord};
 use crate::retire::{MaxRetire, Scope};
 use crate::sandbox::SandboxConfig;
+use crate::session::Reach;
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
 /// The default concurrency follows `--rate` (a second of latency never holds
@@ -85,13 +86,9 @@ pub struct ImportConfig {
     pub summary_json: Option<PathBuf>,
     pub if_exists: IfExists,
     pub concurrency: NonZeroUsize,
-    pub pace: PaceConfig,
-    pub max_retries: u32,
-    pub timeout: Duration,
+    pub reach: Reach,
     pub quiet: bool,
     pub force: bool,
-    /// The client's hour (3600 s but in rehearsals).
-    pub hour: Duration,
     pub input: InputOptions,
     pub create_missing_tags: bool,
     /// `--empty-cells clear`: an empty cell empties its field.
@@ -172,37 +169,8 @@ impl ImportConfig {
             Job::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
             _ => None,
         };
-        let target = if connection.sandbox {
-            Target::Sandbox {
-                seed: connection.sandbox_seed,
-            }
-        } else {
-            let url = connection
-                .url
-                .or_else(|| recorded.as_ref().map(|r| r.url.clone()))
-                .ok_or_else(|| {
-                    usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)")
-                })?;
-            let token = match &connection.token_file {
-                Some(path) => Token::read_file(path)?,
-                None => env(TOKEN_ENV).map(Token::new).ok_or_else(|| {
-                    usage(format!("no token: set {TOKEN_ENV} or pass --token-file"))
-                })?,
-            };
-            if token.is_empty() {
-                return Err(usage("the API token is empty"));
-            }
-            if let Some(ca) = &connection.ca_cert
-                && !ca.is_file()
-            {
-                return Err(usage(format!("--ca-cert {}: no such file", ca.display())));
-            }
-            Target::Api {
-                url: parse_base_url(&url)?,
-                token,
-                ca_cert: connection.ca_cert,
-            }
-        };
+        let recorded_url = recorded.as_ref().map(|r| r.url.clone());
+        let target = target_of(&connection, recorded_url, &env)?;
         // The recorded workspace and version make sense only on the recorded server.
         let same_server = recorded.as_ref().filter(|_| !connection.sandbox);
         let if_exists = if rows.upsert {
@@ -227,7 +195,7 @@ impl ImportConfig {
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
         };
         let concurrency = pacing.concurrency.unwrap_or_else(|| {
-            NonZeroUsize::new((pacing.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
+            NonZeroUsize::new((pacing.pace.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
                 .expect("non-zero")
         });
         Ok(ImportConfig {
@@ -243,16 +211,9 @@ impl ImportConfig {
             summary_json: output.summary_json,
             if_exists,
             concurrency,
-            pace: PaceConfig {
-                rate: pacing.rate,
-                hourly_limit: pacing.hourly_limit,
-                max_wait: pacing.max_wait,
-            },
-            max_retries: pacing.max_retries,
-            timeout: pacing.timeout,
+            reach: pacing.pace.reach(),
             quiet: output.quiet,
             force: output.force,
-            hour: Duration::from_secs(pacing.hour_secs.max(1)),
             input,
             create_missing_tags,
             clear_empty_cells,
@@ -260,6 +221,101 @@ impl ImportConfig {
             recorded_retire,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
+        })
+    }
+}
+
+/// Where requests go: the in-process sandbox, or the API (its URL from the
+/// flags, the environment or the run record; its token from a file or the
+/// environment, never from a flag).
+fn target_of(
+    connection: &ConnectionArgs,
+    recorded_url: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Target> {
+    if connection.sandbox {
+        return Ok(Target::Sandbox {
+            seed: connection.sandbox_seed.clone(),
+        });
+    }
+    let url = (connection.url.clone())
+        .or(recorded_url)
+        .ok_or_else(|| usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)"))?;
+    let token = match &connection.token_file {
+        Some(path) => Token::read_file(path)?,
+        None => env(TOKEN_ENV)
+            .map(Token::new)
+            .ok_or_else(|| usage(format!("no token: set {TOKEN_ENV} or pass --token-file")))?,
+    };
+    if token.is_empty() {
+        return Err(usage("the API token is empty"));
+    }
+    if let Some(ca) = &connection.ca_cert
+        && !ca.is_file()
+    {
+        return Err(usage(format!("--ca-cert {}: no such file", ca.display())));
+    }
+    Ok(Target::Api {
+        url: parse_base_url(&url)?,
+        token,
+        ca_cert: connection.ca_cert.clone(),
+    })
+}
+
+impl PaceArgs {
+    pub fn reach(&self) -> Reach {
+        Reach {
+            pace: PaceConfig {
+                rate: self.rate,
+                hourly_limit: self.hourly_limit,
+                max_wait: self.max_wait,
+            },
+            hour: Duration::from_secs(self.hour_secs.max(1)),
+            timeout: self.timeout,
+            max_retries: self.max_retries,
+        }
+    }
+}
+
+/// `export`, resolved.
+#[derive(Debug)]
+pub struct ExportConfig {
+    pub target: Target,
+    pub workspace: Option<String>,
+    pub version: Option<String>,
+    /// `None`: standard output.
+    pub output: Option<PathBuf>,
+    pub scope: Option<Scope>,
+    pub delimiter: u8,
+    pub reach: Reach,
+    pub quiet: bool,
+    pub summary_json: Option<PathBuf>,
+}
+
+impl ExportConfig {
+    pub fn resolve(
+        args: ExportArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ExportConfig> {
+        let target = target_of(&args.connection, None, &env)?;
+        let scope = (args.scope.as_deref().map(Scope::parse))
+            .transpose()
+            .map_err(|e| usage(format!("--scope {e}")))?;
+        let output = args.output.filter(|p| p.as_os_str() != "-");
+        let workbook = output.as_deref().is_some_and(crate::workbook::is_workbook);
+        if workbook && args.delimiter.is_some() {
+            return Err(usage("--delimiter is for a CSV export, not a workbook"));
+        }
+        Ok(ExportConfig {
+            target,
+            workspace: args.connection.workspace,
+            version: args.connection.version,
+            output,
+            scope,
+            delimiter: args.delimiter.map_or(b',', |d| d as u8),
+            reach: args.pace.reach(),
+            quiet: args.quiet,
+            summary_json: args.summary_json,
         })
     }
 }

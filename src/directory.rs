@@ -13,6 +13,7 @@ use crate::attributes::{self, Definition, Definitions, Format};
 use crate::compare::{self, Current, Interner};
 use crate::exit::{Stop, usage};
 use crate::input::{AttributeColumn, Field, HeaderMap, InputRow};
+use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{RowError, SourceDraft, SourceType, Status};
 use crate::suggest;
@@ -235,10 +236,12 @@ impl Directory {
     /// three listings go at once (they are independent), under the limiter.
     /// With `attributes`, the listing asks for what each source holds, so
     /// that rows can be compared with it.
+    /// `progress` counts the sources as they are listed.
     pub async fn load(
         client: &Client,
         target: &Target,
         attributes: bool,
+        progress: Option<&Progress>,
     ) -> anyhow::Result<Directory> {
         let version = target.version_id.as_str();
         let users_path = format!("/users/{version}");
@@ -259,8 +262,12 @@ impl Directory {
             },
             async {
                 let pool = Interner::default();
-                let existing =
-                    |s: SourceItem| (s.technical_key().to_owned(), Existing::listed(s, &pool));
+                let existing = |s: SourceItem| {
+                    if let Some(p) = progress {
+                        p.row_done(true);
+                    }
+                    (s.technical_key().to_owned(), Existing::listed(s, &pool))
+                };
                 (client.get_all_as("/sources", &in_version, existing).await)
                     .map_err(listing("listing the existing sources"))
             },
@@ -271,6 +278,16 @@ impl Directory {
             Directory::with_existing(users.into_iter().map(|u| u.email).collect(), tags, sources);
         directory.definitions = definitions;
         Ok(directory)
+    }
+
+    /// Whether the tenant lists this email among the users (any case).
+    pub fn knows_user(&self, email: &str) -> bool {
+        self.users.contains_key(&email.to_lowercase())
+    }
+
+    /// Whether the tenant lists this tag (any case).
+    pub fn knows_tag(&self, tag: &str) -> bool {
+        self.tags.contains_key(&tag.to_lowercase())
     }
 
     /// The definition of a custom attribute, by display name.

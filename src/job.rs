@@ -19,9 +19,10 @@ use crate::exit::usage;
 use crate::suggest;
 
 /// The commands that take `--config`.
-const COMMANDS: [&str; 3] = ["run", "check", "rerun"];
+const COMMANDS: [&str; 4] = ["run", "check", "rerun", "export"];
 /// Keys whose values are paths, relative to the job file.
-const PATHS: [&str; 7] = [
+const PATHS: [&str; 8] = [
+    "output",
     "input",
     "report",
     "token-file",

@@ -21,6 +21,7 @@ pub mod compare;
 pub mod config;
 pub mod directory;
 pub mod exit;
+pub mod export;
 pub mod import;
 pub mod input;
 pub mod job;
@@ -37,10 +38,12 @@ pub mod retry;
 pub mod run;
 pub mod sandbox;
 pub mod send;
+pub mod session;
 pub mod signals;
 pub mod source;
 pub mod suggest;
 pub mod summary;
+pub mod workbook;
 
 use cli::{Command, SandboxArgs};
 use signals::Interrupt;
@@ -61,6 +64,10 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
             run::execute(config, Interrupt::listen()).await
         }
 
+        Command::Export(args) => {
+            let config = config::ExportConfig::resolve(args, env)?;
+            export::execute(config, Interrupt::listen()).await
+        }
         Command::Sandbox(args) => serve_sandbox(args).await,
         Command::Completions { shell } => {
             print!("{}", shell.script());

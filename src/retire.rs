@@ -18,6 +18,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::api::Client;
+use crate::compare::Current;
 use crate::directory::Directory;
 use crate::exit::usage;
 use crate::source::{Status, fingerprint};
@@ -43,6 +44,16 @@ impl Scope {
             _ => Err(format!(
                 "'{text}': expected technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME"
             )),
+        }
+    }
+
+    /// Whether a source is in scope (a tag scope needs what it holds).
+    pub fn matches(&self, technical_name: &str, current: Option<&Current>) -> bool {
+        match self {
+            Scope::TechnicalName(glob) => glob.is_match(technical_name),
+            Scope::Tag(tag) => {
+                current.is_some_and(|c| c.tags.iter().any(|t| t.to_lowercase() == *tag))
+            }
         }
     }
 
@@ -106,13 +117,7 @@ pub fn decide(
     let mut retirees: Vec<Retiree> = Vec::new();
     for (technical_name, source) in directory.sources() {
         let current = source.current.as_deref();
-        let matches = match scope {
-            Scope::TechnicalName(glob) => glob.is_match(technical_name),
-            Scope::Tag(tag) => {
-                current.is_some_and(|c| c.tags.iter().any(|t| t.to_lowercase() == *tag))
-            }
-        };
-        if !matches {
+        if !scope.matches(technical_name, current) {
             continue;
         }
         in_scope += 1;

@@ -6,16 +6,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::signals::{self, Interrupt};
 use anyhow::Context;
 
+use crate::api::Client;
 use crate::api::wire::SourceItem;
-use crate::api::{Client, ClientOptions, Token};
 use crate::cli::IfExists;
-use crate::config::{ImportConfig, Job as Command, Target as Destination};
+use crate::config::{ImportConfig, Job as Command};
 use crate::directory::{self, Directory, Rules};
 use crate::exit::{self, Stop, usage};
 use crate::import::{self, Job, Mode};
@@ -28,51 +27,18 @@ use crate::progress::Progress;
 use crate::record::{self, RunRecord};
 use crate::report::{PendingReport, RowResult};
 use crate::retire::{self, Retiree};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::send::Sender;
+use crate::session::Session;
 use crate::source::{Status, fingerprint};
 use crate::summary::{Encoding, Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
 pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
-    match &config.target {
-        Destination::Api {
-            url,
-            token,
-            ca_cert,
-        } => {
-            import_into(
-                &config,
-                url.clone(),
-                token.clone(),
-                ca_cert.as_deref(),
-                interrupt,
-            )
-            .await
-        }
-        Destination::Sandbox { seed } => {
-            let mut sandbox_config = SandboxConfig::default();
-            if let Some(path) = seed {
-                sandbox_config.seed = std::fs::read_to_string(path)
-                    .map_err(|e| usage(format!("reading {}: {e}", path.display())))?;
-            }
-            let sandbox = Sandbox::start(sandbox_config).await?;
-            eprintln!("sandbox started at {} (in-process)", sandbox.base_url());
-            let url = reqwest::Url::parse(&sandbox.base_url())?;
-            let before = sandbox.sources().len();
-            let code =
-                import_into(&config, url, Token::new(sandbox.token()), None, interrupt).await;
-            let store = sandbox.store();
-            eprintln!(
-                "sandbox now holds {} sources in '{}' ({before} before); it stops with this command",
-                store.sources.len(),
-                store.workspaces[0].name
-            );
-            sandbox.shutdown().await?;
-            code
-        }
-    }
+    let session = Session::open(&config.target).await?;
+    let code = import_into(&config, &session, interrupt).await;
+    session.close().await?;
+    code
 }
 
 /// Bulk creates answer counts, not ids: one listing of the version's sources
@@ -346,23 +312,6 @@ async fn drain_on(interrupt: &Interrupt, sender: Option<&Sender<'_>>, pace: &Pac
     std::future::pending::<()>().await;
 }
 
-/// The limiter and the client every request goes through.
-fn connect(
-    config: &ImportConfig,
-    url: &reqwest::Url,
-    token: Token,
-    ca_cert: Option<&Path>,
-) -> anyhow::Result<(Arc<Pace>, Client)> {
-    let pace = Arc::new(Pace::with_hour(config.pace, config.hour));
-    let options = ClientOptions {
-        timeout: config.timeout,
-        ca_cert,
-        max_retries: config.max_retries,
-    };
-    let client = Client::new(url.clone(), token, pace.clone(), options)?;
-    Ok((pace, client))
-}
-
 /// Where to import and what is there. Ctrl-C here ends the command at once.
 /// `compare`: the listing asks for what each source holds.
 /// The columns that name no field are then bound to the custom attributes
@@ -381,7 +330,7 @@ async fn set_up(
             config.version.as_deref(),
         )
         .await?;
-        let directory = Directory::load(client, &target, compare).await?;
+        let directory = Directory::load(client, &target, compare, None).await?;
         anyhow::Ok((target, directory))
     };
     let (target, directory) = tokio::select! {
@@ -409,11 +358,10 @@ async fn set_up(
 
 async fn import_into(
     config: &ImportConfig,
-    url: reqwest::Url,
-    token: Token,
-    ca_cert: Option<&Path>,
+    session: &Session,
     interrupt: Interrupt,
 ) -> anyhow::Result<u8> {
+    let url = &session.url;
     let started = Instant::now();
     let _lock = ReportLock::acquire(&config.report)?;
     let Opened {
@@ -427,7 +375,7 @@ async fn import_into(
         encoding,
     } = open_input(config)?;
     let checking = matches!(config.job, Command::Check { .. });
-    let (pace, client) = connect(config, &url, token, ca_cert)?;
+    let (pace, client) = session.connect(&config.reach)?;
     let compare = compares(config, rows.header());
     let (target, directory) = match set_up(config, &client, &interrupt, compare, &mut rows).await {
         Ok(found) => found,
@@ -446,7 +394,7 @@ async fn import_into(
     let retirees = plan_retirement(config, &directory, &names)?;
     let input = (input_name.as_str(), hash, encoding.as_ref());
     let journal = (!checking)
-        .then(|| start_journal(config, &url, &target, input, (resuming, &retirees)))
+        .then(|| start_journal(config, url, &target, input, (resuming, &retirees)))
         .transpose()?;
     let dialect = rows.dialect();
     let bom = dialect.bom || config.excel_report;

@@ -511,7 +511,7 @@ fn completions_print_a_script_for_each_shell_that_names_the_commands_and_flags()
         assert!(out.status.success(), "{shell}");
         let script = String::from_utf8(out.stdout).unwrap();
         assert!(script.contains(mark), "{shell}: {script:.200}");
-        for word in ["rerun", "--if-exists", "--retire-missing"] {
+        for word in ["rerun", "export", "--if-exists", "--retire-missing"] {
             assert!(script.contains(word), "{shell} lacks {word}");
         }
     }

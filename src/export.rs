@@ -1,0 +1,356 @@
+//! `dg-import export`: the sources of a version (or of a scope) as a file
+//! `run` reads back, one row each, sorted by technical name so that two
+//! exports diff cleanly: the importer's own columns, then one column per
+//! custom attribute that any exported source has, in the order of the
+//! definitions. CSV (guarded against formulas, with a BOM for Excel when it
+//! is a file) or a workbook; the file is replaced atomically.
+//!
+//! The law: exporting, then `run --if-exists update` of the unedited file,
+//! sends nothing. It holds for sources whose users and tags the tenant still
+//! knows and whose list values hold no list separator; the others are named
+//! in a warning.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::attributes::{self, Format};
+use crate::compare::Current;
+use crate::config::ExportConfig;
+use crate::directory::{self, Directory};
+use crate::exit::{self, usage};
+use crate::progress::Progress;
+use crate::report;
+use crate::session::Session;
+use crate::signals::Interrupt;
+use crate::workbook;
+
+/// The importer's own columns, in the order `run` documents them.
+pub const OWN_COLUMNS: [&str; 9] = [
+    "name",
+    "type",
+    "status",
+    "owners",
+    "stewards",
+    "tags",
+    "summary",
+    "description",
+    "technicalName",
+];
+
+/// How many sources a warning names before "and N more".
+const NAMED: usize = 10;
+
+/// What `export` did, printed and written as JSON (`--summary-json`).
+#[derive(Debug, Serialize)]
+pub struct ExportSummary {
+    pub schema_version: u32,
+    pub output: String,
+    pub sources: usize,
+    pub attribute_columns: Vec<String>,
+    /// Sources that would not read back unchanged, by reason.
+    pub warnings: Vec<String>,
+    pub elapsed_secs: f64,
+    pub requests: u64,
+    pub exit_code: u8,
+}
+
+/// The exported table: headers and rows, with what would not read back.
+#[derive(Debug, Default, PartialEq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// The technical names of the rows.
+    pub keys: Vec<String>,
+    pub attribute_columns: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+    let session = Session::open(&config.target).await?;
+    let code = export(&config, &session, &interrupt).await;
+    session.close().await?;
+    code
+}
+
+async fn export(
+    config: &ExportConfig,
+    session: &Session,
+    interrupt: &Interrupt,
+) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let (pace, client) = session.connect(&config.reach)?;
+    let progress = Progress::start(None, config.quiet, pace.clone());
+    let listing = async {
+        let ws = config.workspace.as_deref();
+        let target = directory::locate(&client, ws, config.version.as_deref()).await?;
+        let directory = Directory::load(&client, &target, true, Some(&progress)).await?;
+        anyhow::Ok((target, directory))
+    };
+    let found = tokio::select! {
+        found = listing => found,
+        _ = interrupt.cancelled() => Err(interrupt.stop().into()),
+    };
+    progress.finish();
+    let (target, directory) = found?;
+    if directory.counts().2 > 0 && !directory.attributes_known {
+        return Err(usage(
+            "the API listed the sources without their attributes (it ignored \
+             includeAttributes): an export would lose their values",
+        ));
+    }
+    let separator = if config.delimiter == b';' { ',' } else { ';' };
+    let table = tabulate(&directory, config.scope.as_ref(), separator);
+    for warning in &table.warnings {
+        tracing::warn!("{warning}");
+    }
+    let output = match &config.output {
+        Some(path) if workbook::is_workbook(path) => {
+            write_workbook(path, &table, &target.version_name)?;
+            path.display().to_string()
+        }
+        Some(path) => {
+            crate::atomic::write_with(path, |out| write_csv(out, &table, config.delimiter, true))?;
+            path.display().to_string()
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            write_csv(&mut out, &table, config.delimiter, false)?;
+            out.flush()?;
+            "standard output".into()
+        }
+    };
+    let counters = &pace.counters;
+    let summary = ExportSummary {
+        schema_version: crate::summary::SCHEMA_VERSION,
+        output,
+        sources: table.rows.len(),
+        attribute_columns: table.attribute_columns.clone(),
+        warnings: table.warnings.clone(),
+        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
+        exit_code: exit::SUCCESS,
+    };
+    eprintln!(
+        "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
+         ({} requests, {:.1}s)",
+        summary.sources,
+        target.workspace_name,
+        target.version_name,
+        summary.attribute_columns.len(),
+        summary.output,
+        summary.requests,
+        summary.elapsed_secs
+    );
+    if let Some(path) = &config.summary_json {
+        crate::atomic::write_json(path, &summary)?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The sources of `directory` in `scope`, as rows sorted by technical name.
+/// `separator` joins list values (the one `run` splits on for the file).
+pub fn tabulate(
+    directory: &Directory,
+    scope: Option<&crate::retire::Scope>,
+    separator: char,
+) -> Table {
+    let mut sources: Vec<(&str, &Current)> = directory
+        .sources()
+        .filter_map(|(key, e)| Some((key, e.current.as_deref()?)))
+        .filter(|(key, current)| scope.is_none_or(|s| s.matches(key, Some(current))))
+        .collect();
+    // Ignoring case first, as a person scans the file; then exactly.
+    sources.sort_by(|a, b| {
+        let folded = |k: &str| k.to_lowercase();
+        folded(a.0).cmp(&folded(b.0)).then_with(|| a.0.cmp(b.0))
+    });
+    let columns = attribute_columns(directory, sources.iter().map(|(_, c)| *c));
+    let mut unknown = Named::default();
+    let mut split = Named::default();
+    let mut untyped = Named::default();
+    let mut rows = Vec::with_capacity(sources.len());
+    for (key, current) in &sources {
+        let joined = |items: &[std::sync::Arc<str>]| {
+            items
+                .iter()
+                .map(|i| i.as_ref())
+                .collect::<Vec<_>>()
+                .join(&separator.to_string())
+        };
+        let people = current.owners.iter().chain(&current.stewards);
+        if people.into_iter().any(|e| !directory.knows_user(e))
+            || current.tags.iter().any(|t| !directory.knows_tag(t))
+        {
+            unknown.add(key);
+        }
+        let lists = current
+            .owners
+            .iter()
+            .chain(&current.stewards)
+            .chain(&current.tags);
+        if lists.into_iter().any(|i| i.contains(separator)) {
+            split.add(key);
+        }
+        if current.source_type.is_none() {
+            untyped.add(key);
+        }
+        let mut row = vec![
+            current.name.clone(),
+            current
+                .source_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            current.status.as_deref().unwrap_or_default().to_owned(),
+            joined(&current.owners),
+            joined(&current.stewards),
+            joined(&current.tags),
+            current.summary.clone().unwrap_or_default(),
+            current.description.clone().unwrap_or_default(),
+            (*key).to_owned(),
+        ];
+        for (name, format) in &columns {
+            let value = current.custom.get(name).unwrap_or(&Value::Null);
+            if format.is_some_and(Format::is_list)
+                && let Value::Array(items) = value
+                && items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| s.contains(separator)))
+            {
+                split.add(key);
+            }
+            if format == &Some(Format::Users)
+                && let Value::Array(items) = value
+                && items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|e| !directory.knows_user(e)))
+            {
+                unknown.add(key);
+            }
+            row.push(attributes::cell(*format, value, separator).unwrap_or_default());
+        }
+        rows.push(row);
+    }
+    let mut warnings = Vec::new();
+    unknown.warn(
+        &mut warnings,
+        "hold owners, stewards or tags the tenant no longer lists (an import of them would be invalid)",
+    );
+    split.warn(
+        &mut warnings,
+        &format!("hold a list value with a '{separator}' in it (it would read back as two)"),
+    );
+    untyped.warn(
+        &mut warnings,
+        "were listed without their type (their rows need one to be imported)",
+    );
+    let mut headers: Vec<String> = OWN_COLUMNS.iter().map(|c| c.to_string()).collect();
+    headers.extend(columns.iter().map(|(n, _)| n.clone()));
+    Table {
+        headers,
+        keys: sources.iter().map(|(k, _)| (*k).to_owned()).collect(),
+        rows,
+        attribute_columns: columns.into_iter().map(|(n, _)| n).collect(),
+        warnings,
+    }
+}
+
+/// The custom attributes any of `sources` has: those the tenant defines in
+/// the order of the definitions, then any other by name.
+fn attribute_columns<'a>(
+    directory: &Directory,
+    sources: impl Iterator<Item = &'a Current>,
+) -> Vec<(String, Option<Format>)> {
+    let set: BTreeSet<&String> = sources.flat_map(|c| c.custom.keys()).collect();
+    let mut columns: Vec<(String, Option<Format>)> = set
+        .into_iter()
+        .map(|name| (name.clone(), directory.definition(name).map(|d| d.format)))
+        .collect();
+    let position = |name: &str| {
+        (directory.definitions.as_ref())
+            .and_then(|d| d.position(name))
+            .unwrap_or(usize::MAX)
+    };
+    columns.sort_by_key(|(name, _)| position(name));
+    columns
+}
+
+/// Technical names for a warning: the first few, and how many in all.
+#[derive(Default)]
+struct Named {
+    count: usize,
+    first: Vec<String>,
+}
+
+impl Named {
+    fn add(&mut self, key: &str) {
+        if self.first.last().is_some_and(|k| k == key) {
+            return;
+        }
+        self.count += 1;
+        if self.first.len() < NAMED {
+            self.first.push(key.to_owned());
+        }
+    }
+
+    fn warn(&self, warnings: &mut Vec<String>, why: &str) {
+        if self.count == 0 {
+            return;
+        }
+        let more = match self.count - self.first.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        warnings.push(format!(
+            "{} sources {why}: {}{more}",
+            self.count,
+            self.first.join(", ")
+        ));
+    }
+}
+
+/// CSV as Excel and `run` read it: cells guarded against formulas; a
+/// byte-order mark for files (Excel then shows accents), none on stdout.
+fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow::Result<()> {
+    let mut out = out;
+    if bom {
+        out.write_all("\u{FEFF}".as_bytes())?;
+    }
+    let mut csv = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(out);
+    for record in std::iter::once(&table.headers).chain(&table.rows) {
+        csv.write_record(record.iter().map(|c| report::escape(c).into_owned()))?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// A workbook, refused whole (nothing written) when a value is longer than
+/// a cell holds.
+fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()> {
+    let too_long: Vec<&str> = (table.rows.iter().zip(&table.keys))
+        .filter(|(row, _)| row.iter().any(|c| !workbook::fits(c)))
+        .map(|(_, key)| key.as_str())
+        .collect();
+    if !too_long.is_empty() {
+        return Err(usage(format!(
+            "{} sources hold a value longer than an Excel cell holds ({} characters): {}; \
+             nothing was written: export them to CSV instead (--output FILE.csv)",
+            too_long.len(),
+            workbook::CELL_LIMIT,
+            too_long.join(", ")
+        )));
+    }
+    let look = workbook::Look {
+        widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
+        ..Default::default()
+    };
+    workbook::write(path, sheet, &table.headers, &table.rows, &look)
+}

@@ -1,0 +1,333 @@
+//! `dg-import export`: the catalog as a file `run` reads back. The law that
+//! makes it useful: export, then `run --if-exists update` of the unedited
+//! file, sends nothing; edit cells, and only those rows are sent.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use calamine::{Reader, Xlsx, open_workbook};
+use dg_import::sandbox::{Sandbox, StoredSource};
+use serde_json::{Value, json};
+
+use crate::common::{dg, import, import_file, read_report, sandbox};
+
+/// `dg-import export` in-process into `out`; its exit code and error.
+async fn export(sb: &Sandbox, dir: &Path, out: &Path, extra: &[&str]) -> (u8, Option<String>) {
+    let token = dir.join("token");
+    std::fs::write(&token, sb.token()).unwrap();
+    let url = sb.base_url();
+    let mut args = vec![
+        "export",
+        "--url",
+        &url,
+        "--token-file",
+        token.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    dg(&args).await
+}
+
+fn writes(sb: &Sandbox) -> usize {
+    sb.requests().iter().filter(|r| r.method != "GET").count()
+}
+
+/// The rows of a workbook's first sheet, as text.
+fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> = open_workbook(path).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// 48 sources with five typed attributes, as the attributes test imports them.
+fn forty_eight_rows() -> String {
+    let mut csv = String::from(
+        "name,type,data domain,Contains PII,Retention Years,Last Review,Regions,owners\n",
+    );
+    for i in 1..=48 {
+        let domain = ["finance", "SALES", "Operations"][i % 3];
+        csv.push_str(&format!(
+            "attr-{i:02},Relational,{domain},{},{}.5,2026-03-{:02},\"emea;Apac\",john.doe@example.com\n",
+            ["Yes", "no"][i % 2],
+            i % 10,
+            1 + i % 28
+        ));
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_reimported_unedited_sends_nothing_and_an_edit_sends_only_its_rows() {
+    let sb = sandbox(|_| {}).await;
+    assert_eq!(import(&sb, &forty_eight_rows(), &[]).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("catalog.csv");
+    let (code, error) = export(&sb, dir.path(), &csv, &["--scope", "technicalName:attr-*"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    let (headers, rows) = read_report(&csv);
+    assert_eq!(
+        headers,
+        [
+            "name",
+            "type",
+            "status",
+            "owners",
+            "stewards",
+            "tags",
+            "summary",
+            "description",
+            "technicalName",
+            "Data Domain",
+            "Contains PII",
+            "Retention Years",
+            "Last Review",
+            "Regions"
+        ]
+    );
+    assert_eq!(rows.len(), 48);
+    let names: Vec<&str> = rows.iter().map(|r| r["technicalName"].as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by technical name");
+    assert_eq!(
+        (
+            rows[2]["Data Domain"].as_str(),
+            rows[2]["Contains PII"].as_str(),
+            rows[2]["Retention Years"].as_str(),
+            rows[2]["Last Review"].as_str(),
+            rows[2]["Regions"].as_str()
+        ),
+        ("Finance", "false", "3.5", "2026-03-04", "EMEA;APAC")
+    );
+    assert!(std::fs::read(&csv).unwrap().starts_with(b"\xEF\xBB\xBF"));
+
+    let before = writes(&sb);
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let out = import_file(&sb, &csv, again, &["--if-exists", "update"]).await;
+    assert_eq!(
+        out.results().get("unchanged"),
+        Some(&48),
+        "{:?}",
+        out.results()
+    );
+    assert_eq!(writes(&sb), before, "an unedited export sends no write");
+
+    let edited = std::fs::read_to_string(&csv).unwrap().replace(
+        "attr-07,Relational,,john.doe@example.com",
+        "attr-07,Relational,Validated,john.doe@example.com",
+    );
+    assert!(edited.contains("Validated"));
+    let edited = edited.replacen("Finance,false,3.5", "Sales,false,3.5", 1);
+    std::fs::write(&csv, edited).unwrap();
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let out = import_file(&sb, &csv, again, &["--if-exists", "update"]).await;
+    assert_eq!(
+        out.results().get("updated"),
+        Some(&2),
+        "{:?}",
+        out.results()
+    );
+    assert_eq!(out.results().get("unchanged"), Some(&46));
+    assert_eq!(out.row(4)["changes"], "Data Domain: Finance -> Sales");
+    assert_eq!(out.row(8)["changes"], "status: (empty) -> Validated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_export_lists_the_sources_with_their_attribute_columns_as_text() {
+    let sb = sandbox(|_| {}).await;
+    assert_eq!(import(&sb, &forty_eight_rows(), &[]).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("catalog.xlsx");
+    let (code, error) = export(&sb, dir.path(), &xlsx, &[]).await;
+    assert_eq!(code, 0, "{error:?}");
+    let rows = sheet_rows(&xlsx);
+    assert_eq!(
+        rows.len(),
+        1 + 48 + 5,
+        "the header, the 48 and the seed's 5"
+    );
+    assert_eq!(
+        rows[0][9..],
+        [
+            "Data Domain",
+            "Contains PII",
+            "Retention Years",
+            "Last Review",
+            "Regions"
+        ]
+    );
+    let attr_03 = rows.iter().find(|r| r[0] == "attr-03").unwrap();
+    assert_eq!(
+        attr_03[9..],
+        ["Finance", "false", "3.5", "2026-03-04", "EMEA;APAC"]
+    );
+    // The workbook reads back as the CSV does: an update of it sends nothing.
+    let before = writes(&sb);
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let out = import_file(&sb, &xlsx, again, &["--if-exists", "update"]).await;
+    assert_eq!(
+        out.results().get("unchanged"),
+        Some(&53),
+        "{:?}",
+        out.results()
+    );
+    assert_eq!(writes(&sb), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_longer_than_a_cell_is_never_cut_the_workbook_export_refuses_naming_it() {
+    let sb = sandbox(|_| {}).await;
+    let long = "x".repeat(40_000);
+    let csv = format!("name,type,description\nlong one,NoSql,{long}\n");
+    assert_eq!(import(&sb, &csv, &[]).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("catalog.xlsx");
+    let (code, error) = export(&sb, dir.path(), &xlsx, &[]).await;
+    assert_eq!(code, 2);
+    let error = error.unwrap();
+    assert!(error.contains("long one"), "{error}");
+    assert!(error.contains("--output FILE.csv"), "{error}");
+    assert!(!xlsx.exists(), "nothing written");
+    let csv_out = dir.path().join("catalog.csv");
+    assert_eq!(export(&sb, dir.path(), &csv_out, &[]).await.0, 0);
+    let (_, rows) = read_report(&csv_out);
+    let row = rows.iter().find(|r| r["name"] == "long one").unwrap();
+    assert_eq!(row["description"].len(), 40_000, "CSV holds it whole");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formula_cells_are_guarded_and_read_back_as_written() {
+    let sb = sandbox(|_| {}).await;
+    let csv = "name,type,summary\n\"=SUM(A1)\",NoSql,'quoted\n-minus,NoSql,@at\n";
+    assert_eq!(import(&sb, csv, &[]).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    assert_eq!(export(&sb, dir.path(), &out, &[]).await.0, 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    for guarded in ["'=SUM(A1)", "''quoted", "'-minus", "'@at"] {
+        assert!(text.contains(guarded), "{guarded} in {text}");
+    }
+    let before = writes(&sb);
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let out = import_file(&sb, &out, again, &["--if-exists", "update"]).await;
+    assert!(
+        out.report.iter().all(|r| r["result"] == "unchanged"),
+        "{:?}",
+        out.report
+    );
+    assert_eq!(writes(&sb), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_whose_users_the_tenant_no_longer_lists_are_named_in_a_warning() {
+    let sb = sandbox(|_| {}).await;
+    let mut gone = sb.sources()[0].clone();
+    gone.id = "gone-owner".into();
+    gone.name = "Left behind".into();
+    gone.technical_name = "left_behind".into();
+    gone.owners = vec!["former.employee@example.com".into()];
+    sb.add_sources([gone]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    let summary = dir.path().join("summary.json");
+    let (code, _) = export(
+        &sb,
+        dir.path(),
+        &out,
+        &["--summary-json", summary.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(summary["sources"], 6);
+    assert_eq!(
+        summary["warnings"],
+        json!([
+            "1 sources hold owners, stewards or tags the tenant no longer lists (an import of them would be invalid): left_behind"
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_one_workspace_recreates_its_sources_in_another() {
+    let mut seed: Value = serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+    seed["workspaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "Sandbox copy", "versions": ["v1"]}));
+    let seed = seed.to_string();
+    let sb = sandbox(|c| c.seed = seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    let (code, error) = export(&sb, dir.path(), &out, &["--workspace", "My Workspace"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let copied = import_file(&sb, &out, again, &["--workspace", "Sandbox copy"]).await;
+    assert_eq!(
+        copied.results().get("created"),
+        Some(&5),
+        "{:?}",
+        copied.report
+    );
+    let store = sb.store();
+    let copy_version = &store.workspaces[1].versions[0].id;
+    let body = |s: &StoredSource| {
+        let mut b = s.as_body();
+        b.remove("technicalName");
+        (s.technical_name.clone(), b)
+    };
+    let mut original: Vec<_> = store
+        .sources
+        .iter()
+        .filter(|s| &s.version_id != copy_version)
+        .map(body)
+        .collect();
+    let mut copy: Vec<_> = store
+        .sources
+        .iter()
+        .filter(|s| &s.version_id == copy_version)
+        .map(body)
+        .collect();
+    original.sort_by(|a, b| a.0.cmp(&b.0));
+    copy.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(copy, original, "the same sources, attributes included");
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+#[test]
+fn an_export_to_standard_output_is_csv_without_a_byte_order_mark() {
+    let out = Command::new(cargo_bin("dg-import"))
+        .args(["export", "--sandbox", "--quiet", "--scope", "tag:pii"])
+        .env_remove("DATAGALAXY_URL")
+        .env_remove("DATAGALAXY_TOKEN")
+        .current_dir(repo_file("."))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("name,type,status,"), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "the header and the one PII source: {text}"
+    );
+    assert!(text.contains("Customer 360"));
+}

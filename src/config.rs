@@ -18,24 +18,12 @@ use crate::pace::PaceConfig;
 use crate::record::{self, RunRecord};
 use crate::retire::{MaxRetire, Scope};
 use crate::sandbox::SandboxConfig;
-use crate::session::Reach;
+use crate::session::{Reach, Target};
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
 /// The default concurrency follows `--rate` (a second of latency never holds
 /// the pace back) up to this: rows in flight are rows in memory.
 const MAX_DEFAULT_CONCURRENCY: usize = 256;
-
-/// Where the rows go.
-#[derive(Debug)]
-pub enum Target {
-    Api {
-        url: reqwest::Url,
-        token: Token,
-        ca_cert: Option<PathBuf>,
-    },
-    /// A sandbox started in-process, with this seed file (or the built-in one).
-    Sandbox { seed: Option<PathBuf> },
-}
 
 /// Which command, and what it reads.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,10 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{Client, ClientOptions, Token};
-use crate::config::Target;
 use crate::exit::usage;
 use crate::pace::{Pace, PaceConfig};
 use crate::sandbox::{Sandbox, SandboxConfig};
+
+/// Where requests go.
+#[derive(Debug)]
+pub enum Target {
+    Api {
+        url: reqwest::Url,
+        token: Token,
+        ca_cert: Option<PathBuf>,
+    },
+    /// A sandbox started in-process, with this seed file (or the built-in one).
+    Sandbox { seed: Option<PathBuf> },
+}
 
 /// The pace and patience of every request.
 #[derive(Clone, Copy, Debug)]

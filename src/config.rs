@@ -367,12 +367,17 @@ fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     Ok((input.as_os_str() != "-").then_some(input))
 }
 
-/// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv` for `-`).
+/// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv`
+/// for `-`); a workbook, `<stem>.<kind>.xlsx`, for a spreadsheet input.
 fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
     let stem = input
         .and_then(|p| p.file_stem())
         .map_or_else(|| "stdin".to_owned(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from(format!("{stem}.{kind}.csv"))
+    let ext = match input.is_some_and(crate::input::sheet::is_spreadsheet) {
+        true => "xlsx",
+        false => "csv",
+    };
+    PathBuf::from(format!("{stem}.{kind}.{ext}"))
 }
 
 /// A base URL the token may be sent to: https, or http on loopback only.
@@ -473,6 +478,10 @@ mod tests {
         assert_eq!(
             default_report(None, "check"),
             PathBuf::from("stdin.check.csv")
+        );
+        assert_eq!(
+            default_report(Some(Path::new("in/Sources.ODS")), "check"),
+            PathBuf::from("Sources.check.xlsx")
         );
     }
 }

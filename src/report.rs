@@ -14,6 +14,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+use crate::workbook;
 use serde::{Deserialize, Serialize};
 
 /// The columns every report starts with.
@@ -307,9 +309,13 @@ impl<W: Write> ReportWriter<W> {
 }
 
 /// A report being written next to its destination, moved into place by `persist`.
+/// A report whose path ends in `.xlsx` is written as CSV all the same while
+/// the run goes (journal, id fill-in and resume work alike), and turned into
+/// a workbook when it is put in place.
 pub struct PendingReport {
     pub writer: ReportWriter<std::io::BufWriter<tempfile::NamedTempFile>>,
     path: PathBuf,
+    delimiter: u8,
 }
 
 impl PendingReport {
@@ -328,6 +334,7 @@ impl PendingReport {
         Ok(PendingReport {
             writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers, delimiter, bom)?,
             path: path.to_owned(),
+            delimiter,
         })
     }
 
@@ -349,10 +356,97 @@ impl PendingReport {
             .into_inner()
             .map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;
+        if workbook::is_workbook(&self.path) {
+            let (headers, rows) = read_back(tmp.path(), self.delimiter)?;
+            match workbook_fits(&rows) {
+                Ok(()) => return write_workbook(&self.path, &headers, &rows),
+                Err(why) => {
+                    // Never cut, never lost: the report goes beside, as CSV.
+                    let beside = self.path.with_extension("csv");
+                    tracing::warn!(
+                        "the report cannot be a workbook ({why}): written as CSV to {}",
+                        beside.display()
+                    );
+                    tmp.persist(&beside)
+                        .with_context(|| format!("writing the report {}", beside.display()))?;
+                    return Ok(());
+                }
+            }
+        }
         tmp.persist(&self.path)
             .with_context(|| format!("writing the report {}", self.path.display()))?;
         Ok(())
     }
+}
+
+/// A CSV report's header and rows, as the values they stand for.
+fn read_back(path: &Path, delimiter: u8) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_path(path)?;
+    let mut records = csv.records();
+    let mut headers: Vec<String> = match records.next() {
+        Some(record) => record?.iter().map(|c| unescape(c).to_owned()).collect(),
+        None => return Ok((vec![], vec![])),
+    };
+    if let Some(first) = headers.first_mut()
+        && let Some(rest) = first.strip_prefix('\u{FEFF}')
+    {
+        *first = rest.to_owned();
+    }
+    let rows = records
+        .map(|r| Ok(r?.iter().map(|c| unescape(c).to_owned()).collect()))
+        .collect::<anyhow::Result<Vec<Vec<String>>>>()?;
+    Ok((headers, rows))
+}
+
+/// Why rows cannot be a workbook, if they cannot.
+fn workbook_fits(rows: &[Vec<String>]) -> Result<(), String> {
+    const MAX_ROWS: usize = 1_048_575;
+    if rows.len() > MAX_ROWS {
+        return Err(format!("{} rows, more than a sheet holds", rows.len()));
+    }
+    match rows.iter().find(|r| r.iter().any(|c| !workbook::fits(c))) {
+        Some(r) => Err(format!(
+            "row {} holds a value longer than a cell holds ({} characters)",
+            r.first().map_or("?", String::as_str),
+            workbook::CELL_LIMIT
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The fill of a `result` cell: done green, would-be blue, not done red,
+/// left for later amber.
+fn result_colour(value: &str) -> Option<u32> {
+    match RowResult::parse(value)? {
+        RowResult::Created | RowResult::Updated | RowResult::Unchanged => Some(0xC6EFCE),
+        RowResult::WouldCreate | RowResult::WouldUpdate => Some(0xBDD7EE),
+        RowResult::Invalid | RowResult::Failed => Some(0xFFC7CE),
+        RowResult::Skipped | RowResult::Conflict => Some(0xFFEB9C),
+    }
+}
+
+/// A workbook report: the report's columns, then the input's, the `result`
+/// cell coloured, `error` and `changes` wide and wrapped.
+pub fn write_workbook(path: &Path, headers: &[String], rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let look = workbook::Look {
+        widths: vec![
+            (0, 7.0),
+            (1, 14.0),
+            (2, 20.0),
+            (3, 20.0),
+            (4, 8.0),
+            (5, 8.0),
+            (6, 60.0),
+            (7, 40.0),
+        ],
+        wrapped: vec![6, 7],
+        coloured: Some((1, result_colour)),
+    };
+    workbook::write(path, "report", headers, rows, &look)
 }
 
 #[cfg(test)]

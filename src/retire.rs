@@ -10,7 +10,6 @@
 //! that `rerun` and `--resume` finish it rather than recompute it.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
@@ -241,24 +240,39 @@ pub fn list_path(report: &Path) -> PathBuf {
     report.with_file_name(format!("{stem}.retired.{ext}"))
 }
 
-/// The retired list: `technicalName,name,source_id,result,error`.
-pub fn write_list(out: impl Write, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
-    let mut csv = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(out);
-    csv.write_record(["technicalName", "name", "source_id", "result", "error"])?;
-    for r in retired {
-        let cells = [
-            r.source.technical_name.as_str(),
-            r.source.name.as_str(),
-            r.source.id.as_str(),
-            r.result,
-            r.error.as_deref().unwrap_or(""),
-        ];
-        csv.write_record(cells.map(|c| crate::report::escape(c).into_owned()))?;
+/// The retired list, `technicalName,name,source_id,result,error`, at
+/// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
+/// CSV; atomically.
+pub fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
+    let headers = ["technicalName", "name", "source_id", "result", "error"].map(String::from);
+    let rows: Vec<Vec<String>> = retired
+        .iter()
+        .map(|r| {
+            [
+                r.source.technical_name.as_str(),
+                r.source.name.as_str(),
+                r.source.id.as_str(),
+                r.result,
+                r.error.as_deref().unwrap_or(""),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    if crate::workbook::is_workbook(path) {
+        let look = crate::workbook::Look::default();
+        return crate::workbook::write(path, "retired", &headers, &rows, &look);
     }
-    csv.flush()?;
-    Ok(())
+    crate::atomic::write_with(path, |out| {
+        let mut csv = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(out);
+        for record in std::iter::once(&headers.to_vec()).chain(&rows) {
+            csv.write_record(record.iter().map(|c| crate::report::escape(c).into_owned()))?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

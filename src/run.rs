@@ -543,7 +543,7 @@ async fn finish(
     };
     if let Some(list) = &retired {
         let path = retire::list_path(&config.report);
-        crate::atomic::write_with(&path, |out| retire::write_list(out, list, dialect.0))?;
+        retire::write_list(&path, list, dialect.0)?;
     }
     let failed = retired
         .iter()
@@ -558,7 +558,12 @@ async fn finish(
         report = fill_ids(config, client, target, header, report, dialect).await?;
     }
     if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
-        let prev = config.report.with_extension("prev.csv");
+        let ext = config
+            .report
+            .extension()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let prev = config.report.with_extension(format!("prev.{ext}"));
         std::fs::copy(&config.report, &prev)
             .with_context(|| format!("keeping {}", prev.display()))?;
     }

@@ -15,3 +15,4 @@ mod rerun_resume;
 mod sandbox_api;
 mod setup_tls;
 mod spreadsheets;
+mod workbooks;

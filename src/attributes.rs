@@ -198,15 +198,24 @@ impl Definitions {
                 .map_or(&[][..], Vec::as_slice),
             _ => &[],
         };
+        let of_sources = |i: &Value| {
+            (i.get("dataType").and_then(Value::as_str))
+                .is_none_or(|t| t.eq_ignore_ascii_case("source"))
+        };
         let custom = items
             .iter()
             .filter(|i| i.get("isCustom").and_then(Value::as_bool) == Some(true))
+            // A tenant that ignores `?dataType=` lists the other types too.
+            .filter(|i| of_sources(i))
             .filter_map(|i| {
                 let name = i.get("name").and_then(Value::as_str)?.trim();
                 let values = i.get("values").and_then(Value::as_array);
                 Some(Definition {
                     name: name.to_owned(),
-                    format: Format::from_api(i.get("format").and_then(Value::as_str)?),
+                    // No format said: text, as any format this importer does not know.
+                    format: Format::from_api(
+                        i.get("format").and_then(Value::as_str).unwrap_or("Text"),
+                    ),
                     mandatory: i.get("isMandatory").and_then(Value::as_bool) == Some(true),
                     values: values
                         .into_iter()
@@ -492,10 +501,13 @@ mod tests {
             {"name": "status", "format": "ValueList", "isCustom": false},
             {"name": "Data Domain", "format": "ValueList", "isCustom": true,
              "isMandatory": true, "values": ["Finance", {"value": "Sales"}]},
-            {"name": "Contains PII", "format": "Boolean", "isCustom": true}
+            {"name": "Contains PII", "format": "Boolean", "isCustom": true},
+            {"name": "Row Count", "format": "Number", "isCustom": true, "dataType": "Table"},
+            {"name": "Notes", "isCustom": true, "dataType": "Source"}
         ]);
         let defs = Definitions::from_listing(&listing);
-        assert_eq!(defs.iter().count(), 2);
+        assert_eq!(defs.iter().count(), 3, "not the attributes of tables");
+        assert_eq!(defs.find("notes").unwrap().format, Format::Text);
         let domain = defs.find("data_domain").unwrap();
         assert_eq!(domain.values, ["Finance", "Sales"]);
         assert!(domain.mandatory);

@@ -375,6 +375,9 @@ pub struct SandboxArgs {
     /// Fraction of requests that fail: half answered 503, half dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
+    /// Only requests whose path starts with this fail (e.g. /v2/attributes).
+    #[arg(long, value_name = "PATH")]
+    pub fail_only: Option<String>,
     /// Fraction of writes applied and then dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
     pub drop_after_commit_rate: f64,

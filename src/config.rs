@@ -442,6 +442,7 @@ impl SandboxArgs {
             block: Duration::from_secs(self.block_secs),
             latency: Duration::from_millis(self.latency_ms),
             fail_rate: self.fail_rate,
+            fail_only: self.fail_only,
             drop_after_commit_rate: self.drop_after_commit_rate,
             variants: self.variant.into_iter().collect::<BTreeSet<_>>(),
         })

@@ -127,9 +127,13 @@ fn file_args(
                  or the DATAGALAXY_TOKEN environment variable"
             )));
         }
-        let known = key == "input" || options.iter().any(|(o, _)| o == key) && key != "config";
+        // `export` reads no file: it has no `input`.
+        let takes_input = command != "export";
+        let known = (key == "input" && takes_input)
+            || options.iter().any(|(o, _)| o == key) && key != "config";
         if !known {
-            let keys = options.iter().map(|(o, _)| o.as_str()).chain(["input"]);
+            let input = takes_input.then_some("input");
+            let keys = options.iter().map(|(o, _)| o.as_str()).chain(input);
             let hint = suggest::closest(key, keys)
                 .map(|k| format!(" — did you mean {k}?"))
                 .unwrap_or_default();

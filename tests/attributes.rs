@@ -132,10 +132,24 @@ async fn a_tenant_that_will_not_list_its_attributes_gets_text_under_extra_column
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_failing_to_list_the_attributes_stops_the_run_with_exit_3() {
-    let sb = std::sync::Arc::new(sandbox(|_| {}).await);
-    sb.set_faults(1.0, 0.0);
-    let out = import(&sb, "name,type\na,NoSql\n", &["--max-retries", "0"]).await;
+    let sb = sandbox(|c| {
+        c.fail_rate = 1.0;
+        c.fail_only = Some("/v2/attributes".into());
+    })
+    .await;
+    let out = import(&sb, "name,type\na,NoSql\n", &[]).await;
     assert_eq!(out.code, 3, "{:?}", out.error);
+    let error = out.error.unwrap();
+    assert!(
+        error.contains("listing the attribute definitions"),
+        "{error}"
+    );
+    let asked = sb
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v2/attributes"))
+        .count();
+    assert!(asked >= 10, "a read, retried like the others: {asked}");
     assert_eq!(writes(&sb), 0);
 }
 

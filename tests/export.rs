@@ -331,3 +331,28 @@ fn an_export_to_standard_output_is_csv_without_a_byte_order_mark() {
     );
     assert!(text.contains("Customer 360"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_job_file_names_its_paths_relative_to_itself_and_takes_no_input() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), sb.token()).unwrap();
+    let job = dir.path().join("export.toml");
+    std::fs::write(
+        &job,
+        format!(
+            "url = \"{}\"\ntoken-file = \"token\"\noutput = \"catalog.xlsx\"\nscope = \"tag:CRM\"\nquiet = true\n",
+            sb.base_url()
+        ),
+    )
+    .unwrap();
+    let (code, error) = dg(&["export", "--config", job.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{error:?}");
+    let rows = sheet_rows(&dir.path().join("catalog.xlsx"));
+    assert_eq!(rows.len(), 2, "the header and the one CRM source");
+    assert_eq!(rows[1][0], "Customer 360");
+    std::fs::write(&job, "input = \"in.csv\"\n").unwrap();
+    let (code, error) = dg(&["export", "--config", job.to_str().unwrap()]).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("unknown key 'input' for export"));
+}

@@ -282,3 +282,42 @@ async fn a_workbook_import_killed_mid_run_is_finished_by_resume_into_its_workboo
     }
     assert!(!dir.path().join("Big.report.xlsx.journal").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retired_list_of_a_workbook_report_is_a_workbook() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The seed's Customer 360 is tagged CRM; the file does not name it.
+    write_sheet(
+        &dir.path().join("Kept.xlsx"),
+        &strings(&[&["name", "type", "tags"], &["New crm", "NoSql", "CRM"]]),
+    );
+    let out = dg_in(
+        dir.path(),
+        &sb,
+        &["run", "Kept.xlsx", "--retire-missing", "tag:CRM"],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = sheet_rows(&dir.path().join("Kept.report.retired.xlsx"));
+    assert_eq!(
+        listed[0],
+        ["technicalName", "name", "source_id", "result", "error"]
+    );
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(
+        (listed[1][0].as_str(), listed[1][3].as_str()),
+        ("Customer 360", "retired")
+    );
+    let held = sb
+        .sources()
+        .into_iter()
+        .find(|s| s.name == "Customer 360")
+        .unwrap();
+    assert_eq!(held.status.as_deref(), Some("Obsolete"));
+}

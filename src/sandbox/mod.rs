@@ -92,6 +92,9 @@ pub struct SandboxConfig {
     pub block: Duration,
     pub latency: Duration,
     pub fail_rate: f64,
+    /// The injected failures hit only paths that start with this (e.g.
+    /// `/v2/attributes`): one route down, the others up.
+    pub fail_only: Option<String>,
     pub drop_after_commit_rate: f64,
     pub variants: BTreeSet<Variant>,
 }
@@ -110,6 +113,7 @@ impl Default for SandboxConfig {
             block: Duration::from_secs(900),
             latency: Duration::ZERO,
             fail_rate: 0.0,
+            fail_only: None,
             drop_after_commit_rate: 0.0,
             variants: BTreeSet::new(),
         }

@@ -101,7 +101,11 @@ async fn handle(
 
     let cfg = &app.config;
     let fail_rate = app.fail_rate();
-    if fail_rate > 0.0 && fastrand::f64() < fail_rate {
+    let targeted = cfg
+        .fail_only
+        .as_ref()
+        .is_none_or(|p| path.starts_with(p.as_str()));
+    if targeted && fail_rate > 0.0 && fastrand::f64() < fail_rate {
         if fastrand::bool() {
             app.log_answer(entry, None, false);
             return Err(Dropped);

@@ -261,13 +261,21 @@ pub fn tabulate(
     }
 }
 
-/// The custom attributes any of `sources` has: those the tenant defines in
-/// the order of the definitions, then any other by name.
+/// The custom attributes any of `sources` has, in the order of the
+/// definitions. Keys a listing carries that the tenant does not define as
+/// custom attributes of sources (system ones it lists beside them) are left
+/// out; when it would not list its definitions, every such key is taken, by
+/// name.
 fn attribute_columns<'a>(
     directory: &Directory,
     sources: impl Iterator<Item = &'a Current>,
 ) -> Vec<(String, Option<Format>)> {
-    let set: BTreeSet<&String> = sources.flat_map(|c| c.custom.keys()).collect();
+    let defined =
+        |name: &String| (directory.definitions.as_ref()).is_none_or(|d| d.get(name).is_some());
+    let set: BTreeSet<&String> = sources
+        .flat_map(|c| c.custom.keys())
+        .filter(|n| defined(n))
+        .collect();
     let mut columns: Vec<(String, Option<Format>)> = set
         .into_iter()
         .map(|name| (name.clone(), directory.definition(name).map(|d| d.format)))

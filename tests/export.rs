@@ -236,6 +236,8 @@ async fn sources_whose_users_the_tenant_no_longer_lists_are_named_in_a_warning()
     gone.name = "Left behind".into();
     gone.technical_name = "left_behind".into();
     gone.owners = vec!["former.employee@example.com".into()];
+    // A key the tenant lists beside the attributes but does not define.
+    gone.attributes.insert("lastScanId".into(), json!("scan-7"));
     sb.add_sources([gone]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("catalog.csv");
@@ -250,6 +252,17 @@ async fn sources_whose_users_the_tenant_no_longer_lists_are_named_in_a_warning()
     assert_eq!(code, 0);
     let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(summary["sources"], 6);
+    assert_eq!(
+        summary["attribute_columns"],
+        json!([
+            "Data Domain",
+            "Contains PII",
+            "Retention Years",
+            "Last Review",
+            "Regions"
+        ]),
+        "only attributes the tenant defines"
+    );
     assert_eq!(
         summary["warnings"],
         json!([

@@ -286,7 +286,7 @@ impl HeaderMap {
                 None => "--extra-columns ignore|attributes",
             };
             return Err(usage(format!(
-                "unknown column(s): {}. Known columns: {}{custom}. Use --map \"Header=field\", or {flags}",
+                "unknown column(s): {} (known columns: {}{custom}). Use --map \"Header=field or attribute\", or {flags}",
                 unknown.join("; "),
                 known.join(", "),
             )));

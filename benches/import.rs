@@ -4,7 +4,8 @@
 //! wall seconds, rows/s, the pace (requests per second from the first request
 //! to the last, as the server saw them) over `--rate`, the child's own CPU
 //! seconds (user + sys, from wait4) and its peak RSS (VmHWM). Loopback only; every
-//! scenario ends by itself.
+//! scenario ends by itself. Export scenarios list the held sources (5,000 a
+//! page: their "batch") and write them.
 
 use std::io::Write;
 use std::path::Path;
@@ -57,7 +58,16 @@ fn held(i: usize, version_id: &str) -> StoredSource {
         tags: vec!["GDPR".into(), "Finance".into()],
         summary: Some(format!("row {i}")),
         description: None,
-        attributes: Default::default(),
+        // Typed custom attributes of the built-in seed, as a tenant has them.
+        attributes: serde_json::json!({
+            "Data Domain": (["Finance", "Sales", "Operations"][i % 3]),
+            "Contains PII": i.is_multiple_of(2),
+            "Retention Years": i % 10,
+            "Regions": ["EMEA", "APAC"],
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
     }
 }
 
@@ -151,9 +161,21 @@ async fn measure(s: &Scenario) -> Measured {
     write_rows(&input, s.rows, s.nightly);
     let rate = s.rate.to_string();
     let started = Instant::now();
+    // `export` reads no file and sends no batch: it writes `extra`'s --output.
+    let exporting = s.command == "export";
+    let input_args = if exporting {
+        vec![]
+    } else {
+        vec![input.clone()]
+    };
+    let batch_args = if exporting {
+        vec![]
+    } else {
+        vec!["--batch-size".to_owned(), s.batch.to_string()]
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_dg-import"))
         .arg(s.command)
-        .arg(&input)
+        .args(&input_args)
         .args([
             "--quiet",
             "--url",
@@ -163,7 +185,7 @@ async fn measure(s: &Scenario) -> Measured {
             "--hourly-limit",
             "1000000000",
         ])
-        .args(["--batch-size", &s.batch.to_string()])
+        .args(&batch_args)
         .args(s.extra)
         .env("DATAGALAXY_TOKEN", sandbox.token())
         .env("RUST_LOG", "warn")
@@ -318,6 +340,30 @@ fn main() {
             &["--if-exists", "update"],
         )
         .nightly(&[Variant::NoAttributes]),
+        scenario(
+            "(i) export of 100,000 sources to CSV, 8/s, 80 ms",
+            100_000,
+            8,
+            80,
+            0.0,
+            "export",
+            8,
+            5_000,
+            &["--output", "catalog.csv"],
+        )
+        .nightly(&[]),
+        scenario(
+            "(j) as (i), to a workbook",
+            100_000,
+            8,
+            80,
+            0.0,
+            "export",
+            8,
+            5_000,
+            &["--output", "catalog.xlsx"],
+        )
+        .nightly(&[]),
     ];
     println!(
         "{:<48} {:>9} {:>9} {:>7} {:>8} {:>10} {:>9} {:>7} {:>10} {:>8}",

@@ -8,7 +8,7 @@
 //! and equal. A listing without attributes knows nothing (`Current` is then
 //! never built), and such rows are always sent.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -56,7 +56,66 @@ pub struct Current {
     pub summary: Option<String>,
     pub description: Option<String>,
     /// Custom attributes by display name, as listed (set ones only).
-    pub custom: BTreeMap<String, Value>,
+    pub custom: Custom,
+}
+
+/// A listed custom attribute's value, kept small: a listing of 100,000
+/// sources holds a few attribute names and a few hundred distinct values,
+/// each kept once (in the `Interner`).
+#[derive(Clone, Debug, PartialEq)]
+enum Held {
+    Text(Arc<str>),
+    Bool(bool),
+    Number(serde_json::Number),
+    List(Box<[Arc<str>]>),
+    /// Anything else (an object), as listed.
+    Other(Box<Value>),
+}
+
+impl Held {
+    fn of(value: &Value, pool: &Interner) -> Held {
+        match value {
+            Value::String(s) => Held::Text(pool.get(s.clone())),
+            Value::Bool(b) => Held::Bool(*b),
+            Value::Number(n) => Held::Number(n.clone()),
+            Value::Array(_) => Held::List(pool.all(people(value)).into_boxed_slice()),
+            other => Held::Other(Box::new(other.clone())),
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Held::Text(t) => Value::String(t.to_string()),
+            Held::Bool(b) => Value::Bool(*b),
+            Held::Number(n) => Value::Number(n.clone()),
+            Held::List(items) => items.iter().map(|i| Value::String(i.to_string())).collect(),
+            Held::Other(v) => (**v).clone(),
+        }
+    }
+}
+
+/// The custom attributes a source holds, by display name (a few per source:
+/// a short list, not a map).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Custom(Vec<(Arc<str>, Held)>);
+
+impl Custom {
+    /// The value of an attribute, as listed (lists of user objects as emails).
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, v)| v.value())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n.as_ref() == name)
+    }
+
+    /// The names of the attributes set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_ref())
+    }
 }
 
 impl Current {
@@ -80,11 +139,13 @@ impl Current {
                 k if READ_ONLY.contains(&k) => {}
                 _ => {
                     if text(value).is_some() {
-                        current.custom.insert(key.clone(), value.clone());
+                        let held = Held::of(value, pool);
+                        current.custom.0.push((pool.get(key.clone()), held));
                     }
                 }
             }
         }
+        current.custom.0.shrink_to_fit();
         Some(current)
     }
 }
@@ -271,18 +332,14 @@ pub fn changes(
     let custom: BTreeSet<&String> = draft
         .attributes
         .keys()
-        .chain(
-            draft
-                .cleared
-                .keys()
-                .filter(|k| current.custom.contains_key(*k)),
-        )
+        .chain(draft.cleared.keys().filter(|k| current.custom.contains(k)))
         .collect();
     for name in custom {
         let format = definitions.and_then(|d| d.get(name)).map(|d| d.format);
         let unset = Value::Null;
         let row = draft.attributes.get(name).unwrap_or(&unset);
-        let server = current.custom.get(name).unwrap_or(&unset);
+        let server = current.custom.get(name);
+        let server = server.as_ref().unwrap_or(&unset);
         if attributes::same(format, row, server) {
             continue;
         }
@@ -371,7 +428,10 @@ mod tests {
             description: None,
             technical_name: Some("lake".into()),
             upsert: true,
-            attributes: BTreeMap::from([("Data Domain".into(), "Finance".into())]),
+            attributes: std::collections::BTreeMap::from([(
+                "Data Domain".into(),
+                "Finance".into(),
+            )]),
             cleared: Map::new(),
         }
     }

@@ -232,11 +232,11 @@ impl Directory {
         }
     }
 
-    /// Users, tags and the existing sources of the version, every page; the
-    /// three listings go at once (they are independent), under the limiter.
-    /// With `attributes`, the listing asks for what each source holds, so
-    /// that rows can be compared with it.
-    /// `progress` counts the sources as they are listed.
+    /// Users, tags, the existing sources of the version (every page) and the
+    /// attribute definitions of sources; the four reads go at once (they are
+    /// independent), under the limiter. With `attributes`, the listing asks
+    /// for what each source holds, so that rows can be compared with it (or
+    /// exported). `progress` counts the sources as they are listed.
     pub async fn load(
         client: &Client,
         target: &Target,

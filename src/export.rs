@@ -59,15 +59,65 @@ pub struct ExportSummary {
     pub exit_code: u8,
 }
 
-/// The exported table: headers and rows, with what would not read back.
-#[derive(Debug, Default, PartialEq)]
-pub struct Table {
+/// The exported table: its headers, the sources in row order, and what
+/// would not read back. Rows are made one at a time as they are written.
+#[derive(Debug)]
+pub struct Table<'a> {
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// The technical names of the rows.
-    pub keys: Vec<String>,
-    pub attribute_columns: Vec<String>,
+    /// (technical name, what it holds), sorted.
+    sources: Vec<(&'a str, &'a Current)>,
+    columns: Vec<(String, Option<Format>)>,
+    /// Joins list values.
+    separator: char,
     pub warnings: Vec<String>,
+}
+
+impl Table<'_> {
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    pub fn attribute_columns(&self) -> Vec<String> {
+        self.columns.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Each source's technical name and row, in order.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, Vec<String>)> {
+        self.sources
+            .iter()
+            .map(|(key, current)| (*key, self.row(key, current)))
+    }
+
+    fn row(&self, key: &str, current: &Current) -> Vec<String> {
+        let joined = |items: &[std::sync::Arc<str>]| {
+            let items: Vec<&str> = items.iter().map(|i| i.as_ref()).collect();
+            items.join(&self.separator.to_string())
+        };
+        let mut row = vec![
+            current.name.clone(),
+            current
+                .source_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            current.status.as_deref().unwrap_or_default().to_owned(),
+            joined(&current.owners),
+            joined(&current.stewards),
+            joined(&current.tags),
+            current.summary.clone().unwrap_or_default(),
+            current.description.clone().unwrap_or_default(),
+            key.to_owned(),
+        ];
+        for (name, format) in &self.columns {
+            let value = current.custom.get(name).unwrap_or(Value::Null);
+            row.push(attributes::cell(*format, &value, self.separator).unwrap_or_default());
+        }
+        row
+    }
 }
 
 pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
@@ -129,8 +179,8 @@ async fn export(
     let summary = ExportSummary {
         schema_version: crate::summary::SCHEMA_VERSION,
         output,
-        sources: table.rows.len(),
-        attribute_columns: table.attribute_columns.clone(),
+        sources: table.len(),
+        attribute_columns: table.attribute_columns(),
         warnings: table.warnings.clone(),
         elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
@@ -153,13 +203,14 @@ async fn export(
     Ok(exit::SUCCESS)
 }
 
-/// The sources of `directory` in `scope`, as rows sorted by technical name.
-/// `separator` joins list values (the one `run` splits on for the file).
-pub fn tabulate(
-    directory: &Directory,
+/// The sources of `directory` in `scope`, sorted by technical name, and
+/// the warnings about those that would not read back. `separator` joins
+/// list values (the one `run` splits on for the file).
+pub fn tabulate<'a>(
+    directory: &'a Directory,
     scope: Option<&crate::retire::Scope>,
     separator: char,
-) -> Table {
+) -> Table<'a> {
     let mut sources: Vec<(&str, &Current)> = directory
         .sources()
         .filter_map(|(key, e)| Some((key, e.current.as_deref()?)))
@@ -174,68 +225,35 @@ pub fn tabulate(
     let mut unknown = Named::default();
     let mut split = Named::default();
     let mut untyped = Named::default();
-    let mut rows = Vec::with_capacity(sources.len());
     for (key, current) in &sources {
-        let joined = |items: &[std::sync::Arc<str>]| {
-            items
-                .iter()
-                .map(|i| i.as_ref())
-                .collect::<Vec<_>>()
-                .join(&separator.to_string())
-        };
-        let people = current.owners.iter().chain(&current.stewards);
-        if people.into_iter().any(|e| !directory.knows_user(e))
+        let people = || current.owners.iter().chain(&current.stewards);
+        let mut users: Vec<String> = people().map(|e| e.to_string()).collect();
+        let mut lists: Vec<String> = people()
+            .chain(&current.tags)
+            .map(|i| i.to_string())
+            .collect();
+        for (name, format) in &columns {
+            let Some(Value::Array(items)) = current.custom.get(name) else {
+                continue;
+            };
+            let texts = items.iter().filter_map(|i| i.as_str().map(str::to_owned));
+            match format {
+                Some(Format::Users) => users.extend(texts),
+                Some(f) if f.is_list() || *f == Format::ValueList => lists.extend(texts),
+                _ => {}
+            }
+        }
+        if users.iter().any(|e| !directory.knows_user(e))
             || current.tags.iter().any(|t| !directory.knows_tag(t))
         {
             unknown.add(key);
         }
-        let lists = current
-            .owners
-            .iter()
-            .chain(&current.stewards)
-            .chain(&current.tags);
-        if lists.into_iter().any(|i| i.contains(separator)) {
+        if lists.iter().chain(&users).any(|i| i.contains(separator)) {
             split.add(key);
         }
         if current.source_type.is_none() {
             untyped.add(key);
         }
-        let mut row = vec![
-            current.name.clone(),
-            current
-                .source_type
-                .as_deref()
-                .unwrap_or_default()
-                .to_owned(),
-            current.status.as_deref().unwrap_or_default().to_owned(),
-            joined(&current.owners),
-            joined(&current.stewards),
-            joined(&current.tags),
-            current.summary.clone().unwrap_or_default(),
-            current.description.clone().unwrap_or_default(),
-            (*key).to_owned(),
-        ];
-        for (name, format) in &columns {
-            let value = current.custom.get(name).unwrap_or(&Value::Null);
-            if format.is_some_and(Format::is_list)
-                && let Value::Array(items) = value
-                && items
-                    .iter()
-                    .any(|i| i.as_str().is_some_and(|s| s.contains(separator)))
-            {
-                split.add(key);
-            }
-            if format == &Some(Format::Users)
-                && let Value::Array(items) = value
-                && items
-                    .iter()
-                    .any(|i| i.as_str().is_some_and(|e| !directory.knows_user(e)))
-            {
-                unknown.add(key);
-            }
-            row.push(attributes::cell(*format, value, separator).unwrap_or_default());
-        }
-        rows.push(row);
     }
     let mut warnings = Vec::new();
     unknown.warn(
@@ -254,9 +272,9 @@ pub fn tabulate(
     headers.extend(columns.iter().map(|(n, _)| n.clone()));
     Table {
         headers,
-        keys: sources.iter().map(|(k, _)| (*k).to_owned()).collect(),
-        rows,
-        attribute_columns: columns.into_iter().map(|(n, _)| n).collect(),
+        sources,
+        columns,
+        separator,
         warnings,
     }
 }
@@ -271,14 +289,19 @@ fn attribute_columns<'a>(
     sources: impl Iterator<Item = &'a Current>,
 ) -> Vec<(String, Option<Format>)> {
     let defined =
-        |name: &String| (directory.definitions.as_ref()).is_none_or(|d| d.get(name).is_some());
-    let set: BTreeSet<&String> = sources
-        .flat_map(|c| c.custom.keys())
+        |name: &str| (directory.definitions.as_ref()).is_none_or(|d| d.get(name).is_some());
+    let set: BTreeSet<&str> = sources
+        .flat_map(|c| c.custom.names())
         .filter(|n| defined(n))
         .collect();
     let mut columns: Vec<(String, Option<Format>)> = set
         .into_iter()
-        .map(|name| (name.clone(), directory.definition(name).map(|d| d.format)))
+        .map(|name| {
+            (
+                name.to_owned(),
+                directory.definition(name).map(|d| d.format),
+            )
+        })
         .collect();
     let position = |name: &str| {
         (directory.definitions.as_ref())
@@ -333,8 +356,15 @@ fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow
     let mut csv = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .from_writer(out);
-    for record in std::iter::once(&table.headers).chain(&table.rows) {
-        csv.write_record(record.iter().map(|c| report::escape(c).into_owned()))?;
+    let guarded = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| report::escape(c).into_owned())
+            .collect()
+    };
+    csv.write_record(guarded(&table.headers))?;
+    for (_, row) in table.rows() {
+        csv.write_record(guarded(&row))?;
     }
     csv.flush()?;
     Ok(())
@@ -343,9 +373,10 @@ fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow
 /// A workbook, refused whole (nothing written) when a value is longer than
 /// a cell holds.
 fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()> {
-    let too_long: Vec<&str> = (table.rows.iter().zip(&table.keys))
-        .filter(|(row, _)| row.iter().any(|c| !workbook::fits(c)))
-        .map(|(_, key)| key.as_str())
+    let too_long: Vec<&str> = table
+        .rows()
+        .filter(|(_, row)| row.iter().any(|c| !workbook::fits(c)))
+        .map(|(key, _)| key)
         .collect();
     if !too_long.is_empty() {
         return Err(usage(format!(
@@ -360,5 +391,6 @@ fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()>
         widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
         ..Default::default()
     };
-    workbook::write(path, sheet, &table.headers, &table.rows, &look)
+    let rows = table.rows().map(|(_, row)| Ok(row));
+    workbook::write(path, sheet, &table.headers, rows, &look)
 }

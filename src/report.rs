@@ -357,14 +357,17 @@ impl PendingReport {
             .map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;
         if workbook::is_workbook(&self.path) {
-            let (headers, rows) = read_back(tmp.path(), self.delimiter)?;
-            match workbook_fits(&rows) {
-                Ok(()) => return write_workbook(&self.path, &headers, &rows),
+            let (_, rows) = read_back(tmp.path(), self.delimiter)?;
+            match workbook_fits(rows) {
+                Ok(()) => {
+                    let (headers, rows) = read_back(tmp.path(), self.delimiter)?;
+                    return write_workbook(&self.path, &headers, rows);
+                }
                 Err(why) => {
                     // Never cut, never lost: the report goes beside, as CSV.
                     let beside = self.path.with_extension("csv");
                     tracing::warn!(
-                        "the report cannot be a workbook ({why}): written as CSV to {}",
+                        "the report cannot be a workbook ({why:#}): written as CSV to {}",
                         beside.display()
                     );
                     tmp.persist(&beside)
@@ -379,43 +382,48 @@ impl PendingReport {
     }
 }
 
-/// A CSV report's header and rows, as the values they stand for.
-fn read_back(path: &Path, delimiter: u8) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
-    let mut csv = csv::ReaderBuilder::new()
+/// A CSV report's header, and its rows as they are read, as the values
+/// they stand for.
+type Rows = Box<dyn Iterator<Item = anyhow::Result<Vec<String>>>>;
+
+fn read_back(path: &Path, delimiter: u8) -> anyhow::Result<(Vec<String>, Rows)> {
+    let csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .from_path(path)?;
-    let mut records = csv.records();
-    let mut headers: Vec<String> = match records.next() {
-        Some(record) => record?.iter().map(|c| unescape(c).to_owned()).collect(),
-        None => return Ok((vec![], vec![])),
+    let mut records = csv.into_records();
+    let cells = |r: csv::StringRecord| -> Vec<String> {
+        r.iter().map(|c| unescape(c).to_owned()).collect()
+    };
+    let mut headers = match records.next() {
+        Some(record) => cells(record?),
+        None => vec![],
     };
     if let Some(first) = headers.first_mut()
         && let Some(rest) = first.strip_prefix('\u{FEFF}')
     {
         *first = rest.to_owned();
     }
-    let rows = records
-        .map(|r| Ok(r?.iter().map(|c| unescape(c).to_owned()).collect()))
-        .collect::<anyhow::Result<Vec<Vec<String>>>>()?;
-    Ok((headers, rows))
+    let rows = records.map(move |r| Ok(cells(r?)));
+    Ok((headers, Box::new(rows)))
 }
 
 /// Why rows cannot be a workbook, if they cannot.
-fn workbook_fits(rows: &[Vec<String>]) -> Result<(), String> {
+fn workbook_fits(rows: Rows) -> anyhow::Result<()> {
     const MAX_ROWS: usize = 1_048_575;
-    if rows.len() > MAX_ROWS {
-        return Err(format!("{} rows, more than a sheet holds", rows.len()));
+    for (i, row) in rows.enumerate() {
+        let row = row?;
+        anyhow::ensure!(i < MAX_ROWS, "more rows than a sheet holds");
+        if row.iter().any(|c| !workbook::fits(c)) {
+            anyhow::bail!(
+                "row {} holds a value longer than a cell holds ({} characters)",
+                row.first().map_or("?", String::as_str),
+                workbook::CELL_LIMIT
+            );
+        }
     }
-    match rows.iter().find(|r| r.iter().any(|c| !workbook::fits(c))) {
-        Some(r) => Err(format!(
-            "row {} holds a value longer than a cell holds ({} characters)",
-            r.first().map_or("?", String::as_str),
-            workbook::CELL_LIMIT
-        )),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// The fill of a `result` cell: done green, would-be blue, not done red,
@@ -431,7 +439,11 @@ fn result_colour(value: &str) -> Option<u32> {
 
 /// A workbook report: the report's columns, then the input's, the `result`
 /// cell coloured, `error` and `changes` wide and wrapped.
-pub fn write_workbook(path: &Path, headers: &[String], rows: &[Vec<String>]) -> anyhow::Result<()> {
+pub fn write_workbook(
+    path: &Path,
+    headers: &[String],
+    rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,
+) -> anyhow::Result<()> {
     let look = workbook::Look {
         widths: vec![
             (0, 7.0),
@@ -501,6 +513,28 @@ mod tests {
             ),
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_workbook_report_too_large_for_a_cell_is_written_beside_as_csv_never_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.report.xlsx");
+        let headers = ["name".to_owned()];
+        let write = |value: String| {
+            let mut pending = PendingReport::create(&path, &headers, b',', true).unwrap();
+            pending
+                .writer
+                .push(0, Outcome::new(2, RowResult::Created), vec![value])
+                .unwrap();
+            pending.persist().unwrap();
+        };
+        write("=fits".into());
+        assert!(path.exists() && !dir.path().join("in.report.csv").exists());
+        std::fs::remove_file(&path).unwrap();
+        write("x".repeat(workbook::CELL_LIMIT + 1));
+        assert!(!path.exists());
+        let beside = std::fs::read_to_string(dir.path().join("in.report.csv")).unwrap();
+        assert!(beside.contains(&"x".repeat(workbook::CELL_LIMIT + 1)));
     }
 
     #[test]

@@ -261,7 +261,8 @@ pub fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Re
         .collect();
     if crate::workbook::is_workbook(path) {
         let look = crate::workbook::Look::default();
-        return crate::workbook::write(path, "retired", &headers, &rows, &look);
+        let rows = rows.into_iter().map(Ok);
+        return crate::workbook::write(path, "retired", &headers, rows, &look);
     }
     crate::atomic::write_with(path, |out| {
         let mut csv = csv::WriterBuilder::new()

@@ -1,7 +1,8 @@
 //! Workbooks the importer writes (exports, reports): one sheet, every cell
 //! written as text so that nothing is reinterpreted (no formula guard is
 //! needed, and none is added), the header row bold, frozen and filtered, the
-//! file replaced atomically. A cell holds at most 32,767 characters: longer
+//! file replaced atomically. Rows are streamed (rust_xlsxwriter's constant
+//! memory mode), never held whole. A cell holds at most 32,767 characters: longer
 //! values are refused by the caller, never cut.
 
 use std::path::Path;
@@ -38,51 +39,55 @@ pub struct Look {
 }
 
 /// Writes `headers` and `rows` as the one sheet of a workbook at `path`,
-/// atomically.
+/// atomically. Rows stream to a temporary file as they come (constant
+/// memory): a workbook of 100,000 rows is never held whole.
 pub fn write(
     path: &Path,
     sheet: &str,
     headers: &[String],
-    rows: &[Vec<String>],
+    rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,
     look: &Look,
 ) -> anyhow::Result<()> {
     let mut workbook = Workbook::new();
+    workbook.set_tempdir(crate::atomic::folder_of(path))?;
     let text = Format::new().set_num_format("@");
     let bold = text.clone().set_bold();
     let wrapped = text.clone().set_text_wrap().set_align(FormatAlign::Top);
-    let sheet_name = sheet.chars().take(31).collect::<String>();
-    let ws = workbook.add_worksheet();
-    ws.set_name(&sheet_name)?;
-    let columns = headers
-        .len()
-        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
-    for col in 0..columns {
-        let col = u16::try_from(col).context("too many columns for a workbook")?;
+    let ws = workbook.add_worksheet_with_constant_memory()?;
+    ws.set_name(sheet.chars().take(31).collect::<String>())?;
+    let columns = u16::try_from(headers.len()).context("too many columns for a workbook")?;
+    for col in 0..columns.max(1) {
         let width = look.widths.iter().find(|(c, _)| *c == col).map(|(_, w)| *w);
         ws.set_column_width(col, width.unwrap_or(16.0))?;
     }
+    ws.set_freeze_panes(1, 0)?;
     for (c, header) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, header, &bold)?;
     }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).context("too many rows for a workbook")?;
+    let mut last = 0;
+    for (r, row) in rows.enumerate() {
+        let row = row?;
+        last = u32::try_from(r + 1).context("too many rows for a workbook")?;
         for (c, value) in row.iter().enumerate() {
-            let c = c as u16;
+            let c = u16::try_from(c).context("too many columns for a workbook")?;
             let fill = look
                 .coloured
                 .filter(|(col, _)| *col == c)
                 .and_then(|(_, colour)| colour(value));
+            let coloured;
             let format = match fill {
-                Some(rgb) => text.clone().set_background_color(Color::RGB(rgb)),
-                None if look.wrapped.contains(&c) => wrapped.clone(),
-                None => text.clone(),
+                Some(rgb) => {
+                    coloured = text.clone().set_background_color(Color::RGB(rgb));
+                    &coloured
+                }
+                None if look.wrapped.contains(&c) => &wrapped,
+                None => &text,
             };
-            ws.write_string_with_format(r, c, value, &format)?;
+            ws.write_string_with_format(last, c, value, format)?;
         }
     }
-    ws.set_freeze_panes(1, 0)?;
     if columns > 0 {
-        ws.autofilter(0, 0, rows.len() as u32, (columns - 1) as u16)?;
+        ws.autofilter(0, 0, last, columns - 1)?;
     }
     crate::atomic::write_with(path, |out| {
         workbook

@@ -37,15 +37,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a definition names (in any case).
     pub fn from_api(text: &str) -> Format {
-        match text {
-            "Boolean" => Format::Boolean,
-            "Number" => Format::Number,
-            "Date" => Format::Date,
-            "ValueList" => Format::ValueList,
-            "MultiValueList" => Format::MultiValueList,
-            "UserReference" | "PersonReference" => Format::Users,
-            "ManagedTag" => Format::Tags,
+        match text.to_ascii_lowercase().as_str() {
+            "boolean" => Format::Boolean,
+            "number" => Format::Number,
+            "date" => Format::Date,
+            "valuelist" => Format::ValueList,
+            "multivaluelist" => Format::MultiValueList,
+            "userreference" | "personreference" => Format::Users,
+            "managedtag" => Format::Tags,
             _ => Format::Text,
         }
     }
@@ -222,8 +223,11 @@ impl Definitions {
                         .flatten()
                         .filter_map(|v| match v {
                             Value::String(s) => Some(s.clone()),
-                            // Tolerate `{"value": ...}` items.
-                            other => other.get("value")?.as_str().map(str::to_owned),
+                            // Tolerate `{"value"|"name"|"label": ...}` items.
+                            other => ["value", "name", "label"]
+                                .iter()
+                                .find_map(|k| other.get(*k)?.as_str())
+                                .map(str::to_owned),
                         })
                         .collect(),
                 })

@@ -51,6 +51,10 @@ fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
         "{stderr}"
     );
     assert!(stderr.contains("sandbox now holds 35 sources"), "{stderr}");
+    assert!(
+        stderr.contains("custom attributes: Data Domain, Contains PII"),
+        "the sample's attribute columns are taken: {stderr}"
+    );
     let (_, rows) = read_report(&dir.path().join("sources.report.csv"));
     let results: Vec<(String, String)> = rows
         .iter()

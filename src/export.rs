@@ -56,6 +56,8 @@ pub struct ExportSummary {
     pub warnings: Vec<String>,
     pub elapsed_secs: f64,
     pub requests: u64,
+    /// Why the export stopped, if it did (nothing was written then).
+    pub stopped: Option<String>,
     pub exit_code: u8,
 }
 
@@ -127,6 +129,8 @@ pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Resu
     code
 }
 
+/// Lists and writes; the summary goes out (`--summary-json`) even when the
+/// export stops, as a scheduler reads it either way.
 async fn export(
     config: &ExportConfig,
     session: &Session,
@@ -134,11 +138,68 @@ async fn export(
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     let (pace, client) = session.connect(&config.reach)?;
+    let done = list_and_write(config, &client, &pace, interrupt).await;
+    let counters = &pace.counters;
+    let mut summary = ExportSummary {
+        schema_version: crate::summary::SCHEMA_VERSION,
+        output: String::new(),
+        sources: 0,
+        attribute_columns: vec![],
+        warnings: vec![],
+        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
+        stopped: None,
+        exit_code: exit::SUCCESS,
+    };
+    match &done {
+        Ok(written) => {
+            summary.output = written.output.clone();
+            summary.sources = written.sources;
+            summary.attribute_columns = written.attribute_columns.clone();
+            summary.warnings = written.warnings.clone();
+            eprintln!(
+                "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
+                 ({} requests, {:.1}s)",
+                summary.sources,
+                written.target.workspace_name,
+                written.target.version_name,
+                summary.attribute_columns.len(),
+                summary.output,
+                summary.requests,
+                summary.elapsed_secs
+            );
+        }
+        Err(e) => {
+            summary.stopped = Some(format!("{e:#}"));
+            summary.exit_code = exit::code_of_error(e);
+        }
+    }
+    if let Some(path) = &config.summary_json {
+        crate::atomic::write_json(path, &summary)?;
+    }
+    done.map(|_| exit::SUCCESS)
+}
+
+/// What an export wrote.
+struct Written {
+    target: directory::Target,
+    output: String,
+    sources: usize,
+    attribute_columns: Vec<String>,
+    warnings: Vec<String>,
+}
+
+async fn list_and_write(
+    config: &ExportConfig,
+    client: &crate::api::Client,
+    pace: &std::sync::Arc<crate::pace::Pace>,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Written> {
     let progress = Progress::start(None, config.quiet, pace.clone());
     let listing = async {
         let ws = config.workspace.as_deref();
-        let target = directory::locate(&client, ws, config.version.as_deref()).await?;
-        let directory = Directory::load(&client, &target, true, Some(&progress)).await?;
+        let target = directory::locate(client, ws, config.version.as_deref()).await?;
+        let directory = Directory::load(client, &target, true, Some(&progress)).await?;
         anyhow::Ok((target, directory))
     };
     let found = tokio::select! {
@@ -175,32 +236,13 @@ async fn export(
             "standard output".into()
         }
     };
-    let counters = &pace.counters;
-    let summary = ExportSummary {
-        schema_version: crate::summary::SCHEMA_VERSION,
+    Ok(Written {
         output,
         sources: table.len(),
         attribute_columns: table.attribute_columns(),
         warnings: table.warnings.clone(),
-        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
-        exit_code: exit::SUCCESS,
-    };
-    eprintln!(
-        "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
-         ({} requests, {:.1}s)",
-        summary.sources,
-        target.workspace_name,
-        target.version_name,
-        summary.attribute_columns.len(),
-        summary.output,
-        summary.requests,
-        summary.elapsed_secs
-    );
-    if let Some(path) = &config.summary_json {
-        crate::atomic::write_json(path, &summary)?;
-    }
-    Ok(exit::SUCCESS)
+        target,
+    })
 }
 
 /// The sources of `directory` in `scope`, sorted by technical name, and

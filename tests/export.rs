@@ -191,8 +191,18 @@ async fn a_value_longer_than_a_cell_is_never_cut_the_workbook_export_refuses_nam
     assert_eq!(import(&sb, &csv, &[]).await.code, 0);
     let dir = tempfile::tempdir().unwrap();
     let xlsx = dir.path().join("catalog.xlsx");
-    let (code, error) = export(&sb, dir.path(), &xlsx, &[]).await;
+    let summary = dir.path().join("summary.json");
+    let (code, error) = export(
+        &sb,
+        dir.path(),
+        &xlsx,
+        &["--summary-json", summary.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(code, 2);
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(summary["exit_code"], 2, "a scheduler reads why: {summary}");
+    assert!(summary["stopped"].as_str().unwrap().contains("long one"));
     let error = error.unwrap();
     assert!(error.contains("long one"), "{error}");
     assert!(error.contains("--output FILE.csv"), "{error}");

@@ -271,25 +271,15 @@ impl HeaderMap {
             }
         }
         if !unknown.is_empty() {
-            let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
-            let custom: Vec<&str> = definitions
-                .into_iter()
-                .flat_map(Definitions::iter)
-                .map(|d| d.name.as_str())
-                .collect();
-            let custom = match custom.is_empty() {
-                true => String::new(),
-                false => format!("; custom attributes: {}", custom.join(", ")),
-            };
-            let flags = match definitions {
-                Some(_) => "--extra-columns ignore",
-                None => "--extra-columns ignore|attributes",
-            };
-            return Err(usage(format!(
-                "unknown column(s): {} (known columns: {}{custom}). Use --map \"Header=field or attribute\", or {flags}",
-                unknown.join("; "),
-                known.join(", "),
-            )));
+            return Err(unknown_columns(&unknown, definitions));
+        }
+        for (n, a) in attributes.iter().enumerate() {
+            if let Some(first) = attributes[..n].iter().find(|f| f.name == a.name) {
+                return Err(usage(format!(
+                    "columns '{}' and '{}' both mean the custom attribute '{}': keep one",
+                    self.headers[first.index], self.headers[a.index], a.name
+                )));
+            }
         }
         self.attributes = attributes;
         Ok(warnings)
@@ -361,6 +351,28 @@ impl HeaderMap {
             (!value.is_empty()).then_some((a, value))
         })
     }
+}
+
+/// The error that names every unknown column, with what is known.
+fn unknown_columns(unknown: &[String], definitions: Option<&Definitions>) -> anyhow::Error {
+    let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    let custom: Vec<&str> = (definitions.into_iter().flat_map(Definitions::iter))
+        .map(|d| d.name.as_str())
+        .collect();
+    let custom = match custom.is_empty() {
+        true => String::new(),
+        false => format!("; custom attributes: {}", custom.join(", ")),
+    };
+    let flags = match definitions {
+        Some(_) => "--extra-columns ignore",
+        None => "--extra-columns ignore|attributes",
+    };
+    usage(format!(
+        "unknown column(s): {} (known columns: {}{custom}). Use --map \"Header=field or \
+         attribute\", or {flags}",
+        unknown.join("; "),
+        known.join(", "),
+    ))
 }
 
 /// The closest field or custom attribute to an unknown header.
@@ -501,6 +513,18 @@ mod tests {
         assert_eq!(
             warnings,
             ["column 'STATUS' is read as the field status, not as the custom attribute 'Status'"]
+        );
+        let twice = bound(
+            &["name", "type", "Data Domain", "data_domain"],
+            &HeaderOptions::default(),
+            Some(&defs),
+        )
+        .unwrap_err();
+        assert!(
+            twice.to_string().contains(
+                "columns 'Data Domain' and 'data_domain' both mean the custom attribute 'Data Domain'"
+            ),
+            "{twice}"
         );
         let err = bound(
             &["name", "type", "X"],

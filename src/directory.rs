@@ -436,19 +436,7 @@ impl Directory {
                 },
             }
         }
-        let mut attributes = BTreeMap::new();
-        for (column, cell) in header.attributes(cells) {
-            let label = header.header(column.index);
-            if let Some(value) = self.typed(column, label, cell, rules, &mut errors) {
-                attributes.insert(column.name.clone(), value);
-            }
-        }
-        let lacks = (self.definitions.iter().flat_map(Definitions::iter))
-            .filter(|d| d.mandatory && !attributes.contains_key(&d.name))
-            .map(|d| RowError::MissingAttribute {
-                column: d.name.clone(),
-            })
-            .collect();
+        let (attributes, lacks) = self.attributes(header, cells, rules, &mut errors);
         let cleared = match rules.clear_empty_cells {
             true => emptied(header, cells),
             false => serde_json::Map::new(),
@@ -474,6 +462,31 @@ impl Directory {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The custom attributes a row sets, typed, and the mandatory ones it
+    /// leaves empty (which only a create needs).
+    fn attributes(
+        &self,
+        header: &HeaderMap,
+        cells: &[String],
+        rules: Rules,
+        errors: &mut Vec<RowError>,
+    ) -> (BTreeMap<String, serde_json::Value>, Vec<RowError>) {
+        let mut attributes = BTreeMap::new();
+        for (column, cell) in header.attributes(cells) {
+            let label = header.header(column.index);
+            if let Some(value) = self.typed(column, label, cell, rules, errors) {
+                attributes.insert(column.name.clone(), value);
+            }
+        }
+        let lacks = (self.definitions.iter().flat_map(Definitions::iter))
+            .filter(|d| d.mandatory && !attributes.contains_key(&d.name))
+            .map(|d| RowError::MissingAttribute {
+                column: d.name.clone(),
+            })
+            .collect();
+        (attributes, lacks)
     }
 
     /// A custom attribute's cell as its value on the wire; what does not fit

@@ -621,11 +621,24 @@ mod tests {
         cells: &[&str],
         rules: Rules,
     ) -> Result<Resolved, Vec<RowError>> {
-        let header = HeaderMap::new(
+        resolve_in(&directory(), headers, cells, rules)
+    }
+
+    /// A row resolved against `directory`, its header bound to the
+    /// directory's attribute definitions.
+    fn resolve_in(
+        directory: &Directory,
+        headers: &[&str],
+        cells: &[&str],
+        rules: Rules,
+    ) -> Result<Resolved, Vec<RowError>> {
+        let mut header = HeaderMap::new(
             headers.iter().map(|h| h.to_string()).collect(),
             &Default::default(),
         )
         .unwrap();
+        let definitions = directory.definitions.as_ref();
+        header.bind(definitions, Default::default()).unwrap();
         let row = InputRow {
             previous: None,
             seq: 0,
@@ -633,7 +646,7 @@ mod tests {
             cells: cells.iter().map(|c| c.to_string()).collect(),
             defect: None,
         };
-        directory().resolve(&header, &row, rules)
+        directory.resolve(&header, &row, rules)
     }
 
     #[test]
@@ -698,24 +711,7 @@ mod tests {
             "Custodians",
             "Review",
         ];
-        let resolve = |cells: &[&str], rules: Rules| {
-            let mut header = HeaderMap::new(
-                headers.iter().map(|h| h.to_string()).collect(),
-                &Default::default(),
-            )
-            .unwrap();
-            header
-                .bind(directory.definitions.as_ref(), Default::default())
-                .unwrap();
-            let row = InputRow {
-                previous: None,
-                seq: 0,
-                row: 2,
-                cells: cells.iter().map(|c| c.to_string()).collect(),
-                defect: None,
-            };
-            directory.resolve(&header, &row, rules)
-        };
+        let resolve = |cells: &[&str], rules| resolve_in(&directory, &headers, cells, rules);
         let comma = Rules {
             list_separator: ',',
             decimal_comma: true,

@@ -23,24 +23,20 @@ use crate::compare::Current;
 use crate::config::ExportConfig;
 use crate::directory::{self, Directory};
 use crate::exit::{self, usage};
+use crate::input::Field;
 use crate::progress::Progress;
 use crate::report;
 use crate::session::Session;
 use crate::signals::Interrupt;
 use crate::workbook;
 
-/// The importer's own columns, in the order `run` documents them.
-pub const OWN_COLUMNS: [&str; 9] = [
-    "name",
-    "type",
-    "status",
-    "owners",
-    "stewards",
-    "tags",
-    "summary",
-    "description",
-    "technicalName",
-];
+/// The importer's own columns, in the order `run` documents them: every
+/// field but `upsert` (an export is of sources, not of instructions).
+pub fn own_columns() -> impl Iterator<Item = &'static str> {
+    (Field::ALL.into_iter())
+        .filter(|f| *f != Field::Upsert)
+        .map(Field::name)
+}
 
 /// How many sources a warning names before "and N more".
 const NAMED: usize = 10;
@@ -310,7 +306,7 @@ pub fn tabulate<'a>(
         &mut warnings,
         "were listed without their type (their rows need one to be imported)",
     );
-    let mut headers: Vec<String> = OWN_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut headers: Vec<String> = own_columns().map(str::to_owned).collect();
     headers.extend(columns.iter().map(|(n, _)| n.clone()));
     Table {
         headers,

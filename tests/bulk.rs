@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use dg_import::sandbox::Sandbox;
 
-use crate::common::{assert_ids_are_the_servers, copies, http, import, sandbox, valid_rows};
+use crate::common::{
+    assert_ids_are_the_servers, copies, http, import, resumable, sandbox, valid_rows,
+};
 
 fn bulk_posts(sb: &Sandbox) -> usize {
     sb.requests()
@@ -152,27 +154,17 @@ async fn a_bulk_import_killed_mid_batch_and_resumed_ends_complete_without_duplic
     std::fs::write(dir.path().join("in.csv"), valid_rows(1000)).unwrap();
     let url = sb.base_url();
     let run = |resume: bool| {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dg-import"));
-        cmd.args([
+        let args = [
             "run",
             "in.csv",
-            "--quiet",
             "--batch-size",
             "20",
             "--rate",
             "10",
             "--max-retries",
             "20",
-        ])
-        .args(["--url", &url])
-        .env("DATAGALAXY_TOKEN", sb.token())
-        .env_remove("RUST_LOG")
-        .current_dir(dir.path())
-        .stderr(std::process::Stdio::null());
-        if resume {
-            cmd.arg("--resume");
-        }
-        cmd
+        ];
+        resumable(dir.path(), (&url, sb.token()), &args, resume)
     };
     let mut kills = 0;
     while kills < 5 {

@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
-use calamine::{Reader, Xlsx, open_workbook};
 use dg_import::sandbox::{Sandbox, StoredSource};
 use serde_json::{Value, json};
 
-use crate::common::{dg, import, import_file, read_report, sandbox};
+use crate::common::{dg, import, import_file, read_report, sandbox, sheet_rows};
 
 /// `dg-import export` in-process into `out`; its exit code and error.
 async fn export(sb: &Sandbox, dir: &Path, out: &Path, extra: &[&str]) -> (u8, Option<String>) {
@@ -33,16 +32,6 @@ async fn export(sb: &Sandbox, dir: &Path, out: &Path, extra: &[&str]) -> (u8, Op
 
 fn writes(sb: &Sandbox) -> usize {
     sb.requests().iter().filter(|r| r.method != "GET").count()
-}
-
-/// The rows of a workbook's first sheet, as text.
-fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
-    let mut book: Xlsx<_> = open_workbook(path).unwrap();
-    let range = book.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
 }
 
 /// 48 sources with five typed attributes, as the attributes test imports them.

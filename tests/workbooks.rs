@@ -6,11 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::cargo_bin;
-use calamine::{Reader, Xlsx, open_workbook};
 use dg_import::sandbox::Sandbox;
 use rust_xlsxwriter::Workbook;
 
-use crate::common::sandbox;
+use crate::common::{resumable, sandbox, sheet_rows};
 
 /// Writes one sheet of text cells, as Excel would save it.
 fn write_sheet(path: &Path, rows: &[Vec<String>]) {
@@ -22,15 +21,6 @@ fn write_sheet(path: &Path, rows: &[Vec<String>]) {
         }
     }
     book.save(path).unwrap();
-}
-
-fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
-    let mut book: Xlsx<_> = open_workbook(path).unwrap();
-    let range = book.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
 }
 
 /// A part of the workbook's zip, as text.
@@ -233,25 +223,8 @@ async fn a_workbook_import_killed_mid_run_is_finished_by_resume_into_its_workboo
     write_sheet(&dir.path().join("Big.xlsx"), &rows);
     let url = sb.base_url();
     let run = |resume: bool| {
-        let mut cmd = Command::new(cargo_bin("dg-import"));
-        cmd.args([
-            "run",
-            "Big.xlsx",
-            "--quiet",
-            "--rate",
-            "100",
-            "--batch-size",
-            "1",
-        ])
-        .args(["--url", &url])
-        .env("DATAGALAXY_TOKEN", sb.token())
-        .env_remove("RUST_LOG")
-        .current_dir(dir.path())
-        .stderr(std::process::Stdio::null());
-        if resume {
-            cmd.arg("--resume");
-        }
-        cmd
+        let args = ["run", "Big.xlsx", "--rate", "100", "--batch-size", "1"];
+        resumable(dir.path(), (&url, sb.token()), &args, resume)
     };
     let mut child = run(false).spawn().unwrap();
     while sb.requests().iter().filter(|r| r.method == "POST").count() < 20 {

@@ -240,3 +240,35 @@ pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
         result.err().map(|e| format!("{e:#}")),
     )
 }
+
+/// The binary, run in `dir` against the API at `url` as a scheduler runs
+/// it: quiet, the token from the environment, `--resume` when asked.
+pub fn resumable(
+    dir: &Path,
+    (url, token): (&str, &str),
+    args: &[&str],
+    resume: bool,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dg-import"));
+    cmd.args(args)
+        .args(["--quiet", "--url", url])
+        .env("DATAGALAXY_TOKEN", token)
+        .env_remove("RUST_LOG")
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null());
+    if resume {
+        cmd.arg("--resume");
+    }
+    cmd
+}
+
+/// The rows of a workbook's first sheet, as text.
+pub fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}

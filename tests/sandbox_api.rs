@@ -546,3 +546,57 @@ async fn variants_change_the_shapes_the_contract_says_may_vary() {
     }
     panic!("no 503 in 20 requests at fail rate 1");
 }
+
+#[tokio::test]
+async fn attributes_are_listed_with_their_formats_and_values_and_writes_are_typed_by_them() {
+    let api = Api::new(|_| {}).await;
+    let (status, listed) = json_of(api.get("/attributes?dataType=source").await).await;
+    assert_eq!(status, 200);
+    let items = listed.as_array().expect("an array");
+    let custom: Vec<(&str, &str)> = items
+        .iter()
+        .filter(|a| a["isCustom"] == true)
+        .map(|a| (a["name"].as_str().unwrap(), a["format"].as_str().unwrap()))
+        .collect();
+    assert_eq!(custom.len(), 8);
+    assert!(custom.contains(&("Data Domain", "ValueList")));
+    assert!(items.iter().any(|a| a["isCustom"] == false && a["attributeKey"] == "status"));
+    let domain = items.iter().find(|a| a["name"] == "Data Domain").unwrap();
+    assert_eq!(domain["values"][0], "Finance");
+    let (_, other) = json_of(api.get("/attributes?dataType=table").await).await;
+    assert_eq!(other, json!([]));
+
+    let path = format!("/sources/{}", api.version());
+    let body = json!({"name": "typed", "type": "NoSql", "Data Domain": "Finance",
+                      "Contains PII": true, "Retention Years": 7, "Regions": ["EMEA"]});
+    assert_eq!(api.post(&path, body).await.status().as_u16(), 201);
+    let (status, refused) = json_of(
+        api.post(&path, json!({"name": "b", "type": "NoSql", "Criticality": "High"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused.to_string().contains("'Criticality': unknown attribute"), "{refused}");
+    let (status, refused) = json_of(
+        api.post(&path, json!({"name": "c", "type": "NoSql", "Retention Years": "seven"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused.to_string().contains("is not a number"), "{refused}");
+    let (_, listed) = json_of(
+        api.get(&format!(
+            "/sources?versionId={}&technicalName=typed&includeAttributes=true",
+            api.version()
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(listed["results"][0]["attributes"]["Retention Years"], 7);
+
+    let hidden = Api::new(|c| {
+        c.variants.insert(Variant::NoAttributeDefinitions);
+    })
+    .await;
+    assert_eq!(hidden.get("/attributes?dataType=source").await.status().as_u16(), 404);
+}

@@ -2,13 +2,17 @@
 //! DataGalaxy-compatible sandbox. The commands are functions here, so tests
 //! call them in-process exactly as the binary does.
 //!
-//! A row's trip: `input` (read, map headers) → `directory` (validate and
-//! resolve against cached lookups) → `plan` (duplicates, what exists, what
-//! was done before, what an update changes: `compare`) → `batch` (units of
-//! work) → `send` or `bulk` (through `pace` and `api`, with `retry`, counted
-//! by `breaker`) → `journal` and `report`; `retire` after the rows. `import`
-//! joins them, `run` is the command, `job` reads job files, `signals` stops
-//! runs; `sandbox` is the server; `exit` holds the one exit-code table.
+//! A row's trip: `input` (read, map headers to fields and custom
+//! attributes) → `directory` (validate and resolve against cached lookups,
+//! type attribute cells with `attributes`) → `plan` (duplicates, what
+//! exists, what was done before, what an update changes: `compare`) →
+//! `batch` (units of work) → `send` or `bulk` (through `pace` and `api`,
+//! with `retry`, counted by `breaker`) → `journal` and `report` (CSV, or a
+//! `workbook`); `retire` after the rows. `import` joins them, `run` is the
+//! command, `export` the way back (the catalog as a file `run` reads),
+//! `session` opens the API or an in-process sandbox for either, `job` reads
+//! job files, `signals` stops runs; `sandbox` is the server; `exit` holds the
+//! one exit-code table.
 
 pub mod api;
 pub mod atomic;

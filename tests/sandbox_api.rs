@@ -560,7 +560,11 @@ async fn attributes_are_listed_with_their_formats_and_values_and_writes_are_type
         .collect();
     assert_eq!(custom.len(), 8);
     assert!(custom.contains(&("Data Domain", "ValueList")));
-    assert!(items.iter().any(|a| a["isCustom"] == false && a["attributeKey"] == "status"));
+    assert!(
+        items
+            .iter()
+            .any(|a| a["isCustom"] == false && a["attributeKey"] == "status")
+    );
     let domain = items.iter().find(|a| a["name"] == "Data Domain").unwrap();
     assert_eq!(domain["values"][0], "Finance");
     let (_, other) = json_of(api.get("/attributes?dataType=table").await).await;
@@ -571,15 +575,26 @@ async fn attributes_are_listed_with_their_formats_and_values_and_writes_are_type
                       "Contains PII": true, "Retention Years": 7, "Regions": ["EMEA"]});
     assert_eq!(api.post(&path, body).await.status().as_u16(), 201);
     let (status, refused) = json_of(
-        api.post(&path, json!({"name": "b", "type": "NoSql", "Criticality": "High"}))
-            .await,
+        api.post(
+            &path,
+            json!({"name": "b", "type": "NoSql", "Criticality": "High"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 400);
-    assert!(refused.to_string().contains("'Criticality': unknown attribute"), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("'Criticality': unknown attribute"),
+        "{refused}"
+    );
     let (status, refused) = json_of(
-        api.post(&path, json!({"name": "c", "type": "NoSql", "Retention Years": "seven"}))
-            .await,
+        api.post(
+            &path,
+            json!({"name": "c", "type": "NoSql", "Retention Years": "seven"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 400);
@@ -598,5 +613,12 @@ async fn attributes_are_listed_with_their_formats_and_values_and_writes_are_type
         c.variants.insert(Variant::NoAttributeDefinitions);
     })
     .await;
-    assert_eq!(hidden.get("/attributes?dataType=source").await.status().as_u16(), 404);
+    assert_eq!(
+        hidden
+            .get("/attributes?dataType=source")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
 }

@@ -271,7 +271,14 @@ impl HeaderMap {
             }
         }
         if !unknown.is_empty() {
-            return Err(unknown_columns(&unknown, definitions));
+            let error = unknown_columns(&unknown, definitions);
+            if extra == ExtraColumns::Attributes && definitions.is_some() {
+                return Err(error.context(
+                    "--extra-columns attributes adds nothing here: the tenant lists its custom \
+                     attributes, and these columns name none of them",
+                ));
+            }
+            return Err(error);
         }
         for (n, a) in attributes.iter().enumerate() {
             if let Some(first) = attributes[..n].iter().find(|f| f.name == a.name) {
@@ -553,7 +560,8 @@ mod tests {
         assert_eq!(m.attribute_columns()[0].name, "Region");
         assert_eq!(m.attribute_columns()[0].definition, None);
         let defs = definitions();
-        assert!(bound(&["name", "type", "Region"], &options, Some(&defs)).is_err());
+        let err = bound(&["name", "type", "Region"], &options, Some(&defs)).unwrap_err();
+        assert!(format!("{err:#}").contains("--extra-columns attributes adds nothing here"));
         let ignore = HeaderOptions {
             extra: ExtraColumns::Ignore,
             ..Default::default()

@@ -306,6 +306,15 @@ pub fn tabulate<'a>(
         &mut warnings,
         "were listed without their type (their rows need one to be imported)",
     );
+    for (name, _) in &columns {
+        if let Some(field) = Field::from_header(name) {
+            warnings.push(format!(
+                "the custom attribute '{name}' has a name the importer reads as the field {}: \
+                 before importing the file, rename its column and --map it (\"New name={name}\")",
+                field.name()
+            ));
+        }
+    }
     let mut headers: Vec<String> = own_columns().map(str::to_owned).collect();
     headers.extend(columns.iter().map(|(n, _)| n.clone()));
     Table {

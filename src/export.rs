@@ -310,7 +310,7 @@ pub fn tabulate<'a>(
         if let Some(field) = Field::from_header(name) {
             warnings.push(format!(
                 "the custom attribute '{name}' has a name the importer reads as the field {}: \
-                 before importing the file, rename its column and --map it (\"New name={name}\")",
+                 its column would be imported as that field, not as the attribute",
                 field.name()
             ));
         }

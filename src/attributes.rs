@@ -328,6 +328,11 @@ fn canon(format: Option<Format>, value: &Value) -> Canon {
 pub fn same(format: Option<Format>, row: &Value, server: &Value) -> bool {
     let (a, b) = (canon(format, row), canon(format, server));
     match (&a, &b) {
+        // A list written as text (a column sent unchecked): its items.
+        (Canon::Text(x), Canon::Set(set)) | (Canon::Set(set), Canon::Text(x)) => {
+            let items: BTreeSet<String> = split(x, ';').map(str::to_lowercase).collect();
+            items == *set
+        }
         (Canon::Text(x), other) | (other, Canon::Text(x)) if a != b => {
             // A value of one type against text of another: as written.
             *x == shown(other)
@@ -476,6 +481,8 @@ mod tests {
             &json!("FINANCE")
         ));
         assert!(same(None, &json!("5"), &json!(5)));
+        assert!(same(None, &json!("EMEA;amer"), &json!(["AMER", "EMEA"])));
+        assert!(!same(None, &json!("EMEA"), &json!(["AMER", "EMEA"])));
         assert!(same(Some(Format::Text), &json!(""), &Value::Null));
     }
 

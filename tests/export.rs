@@ -368,3 +368,60 @@ async fn an_export_job_file_names_its_paths_relative_to_itself_and_takes_no_inpu
     assert_eq!(code, 2);
     assert!(error.unwrap().contains("unknown key 'input' for export"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_lists_sources_without_attributes_gets_no_export_that_would_lose_them() {
+    let sb = sandbox(|c| {
+        c.variants.insert(dg_import::sandbox::Variant::NoAttributes);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    let (code, error) = export(&sb, dir.path(), &out, &[]).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("an export would lose their values"));
+    assert!(!out.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_attribute_definitions_an_export_still_reads_back_unchanged() {
+    let sb = sandbox(|c| {
+        c.variants
+            .insert(dg_import::sandbox::Variant::NoAttributeDefinitions);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    assert_eq!(export(&sb, dir.path(), &out, &[]).await.0, 0);
+    let (headers, rows) = read_report(&out);
+    assert!(headers.contains(&"Regions".to_owned()), "{headers:?}");
+    let sales = rows
+        .iter()
+        .find(|r| r["name"] == "Sales Data Warehouse")
+        .unwrap();
+    assert_eq!(
+        (
+            sales["Contains PII"].as_str(),
+            sales["Retention Years"].as_str(),
+            sales["Regions"].as_str()
+        ),
+        ("false", "7", "EMEA;AMER")
+    );
+    let before = writes(&sb);
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let back = import_file(
+        &sb,
+        &out,
+        again,
+        &["--if-exists", "update", "--extra-columns", "attributes"],
+    )
+    .await;
+    assert_eq!(
+        back.results().get("unchanged"),
+        Some(&5),
+        "{:?}",
+        back.report
+    );
+    assert_eq!(writes(&sb), before);
+}

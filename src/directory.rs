@@ -550,18 +550,38 @@ impl Directory {
 /// `GET /attributes?dataType=source`, once; a tenant that answers 403 or
 /// 404 lists none (said once), and custom attribute columns go unchecked.
 async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
-    let url = client.url("/attributes", &[("dataType", "source")]);
-    match client.get_json::<serde_json::Value>(url).await {
-        Ok(listing) => Ok(Some(Definitions::from_listing(&listing))),
+    let query = [("dataType", "source")];
+    let failed = |e| setup_error("listing the attribute definitions", e);
+    let first = match client
+        .get_json::<serde_json::Value>(client.url("/attributes", &query))
+        .await
+    {
+        Ok(listing) => listing,
         Err(e) if matches!(e.status(), Some(403..=405)) => {
             tracing::warn!(
                 "the API would not list the attributes of sources ({e}): custom attribute \
                  columns cannot be checked; --extra-columns attributes sends unknown columns as text"
             );
-            Ok(None)
+            return Ok(None);
         }
-        Err(e) => Err(setup_error("listing the attribute definitions", e)),
+        Err(e) => return Err(failed(e)),
+    };
+    // A paged answer: the other pages, by number, as every listing.
+    let pages = first
+        .get("pages")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(1);
+    let mut listing = first;
+    for page in 2..=pages {
+        let page = page.to_string();
+        let url = client.url("/attributes", &[query[0], ("page", page.as_str())]);
+        let more: serde_json::Value = client.get_json(url).await.map_err(failed)?;
+        let items = more.get("results").and_then(|r| r.as_array()).cloned();
+        if let Some(all) = listing.get_mut("results").and_then(|r| r.as_array_mut()) {
+            all.extend(items.unwrap_or_default());
+        }
     }
+    Ok(Some(Definitions::from_listing(&listing)))
 }
 
 /// The fields a row empties under `--empty-cells clear`: its empty cells of

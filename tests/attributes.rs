@@ -91,6 +91,30 @@ async fn fifty_rows_with_five_attribute_columns_import_48_typed_and_name_the_two
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definitions_listed_page_by_page_are_all_read() {
+    let sb = sandbox(|c| {
+        c.variants.insert(Variant::PagedAttributes);
+    })
+    .await;
+    // "Business Notes" is the last definition: on the last of four pages.
+    let csv = "name,type,Business Notes,Regions\npaged,NoSql,on page four,apac\n";
+    let out = import(&sb, csv, &[]).await;
+    assert_eq!(out.code, 0, "{:?}", out.error);
+    let held = sb
+        .sources()
+        .into_iter()
+        .find(|s| s.name == "paged")
+        .unwrap();
+    assert_eq!(held.attributes["Regions"], json!(["APAC"]));
+    let pages = sb
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v2/attributes"))
+        .count();
+    assert_eq!(pages, 4, "16 definitions, 5 a page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_misspelt_attribute_column_stops_before_any_write_naming_the_right_one() {
     let sb = sandbox(|_| {}).await;
     let out = import(&sb, "name,type,Data Domian\na,NoSql,Finance\n", &[]).await;

@@ -284,6 +284,7 @@ async fn the_importer_tolerates_every_variant_the_contract_lists() {
         Variant::PartialTechnicalName,
         Variant::NoRateLimitHeader,
         Variant::NoAttributeDefinitions,
+        Variant::PagedAttributes,
     ];
     for variant in variants {
         let sb = sandbox(|c| {

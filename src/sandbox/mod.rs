@@ -74,6 +74,9 @@ pub enum Variant {
     /// `GET /attributes` answers 404 (a tenant that does not list them);
     /// writes are still checked against the seed's attributes.
     NoAttributeDefinitions,
+    /// `GET /attributes` answers in the paging envelope, 5 a page (the
+    /// contract: "tolerate the paginated envelope too").
+    PagedAttributes,
 }
 
 #[derive(Clone, Debug)]

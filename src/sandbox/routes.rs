@@ -305,6 +305,12 @@ async fn attributes(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Res
     });
     let items: Vec<Value> = system.chain(custom).collect();
     drop(store);
+    if app.has(Variant::PagedAttributes) {
+        // The paging envelope, 5 a page unless asked otherwise.
+        let mut query = query;
+        query.entry("limit".into()).or_insert_with(|| "5".into());
+        return paged(&app, "/attributes", &query, items);
+    }
     axum::Json(Value::Array(items)).into_response()
 }
 

@@ -167,7 +167,9 @@ fn sniff(
 /// UTF-8: valid UTF-8 (a sequence cut by the end of `head` included), or any
 /// well-formed multi-byte sequence, means UTF-8 with a few stray bytes.
 pub fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static Encoding> {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        return None; // a UTF-8 byte-order mark says so
+    }
     match std::str::from_utf8(head) {
         Ok(_) => return None,
         Err(e) if e.error_len().is_none() && !whole => return None,
@@ -302,6 +304,7 @@ mod tests {
         assert_eq!(legacy_encoding(b"Caf\xC3\xA9\nbad \xE9 byte\n", true), None);
         // A sequence cut by the end of what was read is no evidence.
         assert_eq!(legacy_encoding(b"abc \xC3", false), None);
+        assert_eq!(legacy_encoding(b"\xEF\xBB\xBFCaf\xE9\n", true), None);
         let french =
             b"name;description\r\nCaf\xE9 cr\xE8me;D\xE9j\xE0 vu, \xE9t\xE9 fran\xE7ais\r\n";
         assert_eq!(

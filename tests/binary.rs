@@ -422,8 +422,25 @@ fn a_job_file_holding_a_token_or_an_unset_variable_is_refused_with_exit_2() {
     }
 }
 
+/// How a run cut short is finished.
+enum Finish {
+    Resume,
+    Rerun,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retirement_cut_short_by_sigterm_is_finished_by_resume_from_the_run_record() {
+    retirement_cut_short_then(Finish::Resume).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retirement_cut_short_by_sigterm_is_finished_by_a_rerun_of_its_report() {
+    retirement_cut_short_then(Finish::Rerun).await;
+}
+
+/// Last night's 40 sources, tonight's file without 5 of them: the run is
+/// stopped by SIGTERM before retiring, then finished.
+async fn retirement_cut_short_then(finish: Finish) {
     let sb = sandbox(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     // Last night's file, then tonight's: 5 sources gone, 100 new ones.
@@ -482,9 +499,25 @@ async fn a_retirement_cut_short_by_sigterm_is_finished_by_resume_from_the_run_re
         record.contains("source-0040"),
         "the set is recorded: {record}"
     );
-    // The journal is gone (the report was written): --resume finishes the rows and the set.
-    let resumed = tokio::task::block_in_place(|| run(&["--resume"]).output().unwrap());
-    assert_eq!(resumed.status.code(), Some(0));
+    // The journal is gone (the report was written): `--resume`, or a
+    // `rerun` of the report, finishes the rows and the set.
+    let finished = match finish {
+        Finish::Resume => tokio::task::block_in_place(|| run(&["--resume"]).output().unwrap()),
+        Finish::Rerun => tokio::task::block_in_place(|| {
+            let mut cmd = dg_import();
+            cmd.args(["rerun", "in.report.csv", "--quiet"])
+                .env("DATAGALAXY_TOKEN", sb.token())
+                .current_dir(dir.path())
+                .output()
+                .unwrap()
+        }),
+    };
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
     assert_eq!(obsolete(), 5, "source-0036..0040");
     let (_, listed) = read_report(&dir.path().join("in.report.retired.csv"));
     assert_eq!(listed.len(), 5);

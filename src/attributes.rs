@@ -118,8 +118,8 @@ impl Definition {
 
     /// A value of the list in its listed spelling, matched in any case.
     fn listed(&self, item: &str) -> Result<String, Misfit> {
-        let wanted = item.to_lowercase();
-        match self.values.iter().find(|v| v.to_lowercase() == wanted) {
+        let wanted = item.trim().to_lowercase();
+        match (self.values.iter()).find(|v| v.trim().to_lowercase() == wanted) {
             Some(v) => Ok(v.clone()),
             None => Err(Misfit {
                 value: item.to_owned(),

@@ -330,7 +330,11 @@ pub fn same(format: Option<Format>, row: &Value, server: &Value) -> bool {
     match (&a, &b) {
         // A list written as text (a column sent unchecked): its items.
         (Canon::Text(x), Canon::Set(set)) | (Canon::Set(set), Canon::Text(x)) => {
-            let items: BTreeSet<String> = split(x, ';').map(str::to_lowercase).collect();
+            // Either list separator: `;`, or `,` in a file delimited by `;`.
+            let items: BTreeSet<String> = (x.split([';', ',']).map(str::trim))
+                .filter(|i| !i.is_empty())
+                .map(str::to_lowercase)
+                .collect();
             items == *set
         }
         (Canon::Text(x), other) | (other, Canon::Text(x)) if a != b => {
@@ -482,6 +486,7 @@ mod tests {
         ));
         assert!(same(None, &json!("5"), &json!(5)));
         assert!(same(None, &json!("EMEA;amer"), &json!(["AMER", "EMEA"])));
+        assert!(same(None, &json!("EMEA,amer"), &json!(["AMER", "EMEA"])));
         assert!(!same(None, &json!("EMEA"), &json!(["AMER", "EMEA"])));
         assert!(same(Some(Format::Text), &json!(""), &Value::Null));
     }

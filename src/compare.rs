@@ -2,7 +2,8 @@
 //! current values (from a listing with `includeAttributes=true`), field by
 //! field, for the fields the row sets (and, with `--empty-cells clear`, the
 //! fields it empties). Emails and tags compare as sets, ignoring case and
-//! order; text compares trimmed, with line endings made alike.
+//! order; text compares trimmed, with line endings made alike; custom
+//! attributes compare as their format types them (`attributes.rs`).
 //!
 //! Invariant: a row is `unchanged` only when every field it sets is known
 //! and equal. A listing without attributes knows nothing (`Current` is then
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use crate::api::wire::SourceItem;
-use crate::attributes::{self, Definitions};
+use crate::attributes::{self, Definitions, normal};
 use crate::source::SourceDraft;
 
 /// The read-only attributes a listing carries, never compared.
@@ -180,8 +181,6 @@ fn people(value: &Value) -> Vec<String> {
         other => email(other).into_iter().collect(),
     }
 }
-
-use attributes::normal;
 
 fn same_text(row: Option<&str>, server: Option<&str>) -> bool {
     row.map(normal).unwrap_or_default() == server.map(normal).unwrap_or_default()

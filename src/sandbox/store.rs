@@ -256,14 +256,7 @@ impl Seed {
             })
             .collect();
         store.tags = self.tags;
-        // Seed sources may predate a mandatory attribute, as on a real
-        // tenant: they are loaded before the attributes become mandatory.
         store.attributes = self.attributes;
-        let mandatory: Vec<bool> = store.attributes.iter().map(|a| a.is_mandatory).collect();
-        store
-            .attributes
-            .iter_mut()
-            .for_each(|a| a.is_mandatory = false);
         for seed in self.sources {
             let version_id = store
                 .find_version(&seed.workspace, seed.version.as_deref())
@@ -274,16 +267,22 @@ impl Seed {
                     )
                 })?;
             let body = Value::Object(seed.body);
-            match store.upsert_source(&version_id, &body) {
+            // Seed sources may predate a mandatory attribute, as on a real tenant.
+            match store.upsert(&version_id, &body, Mandatory::Waived) {
                 Ok(_) => {}
                 Err(e) => anyhow::bail!("seed source {body}: {}", e.message),
             }
         }
-        for (a, m) in store.attributes.iter_mut().zip(mandatory) {
-            a.is_mandatory = m;
-        }
         Ok(store)
     }
+}
+
+/// Whether a create must carry the mandatory custom attributes (seed
+/// sources may predate them).
+#[derive(Clone, Copy, PartialEq)]
+enum Mandatory {
+    Checked,
+    Waived,
 }
 
 /// Why a write was refused: a 4xx with a message naming the field.
@@ -553,6 +552,15 @@ impl Store {
 
     /// `POST /sources/{versionId}`: create, or update with `upsert`.
     pub fn upsert_source(&mut self, version_id: &str, body: &Value) -> Result<Written, Refusal> {
+        self.upsert(version_id, body, Mandatory::Checked)
+    }
+
+    fn upsert(
+        &mut self,
+        version_id: &str,
+        body: &Value,
+        mandatory: Mandatory,
+    ) -> Result<Written, Refusal> {
         let checked = self.check_source(version_id, body)?;
         let new = checked.source;
         match self
@@ -591,7 +599,9 @@ impl Store {
                 existing.technical_name, existing.id
             ))),
             None => {
-                self.check_mandatory(&new)?;
+                if mandatory == Mandatory::Checked {
+                    self.check_mandatory(&new)?;
+                }
                 let source = StoredSource {
                     id: new_id(),
                     ..new

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
 
-use crate::common::{read_report, sandbox, valid_rows};
+use crate::common::{read_report, resumable, sandbox, valid_rows};
 
 fn repo_file(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -234,20 +234,10 @@ async fn ctrl_c_sigterm_and_sighup_let_rows_in_flight_finish_and_write_the_repor
         let sb = sandbox(|_| {}).await;
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("in.csv"), valid_rows(200)).unwrap();
-        let child = dg_import()
-            .args([
-                "run",
-                "in.csv",
-                "--rate",
-                "20",
-                "--batch-size",
-                "1",
-                "--quiet",
-            ])
-            .args(["--url", &sb.base_url(), "--summary-json", "summary.json"])
-            .env("DATAGALAXY_TOKEN", sb.token())
-            .current_dir(dir.path())
-            .stderr(Stdio::null())
+        let args = ["run", "in.csv", "--rate", "20", "--batch-size", "1"];
+        let args = [&args[..], &["--summary-json", "summary.json"]].concat();
+        let reach = (sb.base_url(), sb.token());
+        let child = resumable(dir.path(), (&reach.0, reach.1), &args, false)
             .spawn()
             .unwrap();
         while sb.requests().iter().filter(|r| r.method == "POST").count() < 5 {
@@ -279,20 +269,8 @@ async fn an_answer_that_outlasts_the_grace_period_is_cut_off_and_recorded_as_sen
     let sb = sandbox(|c| c.latency = Duration::from_secs(20)).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("in.csv"), valid_rows(3)).unwrap();
-    let child = dg_import()
-        .args([
-            "run",
-            "in.csv",
-            "--batch-size",
-            "1",
-            "--quiet",
-            "--timeout",
-            "60s",
-        ])
-        .args(["--url", &sb.base_url()])
-        .env("DATAGALAXY_TOKEN", sb.token())
-        .current_dir(dir.path())
-        .stderr(Stdio::null())
+    let args = ["run", "in.csv", "--batch-size", "1", "--timeout", "60s"];
+    let child = resumable(dir.path(), (&sb.base_url(), sb.token()), &args, false)
         .spawn()
         .unwrap();
     // The listings take latency too; wait for the writes to leave.
@@ -451,31 +429,23 @@ async fn retirement_cut_short_then(finish: Finish) {
         tonight.push_str(&format!("new-{i:03},NoSql,,,,\n"));
     }
     std::fs::write(dir.path().join("in.csv"), tonight).unwrap();
-    let run = |extra: &[&str]| {
-        let mut cmd = dg_import();
-        cmd.args([
-            "run",
-            "in.csv",
-            "--rate",
-            "20",
-            "--batch-size",
-            "1",
-            "--quiet",
-        ])
-        .args([
+    let url = sb.base_url();
+    let run = |resume: bool| {
+        let args = ["run", "in.csv", "--rate", "20", "--batch-size", "1"];
+        let retiring = [
             "--if-exists",
             "skip",
             "--retire-missing",
             "technicalName:source-*",
-        ])
-        .args(["--url", &sb.base_url()])
-        .args(extra)
-        .env("DATAGALAXY_TOKEN", sb.token())
-        .current_dir(dir.path())
-        .stderr(Stdio::null());
-        cmd
+        ];
+        resumable(
+            dir.path(),
+            (&url, sb.token()),
+            &[&args[..], &retiring].concat(),
+            resume,
+        )
     };
-    let child = run(&[]).spawn().unwrap();
+    let child = run(false).spawn().unwrap();
     let posts = || sb.requests().iter().filter(|r| r.method == "POST").count();
     let before = posts();
     while posts() < before + 5 {
@@ -502,7 +472,7 @@ async fn retirement_cut_short_then(finish: Finish) {
     // The journal is gone (the report was written): `--resume`, or a
     // `rerun` of the report, finishes the rows and the set.
     let finished = match finish {
-        Finish::Resume => tokio::task::block_in_place(|| run(&["--resume"]).output().unwrap()),
+        Finish::Resume => tokio::task::block_in_place(|| run(true).output().unwrap()),
         Finish::Rerun => tokio::task::block_in_place(|| {
             let mut cmd = dg_import();
             cmd.args(["rerun", "in.report.csv", "--quiet"])

@@ -425,3 +425,36 @@ async fn without_attribute_definitions_an_export_still_reads_back_unchanged() {
     );
     assert_eq!(writes(&sb), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_semicolon_export_for_excel_joins_lists_with_commas_and_reads_back_unchanged() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    assert_eq!(
+        export(&sb, dir.path(), &out, &["--delimiter", ";"]).await.0,
+        0
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("\u{FEFF}name;type;status;"), "{text}");
+    assert!(
+        text.contains(";Sales,Finance;"),
+        "lists joined by `,`: {text}"
+    );
+    assert!(text.contains(";EMEA,AMER"), "{text}");
+    let before = writes(&sb);
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("token"), sb.token()).unwrap();
+    let back = import_file(&sb, &out, again, &["--if-exists", "update"]).await;
+    assert_eq!(
+        back.results().get("unchanged"),
+        Some(&5),
+        "{:?}",
+        back.report
+    );
+    assert_eq!(writes(&sb), before);
+    let xlsx = dir.path().join("catalog.xlsx");
+    let (code, error) = export(&sb, dir.path(), &xlsx, &["--delimiter", ";"]).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("--delimiter is for a CSV export"));
+}

@@ -49,3 +49,27 @@ pub fn write_with(
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
+
+/// `r.report.csv` → `r.report.prev.csv`: where the file a command replaces is kept.
+pub fn prev_path(path: &Path) -> std::path::PathBuf {
+    let ext = path.extension().unwrap_or_default().to_string_lossy();
+    match ext.is_empty() {
+        true => path.with_extension("prev"),
+        false => path.with_extension(format!("prev.{ext}")),
+    }
+}
+
+/// Keeps `path`, if it exists, as `prev_path(path)`, before it is replaced.
+pub fn keep_previous(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        let prev = prev_path(path);
+        std::fs::copy(path, &prev).with_context(|| format!("keeping {}", prev.display()))?;
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` name one file on disk (through links too); `false`
+/// when either does not exist.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    same_file::is_same_file(a, b).unwrap_or(false)
+}

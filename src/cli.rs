@@ -178,7 +178,8 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
     /// Base URL of the API, e.g. https://acme.api.datagalaxy.com/v2
-    #[arg(long, env = "DATAGALAXY_URL")]
+    /// [env: DATAGALAXY_URL]
+    #[arg(long)]
     pub url: Option<String>,
     /// File holding the API token (else DATAGALAXY_TOKEN). There is no
     /// --token flag on purpose: it would land in shell history and `ps`.
@@ -193,7 +194,8 @@ pub struct ConnectionArgs {
     /// Version name of a versioned workspace (default: its default version).
     #[arg(long)]
     pub version: Option<String>,
-    /// Start a sandbox in-process and import into it (no URL or token needed).
+    /// Talk to a sandbox started in-process instead of the API (no URL or
+    /// token needed; DATAGALAXY_URL and DATAGALAXY_TOKEN are then ignored).
     #[arg(long, conflicts_with_all = ["url", "token_file"])]
     pub sandbox: bool,
     /// The seed of that sandbox (default: the built-in one, as samples/sandbox-seed.json).

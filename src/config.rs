@@ -21,6 +21,7 @@ use crate::sandbox::SandboxConfig;
 use crate::session::{Reach, Target};
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
+pub const URL_ENV: &str = "DATAGALAXY_URL";
 /// The default concurrency follows `--rate` (a second of latency never holds
 /// the pace back) up to this: rows in flight are rows in memory.
 const MAX_DEFAULT_CONCURRENCY: usize = 256;
@@ -146,6 +147,7 @@ impl ImportConfig {
             output,
         } = flags;
         let report = match (&output.report, &job) {
+            (Some(path), Job::Check { .. }) => check_path(path),
             (Some(path), _) => path.clone(),
             (None, Job::Rerun { previous, .. }) => previous.clone(),
             (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
@@ -157,6 +159,13 @@ impl ImportConfig {
             Job::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
             _ => None,
         };
+        let job = resumed_job(job, recorded.as_ref());
+        // A check never writes where a run writes, even from the run's job file.
+        let summary_json = match &job {
+            Job::Check { .. } => output.summary_json.as_deref().map(check_path),
+            _ => output.summary_json.clone(),
+        };
+        refuse_outputs_over_input(&job, &report, summary_json.as_deref())?;
         let recorded_url = recorded.as_ref().map(|r| r.url.clone());
         let target = target_of(&connection, recorded_url, &env)?;
         // The recorded workspace and version make sense only on the recorded server.
@@ -196,7 +205,7 @@ impl ImportConfig {
             job,
             target,
             report,
-            summary_json: output.summary_json,
+            summary_json,
             if_exists,
             concurrency,
             reach: pacing.pace.reach(),
@@ -213,6 +222,31 @@ impl ImportConfig {
     }
 }
 
+/// `--resume` continues the last run recorded beside the report, whichever
+/// command it was: `run FILE --resume` after a `rerun` resumes the rerun.
+fn resumed_job(job: Job, recorded: Option<&RunRecord>) -> Job {
+    let Some(last) = recorded.filter(|_| job.resume()) else {
+        return job;
+    };
+    let switched = match (&job, last.command.as_str()) {
+        (Job::Run { .. }, "rerun") => Job::Rerun {
+            previous: PathBuf::from(&last.input),
+            resume: true,
+        },
+        (Job::Rerun { .. }, "run") if last.input_sha256.is_some() => Job::Run {
+            input: Some(PathBuf::from(&last.input)),
+            resume: true,
+        },
+        _ => return job,
+    };
+    tracing::info!(
+        "the last command into this report was `{}` of {}: resuming it",
+        last.command,
+        last.input
+    );
+    switched
+}
+
 /// Where requests go: the in-process sandbox, or the API (its URL from the
 /// flags, the environment or the run record; its token from a file or the
 /// environment, never from a flag).
@@ -222,11 +256,17 @@ fn target_of(
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Target> {
     if connection.sandbox {
+        for name in [URL_ENV, TOKEN_ENV] {
+            if env(name).is_some() {
+                tracing::debug!("--sandbox: {name} is set in the environment and ignored");
+            }
+        }
         return Ok(Target::Sandbox {
             seed: connection.sandbox_seed.clone(),
         });
     }
     let url = (connection.url.clone())
+        .or_else(|| env(URL_ENV))
         .or(recorded_url)
         .ok_or_else(|| usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)"))?;
     let token = match &connection.token_file {
@@ -367,6 +407,66 @@ fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     Ok((input.as_os_str() != "-").then_some(input))
 }
 
+/// What a check writes instead of `path`: `x.report.csv` → `x.check.csv`,
+/// `x.json` → `x.check.json` (`x.check.csv` stays itself).
+fn check_path(path: &Path) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let lower = stem.to_lowercase();
+    if lower.ends_with(".check") || lower == "check" {
+        return path.to_owned();
+    }
+    let stem = match lower.strip_suffix(".report") {
+        Some(kept) => &stem[..kept.len()],
+        None => &stem,
+    };
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.check.{}", ext.to_string_lossy()),
+        None => format!("{stem}.check"),
+    };
+    path.with_file_name(name)
+}
+
+/// Every file a command writes, the report's companions included, is
+/// refused when it is the input file itself (a rerun's report replaces its
+/// input by design: the one it replaces is kept as `.prev`).
+fn refuse_outputs_over_input(
+    job: &Job,
+    report: &Path,
+    summary: Option<&Path>,
+) -> anyhow::Result<()> {
+    let Some(input) = job.input() else {
+        return Ok(());
+    };
+    let retired = crate::retire::list_path(report);
+    let mut outputs: Vec<(&str, PathBuf)> = vec![
+        ("the journal", crate::journal::path_for(report)),
+        ("the run record", crate::record::path_for(report)),
+        ("the report's lock", crate::lock::path_for(report)),
+        ("the previous report", crate::atomic::prev_path(report)),
+        ("the retired list", retired.clone()),
+        (
+            "the previous retired list",
+            crate::atomic::prev_path(&retired),
+        ),
+    ];
+    if !matches!(job, Job::Rerun { .. }) {
+        outputs.push(("the report", report.to_owned()));
+    }
+    if let Some(summary) = summary {
+        outputs.push(("the summary", summary.to_owned()));
+    }
+    for (what, path) in outputs {
+        if crate::atomic::same_file(&path, input) {
+            return Err(usage(format!(
+                "{what} would be written over the input file {}: name another --report or \
+                 --summary-json; nothing was sent",
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv`
 /// for `-`); a workbook, `<stem>.<kind>.xlsx`, for a spreadsheet input.
 fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
@@ -468,6 +568,23 @@ mod tests {
     fn a_trailing_slash_is_dropped_from_the_base_url() {
         let url = parse_base_url("https://acme.api.datagalaxy.com/v2/").unwrap();
         assert_eq!(url.as_str(), "https://acme.api.datagalaxy.com/v2");
+    }
+
+    #[test]
+    fn a_check_writes_beside_the_runs_files_never_over_them() {
+        for (given, check) in [
+            ("out/nightly.report.csv", "out/nightly.check.csv"),
+            ("nightly.REPORT.xlsx", "nightly.check.xlsx"),
+            ("nightly.summary.json", "nightly.summary.check.json"),
+            ("sources.check.csv", "sources.check.csv"),
+            ("plain", "plain.check"),
+        ] {
+            assert_eq!(
+                check_path(Path::new(given)),
+                PathBuf::from(check),
+                "{given}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct RunRecord {
     /// The sources `--retire-missing` decided to retire, before any write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retire: Option<Vec<crate::retire::Retiree>>,
+    /// Set once the report is in place: the command's exit code. `None`
+    /// while it runs, and after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
 }
 
 pub fn path_for(report: &Path) -> PathBuf {
@@ -62,6 +66,24 @@ impl RunRecord {
     /// Written atomically, before the journal starts.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         crate::atomic::write_json(path, self)
+    }
+
+    /// Whether the run finished (its exit code says it did not stop early:
+    /// a stopped run is finished by `--resume`).
+    pub fn finished(&self) -> bool {
+        matches!(
+            self.exit_code,
+            Some(crate::exit::SUCCESS | crate::exit::SOME_ROWS_NOT_DONE)
+        )
+    }
+
+    /// Records the exit code of the run that wrote `path`, once its report is in place.
+    pub fn mark_done(path: &Path, exit_code: u8) -> anyhow::Result<()> {
+        if let Some(mut record) = RunRecord::read(path)? {
+            record.exit_code = Some(exit_code);
+            record.write(path)?;
+        }
+        Ok(())
     }
 }
 

@@ -29,16 +29,44 @@ use crate::report::{PendingReport, RowResult};
 use crate::retire::{self, Retiree};
 use crate::send::Sender;
 use crate::session::Session;
-use crate::source::{Status, fingerprint};
+use crate::source::{RowError, Status, fingerprint};
 use crate::summary::{Encoding, Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
 pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+    if let Some(code) = finished_already(&config)? {
+        return Ok(code);
+    }
     let session = Session::open(&config.target).await?;
     let code = import_into(&config, &session, interrupt).await;
     session.close().await?;
     code
+}
+
+/// `--resume` when the last run into the report finished: nothing is left
+/// to do, nothing is sent, and its exit code is this one's.
+fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<u8>> {
+    if !config.job.resume() || journal::path_for(&config.report).exists() {
+        return Ok(None);
+    }
+    let Some(last) = RunRecord::read(&record::path_for(&config.report))? else {
+        return Ok(None);
+    };
+    let Some(code) = last.exit_code.filter(|_| last.finished()) else {
+        return Ok(None);
+    };
+    let report = config.report.display();
+    let next = match code {
+        exit::SUCCESS => String::new(),
+        _ => format!("; `dg-import rerun {report}` tries again the rows it did not do"),
+    };
+    eprintln!(
+        "nothing to resume: the last command into {report} (`{}` of {}) finished, \
+         exit code {code}{next}",
+        last.command, last.input
+    );
+    Ok(Some(code))
 }
 
 /// Bulk creates answer counts, not ids: one listing of the version's sources
@@ -162,7 +190,7 @@ fn prior_work(
         }
     }
     tracing::info!(
-        "resuming a run that had finished: {} rows done are not sent again",
+        "resuming a run that stopped early: {} rows done are not sent again",
         prior.done.len()
     );
     Ok((prior, false))
@@ -207,6 +235,14 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
             for row in first {
                 let row = row?;
                 count += 1;
+                // A quote never closed ate the rest of the file: no row after it was read.
+                if let Some(defect @ RowError::UnclosedQuote { .. }) = &row.defect {
+                    return Err(usage(format!(
+                        "{}, row {}: {defect}; nothing was sent",
+                        input::display_name(path.into()),
+                        row.row
+                    )));
+                }
                 if config.retire.is_some() {
                     let key = header.cell(&row.cells, Field::TechnicalName);
                     if let Some(key) = key.or(header.cell(&row.cells, Field::Name)) {
@@ -385,7 +421,12 @@ async fn import_into(
                 encoding,
                 stopped: Some(format!("{e:#}")),
                 exit_code: exit::code_of_error(&e),
-                ..Totals::new(&input_name, &config.report, started, &pace)
+                ..Totals::new(
+                    config.job.name(),
+                    (&input_name, &config.report),
+                    started,
+                    &pace,
+                )
             };
             write_summary_json(config, &Summary::new(Tally::default(), totals))?;
             return Err(e);
@@ -449,8 +490,16 @@ async fn import_into(
         created_tags,
         encoding,
         attribute_columns: attribute_columns(&header),
-        ..Totals::new(&input_name, &config.report, started, &pace)
+        ..Totals::new(
+            config.job.name(),
+            (&input_name, &config.report),
+            started,
+            &pace,
+        )
     };
+    if !checking {
+        RunRecord::mark_done(&record::path_for(&config.report), code)?;
+    }
     let summary = Summary::new(tally, totals);
     eprintln!("{summary}");
     write_summary_json(config, &summary)?;
@@ -493,6 +542,7 @@ fn start_journal(
         create_missing_tags: config.create_missing_tags,
         clear_empty_cells: config.clear_empty_cells,
         retire: retire.clone(),
+        exit_code: None,
     };
     record.write(&record::path_for(&config.report))?;
     let path = journal::path_for(&config.report);
@@ -543,6 +593,7 @@ async fn finish(
     };
     if let Some(list) = &retired {
         let path = retire::list_path(&config.report);
+        crate::atomic::keep_previous(&path)?;
         retire::write_list(&path, list, dialect.0)?;
     }
     let failed = retired
@@ -557,16 +608,8 @@ async fn finish(
     if tally.created_without_id > 0 {
         report = fill_ids(config, client, target, header, report, dialect).await?;
     }
-    if matches!(config.job, Command::Rerun { .. }) && config.report.exists() {
-        let ext = config
-            .report
-            .extension()
-            .unwrap_or_default()
-            .to_string_lossy();
-        let prev = config.report.with_extension(format!("prev.{ext}"));
-        std::fs::copy(&config.report, &prev)
-            .with_context(|| format!("keeping {}", prev.display()))?;
-    }
+    // Nothing replaces a report without keeping the one it replaces.
+    crate::atomic::keep_previous(&config.report)?;
     report.persist()?;
     if let Some(journal) = journal {
         journal.remove()?;

@@ -182,6 +182,15 @@ fn hint(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// What an unclosed quote took in.
+fn swallowed_text(lines: u64) -> String {
+    match lines {
+        0 => "the cell runs to the end of the file".to_owned(),
+        1 => "the cell takes in the 1 line after it, to the end of the file".to_owned(),
+        n => format!("the cell takes in the {n} lines after it, to the end of the file"),
+    }
+}
+
 /// Why a row cannot be sent: every message names the column and the value,
 /// and the closest known value when one is close enough.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -233,6 +242,18 @@ pub enum RowError {
         "{column}: the tenant requires this attribute on a new source, and the row leaves it empty"
     )]
     MissingAttribute { column: String },
+    #[error(
+        "{column}: a quote opened on line {line} is never closed, so {} (close the quote, \
+         or double it as \"\" to keep it as text)",
+        swallowed_text(*swallowed)
+    )]
+    UnclosedQuote {
+        column: String,
+        line: u64,
+        swallowed: u64,
+    },
+    #[error("{column}: a quote inside a value must be doubled, or the whole value quoted")]
+    StrayQuote { column: String },
     #[error("expected {expected} cells, found {found}")]
     TooManyCells { expected: usize, found: usize },
     #[error(
@@ -261,6 +282,8 @@ impl RowError {
                 column, expected, ..
             } => format!("{column}: not {expected}"),
             RowError::MissingAttribute { column } => format!("{column}: missing"),
+            RowError::UnclosedQuote { column, .. } => format!("{column}: quote never closed"),
+            RowError::StrayQuote { column } => format!("{column}: quote inside a value"),
             RowError::TooManyCells { .. } => "too many cells".into(),
             RowError::NotUtf8 { column } => format!("{column}: not valid UTF-8"),
             RowError::Duplicate { .. } => "duplicate technical name".into(),

@@ -27,6 +27,8 @@ pub struct ErrorGroup {
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub schema_version: u32,
+    /// `run`, `check` or `rerun`.
+    pub command: &'static str,
     pub input: String,
     pub report: String,
     pub rows: u64,
@@ -107,6 +109,7 @@ impl Tally {
 }
 
 pub struct Totals {
+    pub command: &'static str,
     pub input: String,
     pub report: String,
     pub elapsed: Duration,
@@ -125,9 +128,15 @@ pub struct Totals {
 
 impl Totals {
     /// What the limiter counted since `started`; the rest empty.
-    pub fn new(input: &str, report: &Path, started: Instant, pace: &Pace) -> Totals {
+    pub fn new(
+        command: &'static str,
+        (input, report): (&str, &Path),
+        started: Instant,
+        pace: &Pace,
+    ) -> Totals {
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Totals {
+            command,
             input: input.to_owned(),
             report: report.display().to_string(),
             elapsed: started.elapsed(),
@@ -154,6 +163,7 @@ impl Summary {
         errors.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.kind.cmp(&b.kind)));
         Summary {
             schema_version: SCHEMA_VERSION,
+            command: t.command,
             input: t.input,
             report: t.report,
             rows,
@@ -283,6 +293,7 @@ mod tests {
                 .with_error("owners: unknown user", "late but first"),
         );
         let totals = Totals {
+            command: "run",
             input: "in.csv".into(),
             report: "in.report.csv".into(),
             elapsed: Duration::from_secs(2),

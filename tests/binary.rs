@@ -10,11 +10,11 @@ use assert_cmd::cargo::cargo_bin;
 
 use crate::common::{read_report, resumable, sandbox, valid_rows};
 
-fn repo_file(path: &str) -> std::path::PathBuf {
+pub(crate) fn repo_file(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-fn dg_import() -> Command {
+pub(crate) fn dg_import() -> Command {
     let mut cmd = Command::new(cargo_bin("dg-import"));
     cmd.env_remove("DATAGALAXY_URL")
         .env_remove("DATAGALAXY_TOKEN")
@@ -369,7 +369,8 @@ async fn a_job_file_does_what_the_same_flags_do_with_paths_relative_to_it() {
             .unwrap()
     });
     assert_eq!(typed.status.code(), Some(1));
-    let (_, rows) = read_report(&elsewhere.path().join("typed.csv"));
+    // A check's report is always a `.check` one, never a run's.
+    let (_, rows) = read_report(&elsewhere.path().join("typed.check.csv"));
     assert!(rows.iter().all(|r| r["result"] == "conflict"), "{rows:?}");
 }
 

@@ -15,4 +15,5 @@ mod rerun_resume;
 mod sandbox_api;
 mod setup_tls;
 mod spreadsheets;
+mod user_files;
 mod workbooks;

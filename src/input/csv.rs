@@ -15,7 +15,8 @@ use anyhow::Context;
 use encoding_rs::Encoding;
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::{Dialect, RawCell, RecordSource};
+use super::quotes::{self, QuoteFault};
+use super::{Dialect, RawCell, Record, RecordSource};
 
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 const PEEK: usize = 64 * 1024;
@@ -29,6 +30,10 @@ pub struct CsvRecords {
     seen: Arc<Mutex<Seen>>,
     /// Rows a spreadsheet would show so far (blank lines included).
     row: u64,
+    /// Lines of the file that ended before the next record (for messages
+    /// about quotes, which count lines, not rows).
+    lines: u64,
+    delimiter: u8,
     name: String,
 }
 
@@ -63,8 +68,8 @@ impl Read for Tee {
 
 impl Seen {
     /// Counts the blank lines before the record that ends at stream offset
-    /// `end`, and forgets its bytes.
-    fn blank_lines_before(&mut self, end: u64) -> u64 {
+    /// `end`, scans the record's quotes, and forgets its bytes.
+    fn take_record(&mut self, end: u64, delimiter: u8) -> (u64, quotes::Scan) {
         let upto = ((end - self.start) as usize).min(self.bytes.len());
         let mut blank = 0;
         let mut i = 0;
@@ -80,10 +85,11 @@ impl Seen {
                 1
             };
         }
+        let scan = quotes::scan(&record[i..], delimiter);
         self.after_cr = record.last() == Some(&b'\r');
         self.bytes.drain(..upto);
         self.start = end;
-        blank
+        (blank, scan)
     }
 }
 
@@ -93,7 +99,7 @@ fn sniff(
     raw: Box<dyn Read + Send>,
     encoding: Option<&'static Encoding>,
     delimiter: Option<u8>,
-) -> anyhow::Result<(Box<dyn BufRead + Send>, Dialect)> {
+) -> anyhow::Result<(Box<dyn BufRead + Send>, Dialect, bool)> {
     let mut raw = raw;
     let mut start = Vec::new();
     raw.by_ref().take(DECIDE).read_to_end(&mut start)?;
@@ -139,6 +145,7 @@ fn sniff(
         .strip_suffix(b"\n")
         .or(line.strip_suffix(b"\r"))
         .unwrap_or(line);
+    let sep_line = text.starts_with(b"sep=") && text.len() == 5;
     let (delimiter, head) = match text.strip_prefix(b"sep=").filter(|s| s.len() == 1) {
         // Excel's directive line: not a row; a CRLF leaves its LF to skip.
         Some(sep) => {
@@ -160,6 +167,7 @@ fn sniff(
             bom,
             detected,
         },
+        sep_line,
     ))
 }
 
@@ -224,7 +232,7 @@ impl CsvRecords {
         encoding: Option<&'static Encoding>,
         delimiter: Option<u8>,
     ) -> anyhow::Result<(CsvRecords, Dialect)> {
-        let (reader, dialect) =
+        let (reader, dialect, sep_line) =
             sniff(raw, encoding, delimiter).with_context(|| format!("reading {name}"))?;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let reader = csv::ReaderBuilder::new()
@@ -241,6 +249,8 @@ impl CsvRecords {
                 record: csv::ByteRecord::new(),
                 seen,
                 row: 0,
+                lines: u64::from(sep_line),
+                delimiter: dialect.delimiter,
                 name,
             },
             dialect,
@@ -249,7 +259,7 @@ impl CsvRecords {
 }
 
 impl RecordSource for CsvRecords {
-    fn next_record(&mut self) -> anyhow::Result<Option<(u64, Vec<RawCell>)>> {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
         let more = self
             .reader
             .read_byte_record(&mut self.record)
@@ -259,7 +269,22 @@ impl RecordSource for CsvRecords {
         }
         // Blank lines are rows a spreadsheet shows: count them.
         let end = self.reader.position().byte();
-        self.row += 1 + self.seen.lock().expect("seen lock").blank_lines_before(end);
+        let (blank, scan) = (self.seen.lock().expect("seen lock")).take_record(end, self.delimiter);
+        self.row += 1 + blank;
+        let first_line = self.lines + blank + 1;
+        self.lines += blank + scan.line_ends;
+        let quotes = scan.fault.map(|fault| match fault {
+            QuoteFault::Unclosed {
+                column,
+                line,
+                swallowed,
+            } => QuoteFault::Unclosed {
+                column,
+                line: first_line + line,
+                swallowed,
+            },
+            stray => stray,
+        });
         let cells = self
             .record
             .iter()
@@ -268,7 +293,11 @@ impl RecordSource for CsvRecords {
                 Err(_) => RawCell::Bytes(bytes.to_vec()),
             })
             .collect();
-        Ok(Some((self.row, cells)))
+        Ok(Some(Record {
+            row: self.row,
+            cells,
+            quotes,
+        }))
     }
 }
 
@@ -284,7 +313,7 @@ mod tests {
             None,
         )
         .unwrap();
-        std::iter::from_fn(|| records.next_record().unwrap().map(|(row, _)| row)).collect()
+        std::iter::from_fn(|| records.next_record().unwrap().map(|r| r.row)).collect()
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod header;
+pub mod quotes;
 pub mod sheet;
 
 use std::fs::File;
@@ -19,6 +20,7 @@ use crate::exit::usage;
 use crate::report::{COLUMNS, Outcome, report_columns, unescape};
 use crate::source::RowError;
 pub use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
+use quotes::QuoteFault;
 
 /// One data row as read.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,9 +64,18 @@ pub enum RawCell {
     Bytes(Vec<u8>),
 }
 
-/// Where records come from: (row number, cells).
+/// One record as read.
+pub struct Record {
+    /// The spreadsheet row number.
+    pub row: u64,
+    pub cells: Vec<RawCell>,
+    /// A quote that went wrong (CSV only); an unclosed one's line is the file's.
+    pub quotes: Option<QuoteFault>,
+}
+
+/// Where records come from.
 pub trait RecordSource: Send {
-    fn next_record(&mut self) -> anyhow::Result<Option<(u64, Vec<RawCell>)>>;
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>>;
 }
 
 /// How to read the input; recorded for reruns and resumes.
@@ -141,10 +152,15 @@ impl Input {
                 (Box::new(records), dialect)
             }
         };
-        let Some((_, first)) = source.next_record()? else {
+        let Some(first) = source.next_record()? else {
             return Err(usage(format!("{name} is empty: expected a header row")));
         };
+        if let Some(fault) = first.quotes {
+            let header = quote_error(fault, |i| format!("column {}", i + 1));
+            return Err(usage(format!("{name}, the header row: {header}")));
+        }
         let headers = first
+            .cells
             .into_iter()
             .enumerate()
             .map(|(i, cell)| match cell {
@@ -209,7 +225,12 @@ impl Input {
 
     fn next_row(&mut self) -> anyhow::Result<Option<InputRow>> {
         loop {
-            let Some((mut row, cells)) = self.source.next_record()? else {
+            let Some(Record {
+                mut row,
+                cells,
+                quotes,
+            }) = self.source.next_record()?
+            else {
                 return Ok(None);
             };
             let blank = |c: &RawCell| match c {
@@ -241,7 +262,14 @@ impl Input {
             };
             let own: Vec<RawCell> = cells.collect();
             let width = self.header.headers().len();
-            let mut defect = None;
+            let skip = self.skip;
+            let mut defect = quotes.map(|fault| {
+                quote_error(fault, |i| match i.checked_sub(skip) {
+                    Some(own) => (self.header.headers().get(own).cloned())
+                        .unwrap_or_else(|| format!("column {}", i + 1)),
+                    None => crate::report::COLUMNS[i].to_owned(),
+                })
+            });
             let last_filled = own.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
             if last_filled > width {
                 defect = Some(RowError::TooManyCells {
@@ -286,6 +314,22 @@ impl Input {
                 previous,
             }));
         }
+    }
+}
+
+/// A quote fault as a row's error, its column named by `column`.
+fn quote_error(fault: QuoteFault, column: impl Fn(usize) -> String) -> RowError {
+    match fault {
+        QuoteFault::Unclosed {
+            column: i,
+            line,
+            swallowed,
+        } => RowError::UnclosedQuote {
+            column: column(i),
+            line,
+            swallowed,
+        },
+        QuoteFault::Stray { column: i } => RowError::StrayQuote { column: column(i) },
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, open_workbook_auto};
 
-use super::{RawCell, RecordSource};
+use super::{RawCell, Record, RecordSource};
 use crate::exit::usage;
 
 /// The extensions read as spreadsheets.
@@ -68,8 +68,12 @@ impl SheetRecords {
 }
 
 impl RecordSource for SheetRecords {
-    fn next_record(&mut self) -> anyhow::Result<Option<(u64, Vec<RawCell>)>> {
-        Ok(self.rows.next())
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        Ok(self.rows.next().map(|(row, cells)| Record {
+            row,
+            cells,
+            quotes: None,
+        }))
     }
 }
 

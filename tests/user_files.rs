@@ -1,0 +1,227 @@
+//! Nothing the user gives is lost, overwritten or misread: the input and
+//! output paths, as a new user meets them.
+
+use std::path::Path;
+
+use crate::binary::{dg_import, repo_file};
+use crate::common::{copies, dg, import, posts, sandbox, valid_rows};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_never_closed_stops_before_any_write_naming_its_row_column_and_line() {
+    let sb = sandbox(|_| {}).await;
+    let csv = "name,type,summary,technicalName\nQ1,Relational,\"oops,q1\n\
+               Q2,Relational,x,q2\nQ3,Relational,y,q3\n";
+    let run = import(&sb, csv, &[]).await;
+    assert_eq!(run.code, 2, "{:?}", run.error);
+    let error = run.error.unwrap();
+    for part in ["row 2", "summary", "line 2", "2 lines after it"] {
+        assert!(error.contains(part), "{part:?} missing from: {error}");
+    }
+    assert_eq!(posts(&sb.requests()), 0);
+    assert!(sb.requests().is_empty(), "nothing is even read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_inside_a_value_makes_its_row_invalid_and_the_others_go_on() {
+    let sb = sandbox(|_| {}).await;
+    let csv = "name,type,summary,technicalName\n\
+               Q1,Relational,\"Quoted \"inner\" bad\",q1\n\
+               Q2,Relational,Quoted \"inner\" bad,q2\n\
+               Q3,Relational,\"well \"\"quoted\"\"\",q3\n";
+    let run = import(&sb, csv, &[]).await;
+    assert_eq!(run.code, 1, "{:?}", run.error);
+    for row in [2, 3] {
+        assert_eq!(run.row(row)["result"], "invalid");
+        assert_eq!(
+            run.row(row)["error"],
+            "summary: a quote inside a value must be doubled, or the whole value quoted"
+        );
+    }
+    assert_eq!(run.row(4)["result"], "created");
+    let held = sb.sources().into_iter().find(|s| s.technical_name == "q3");
+    assert_eq!(held.unwrap().summary.as_deref(), Some("well \"quoted\""));
+}
+
+/// The arguments that reach `sb` with the token in `dir/token`.
+fn reach(sb: &dg_import::sandbox::Sandbox, dir: &Path) -> Vec<String> {
+    let token = dir.join("token");
+    std::fs::write(&token, sb.token()).unwrap();
+    let token = token.display().to_string();
+    ["--quiet", "--url", &sb.base_url(), "--token-file", &token]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Runs `args` then the connection arguments, in-process.
+async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(connection.iter().map(String::as_str));
+    dg(&all).await
+}
+
+fn text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_named_after_the_input_is_refused_and_the_input_stays_as_it_was() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("self.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&input, &link).unwrap();
+    let connection = reach(&sb, dir.path());
+    let path = input.to_str().unwrap();
+    for (report, summary) in [
+        (path, "s.json"),
+        (link.to_str().unwrap(), "s.json"),
+        ("r.csv", path),
+    ] {
+        let summary = dir.path().join(summary);
+        let summary = summary.to_str().unwrap();
+        let args = ["run", path, "--report", report, "--summary-json", summary];
+        let (code, error) = dg_at(&args, &connection).await;
+        assert_eq!(code, 2, "{report} {summary}: {error:?}");
+        assert!(error.unwrap().contains("over the input file"));
+    }
+    assert_eq!(text(&input), valid_rows(3));
+    assert!(sb.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_finished_rerun_sends_nothing_and_keeps_the_report() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let mut rows = valid_rows(3);
+    rows.push_str("bad,Relational,nobody@example.com,,,x\n");
+    std::fs::write(&input, rows).unwrap();
+    let report = dir.path().join("in.report.csv");
+    let connection = reach(&sb, dir.path());
+    let (input, report_path) = (input.to_str().unwrap(), report.to_str().unwrap());
+    let run = ["run", input, "--report", report_path];
+    assert_eq!(dg_at(&run, &connection).await.0, 1);
+    assert_eq!(dg_at(&["rerun", report_path], &connection).await.0, 1);
+    let (after_rerun, prev) = (text(&report), text(&dir.path().join("in.report.prev.csv")));
+    let sent = sb.requests().len();
+    let resume = ["run", input, "--report", report_path, "--resume"];
+    let (code, error) = dg_at(&resume, &connection).await;
+    assert_eq!((code, error), (1, None), "the rerun's exit code, no error");
+    assert_eq!(sb.requests().len(), sent, "nothing is sent");
+    assert_eq!(text(&report), after_rerun);
+    assert_eq!(text(&dir.path().join("in.report.prev.csv")), prev);
+    assert_eq!(copies(&sb).values().max(), Some(&1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_report_replaced_is_kept_as_prev() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(2)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let report = dir.path().join("in.report.csv");
+    let args = [
+        "run",
+        input.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    assert_eq!(dg_at(&args, &connection).await.0, 0);
+    let first = text(&report);
+    let args = [&args[..], &["--if-exists", "skip"]].concat();
+    assert_eq!(dg_at(&args, &connection).await.0, 0);
+    assert_eq!(text(&dir.path().join("in.report.prev.csv")), first);
+    assert!(text(&report).contains(",unchanged,"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_from_the_nightly_job_file_leaves_the_runs_files_byte_for_byte() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, sb.token()).unwrap();
+    let mut rows = String::from("name,type,technicalName\n");
+    for i in 0..30 {
+        rows.push_str(&format!("n{i},Relational,crm_{i}\n"));
+    }
+    std::fs::write(dir.path().join("in.csv"), &rows).unwrap();
+    let job = dir.path().join("nightly.toml");
+    std::fs::write(
+        &job,
+        format!(
+            "input = \"in.csv\"\nurl = \"{}\"\ntoken-file = \"token\"\nif-exists = \"update\"\n\
+             report = \"nightly.report.csv\"\nsummary-json = \"nightly.summary.json\"\n\
+             retire-missing = \"technicalName:crm_*\"\nquiet = true\n",
+            sb.base_url()
+        ),
+    )
+    .unwrap();
+    let job = job.to_str().unwrap();
+    assert_eq!(dg(&["run", "--config", job]).await, (0, None));
+    // Two rows leave the file: the run would retire them.
+    let fewer: String = rows.lines().take(29).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("in.csv"), fewer).unwrap();
+    let names = [
+        "nightly.report.csv",
+        "nightly.report.retired.csv",
+        "nightly.summary.json",
+        "nightly.report.csv.run.json",
+    ];
+    let before: Vec<Option<Vec<u8>>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.path().join(n)).ok())
+        .collect();
+    let (code, error) = dg(&["check", "--config", job]).await;
+    assert_eq!(code, 0, "{error:?}");
+    for (name, was) in names.iter().zip(&before) {
+        assert_eq!(&std::fs::read(dir.path().join(name)).ok(), was, "{name}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&text(&dir.path().join("nightly.summary.check.json"))).unwrap();
+    assert_eq!(summary["command"], "check");
+    assert_eq!(summary["retired"], 2, "would be retired");
+    let retired = text(&dir.path().join("nightly.check.retired.csv"));
+    assert_eq!(retired.matches("would-retire").count(), 2, "{retired}");
+    assert!(text(&dir.path().join("nightly.check.csv")).contains("unchanged"));
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("nightly.check") && !n.ends_with(".csv"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn sandbox_works_with_the_api_url_and_token_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dg_import()
+        .args(["run", "--sandbox", "-v"])
+        .arg(repo_file("samples/sources.csv"))
+        .env("DATAGALAXY_URL", "https://tenant.example/v2")
+        .env("DATAGALAXY_TOKEN", "not-used")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("40 rows: 30 created"), "{stderr}");
+    assert!(stderr.contains("DATAGALAXY_URL is set in the environment and ignored"));
+    assert!(!stderr.contains("not-used"));
+    let explicit = dg_import()
+        .args([
+            "run",
+            "--sandbox",
+            "--url",
+            "https://tenant.example/v2",
+            "x.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        explicit.status.code(),
+        Some(2),
+        "an explicit --url still conflicts"
+    );
+}

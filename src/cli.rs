@@ -71,7 +71,15 @@ impl Shell {
         };
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut Cli::command(), "dg-import", &mut out);
-        String::from_utf8(out).expect("completion scripts are UTF-8")
+        let script = String::from_utf8(out).expect("completion scripts are UTF-8");
+        match self {
+            // clap_complete 4.6 spells the state of a hyphenated binary two
+            // ways in bash: its loop sets `dg__import__subcmd__run`, its case
+            // arms read `dg__subcmd__import__subcmd__run`, so nothing after a
+            // command completes (clap-rs/clap#6421). One spelling it is.
+            Shell::Bash => script.replace("dg__subcmd__import", "dg__import"),
+            _ => script,
+        }
     }
 }
 
@@ -85,7 +93,7 @@ pub enum LogFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IfExists {
-    /// The row fails with "already exists", without being sent.
+    /// The row fails as already existing, without being sent.
     Fail,
     /// The row is `unchanged`, not sent.
     Skip,
@@ -227,7 +235,7 @@ pub struct RowArgs {
     #[arg(long, value_name = "SCOPE")]
     pub retire_missing: Option<String>,
     /// Most sources --retire-missing may retire: a count or a percentage of
-    /// the scope [default: 10%, and never refused for 10 or fewer].
+    /// the scope [default: 10%, and at least 1 source].
     #[arg(long, value_name = "N|P%", requires = "retire_missing")]
     pub max_retire: Option<String>,
 }
@@ -315,9 +323,9 @@ pub struct PaceArgs {
     /// Timeout of one HTTP request (e.g. 30s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
     pub timeout: Duration,
-    /// Length of the client's "hour" in seconds: only for rehearsals against
-    /// a sandbox started with a short --hour-secs.
-    #[arg(long, default_value_t = 3600, hide = true)]
+    /// Length of the run's "hour" in seconds: only for rehearsals against a
+    /// sandbox started with a short --hour-secs (give the same one).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub hour_secs: u64,
 }
 

@@ -34,11 +34,13 @@ pub struct Target {
 /// the user to fix (exit 2).
 pub fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
     match e {
-        ApiError::Stopped(Stop::MaxWait(wait)) => Stop::SetupFailed {
-            what: what.to_owned(),
-            error: format!("rate limited for longer than --max-wait ({wait})"),
+        ApiError::Stopped(stop @ (Stop::MaxWait(_) | Stop::HourlyBudget { .. })) => {
+            Stop::SetupFailed {
+                what: what.to_owned(),
+                error: stop.to_string(),
+            }
+            .into()
         }
-        .into(),
         ApiError::Stopped(stop) => stop.into(),
         e if e.is_transient() => Stop::SetupFailed {
             what: what.to_owned(),
@@ -288,6 +290,11 @@ impl Directory {
     /// Whether the tenant lists this tag (any case).
     pub fn knows_tag(&self, tag: &str) -> bool {
         self.tags.contains_key(&tag.to_lowercase())
+    }
+
+    /// The tags the tenant lists, as listed.
+    pub fn tag_names(&self) -> impl Iterator<Item = &str> {
+        self.tags.values().map(String::as_str)
     }
 
     /// The definition of a custom attribute, by display name.

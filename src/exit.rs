@@ -35,6 +35,13 @@ pub enum Stop {
     Breaker { count: usize, reason: String },
     #[error("rate limited for longer than --max-wait ({0})")]
     MaxWait(String),
+    /// The hourly request budget stayed spent for longer than `--max-wait`.
+    #[error(
+        "waited longer than --max-wait ({max_wait}) for the hourly request budget \
+         (the run's hour is {hour}; against a sandbox started with a shorter \
+         --hour-secs, pass the same --hour-secs to the run)"
+    )]
+    HourlyBudget { max_wait: String, hour: String },
     /// A read before any write kept failing (5xx, no answer, or the pause).
     #[error("{what}: {error}; nothing was written")]
     SetupFailed { what: String, error: String },
@@ -58,6 +65,7 @@ impl Stop {
             Stop::Unauthorized
             | Stop::Breaker { .. }
             | Stop::MaxWait(_)
+            | Stop::HourlyBudget { .. }
             | Stop::SetupFailed { .. }
             | Stop::Halted => STOPPED_BY_API,
         }

@@ -211,7 +211,12 @@ async fn list_and_write(
         ));
     }
     let separator = if config.delimiter == b';' { ',' } else { ';' };
-    let table = tabulate(&directory, config.scope.as_ref(), separator);
+    let mut table = tabulate(&directory, config.scope.as_ref(), separator);
+    if let Some(scope) = &config.scope {
+        let said = scope.warnings(&directory, table.len());
+        let said = said.into_iter().map(|w| format!("--scope: {w}"));
+        table.warnings.splice(0..0, said);
+    }
     for warning in &table.warnings {
         tracing::warn!("{warning}");
     }

@@ -82,10 +82,16 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
 
 /// `dg-import sandbox`: serve until Ctrl-C.
 async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
-    let sandbox = sandbox::Sandbox::start(args.into_config()?).await?;
+    let config = args.into_config()?;
+    let flags = config.client_flags();
+    let sandbox = sandbox::Sandbox::start(config).await?;
     eprintln!("DataGalaxy sandbox listening");
     eprintln!("  DATAGALAXY_URL={}", sandbox.base_url());
     eprintln!("  DATAGALAXY_TOKEN={}", sandbox.token());
+    if !flags.is_empty() {
+        eprintln!("Its limits are not a tenant's: give the runs that rehearse on it");
+        eprintln!("  {flags}");
+    }
     eprintln!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await?;

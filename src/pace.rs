@@ -15,7 +15,11 @@
 //!   the hour until it recovers;
 //! - a 429 pauses the whole run until its `Retry-After` (or a growing probe
 //!   delay without one); then a single probe goes first, and the others follow
-//!   only once it was not refused. The total pause is bounded by `max_wait`.
+//!   only once it was not refused. The total pause is bounded by `max_wait`;
+//! - waits for the hourly budget (the hour window full, or the reserve's
+//!   slow pace) count against `max_wait` too, as wall-clock time: a client
+//!   whose hour is not the server's ends with a stop naming `--hour-secs`,
+//!   never a silent stall.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -62,6 +66,8 @@ pub struct Pace {
     /// The slower pace of the reserve, when in it.
     slow: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     pause: Mutex<Pause>,
+    /// Wall-clock time spent waiting for the hourly budget.
+    budget: Mutex<WaitClock>,
     resumed: Notify,
     /// Cancelled when the run stops: waiters give up with `Stop::Halted`.
     halt: CancellationToken,
@@ -129,6 +135,53 @@ struct Pause {
     lifted: Option<Instant>,
     /// Time spent in pauses that ended.
     total: Duration,
+}
+
+/// Wall-clock time during which at least one request waited: many waiting
+/// at once count once.
+#[derive(Default)]
+struct WaitClock {
+    /// Time of waits that ended (with no other wait overlapping them since).
+    total: Duration,
+    /// Since when requests have been waiting, and how many are.
+    since: Option<Instant>,
+    waiters: usize,
+}
+
+impl WaitClock {
+    fn start(&mut self, now: Instant) {
+        if self.waiters == 0 {
+            self.since = Some(now);
+        }
+        self.waiters += 1;
+    }
+
+    fn end(&mut self, now: Instant) {
+        self.waiters -= 1;
+        if self.waiters == 0
+            && let Some(since) = self.since.take()
+        {
+            self.total += now.saturating_duration_since(since);
+        }
+    }
+
+    fn elapsed(&self, now: Instant) -> Duration {
+        self.total
+            + self
+                .since
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+    }
+}
+
+/// Why a request cannot take a slot now.
+#[derive(Debug)]
+enum Busy {
+    /// The run is paused by a 429.
+    Paused,
+    /// The second window is full until then.
+    Second(Instant),
+    /// The hour window is full until then: a wait for the hourly budget.
+    Hour(Instant),
 }
 
 /// What a request must wait for before it may take a slot.
@@ -220,6 +273,7 @@ impl Pace {
             }),
             slow: Mutex::new(None),
             pause: Mutex::default(),
+            budget: Mutex::default(),
             resumed: Notify::new(),
             halt: CancellationToken::new(),
             cut: CancellationToken::new(),
@@ -261,38 +315,63 @@ impl Pace {
             self.wait_out_pause().await?;
             let slow = self.slow.lock().expect("slow lock").clone();
             if let Some(slow) = slow {
-                slow.until_ready().await;
+                self.wait_for_budget(slow.until_ready()).await?;
             }
             self.even.until_ready().await;
             loop {
                 match self.take_slot() {
                     Ok(ticket) => return Ok(ticket),
-                    Err(Some(free_at)) => tokio::time::sleep_until(free_at.into()).await,
+                    Err(Busy::Second(free_at)) => tokio::time::sleep_until(free_at.into()).await,
+                    Err(Busy::Hour(free_at)) => {
+                        tracing::debug!("hourly window full until {free_at:?}");
+                        self.wait_for_budget(tokio::time::sleep_until(free_at.into()))
+                            .await?;
+                    }
                     // A 429 came while we waited on the pace: wait out the pause.
-                    Err(None) => break,
+                    Err(Busy::Paused) => break,
                 }
             }
         }
     }
 
-    /// Takes a place in both windows now, or says when there may be one
-    /// (`None`: the run is paused). The pause is checked under its lock, held
-    /// while the slot is taken: no request leaves once a 429 has paused the
-    /// run, however long it had been waiting on the pace.
-    fn take_slot(&self) -> Result<Ticket, Option<Instant>> {
+    /// Waits for `wait` (a wait for the hourly budget) within what is left
+    /// of `max_wait`, the 429 pauses and the budget waits so far counted.
+    async fn wait_for_budget(&self, wait: impl Future<Output = ()>) -> Result<(), Stop> {
+        let now = Instant::now();
+        let paused = self.pause.lock().expect("pause lock").paused_total(now);
+        let left = {
+            let mut budget = self.budget.lock().expect("budget lock");
+            let left = self.max_wait.saturating_sub(paused + budget.elapsed(now));
+            budget.start(now);
+            left
+        };
+        let waited = tokio::time::timeout(left, wait).await;
+        self.budget.lock().expect("budget lock").end(Instant::now());
+        waited.map_err(|_| self.budget_exhausted())
+    }
+
+    fn budget_exhausted(&self) -> Stop {
+        Stop::HourlyBudget {
+            max_wait: humantime::format_duration(self.max_wait).to_string(),
+            hour: humantime::format_duration(self.server_hour).to_string(),
+        }
+    }
+
+    /// Takes a place in both windows now, or says why not. The pause is
+    /// checked under its lock, held while the slot is taken: no request
+    /// leaves once a 429 has paused the run, however long it had been
+    /// waiting on the pace.
+    fn take_slot(&self) -> Result<Ticket, Busy> {
         let now = Instant::now();
         let mut p = self.pause.lock().expect("pause lock");
         if p.blocked(now).is_some() {
-            return Err(None);
+            return Err(Busy::Paused);
         }
         let mut w = self.windows.lock().expect("windows lock");
-        let second = w.second.full_until(now);
-        let hour = w.hour.full_until(now);
-        if let Some(free_at) = second.max(hour) {
-            if hour.is_some() {
-                tracing::debug!("hourly window full; waiting {:?}", free_at - now);
-            }
-            return Err(Some(free_at));
+        match (w.second.full_until(now), w.hour.full_until(now)) {
+            (_, Some(hour)) => return Err(Busy::Hour(hour)),
+            (Some(second), None) => return Err(Busy::Second(second)),
+            (None, None) => {}
         }
         let probe = p.claim_probe(now);
         w.second.record(now);
@@ -315,7 +394,7 @@ impl Pace {
                 let now = Instant::now();
                 match p.blocked(now) {
                     None => return Ok(()),
-                    Some(_) if p.paused_total(now) > self.max_wait => {
+                    Some(_) if p.paused_total(now) + self.budget_waited(now) > self.max_wait => {
                         return Err(self.max_wait_exceeded());
                     }
                     Some(wait) => wait,
@@ -332,6 +411,10 @@ impl Pace {
                 }
             }
         }
+    }
+
+    fn budget_waited(&self, now: Instant) -> Duration {
+        self.budget.lock().expect("budget lock").elapsed(now)
     }
 
     fn max_wait_exceeded(&self) -> Stop {

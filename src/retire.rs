@@ -4,8 +4,10 @@
 //! Nothing is ever deleted, and a source already `Obsolete` is left alone.
 //!
 //! The guard: when more than `--max-retire` sources would be retired (by
-//! default more than 10 and more than 10% of the scope), the run refuses
-//! before any write: a truncated or wrong file must never empty a catalog.
+//! default more than 10% of the scope, and always when more than one), the
+//! run refuses before any write: a truncated or wrong file must never empty
+//! a catalog. A scope that matches nothing is said, never silent: a typo in
+//! it would otherwise switch retirement off every night.
 //! The set is decided before the first write and kept in the run record, so
 //! that `rerun` and `--resume` finish it rather than recompute it.
 
@@ -27,8 +29,17 @@ use crate::source::{Status, fingerprint};
 pub enum Scope {
     /// `technicalName:GLOB`.
     TechnicalName(GlobMatcher),
-    /// `tag:NAME`, any case.
-    Tag(String),
+    /// `tag:NAME`, any case: the name as given, and in lower case.
+    Tag { name: String, lower: String },
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::TechnicalName(glob) => write!(f, "technicalName:{}", glob.glob()),
+            Scope::Tag { name, .. } => write!(f, "tag:{name}"),
+        }
+    }
 }
 
 impl Scope {
@@ -37,9 +48,10 @@ impl Scope {
             Some(("technicalName", glob)) if !glob.is_empty() => Glob::new(glob)
                 .map(|g| Scope::TechnicalName(g.compile_matcher()))
                 .map_err(|e| format!("'{glob}' is not a glob: {e}")),
-            Some(("tag", name)) if !name.trim().is_empty() => {
-                Ok(Scope::Tag(name.trim().to_lowercase()))
-            }
+            Some(("tag", name)) if !name.trim().is_empty() => Ok(Scope::Tag {
+                name: name.trim().to_owned(),
+                lower: name.trim().to_lowercase(),
+            }),
             _ => Err(format!(
                 "'{text}': expected technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME"
             )),
@@ -50,15 +62,34 @@ impl Scope {
     pub fn matches(&self, technical_name: &str, current: Option<&Current>) -> bool {
         match self {
             Scope::TechnicalName(glob) => glob.is_match(technical_name),
-            Scope::Tag(tag) => {
-                current.is_some_and(|c| c.tags.iter().any(|t| t.to_lowercase() == *tag))
+            Scope::Tag { lower, .. } => {
+                current.is_some_and(|c| c.tags.iter().any(|t| t.to_lowercase() == *lower))
             }
         }
     }
 
     /// A tag scope needs to know the sources' tags.
     pub fn needs_attributes(&self) -> bool {
-        matches!(self, Scope::Tag(_))
+        matches!(self, Scope::Tag { .. })
+    }
+
+    /// What to tell the user when the scope matched `matched` sources: a
+    /// scope that matches none (and a tag the tenant does not have, with the
+    /// closest one it has) is worth a warning.
+    pub fn warnings(&self, directory: &Directory, matched: usize) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Scope::Tag { name, .. } = self
+            && !directory.knows_tag(name)
+        {
+            let hint = crate::suggest::closest(name, directory.tag_names())
+                .map(|t| format!(" — did you mean tag:{t}?"))
+                .unwrap_or_default();
+            warnings.push(format!("the tenant has no tag '{name}'{hint}"));
+        }
+        if matched == 0 {
+            warnings.push(format!("{self} matches no existing source"));
+        }
+        warnings
     }
 }
 
@@ -88,7 +119,7 @@ impl MaxRetire {
     fn allows(limit: Option<MaxRetire>, count: usize, in_scope: usize) -> bool {
         let share = |p: f64| count as f64 <= in_scope as f64 * p / 100.0;
         match limit {
-            None => count <= 10 || share(10.0),
+            None => count <= 1 || share(10.0),
             Some(MaxRetire::Count(n)) => count <= n,
             Some(MaxRetire::Percent(p)) => share(p),
         }
@@ -104,6 +135,15 @@ pub struct Retiree {
     pub id: String,
 }
 
+/// What `--retire-missing` decided before any write.
+#[derive(Debug)]
+pub struct Decision {
+    /// Sorted by technical name.
+    pub retirees: Vec<Retiree>,
+    /// The existing sources in scope, whether retired or not.
+    pub in_scope: usize,
+}
+
 /// The sources in `scope` that no name of the file names and that are not
 /// `Obsolete` yet; refused (exit 2) past the guard.
 pub fn decide(
@@ -111,7 +151,7 @@ pub fn decide(
     scope: &Scope,
     in_file: &HashSet<u64>,
     limit: Option<MaxRetire>,
-) -> anyhow::Result<Vec<Retiree>> {
+) -> anyhow::Result<Decision> {
     let mut in_scope = 0;
     let mut retirees: Vec<Retiree> = Vec::new();
     for (technical_name, source) in directory.sources() {
@@ -133,14 +173,14 @@ pub fn decide(
     if !MaxRetire::allows(limit, retirees.len(), in_scope) {
         return Err(usage(format!(
             "--retire-missing would retire {} of the {in_scope} sources in scope, more than \
-             --max-retire allows (by default 10% and more than 10): check the file; to allow \
-             it, pass --max-retire {} (or a percentage)",
+             --max-retire allows (by default 10% of the scope, and at least 1): check the \
+             file; to allow it, pass --max-retire {} (or a percentage)",
             retirees.len(),
             retirees.len()
         )));
     }
     retirees.sort_by(|a, b| a.technical_name.cmp(&b.technical_name));
-    Ok(retirees)
+    Ok(Decision { retirees, in_scope })
 }
 
 /// What became of one source to retire.
@@ -285,7 +325,9 @@ mod tests {
         assert!(
             matches!(Scope::parse("technicalName:crm_*"), Ok(Scope::TechnicalName(g)) if g.is_match("crm_orders") && !g.is_match("hr_crm"))
         );
-        assert!(matches!(Scope::parse("tag:PII"), Ok(Scope::Tag(t)) if t == "pii"));
+        assert!(
+            matches!(Scope::parse("tag: PII"), Ok(Scope::Tag { name, lower }) if name == "PII" && lower == "pii")
+        );
         assert!(
             Scope::parse("name:x")
                 .unwrap_err()
@@ -297,8 +339,14 @@ mod tests {
     }
 
     #[test]
-    fn the_default_guard_allows_ten_or_a_tenth_of_the_scope() {
-        assert!(MaxRetire::allows(None, 10, 20));
+    fn the_default_guard_allows_a_tenth_of_the_scope_and_at_least_one_source() {
+        assert!(!MaxRetire::allows(None, 5, 11), "45% is refused");
+        assert!(!MaxRetire::allows(None, 2, 11));
+        assert!(MaxRetire::allows(None, 1, 11));
+        assert!(MaxRetire::allows(None, 1, 3), "one source always may go");
+        assert!(MaxRetire::allows(None, 0, 0));
+        assert!(!MaxRetire::allows(None, 10, 20));
+        assert!(MaxRetire::allows(None, 10, 100));
         assert!(!MaxRetire::allows(None, 11, 100));
         assert!(MaxRetire::allows(None, 30, 2000));
         assert!(!MaxRetire::allows(None, 1000, 2000));

@@ -294,6 +294,17 @@ fn encoding_of(config: &ImportConfig, rows: &Input) -> Option<Encoding> {
     }
 }
 
+/// What is to be retired after the rows, decided before any write.
+#[derive(Default)]
+struct Retirement {
+    /// `None`: nothing is retired by this command.
+    retirees: Option<Vec<Retiree>>,
+    /// How many existing sources `--retire-missing`'s scope matched now.
+    scope_matched: Option<u64>,
+    /// What the user should know of the scope (also in the summary).
+    warnings: Vec<String>,
+}
+
 /// The sources to retire: the set a run of this report recorded (those not
 /// `Obsolete` yet), or the set `--retire-missing` decides now. Refused before
 /// any write when a tag scope meets a listing without attributes.
@@ -301,7 +312,7 @@ fn plan_retirement(
     config: &ImportConfig,
     directory: &Directory,
     names: &HashSet<u64>,
-) -> anyhow::Result<Option<Vec<Retiree>>> {
+) -> anyhow::Result<Retirement> {
     if let Some(recorded) = &config.recorded_retire {
         let obsolete = |r: &Retiree| {
             let current = directory
@@ -309,12 +320,13 @@ fn plan_retirement(
                 .and_then(|e| e.current.as_deref());
             current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()))
         };
-        return Ok(Some(
-            recorded.iter().filter(|r| !obsolete(r)).cloned().collect(),
-        ));
+        return Ok(Retirement {
+            retirees: Some(recorded.iter().filter(|r| !obsolete(r)).cloned().collect()),
+            ..Retirement::default()
+        });
     }
     let Some((scope, max)) = &config.retire else {
-        return Ok(None);
+        return Ok(Retirement::default());
     };
     if scope.needs_attributes() && directory.counts().2 > 0 && !directory.attributes_known {
         return Err(usage(
@@ -322,7 +334,18 @@ fn plan_retirement(
              without attributes: use a technicalName: scope",
         ));
     }
-    retire::decide(directory, scope, names, *max).map(Some)
+    let decision = retire::decide(directory, scope, names, *max)?;
+    let warnings: Vec<String> = (scope.warnings(directory, decision.in_scope).into_iter())
+        .map(|w| format!("--retire-missing: {w}, so nothing is retired"))
+        .collect();
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(Retirement {
+        retirees: Some(decision.retirees),
+        scope_matched: Some(decision.in_scope as u64),
+        warnings,
+    })
 }
 
 /// Whether rows are compared with what the server holds: when they may
@@ -432,7 +455,11 @@ async fn import_into(
             return Err(e);
         }
     };
-    let retirees = plan_retirement(config, &directory, &names)?;
+    let Retirement {
+        retirees,
+        scope_matched,
+        warnings,
+    } = plan_retirement(config, &directory, &names)?;
     let input = (input_name.as_str(), hash, encoding.as_ref());
     let journal = (!checking)
         .then(|| start_journal(config, url, &target, input, (resuming, &retirees)))
@@ -490,6 +517,8 @@ async fn import_into(
         created_tags,
         encoding,
         attribute_columns: attribute_columns(&header),
+        retire_scope_matched: scope_matched,
+        warnings,
         ..Totals::new(
             config.job.name(),
             (&input_name, &config.report),

@@ -45,6 +45,11 @@ pub struct Summary {
     pub retired: u64,
     /// Sources `--retire-missing` failed to retire.
     pub retire_failed: u64,
+    /// The existing sources `--retire-missing`'s scope matched (`null`
+    /// without it, and when a rerun finishes a set decided before).
+    pub retire_scope_matched: Option<u64>,
+    /// What the user was warned of (a scope that matches nothing, ...).
+    pub warnings: Vec<String>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Tags created by `--create-missing-tags`.
@@ -119,6 +124,8 @@ pub struct Totals {
     pub pauses: u64,
     pub retired: u64,
     pub retire_failed: u64,
+    pub retire_scope_matched: Option<u64>,
+    pub warnings: Vec<String>,
     pub stopped: Option<String>,
     pub created_tags: Vec<String>,
     pub encoding: Option<Encoding>,
@@ -146,6 +153,8 @@ impl Totals {
             pauses: count(&pace.counters.pauses),
             retired: 0,
             retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
             stopped: None,
             created_tags: vec![],
             encoding: None,
@@ -183,6 +192,8 @@ impl Summary {
             pauses: t.pauses,
             retired: t.retired,
             retire_failed: t.retire_failed,
+            retire_scope_matched: t.retire_scope_matched,
+            warnings: t.warnings,
             stopped: t.stopped,
             created_tags: t.created_tags,
             encoding: t.encoding,
@@ -303,6 +314,8 @@ mod tests {
             pauses: 0,
             retired: 0,
             retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
             stopped: None,
             created_tags: vec![],
             encoding: Some(Encoding {

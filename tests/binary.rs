@@ -433,11 +433,14 @@ async fn retirement_cut_short_then(finish: Finish) {
     let url = sb.base_url();
     let run = |resume: bool| {
         let args = ["run", "in.csv", "--rate", "20", "--batch-size", "1"];
+        // 5 of 40 is more than the default guard's 10%.
         let retiring = [
             "--if-exists",
             "skip",
             "--retire-missing",
             "technicalName:source-*",
+            "--max-retire",
+            "5",
         ];
         resumable(
             dir.path(),
@@ -446,10 +449,17 @@ async fn retirement_cut_short_then(finish: Finish) {
             resume,
         )
     };
-    let child = run(false).spawn().unwrap();
+    let mut child = run(false).spawn().unwrap();
     let posts = || sb.requests().iter().filter(|r| r.method == "POST").count();
     let before = posts();
+    let deadline = Instant::now() + Duration::from_secs(60);
     while posts() < before + 5 {
+        let exited = child.try_wait().unwrap();
+        assert!(
+            exited.is_none(),
+            "the run ended before 5 writes: {exited:?}"
+        );
+        assert!(Instant::now() < deadline, "no 5 writes within 60 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     send_signal(&child, "TERM");
@@ -525,4 +535,114 @@ fn completions_print_a_script_for_each_shell_that_names_the_commands_and_flags()
     }
     let out = dg_import().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The words bash offers for `words` (the last one being completed), with
+/// the script `dg-import completions bash` prints sourced.
+fn bash_offers(script: &Path, words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let (current, previous) = (words[words.len() - 1], words[words.len() - 2]);
+    let program = format!(
+        "source {}; COMP_WORDS=({line}); COMP_CWORD={}; \
+         _dg__import dg-import '{current}' '{previous}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        words.len() - 1
+    );
+    let out = Command::new("bash")
+        .args(["-c", &program])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_the_options_and_values_of_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("dg-import.bash");
+    let out = dg_import().args(["completions", "bash"]).output().unwrap();
+    std::fs::write(&script, out.stdout).unwrap();
+    assert_eq!(
+        bash_offers(&script, &["dg-import", "run", "--if"]),
+        ["--if-exists"]
+    );
+    assert_eq!(
+        bash_offers(&script, &["dg-import", "run", "--if-exists", "''"]),
+        ["fail", "skip", "update"]
+    );
+    assert_eq!(
+        bash_offers(&script, &["dg-import", "export", "--sco"]),
+        ["--scope"]
+    );
+    assert!(bash_offers(&script, &["dg-import", "sandbox", "--variant", "no-b"]) == ["no-bulk"]);
+}
+
+#[test]
+fn every_completion_script_parses_in_its_shell_where_the_shell_is_installed() {
+    for (shell, check) in [("fish", "fish"), ("zsh", "zsh")] {
+        let out = dg_import().args(["completions", shell]).output().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join(format!("dg-import.{shell}"));
+        std::fs::write(&script, out.stdout).unwrap();
+        let Ok(parsed) = Command::new(check).arg("-n").arg(&script).output() else {
+            eprintln!("{check} is not installed: its script was not parsed");
+            continue;
+        };
+        assert!(parsed.status.success(), "{shell}: {parsed:?}");
+        if shell == "fish" {
+            let source = format!(
+                "source {}; complete -C 'dg-import run --if-exists '",
+                script.display()
+            );
+            let offered = Command::new("fish").args(["-c", &source]).output().unwrap();
+            let offered = String::from_utf8_lossy(&offered.stdout).into_owned();
+            let values: Vec<&str> = offered
+                .lines()
+                .map(|l| l.split('\t').next().unwrap())
+                .collect();
+            assert_eq!(values, ["fail", "skip", "update"], "{offered}");
+        }
+    }
+}
+
+/// What fish, zsh and PowerShell take as a quoted list of values: a value's
+/// help must not close or expand that quoting.
+#[test]
+fn no_help_of_a_possible_value_holds_a_quote_or_a_dollar() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, bad: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            for value in arg.get_possible_values() {
+                let help = value.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if help.contains(['"', '\'', '$', '\\']) {
+                    bad.push(format!("{} {}: {help}", cmd.get_name(), value.get_name()));
+                }
+            }
+        }
+        cmd.get_subcommands().for_each(|sub| walk(sub, bad));
+    }
+    let mut bad = Vec::new();
+    walk(&dg_import::cli::Cli::command(), &mut bad);
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn the_readme_names_every_sandbox_variant() {
+    use clap::ValueEnum;
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    for variant in dg_import::sandbox::Variant::value_variants() {
+        let name = variant.to_possible_value().unwrap().get_name().to_owned();
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README lacks `{name}`"
+        );
+    }
 }

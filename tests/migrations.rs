@@ -400,3 +400,53 @@ async fn a_file_missing_half_its_rows_retires_nothing_and_writes_nothing() {
     assert_eq!(code, 2);
     assert!(error.unwrap().contains("standard input"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_of_eleven_sources_retired_by_a_truncated_file_are_refused_by_default() {
+    let sb = sandbox(|_| {}).await;
+    let eleven = catalog(11, |_, _| {});
+    assert_eq!(import(&sb, &eleven, &[]).await.code, 0);
+    let writes_before = writes(&sb.requests());
+    let six = catalog_without(11, |i| i > 6);
+    let scope = ["--retire-missing", "technicalName:nightly-*"];
+    let out = import(&sb, &six, &["--if-exists", "update", scope[0], scope[1]]).await;
+    assert_eq!(out.code, 2, "{:?}", out.results());
+    assert!(out.error.unwrap().contains("would retire 5 of the 11"));
+    assert_eq!(writes(&sb.requests()), writes_before);
+    // One source may always go; more needs --max-retire.
+    let ten = catalog_without(11, |i| i == 11);
+    let out = import(&sb, &ten, &["--if-exists", "update", scope[0], scope[1]]).await;
+    assert_eq!((out.code, &out.summary["retired"]), (0, &1.into()));
+    assert_eq!(out.summary["retire_scope_matched"], 11);
+    let allowed = ["--max-retire", "5"];
+    let out = import(&sb, &six, &[scope[0], scope[1], allowed[0], allowed[1]]).await;
+    assert_eq!(
+        out.summary["retired"], 4,
+        "the fifth was retired the run before"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retirement_scope_that_matches_nothing_is_a_warning_not_a_silence() {
+    let sb = sandbox(|_| {}).await;
+    let rows = catalog(3, |_, _| {});
+    let out = import(&sb, &rows, &["--retire-missing", "tag:Finanse"]).await;
+    assert_eq!(out.code, 0, "{:?}", out.error);
+    assert_eq!(out.summary["retire_scope_matched"], 0);
+    let warnings = out.summary["warnings"].to_string();
+    assert!(warnings.contains("no tag 'Finanse'"), "{warnings}");
+    assert!(warnings.contains("did you mean tag:Finance?"), "{warnings}");
+    assert!(
+        warnings.contains("tag:Finanse matches no existing source"),
+        "{warnings}"
+    );
+    let glob = ["--retire-missing", "technicalName:crm_*"];
+    let out = import(&sb, &rows, &["--if-exists", "skip", glob[0], glob[1]]).await;
+    assert_eq!(out.summary["retire_scope_matched"], 0);
+    let warnings = out.summary["warnings"].to_string();
+    assert!(
+        warnings.contains("technicalName:crm_* matches no"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("no tag"), "{warnings}");
+}

@@ -225,3 +225,46 @@ fn sandbox_works_with_the_api_url_and_token_exported() {
         "an explicit --url still conflicts"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_hour_is_not_the_sandboxs_stops_within_max_wait_naming_hour_secs() {
+    let sb = sandbox(|c| {
+        c.hourly_limit = 30;
+        c.hour = std::time::Duration::from_secs(20);
+    })
+    .await;
+    let run = import(&sb, &valid_rows(3), &["--max-wait", "2s"]).await;
+    assert_eq!(run.code, 3, "{:?}", run.error);
+    let error = run.error.unwrap();
+    assert!(error.contains("--max-wait (2s)"), "{error}");
+    assert!(error.contains("--hour-secs"), "{error}");
+    assert!(sb.sources().len() <= 5, "nothing was written");
+    // With the flags the sandbox prints, the same run goes through.
+    let flags = [
+        "--hourly-limit",
+        "30",
+        "--hour-secs",
+        "20",
+        "--max-wait",
+        "2s",
+    ];
+    let run = import(&sb, &valid_rows(3), &flags).await;
+    assert_eq!(run.code, 0, "{:?}", run.error);
+}
+
+#[test]
+fn the_sandbox_names_the_client_flags_its_limits_need() {
+    use dg_import::sandbox::SandboxConfig;
+    let rehearsal = SandboxConfig {
+        hourly_limit: 30,
+        hour: std::time::Duration::from_secs(20),
+        ..SandboxConfig::default()
+    };
+    assert_eq!(rehearsal.client_flags(), "--hourly-limit 30 --hour-secs 20");
+    let slow = SandboxConfig {
+        rate: 2,
+        ..SandboxConfig::default()
+    };
+    assert_eq!(slow.client_flags(), "--rate 2");
+    assert_eq!(SandboxConfig::default().client_flags(), "");
+}

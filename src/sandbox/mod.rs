@@ -44,7 +44,7 @@ pub enum Variant {
     NoNextPage,
     /// `next_page` points at another origin.
     ForeignNextPage,
-    /// Error bodies as a plain string: `{"error": "..."}`.
+    /// Error bodies carry a plain string under `error`, not an object.
     PlainErrors,
     /// 5xx answers carry an HTML page instead of JSON.
     HtmlErrors,
@@ -56,7 +56,7 @@ pub enum Variant {
     UpsertCreated,
     /// The `technicalName` filter of `GET /sources` matches substrings.
     PartialTechnicalName,
-    /// No `X-RateLimit-Remaining` header (the contract says "may carry").
+    /// No `X-RateLimit-Remaining` header (the contract allows it).
     NoRateLimitHeader,
     /// Requests refused during a block count in the hour, as on some
     /// tenants: a client that keeps knocking is blocked again.
@@ -72,10 +72,10 @@ pub enum Variant {
     /// Listing pages of more than 1,000 sources take 3 s (a large tenant).
     SlowLargePages,
     /// `GET /attributes` answers 404 (a tenant that does not list them);
-    /// writes are still checked against the seed's attributes.
+    /// writes are still checked against the attributes of the seed.
     NoAttributeDefinitions,
     /// `GET /attributes` answers in the paging envelope, 5 a page (the
-    /// contract: "tolerate the paginated envelope too").
+    /// contract says to tolerate it).
     PagedAttributes,
 }
 
@@ -100,6 +100,26 @@ pub struct SandboxConfig {
     pub fail_only: Option<String>,
     pub drop_after_commit_rate: f64,
     pub variants: BTreeSet<Variant>,
+}
+
+impl SandboxConfig {
+    /// The flags that pace a run as this sandbox's limits require, where
+    /// they differ from the defaults (the sandbox's and the client's are
+    /// the same: a current tenant's). Empty when none do.
+    pub fn client_flags(&self) -> String {
+        let tenant = SandboxConfig::default();
+        let mut flags = Vec::new();
+        if self.rate != tenant.rate {
+            flags.push(format!("--rate {}", self.rate));
+        }
+        if self.hourly_limit != tenant.hourly_limit {
+            flags.push(format!("--hourly-limit {}", self.hourly_limit));
+        }
+        if self.hour != tenant.hour {
+            flags.push(format!("--hour-secs {}", self.hour.as_secs()));
+        }
+        flags.join(" ")
+    }
 }
 
 impl Default for SandboxConfig {

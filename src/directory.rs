@@ -184,6 +184,9 @@ pub struct Directory {
     pub definitions: Option<Definitions>,
     /// Did-you-mean, computed once per distinct unknown value.
     suggestions: Mutex<HashMap<(Field, String), Option<String>>>,
+    /// Tags to create (`--create-missing-tags`), lower case → the spelling
+    /// of the first row that named it: every row sends that one.
+    new_tags: Mutex<HashMap<String, String>>,
 }
 
 /// How cells turn into a source, beyond the header.
@@ -231,6 +234,7 @@ impl Directory {
             existing: existing.into_iter().collect(),
             definitions: None,
             suggestions: Mutex::default(),
+            new_tags: Mutex::default(),
         }
     }
 
@@ -420,10 +424,10 @@ impl Directory {
                         None
                     }
                 })
-                .collect()
+                .collect::<Vec<_>>()
         };
-        let owners = people(Field::Owners);
-        let stewards = people(Field::Stewards);
+        let owners = distinct(people(Field::Owners));
+        let stewards = distinct(people(Field::Stewards));
         let mut new_tags = Vec::new();
         let mut tags = Vec::new();
         for tag in header.list(cells, Field::Tags, rules.list_separator) {
@@ -432,8 +436,9 @@ impl Directory {
                 None => match self.suggest(Field::Tags, tag) {
                     // No known tag explains it: a new tag, when asked for.
                     None if rules.create_missing_tags => {
-                        tags.push(tag.to_owned());
-                        new_tags.push(tag.to_owned());
+                        let spelling = self.new_tag(tag);
+                        tags.push(spelling.clone());
+                        new_tags.push(spelling);
                     }
                     suggestion => errors.push(RowError::UnknownTag {
                         column: label(Field::Tags),
@@ -443,6 +448,7 @@ impl Directory {
                 },
             }
         }
+        let (tags, new_tags) = (distinct(tags), distinct(new_tags));
         let (attributes, lacks) = self.attributes(header, cells, rules, &mut errors);
         let cleared = match rules.clear_empty_cells {
             true => emptied(header, cells),
@@ -484,7 +490,7 @@ impl Directory {
         for (column, cell) in header.attributes(cells) {
             let label = header.header(column.index);
             if let Some(value) = self.typed(column, label, cell, rules, errors) {
-                attributes.insert(column.name.clone(), value);
+                attributes.insert(column.name.clone(), distinct_values(value));
             }
         }
         let lacks = (self.definitions.iter().flat_map(Definitions::iter))
@@ -551,6 +557,40 @@ impl Directory {
                 }
             },
         }
+    }
+}
+
+impl Directory {
+    /// The spelling a tag to create is sent in: the first row's.
+    fn new_tag(&self, tag: &str) -> String {
+        let mut new_tags = self.new_tags.lock().expect("new tags lock");
+        let spelling = new_tags.entry(tag.to_lowercase()).or_insert_with(|| tag.to_owned());
+        spelling.clone()
+    }
+}
+
+/// A list without the items that repeat an earlier one, ignoring case
+/// (`Finance;finance` is one tag): the first spelling stays.
+fn distinct(items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    (items.into_iter())
+        .filter(|item| seen.insert(item.to_lowercase()))
+        .collect()
+}
+
+/// A list value (multi-value list, users, tags) without repeats, ignoring case.
+fn distinct_values(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Array(items) => {
+            let mut seen = std::collections::HashSet::new();
+            let key = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.to_lowercase(),
+                other => other.to_string(),
+            };
+            let items = items.into_iter().filter(|v| seen.insert(key(v)));
+            serde_json::Value::Array(items.collect())
+        }
+        other => other,
     }
 }
 

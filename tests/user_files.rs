@@ -268,3 +268,22 @@ fn the_sandbox_names_the_client_flags_its_limits_need() {
     assert_eq!(slow.client_flags(), "--rate 2");
     assert_eq!(SandboxConfig::default().client_flags(), "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_naming_one_value_twice_in_any_case_sends_it_once_in_the_tenants_spelling() {
+    let sb = sandbox(|_| {}).await;
+    let csv = "name,type,owners,tags,Regions\n\
+               L1,Relational,john.doe@example.com;JOHN.DOE@example.com,Finance;finance;GDPR,emea;EMEA\n\
+               L2,Relational,,Brand New;brand new,\n\
+               L3,Relational,,brand new;BRAND NEW;Finance,\n";
+    let run = import(&sb, csv, &["--create-missing-tags", "--batch-size", "1"]).await;
+    assert_eq!(run.code, 0, "{:?} {:?}", run.error, run.report);
+    let held = |name: &str| sb.sources().into_iter().find(|s| s.name == name).unwrap();
+    let l1 = held("L1");
+    assert_eq!(l1.owners, ["john.doe@example.com"]);
+    assert_eq!(l1.tags, ["Finance", "GDPR"]);
+    assert_eq!(l1.attributes["Regions"], serde_json::json!(["EMEA"]));
+    assert_eq!(held("L2").tags, ["Brand New"]);
+    assert_eq!(held("L3").tags, ["Brand New", "Finance"], "the created spelling");
+    assert_eq!(run.summary["created_tags"], serde_json::json!(["Brand New"]));
+}

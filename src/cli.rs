@@ -31,7 +31,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import the sources of a CSV file (or `-` for stdin).
+    /// Import the sources of a CSV file or a spreadsheet (`-`: CSV on standard input).
     Run(RunArgs),
     /// Attempt again the rows of a report that are not created, updated or unchanged.
     Rerun(RerunArgs),
@@ -104,14 +104,18 @@ pub enum IfExists {
 /// `run`: import a file.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The CSV file to import; `-` reads standard input.
+    /// The file to import: CSV, or a spreadsheet (.xlsx, .xlsm, .xls,
+    /// .ods); `-` reads CSV from standard input.
     pub input: Option<PathBuf>,
-    /// Finish an interrupted run into the same report: rows already done are
-    /// not sent again, rows sent without a recorded answer are looked up first.
+    /// Finish the last command into the report (this run, or a rerun of it)
+    /// if it was interrupted: rows already done are not sent again, rows sent
+    /// without a recorded answer are looked up first.
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
     pub import: ImportArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
 }
 
 /// `rerun`: go again over the rows of a report that are not done.
@@ -119,20 +123,26 @@ pub struct RunArgs {
 pub struct RerunArgs {
     /// A report written by `run`, `rerun` or `check` (its cells may have been fixed since).
     pub previous: Option<PathBuf>,
-    /// Finish an interrupted rerun into the same report.
+    /// Finish the last command into the report if it was interrupted.
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
     #[command(flatten)]
     pub import: ImportArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
 }
 
 /// `check`: every lookup and validation of `run`, and no write.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The CSV file to check; `-` reads standard input.
+    /// The file to check: CSV, or a spreadsheet (.xlsx, .xlsm, .xls,
+    /// .ods); `-` reads CSV from standard input.
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub import: ImportArgs,
+    /// Its reads go at this pace (it sends no write).
+    #[command(flatten)]
+    pub pace: PaceArgs,
 }
 
 /// `export`: the catalog as a spreadsheet to edit and import again.
@@ -177,8 +187,6 @@ pub struct ImportArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub rows: RowArgs,
-    #[command(flatten)]
-    pub pacing: PacingArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -277,6 +285,31 @@ pub struct InputArgs {
     pub extra_columns: Option<ExtraColumns>,
 }
 
+/// A count of 1 or more; a 0 is refused naming the range.
+fn at_least_one() -> impl clap::builder::TypedValueParser<Value = NonZeroU32> {
+    use clap::builder::TypedValueParser;
+    clap::value_parser!(u32)
+        .range(1..)
+        .map(|n| NonZeroU32::new(n).expect("at least 1"))
+}
+
+/// Requests in flight: 1 to 4096.
+fn in_flight() -> impl clap::builder::TypedValueParser<Value = NonZeroUsize> {
+    use clap::builder::TypedValueParser;
+    clap::value_parser!(u64)
+        .range(1..=4096)
+        .map(|n| NonZeroUsize::new(n as usize).expect("at least 1"))
+}
+
+/// A request timeout: a second or more (below it, no listing page answers).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if timeout < Duration::from_secs(1) {
+        return Err(format!("{text} is too short: a timeout is at least 1s"));
+    }
+    Ok(timeout)
+}
+
 fn parse_delimiter(text: &str) -> Result<char, String> {
     match text {
         "tab" | "\\t" | "\t" => Ok('\t'),
@@ -292,9 +325,9 @@ fn parse_delimiter(text: &str) -> Result<char, String> {
 
 #[derive(Debug, Args)]
 pub struct PacingArgs {
-    /// Requests in flight at once (default: the rate, between 8 and 256, so
-    /// that a second of latency never holds the pace back).
-    #[arg(long)]
+    /// Requests in flight at once, 1..4096 (default: the rate, between 8
+    /// and 256, so that a second of latency never holds the pace back).
+    #[arg(long, value_parser = in_flight())]
     pub concurrency: Option<NonZeroUsize>,
     /// Sources per request (1..100): rows that create a source go in batches
     /// through the bulk create route, rows that update one through the bulk
@@ -308,11 +341,13 @@ pub struct PacingArgs {
 /// The pace and patience of every request, for every command that talks to the API.
 #[derive(Debug, Args)]
 pub struct PaceArgs {
-    /// Requests per second, never exceeded in any second (older tenants: 2 or 4).
-    #[arg(long, default_value = "8")]
+    /// Requests per second, at least 1, never exceeded in any second (older
+    /// tenants: 2 or 4).
+    #[arg(long, default_value = "8", value_parser = at_least_one())]
     pub rate: NonZeroU32,
-    /// Requests per hour, never exceeded in any hour (older tenants: 7200 or 14400).
-    #[arg(long, default_value = "28800")]
+    /// Requests per hour, at least 1, never exceeded in any hour (older
+    /// tenants: 7200 or 14400).
+    #[arg(long, default_value = "28800", value_parser = at_least_one())]
     pub hourly_limit: NonZeroU32,
     /// Retries of a request after a 5xx, timeout or connection error.
     #[arg(long, default_value_t = 5)]
@@ -320,8 +355,8 @@ pub struct PaceArgs {
     /// Longest total pause for 429s before the run stops (e.g. 20m, 90s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "20m")]
     pub max_wait: Duration,
-    /// Timeout of one HTTP request (e.g. 30s).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    /// Timeout of one HTTP request, at least 1s (e.g. 30s).
+    #[arg(long, value_parser = parse_timeout, default_value = "30s")]
     pub timeout: Duration,
     /// Length of the run's "hour" in seconds: only for rehearsals against a
     /// sandbox started with a short --hour-secs (give the same one).

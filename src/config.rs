@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::api::Token;
 use crate::cli::{
     CheckArgs, ConnectionArgs, EmptyCells, ExportArgs, IfExists, ImportArgs, InputArgs, PaceArgs,
-    RerunArgs, RowArgs, RunArgs, SandboxArgs,
+    PacingArgs, RerunArgs, RowArgs, RunArgs, SandboxArgs,
 };
 use crate::exit::usage;
 use crate::input::{HeaderOptions, InputOptions};
@@ -102,7 +102,7 @@ impl ImportConfig {
                 input,
                 resume: args.resume,
             },
-            args.import,
+            (args.import, args.pacing),
             env,
         )
     }
@@ -118,7 +118,7 @@ impl ImportConfig {
                 })?,
                 resume: args.resume,
             },
-            args.import,
+            (args.import, args.pacing),
             env,
         )
     }
@@ -128,14 +128,20 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let input = input_file(args.input)?;
-        ImportConfig::resolve(Job::Check { input }, args.import, env)
+        // A check sends no write: batches and writes in flight mean nothing to it.
+        let pacing = PacingArgs {
+            concurrency: None,
+            batch_size: 100,
+            pace: args.pace,
+        };
+        ImportConfig::resolve(Job::Check { input }, (args.import, pacing), env)
     }
 
     /// Flags first; then, for a rerun or a resume, what the run record of
     /// the report says; then the defaults.
     pub fn resolve(
         job: Job,
-        flags: ImportArgs,
+        (flags, pacing): (ImportArgs, PacingArgs),
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let ImportArgs {
@@ -143,7 +149,6 @@ impl ImportConfig {
             reading: input,
             connection,
             rows,
-            pacing,
             output,
         } = flags;
         let report = match (&output.report, &job) {
@@ -330,6 +335,9 @@ impl ExportConfig {
             .transpose()
             .map_err(|e| usage(format!("--scope {e}")))?;
         let output = args.output.filter(|p| p.as_os_str() != "-");
+        if let Some(path) = &output {
+            refuse_unwritable_extension(path)?;
+        }
         let workbook = output.as_deref().is_some_and(crate::workbook::is_workbook);
         if workbook && args.delimiter.is_some() {
             return Err(usage("--delimiter is for a CSV export, not a workbook"));
@@ -346,6 +354,23 @@ impl ExportConfig {
             summary_json: args.summary_json,
         })
     }
+}
+
+/// What `export -o` can write: CSV (`.csv`, `.tsv`, `.txt`, or no
+/// extension) or a workbook (`.xlsx`); anything else would be CSV under a
+/// name that says otherwise.
+fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
+    let Some(ext) = path.extension() else {
+        return Ok(());
+    };
+    let ext = ext.to_string_lossy().to_lowercase();
+    if ["csv", "tsv", "txt", "xlsx"].contains(&ext.as_str()) {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "-o {}: export writes CSV (.csv, .tsv, .txt) or a workbook (.xlsx), not .{ext}",
+        path.display()
+    )))
 }
 
 /// The input flags, over what the run record says. A rerun reads a report

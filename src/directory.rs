@@ -564,7 +564,9 @@ impl Directory {
     /// The spelling a tag to create is sent in: the first row's.
     fn new_tag(&self, tag: &str) -> String {
         let mut new_tags = self.new_tags.lock().expect("new tags lock");
-        let spelling = new_tags.entry(tag.to_lowercase()).or_insert_with(|| tag.to_owned());
+        let spelling = new_tags
+            .entry(tag.to_lowercase())
+            .or_insert_with(|| tag.to_owned());
         spelling.clone()
     }
 }

@@ -131,6 +131,11 @@ fn file_args(
         let takes_input = command != "export";
         let known = (key == "input" && takes_input)
             || options.iter().any(|(o, _)| o == key) && key != "config";
+        // A check reads its run's job file: the keys of the run's writes
+        // (batch-size, concurrency) mean nothing to it.
+        if !known && command == "check" && options_of("run").iter().any(|(o, _)| o == key) {
+            continue;
+        }
         if !known {
             let input = takes_input.then_some("input");
             let keys = options.iter().map(|(o, _)| o.as_str()).chain(input);

@@ -400,9 +400,13 @@ async fn set_up(
         tracing::warn!("{warning}");
     }
     let (users, tags, sources) = directory.counts();
+    let action = match config.job {
+        Command::Check { .. } => "checking against",
+        Command::Run { .. } => "importing into",
+        Command::Rerun { .. } => "rerunning into",
+    };
     tracing::info!(
-        "{} into '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
-        config.job.name(),
+        "{action} '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
         target.workspace_name,
         target.version_name
     );

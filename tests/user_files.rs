@@ -153,7 +153,7 @@ async fn a_check_from_the_nightly_job_file_leaves_the_runs_files_byte_for_byte()
         format!(
             "input = \"in.csv\"\nurl = \"{}\"\ntoken-file = \"token\"\nif-exists = \"update\"\n\
              report = \"nightly.report.csv\"\nsummary-json = \"nightly.summary.json\"\n\
-             retire-missing = \"technicalName:crm_*\"\nquiet = true\n",
+             retire-missing = \"technicalName:crm_*\"\nquiet = true\nbatch-size = 50\n",
             sb.base_url()
         ),
     )
@@ -284,6 +284,46 @@ async fn a_list_naming_one_value_twice_in_any_case_sends_it_once_in_the_tenants_
     assert_eq!(l1.tags, ["Finance", "GDPR"]);
     assert_eq!(l1.attributes["Regions"], serde_json::json!(["EMEA"]));
     assert_eq!(held("L2").tags, ["Brand New"]);
-    assert_eq!(held("L3").tags, ["Brand New", "Finance"], "the created spelling");
-    assert_eq!(run.summary["created_tags"], serde_json::json!(["Brand New"]));
+    assert_eq!(
+        held("L3").tags,
+        ["Brand New", "Finance"],
+        "the created spelling"
+    );
+    assert_eq!(
+        run.summary["created_tags"],
+        serde_json::json!(["Brand New"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numeric_options_name_their_range_and_export_refuses_a_format_it_cannot_write() {
+    for (args, said) in [
+        (
+            &["run", "x.csv", "--sandbox", "--rate", "0"][..],
+            "0 is not in 1..",
+        ),
+        (
+            &["run", "x.csv", "--sandbox", "--concurrency", "0"],
+            "0 is not in 1..=4096",
+        ),
+        (
+            &["run", "x.csv", "--sandbox", "--timeout", "0s"],
+            "at least 1s",
+        ),
+        (
+            &["check", "x.csv", "--sandbox", "--batch-size", "5"],
+            "unexpected argument",
+        ),
+    ] {
+        let out = dg_import().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let (code, error) = dg(&["export", "--sandbox", "-o", json.to_str().unwrap()]).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("not .json"));
+    assert!(!json.exists());
 }

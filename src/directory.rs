@@ -414,6 +414,14 @@ impl Directory {
                 .into_iter()
                 .filter_map(|email| match self.users.get(&email.to_lowercase()) {
                     Some(listed) => Some(listed.clone()),
+                    None if other_separator(email, rules.list_separator).is_some() => {
+                        errors.push(RowError::ListSeparator {
+                            column: label(field),
+                            value: email.into(),
+                            separator: rules.list_separator,
+                        });
+                        None
+                    }
                     None => {
                         let suggestion = self.suggest(field, email);
                         errors.push(RowError::UnknownUser {
@@ -433,6 +441,15 @@ impl Directory {
         for tag in header.list(cells, Field::Tags, rules.list_separator) {
             match self.tags.get(&tag.to_lowercase()) {
                 Some(listed) => tags.push(listed.clone()),
+                None if (other_separator(tag, rules.list_separator))
+                    .is_some_and(|sep| tag.split(sep).all(|t| self.knows_tag(t.trim()))) =>
+                {
+                    errors.push(RowError::ListSeparator {
+                        column: label(Field::Tags),
+                        value: tag.into(),
+                        separator: rules.list_separator,
+                    });
+                }
                 None => match self.suggest(Field::Tags, tag) {
                     // No known tag explains it: a new tag, when asked for.
                     None if rules.create_missing_tags => {
@@ -569,6 +586,14 @@ impl Directory {
             .or_insert_with(|| tag.to_owned());
         spelling.clone()
     }
+}
+
+/// The list separator a value seems to use instead of `separator`: `,` or
+/// `;` between items (`a@x.com, b@x.com`).
+fn other_separator(value: &str, separator: char) -> Option<char> {
+    [',', ';']
+        .into_iter()
+        .find(|c| *c != separator && value.contains(*c))
 }
 
 /// A list without the items that repeat an earlier one, ignoring case

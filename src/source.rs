@@ -225,6 +225,15 @@ pub enum RowError {
         value: String,
         suggestion: Option<String>,
     },
+    #[error(
+        "{column}: '{value}' holds several values: lists are separated by '{separator}' \
+         (--list-separator sets another)"
+    )]
+    ListSeparator {
+        column: String,
+        value: String,
+        separator: char,
+    },
     #[error("{column}: unknown tag '{value}'{}", hint(suggestion))]
     UnknownTag {
         column: String,
@@ -278,6 +287,9 @@ impl RowError {
             RowError::BadUpsert { column, .. } => format!("{column}: not a yes/no value"),
             RowError::UnknownUser { column, .. } => format!("{column}: unknown user"),
             RowError::UnknownTag { column, .. } => format!("{column}: unknown tag"),
+            RowError::ListSeparator { column, .. } => {
+                format!("{column}: several values, not separated by the list separator")
+            }
             RowError::BadAttribute {
                 column, expected, ..
             } => format!("{column}: not {expected}"),

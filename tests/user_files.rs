@@ -327,3 +327,19 @@ async fn numeric_options_name_their_range_and_export_refuses_a_format_it_cannot_
     assert!(error.unwrap().contains("not .json"));
     assert!(!json.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_or_tags_separated_by_commas_say_that_lists_use_semicolons() {
+    let sb = sandbox(|_| {}).await;
+    let csv = "name,type,owners,tags\n\
+               C1,Relational,\"john.doe@example.com, jane.doe@example.com\",\n\
+               C2,Relational,,\"GDPR,Finance\"\n";
+    let run = import(&sb, csv, &[]).await;
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.row(2)["error"],
+        "owners: 'john.doe@example.com, jane.doe@example.com' holds several values: \
+         lists are separated by ';' (--list-separator sets another)"
+    );
+    assert!(run.row(3)["error"].starts_with("tags: 'GDPR,Finance' holds several values"));
+}

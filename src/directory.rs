@@ -58,10 +58,18 @@ pub async fn locate(
     workspace: Option<&str>,
     version: Option<&str>,
 ) -> anyhow::Result<Target> {
-    let listed: Workspaces = client
-        .get_json(client.url("/workspaces", &[]))
-        .await
-        .map_err(|e| setup_error("listing workspaces", e))?;
+    let listed: Workspaces = match client.get_json(client.url("/workspaces", &[])).await {
+        Ok(listed) => listed,
+        Err(e) if e.status() == Some(404) && !client.base().path().ends_with("/v2") => {
+            let mut fixed = client.base().clone();
+            fixed.set_path(&format!("{}/v2", fixed.path().trim_end_matches('/')));
+            return Err(usage(format!(
+                "listing workspaces: {e}: the API's URL ends in /v2; try --url {fixed} \
+                 (or DATAGALAXY_URL={fixed})"
+            )));
+        }
+        Err(e) => return Err(setup_error("listing workspaces", e)),
+    };
     let names = |ps: &[Project]| {
         ps.iter()
             .map(|p| format!("'{}'", p.name))

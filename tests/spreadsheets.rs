@@ -492,3 +492,94 @@ async fn delimiter_and_list_separator_can_be_named_and_excel_report_adds_a_bom()
     assert_eq!(source(&sb, "A, B and C").tags, ["GDPR", "PII"]);
     assert!(report_bytes(&out).starts_with(b"\xEF\xBB\xBFrow;result;"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_whose_bytes_are_not_what_its_name_says_is_refused_saying_what_it_looks_like() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv_as_xlsx = dir.path().join("sources.xlsx");
+    std::fs::write(&csv_as_xlsx, "name,type\na,NoSql\n").unwrap();
+    let out = import_path(&sb, &csv_as_xlsx, &[]).await;
+    assert_eq!(out.code, 2);
+    let error = out.error.unwrap();
+    assert!(
+        error.contains("is not a workbook") && error.contains("rename it .csv"),
+        "{error}"
+    );
+    let xlsx_as_csv = dir.path().join("sources.csv");
+    write_xlsx(&xlsx_as_csv);
+    let out = import_path(&sb, &xlsx_as_csv, &[]).await;
+    assert_eq!(out.code, 2);
+    assert!(out.error.unwrap().contains("zip archive"));
+    let binary = dir.path().join("photo.csv");
+    std::fs::write(&binary, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
+    let out = import_path(&sb, &binary, &[]).await;
+    assert_eq!(out.code, 2);
+    assert!(out.error.unwrap().contains("not text"));
+    assert!(sb.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf16_without_a_byte_order_mark_is_detected_and_read() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("utf16.csv");
+    let text = "name\ttype\r\nÉté sans BOM\tNoSql\r\n";
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&path, bytes).unwrap();
+    let out = import_path(&sb, &path, &[]).await;
+    assert_eq!(out.code, 0, "{:?}", out.error);
+    assert_eq!(source(&sb, "Été sans BOM").source_type, "NoSql");
+    assert_eq!(out.summary["encoding"]["name"], "UTF-16LE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_first_sheet_names_the_sheet_that_holds_the_data() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    let mut book = Workbook::new();
+    book.add_worksheet().set_name("Cover").unwrap();
+    let data = book.add_worksheet().set_name("Sources").unwrap();
+    data.write_string(0, 0, "name").unwrap();
+    data.write_string(0, 1, "type").unwrap();
+    data.write_string(1, 0, "From sheet two").unwrap();
+    data.write_string(1, 1, "NoSql").unwrap();
+    book.save(&path).unwrap();
+    let out = import_path(&sb, &path, &[]).await;
+    assert_eq!(out.code, 2);
+    let error = out.error.unwrap();
+    assert!(
+        error.contains("first sheet 'Cover' is empty") && error.contains("--sheet \"Sources\""),
+        "{error}"
+    );
+    let out = import_path(&sb, &path, &["--sheet", "sources"]).await;
+    assert_eq!(out.code, 0, "{:?}", out.error);
+}
+
+#[test]
+fn formula_cells_saved_without_a_value_are_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("formulas.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_formula_result_default("");
+    sheet.write_string(0, 0, "name").unwrap();
+    sheet.write_string(0, 1, "type").unwrap();
+    sheet.write_string(1, 0, "Computed").unwrap();
+    sheet.write_formula(1, 1, "=\"No\"&\"Sql\"").unwrap();
+    book.save(&path).unwrap();
+    let out = crate::binary::dg_import()
+        .args(["check", "--sandbox"])
+        .arg(&path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 formula cell(s) were saved without a computed value")
+            && stderr.contains(": B2"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "the type reads empty: {stderr}");
+}

@@ -343,3 +343,18 @@ async fn emails_or_tags_separated_by_commas_say_that_lists_use_semicolons() {
     );
     assert!(run.row(3)["error"].starts_with("tags: 'GDPR,Finance' holds several values"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_without_v2_is_answered_with_the_url_that_has_it() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut connection = reach(&sb, dir.path());
+    let bare = sb.base_url().trim_end_matches("/v2").to_owned();
+    connection[2] = bare.clone();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(1)).unwrap();
+    let (code, error) = dg_at(&["check", input.to_str().unwrap()], &connection).await;
+    assert_eq!(code, 2);
+    let error = error.unwrap();
+    assert!(error.contains(&format!("try --url {bare}/v2")), "{error}");
+}

@@ -251,6 +251,11 @@ impl Client {
         &self.pace
     }
 
+    /// The base URL requests go to.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
     /// Retries of the writes of rows and tags.
     pub fn writes(&self) -> retry::Policy {
         retry::Policy::writes(self.max_retries)

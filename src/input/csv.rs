@@ -105,7 +105,13 @@ fn sniff(
     raw.by_ref().take(DECIDE).read_to_end(&mut start)?;
     let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
     let detected = match encoding {
-        None if !utf16 => legacy_encoding(&start, (start.len() as u64) < DECIDE),
+        None if !utf16 => match utf16_without_bom(&start) {
+            Some(found) => Some(found),
+            None => {
+                refuse_binary(&start)?;
+                legacy_encoding(&start, (start.len() as u64) < DECIDE)
+            }
+        },
         _ => None,
     };
     let encoding = encoding.or(detected);
@@ -169,6 +175,48 @@ fn sniff(
         },
         sep_line,
     ))
+}
+
+/// UTF-16 without a byte-order mark, told by its NUL bytes: in UTF-16, every
+/// ASCII character (a delimiter, a line end) has a NUL beside it, on the
+/// odd bytes for little-endian and the even ones for big-endian.
+fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
+    let sample = &head[..head.len().min(4096) & !1];
+    let units = sample.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let nuls = |from: usize| {
+        sample
+            .iter()
+            .skip(from)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (nuls(0), nuls(1));
+    match (even * 10 < units, odd * 10 < units) {
+        (true, false) if odd * 10 >= units * 3 => Some(encoding_rs::UTF_16LE),
+        (false, true) if even * 10 >= units * 3 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// A file that is no text: a workbook under another name, or other bytes.
+fn refuse_binary(head: &[u8]) -> anyhow::Result<()> {
+    let kind = if head.starts_with(b"PK\x03\x04") {
+        "a zip archive: an .xlsx, .xlsm or .ods workbook saved under another name? \
+         Give it its extension"
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        "an Excel 97-2003 workbook saved under another name? Name it .xls"
+    } else if head.contains(&0) {
+        "binary bytes (NUL bytes), not text: is it the file you meant?"
+    } else {
+        return Ok(());
+    };
+    Err(crate::exit::usage(format!(
+        "this is not a CSV file: it holds {kind}"
+    )))
 }
 
 /// The legacy encoding of a file that starts with `head`, or `None` for
@@ -340,6 +388,23 @@ mod tests {
             legacy_encoding(french, true),
             Some(encoding_rs::WINDOWS_1252)
         );
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_told_by_its_nul_bytes_and_other_nuls_are_binary() {
+        let text = "name;type\r\nÉté;NoSql\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_without_bom(&le), Some(encoding_rs::UTF_16LE));
+        assert_eq!(utf16_without_bom(&be), Some(encoding_rs::UTF_16BE));
+        assert_eq!(utf16_without_bom(text.as_bytes()), None);
+        assert!(refuse_binary(text.as_bytes()).is_ok());
+        let zip = refuse_binary(b"PK\x03\x04rest").unwrap_err().to_string();
+        assert!(zip.contains("zip archive"), "{zip}");
+        let binary = refuse_binary(b"\x7fELF\x02\x01\x00\x00")
+            .unwrap_err()
+            .to_string();
+        assert!(binary.contains("not text"), "{binary}");
     }
 
     #[test]

@@ -24,9 +24,34 @@ pub struct SheetRecords {
     rows: std::vec::IntoIter<(u64, Vec<RawCell>)>,
 }
 
+/// A workbook's bytes start with a zip archive (.xlsx, .xlsm, .ods) or an
+/// OLE2 compound file (.xls); anything else was given the wrong name.
+fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
+    let name = path.display();
+    let mut head = [0u8; 8];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| usage(format!("reading {name}: {e}")))?;
+    let head = &head[..read];
+    let zip = head.starts_with(b"PK\x03\x04");
+    let ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    if zip || ole {
+        return Ok(());
+    }
+    let looks = match head.is_empty() {
+        true => "it is empty".to_owned(),
+        false if head.contains(&0) => "its bytes are no workbook format".to_owned(),
+        false => "its bytes are text: if it is CSV (or tab-separated), rename it .csv".to_owned(),
+    };
+    Err(usage(format!(
+        "{name} is not a workbook, whatever its name says: {looks}"
+    )))
+}
+
 impl SheetRecords {
     pub fn open(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
         let name = path.display();
+        refuse_other_bytes(path)?;
         let mut book =
             open_workbook_auto(path).map_err(|e| usage(format!("reading {name}: {e}")))?;
         let names = book.sheet_names();
@@ -49,6 +74,13 @@ impl SheetRecords {
         let range = book
             .worksheet_range(&chosen)
             .map_err(|e| usage(format!("reading sheet '{chosen}' of {name}: {e}")))?;
+        if range
+            .used_cells()
+            .all(|(_, _, c)| text(c).trim().is_empty())
+        {
+            return Err(empty_sheet(&mut book, &chosen, sheet.is_some(), &name));
+        }
+        warn_uncomputed_formulas(&mut book, &chosen, &range);
         let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
         let first_col = range.start().map_or(0, |(_, c)| c as usize);
         let rows: Vec<(u64, Vec<RawCell>)> = range
@@ -75,6 +107,89 @@ impl RecordSource for SheetRecords {
             quotes: None,
         }))
     }
+}
+
+/// The sheet chosen holds nothing: say which sheets hold data.
+fn empty_sheet<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
+    book: &mut R,
+    chosen: &str,
+    named: bool,
+    name: &impl std::fmt::Display,
+) -> anyhow::Error {
+    let full: Vec<String> = (book.sheet_names().into_iter())
+        .filter(|n| n != chosen)
+        .filter(|n| {
+            book.worksheet_range(n)
+                .is_ok_and(|r| r.used_cells().any(|(_, _, c)| !text(c).trim().is_empty()))
+        })
+        .collect();
+    let which = if named { "sheet" } else { "first sheet" };
+    let data = match full.as_slice() {
+        [] => "no sheet of it holds data".to_owned(),
+        [one] => format!("the data is on sheet '{one}': pass --sheet \"{one}\""),
+        several => format!(
+            "sheets holding data: {}; pass --sheet NAME",
+            several
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    usage(format!("{name}: its {which} '{chosen}' is empty; {data}"))
+}
+
+/// Formulas saved without their computed value (by a program that does not
+/// calculate) read as empty cells: a warning names them.
+fn warn_uncomputed_formulas<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
+    book: &mut R,
+    sheet: &str,
+    values: &calamine::Range<Data>,
+) {
+    let Ok(formulas) = book.worksheet_formula(sheet) else {
+        return;
+    };
+    let uncomputed: Vec<String> = (formulas.used_cells())
+        .filter(|(_, _, f)| !f.is_empty())
+        .map(|(r, c, _)| {
+            let (row, col) = (
+                r as u32 + formulas.start().map_or(0, |s| s.0),
+                c as u32 + formulas.start().map_or(0, |s| s.1),
+            );
+            (row, col)
+        })
+        .filter(|(row, col)| {
+            values
+                .get_value((*row, *col))
+                .is_none_or(|v| text(v).is_empty())
+        })
+        .map(|(row, col)| cell_name(row, col))
+        .collect();
+    if !uncomputed.is_empty() {
+        let shown: Vec<&str> = uncomputed.iter().take(10).map(String::as_str).collect();
+        let more = match uncomputed.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
+        tracing::warn!(
+            "sheet '{sheet}': {} formula cell(s) were saved without a computed value and \
+             read as empty: {}{more} (open and save the file in Excel to compute them)",
+            uncomputed.len(),
+            shown.join(", ")
+        );
+    }
+}
+
+/// `A1`-style name of a 0-based cell.
+fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = String::new();
+    let mut n = col + 1;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.insert(0, (b'A' + rem as u8) as char);
+        n = (n - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
 }
 
 /// A cell as a person reads it.
@@ -117,5 +232,13 @@ mod tests {
         assert_eq!(number(0.1), "0.1");
         assert_eq!(number(1234.5), "1234.5");
         assert_eq!(text(&Data::Bool(true)), "true");
+    }
+
+    #[test]
+    fn cells_are_named_as_a_spreadsheet_names_them() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(2, 25), "Z3");
+        assert_eq!(cell_name(9, 26), "AA10");
+        assert_eq!(cell_name(0, 701), "ZZ1");
     }
 }

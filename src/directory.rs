@@ -184,6 +184,9 @@ pub struct Directory {
     tags: HashMap<String, String>,
     /// technical name → source
     existing: HashMap<String, Existing>,
+    /// Fingerprints of the existing sources' names, in lower case: a row
+    /// that creates a source under a name already taken is told so.
+    names: std::collections::HashSet<u64>,
     /// The listing carried the sources' attributes (it was asked to, and the
     /// tenant honoured it): rows can be compared with what the server holds.
     pub attributes_known: bool,
@@ -239,6 +242,9 @@ impl Directory {
             tags: tags.into_iter().map(|t| (t.to_lowercase(), t)).collect(),
             attributes_known: !existing.is_empty()
                 && existing.iter().all(|(_, e)| e.current.is_some()),
+            names: (existing.iter())
+                .map(|(_, e)| crate::source::fingerprint(&e.name.to_lowercase()))
+                .collect(),
             existing: existing.into_iter().collect(),
             definitions: None,
             suggestions: Mutex::default(),
@@ -312,6 +318,12 @@ impl Directory {
     /// The definition of a custom attribute, by display name.
     pub fn definition(&self, name: &str) -> Option<&Definition> {
         self.definitions.as_ref()?.get(name)
+    }
+
+    /// Whether an existing source bears this name (any case).
+    pub fn name_taken(&self, name: &str) -> bool {
+        self.names
+            .contains(&crate::source::fingerprint(&name.to_lowercase()))
     }
 
     pub fn existing(&self, technical_name: &str) -> Option<&Existing> {

@@ -37,6 +37,9 @@ pub struct Sending {
     pub changes: Option<String>,
     /// Tags to create first (`--create-missing-tags`).
     pub new_tags: Vec<String>,
+    /// What the user should know of a row that still goes (in the report's
+    /// `error` column of a created row).
+    pub warning: Option<String>,
 }
 
 impl Sending {
@@ -45,6 +48,9 @@ impl Sending {
         let mut o = Outcome::new(self.row, result);
         if matches!(result, RowResult::Updated | RowResult::WouldUpdate) {
             o.changes = self.changes.clone();
+        }
+        if matches!(result, RowResult::Created | RowResult::WouldCreate) {
+            o.error = self.warning.clone();
         }
         match &self.existing {
             Some(e) => with_source(o, e),
@@ -96,6 +102,19 @@ pub struct Planner<'a> {
     pub prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
     pub seen: HashMap<u64, u64>,
+}
+
+impl Planner<'_> {
+    /// A row that creates a source under a name another source already has.
+    fn name_taken(&self, draft: &SourceDraft) -> Option<String> {
+        self.directory.name_taken(&draft.name).then(|| {
+            format!(
+                "warning: a source named '{}' already exists under another technical name: \
+                 this row creates a second one (give it that technical name to update it)",
+                draft.name
+            )
+        })
+    }
 }
 
 fn invalid(row: u64, errors: &[RowError]) -> Outcome {
@@ -174,6 +193,7 @@ impl Planner<'_> {
                 earlier,
                 changes: None,
                 new_tags,
+                warning: None,
             };
             // An earlier row of this file may change the source first: no comparison.
             let current = existing.and_then(|e| e.current.as_deref());
@@ -204,6 +224,7 @@ impl Planner<'_> {
             (Some(e), _) => Plan::Conflict(row, e.clone()),
             (None, _) => Plan::Send(Box::new(Sending {
                 row,
+                warning: self.name_taken(&draft),
                 draft,
                 exists: false,
                 existing: None,

@@ -85,7 +85,10 @@ impl Tally {
         if o.result == RowResult::Created && o.source_id.is_none() {
             self.created_without_id += 1;
         }
-        if let Some(kind) = o.error_kind.as_ref().or(o.error.as_ref()) {
+        // A done row's `error` is a warning: not an error to group.
+        if let Some(kind) =
+            (o.error_kind.as_ref().or(o.error.as_ref())).filter(|_| !o.result.is_success())
+        {
             let group = self
                 .groups
                 .entry(kind.clone())

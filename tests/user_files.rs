@@ -358,3 +358,26 @@ async fn a_url_without_v2_is_answered_with_the_url_that_has_it() {
     let error = error.unwrap();
     assert!(error.contains(&format!("try --url {bare}/v2")), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_creating_a_source_under_a_name_already_taken_is_created_with_a_warning() {
+    for batch in ["1", "100"] {
+        let sb = sandbox(|_| {}).await;
+        // The seed holds "HR Payroll" under the technical name hr_payroll_prod.
+        let csv = "name,type\nhr payroll,Relational\nBrand new,Relational\n";
+        let run = import(&sb, csv, &["--batch-size", batch]).await;
+        assert_eq!(run.code, 0, "{:?}", run.error);
+        assert_eq!(run.row(2)["result"], "created");
+        assert!(
+            run.row(2)["error"].starts_with("warning: a source named 'hr payroll' already exists"),
+            "batch {batch}: {:?}",
+            run.row(2)
+        );
+        assert_eq!(run.row(3)["error"], "");
+        assert_eq!(
+            run.summary["errors"],
+            serde_json::json!([]),
+            "a warning is no error"
+        );
+    }
+}

@@ -98,6 +98,7 @@ pub async fn import<W: Write>(
             (Work::One(one), _) => {
                 let (row, plan) = *one;
                 let outcome = match (plan, sender) {
+                    (Plan::Carried(o), _) => return anyhow::Ok(vec![(row, o, true)]),
                     (Plan::Ready(o), _) => o,
                     (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
                     (Plan::Send(sending), Some(s)) => s.send(&sending).await?,
@@ -107,9 +108,12 @@ pub async fn import<W: Write>(
                         RowResult::WouldCreate
                     }),
                 };
-                vec![(row, outcome)]
+                vec![(row, outcome, false)]
             }
-            (Work::Batch(route, items), Some(s)) => bulk::send_batch(s, route, items).await?,
+            (Work::Batch(route, items), Some(s)) => {
+                let sent = bulk::send_batch(s, route, items).await?;
+                sent.into_iter().map(|(row, o)| (row, o, false)).collect()
+            }
             (Work::Batch(..), None) => unreachable!("check mode never batches"),
         };
         anyhow::Ok(outcomes)
@@ -117,11 +121,14 @@ pub async fn import<W: Write>(
     let mut completed = started.buffer_unordered(job.concurrency);
     let mut tally = Tally::default();
     while let Some(done) = completed.next().await {
-        for (row, outcome) in done? {
+        for (row, outcome, carried) in done? {
             if let Some(sender) = sender {
                 sender.journal().record(&Event::Done(outcome.clone()))?;
             }
-            tally.add(&outcome);
+            match carried {
+                true => tally.carry(&outcome),
+                false => tally.add(&outcome),
+            }
             progress.row_done(outcome.result.is_success());
             report.push(row.seq, outcome, row.cells)?;
         }

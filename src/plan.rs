@@ -16,6 +16,9 @@ use crate::source::{RowError, SourceDraft, fingerprint};
 /// What a row will do, decided in file order before it starts.
 pub enum Plan {
     Ready(Outcome),
+    /// Done by an earlier run into this report (its journal, or the report
+    /// a rerun reads): kept as it is, and counted apart.
+    Carried(Outcome),
     /// The source exists and the row would fail "already exists".
     Conflict(u64, Existing),
     Send(Box<Sending>),
@@ -144,7 +147,7 @@ impl Planner<'_> {
             {
                 self.seen.entry(fingerprint(key)).or_insert(row);
             }
-            return Plan::Ready(outcome);
+            return Plan::Carried(outcome);
         }
         let (mut draft, new_tags, lacks) =
             match self.directory.resolve(self.header, input, self.rules) {

@@ -32,7 +32,10 @@ pub struct Summary {
     pub input: String,
     pub report: String,
     pub rows: u64,
+    /// Counts per result over the whole report (`done_before` included).
     pub results: BTreeMap<&'static str, u64>,
+    /// Rows an earlier run into this report had done, carried over unsent.
+    pub done_before: u64,
     pub elapsed_secs: f64,
     pub rows_per_sec: f64,
     pub requests: u64,
@@ -61,6 +64,9 @@ pub struct Summary {
     pub attribute_columns: Vec<String>,
     pub errors: Vec<ErrorGroup>,
     pub exit_code: u8,
+    /// Counts per result of this run's own work (for the text).
+    #[serde(skip)]
+    now: BTreeMap<&'static str, u64>,
 }
 
 /// The encoding an input was read in.
@@ -74,6 +80,8 @@ pub struct Encoding {
 #[derive(Debug, Default)]
 pub struct Tally {
     counts: BTreeMap<RowResult, u64>,
+    /// Of `counts`, the rows an earlier run into the report had done.
+    carried: BTreeMap<RowResult, u64>,
     /// Created rows whose id is not known yet (bulk mode).
     pub created_without_id: u64,
     groups: BTreeMap<String, ErrorGroup>,
@@ -104,6 +112,12 @@ impl Tally {
                 group.first_rows.truncate(FIRST_ROWS);
             }
         }
+    }
+
+    /// A row an earlier run into the report did: in the counts, and apart.
+    pub fn carry(&mut self, o: &Outcome) {
+        *self.counts.entry(o.result).or_default() += 1;
+        *self.carried.entry(o.result).or_default() += 1;
     }
 
     pub fn rows(&self) -> u64 {
@@ -183,6 +197,14 @@ impl Summary {
                 .iter()
                 .map(|r| (r.as_str(), tally.counts.get(r).copied().unwrap_or(0)))
                 .collect(),
+            done_before: tally.carried.values().sum(),
+            now: RowResult::ALL
+                .iter()
+                .map(|r| {
+                    let all = tally.counts.get(r).copied().unwrap_or(0);
+                    (r.as_str(), all - tally.carried.get(r).copied().unwrap_or(0))
+                })
+                .collect(),
             elapsed_secs: (secs * 1000.0).round() / 1000.0,
             rows_per_sec: if secs > 0.0 {
                 ((rows as f64 / secs) * 100.0).round() / 100.0
@@ -210,21 +232,18 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let counts: Vec<String> = self
-            .results
+            .now
             .iter()
             .filter(|(_, n)| **n > 0)
             .map(|(r, n)| format!("{n} {r}"))
             .collect();
-        writeln!(
-            f,
-            "{} rows: {}",
-            self.rows,
-            if counts.is_empty() {
-                "none".into()
-            } else {
-                counts.join(", ")
-            }
-        )?;
+        let counts = match (counts.is_empty(), self.done_before) {
+            (true, 0) => "none".to_owned(),
+            (false, 0) => counts.join(", "),
+            (true, before) => format!("{before} done before"),
+            (false, before) => format!("{} now, {before} done before", counts.join(", ")),
+        };
+        writeln!(f, "{} rows: {counts}", self.rows)?;
         writeln!(
             f,
             "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} refused (429) in {} pauses",
@@ -347,5 +366,46 @@ mod tests {
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["results"]["skipped"], 0);
         assert_eq!(json["errors"][0]["count"], 19);
+    }
+}
+
+#[cfg(test)]
+mod carried {
+    use super::*;
+
+    fn first_line(tally: Tally) -> String {
+        let totals = Totals {
+            command: "rerun",
+            input: "in.report.csv".into(),
+            report: "in.report.csv".into(),
+            elapsed: Duration::from_secs(1),
+            requests: 0,
+            retries: 0,
+            rate_limited: 0,
+            pauses: 0,
+            retired: 0,
+            retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
+            stopped: None,
+            created_tags: vec![],
+            encoding: None,
+            attribute_columns: vec![],
+            exit_code: 0,
+        };
+        let summary = Summary::new(tally, totals);
+        assert_eq!(summary.results["created"], 40, "the whole report");
+        summary.to_string().lines().next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn rows_done_before_are_counted_apart_from_this_runs_work() {
+        let mut tally = Tally::default();
+        (1..=33).for_each(|row| tally.carry(&Outcome::new(row, RowResult::Created)));
+        (34..=40).for_each(|row| tally.add(&Outcome::new(row, RowResult::Created)));
+        assert_eq!(first_line(tally), "40 rows: 7 created now, 33 done before");
+        let mut all_before = Tally::default();
+        (1..=40).for_each(|row| all_before.carry(&Outcome::new(row, RowResult::Created)));
+        assert_eq!(first_line(all_before), "40 rows: 40 done before");
     }
 }

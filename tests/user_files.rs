@@ -102,7 +102,18 @@ async fn resume_after_a_finished_rerun_sends_nothing_and_keeps_the_report() {
     let (input, report_path) = (input.to_str().unwrap(), report.to_str().unwrap());
     let run = ["run", input, "--report", report_path];
     assert_eq!(dg_at(&run, &connection).await.0, 1);
-    assert_eq!(dg_at(&["rerun", report_path], &connection).await.0, 1);
+    let summary = dir.path().join("rerun.json");
+    let rerun = [
+        "rerun",
+        report_path,
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ];
+    assert_eq!(dg_at(&rerun, &connection).await.0, 1);
+    let summary: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
+    assert_eq!(summary["command"], "rerun");
+    assert_eq!(summary["done_before"], 3, "the rows the run had created");
+    assert_eq!(summary["results"]["created"], 3);
     let (after_rerun, prev) = (text(&report), text(&dir.path().join("in.report.prev.csv")));
     let sent = sb.requests().len();
     let resume = ["run", input, "--report", report_path, "--resume"];

@@ -66,6 +66,10 @@ pub enum ApiError {
     /// The server's certificate was refused: never transient, never retried.
     #[error("{0}")]
     Tls(String),
+    /// The host name does not resolve: a setting to fix, retried only a
+    /// few times within seconds (a passing resolver hiccup).
+    #[error("{0}")]
+    Unresolved(String),
     #[error("unexpected answer: {0}")]
     Decode(String),
 }
@@ -352,6 +356,12 @@ impl Client {
                 Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => continue,
                 Ok(a) if !a.status.is_server_error() => return Ok(a),
                 Ok(a) => (a.error(), a.retry_after),
+                Err(ApiError::Unresolved(e)) if retries < UNRESOLVED_RETRIES => {
+                    retries += 1;
+                    tracing::debug!("{method} {url}: {e}; retry {retries}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
                 Err(e) => (e, None),
             };
             // A listing page that times out is asked again smaller (`get_all`).
@@ -499,9 +509,16 @@ fn cut_off() -> ApiError {
     }
 }
 
+/// Attempts at a host name that does not resolve, a second apart, before
+/// it is taken for a setting to fix.
+const UNRESOLVED_RETRIES: u32 = 3;
+
 fn transport(e: &reqwest::Error) -> ApiError {
     if let Some(refused) = certificate_refused(e) {
         return ApiError::Tls(refused);
+    }
+    if let Some(unresolved) = unresolved(e) {
+        return ApiError::Unresolved(unresolved);
     }
     let mut message = if e.is_timeout() {
         "timed out".to_owned()
@@ -520,6 +537,24 @@ fn transport(e: &reqwest::Error) -> ApiError {
         maybe_sent: !e.is_connect(),
         timed_out: e.is_timeout(),
     }
+}
+
+/// A host name that does not resolve, said as a setting to fix: hyper's
+/// connector reports it as a "dns error" in the error's chain.
+fn unresolved(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.to_string().starts_with("dns error") {
+            let cause = s.source().map_or_else(|| s.to_string(), |c| c.to_string());
+            let host = e.url().and_then(|u| u.host_str()).unwrap_or("?");
+            return Some(format!(
+                "the host name '{host}' does not resolve ({cause}): check --url \
+                 (or DATAGALAXY_URL)"
+            ));
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Why the server's certificate was refused, in words that say what to do,
@@ -579,6 +614,41 @@ mod tests {
         assert!(say(C::NotValidForName).contains("not valid for this host name"));
         assert!(say(C::Expired).contains("has expired"));
         assert!(say(C::NotValidYet).contains("not valid yet"));
+    }
+
+    /// A resolver that knows no name, as a mistyped host meets: nothing leaves
+    /// this machine.
+    struct NoSuchHost;
+
+    impl reqwest::dns::Resolve for NoSuchHost {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async {
+                let e = std::io::Error::other("failed to lookup address information");
+                Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_that_does_not_resolve_is_a_setting_to_fix_naming_the_url() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(NoSuchHost))
+            .build()
+            .unwrap();
+        let e = http
+            .get("http://acme.api.datagalaxi.example/v2")
+            .send()
+            .await
+            .unwrap_err();
+        let failure = transport(&e);
+        assert!(!failure.is_transient(), "{failure:?}");
+        let said = failure.to_string();
+        assert!(
+            said.contains("'acme.api.datagalaxi.example' does not resolve"),
+            "{said}"
+        );
+        assert!(said.contains("DATAGALAXY_URL"), "{said}");
     }
 
     #[test]

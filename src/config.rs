@@ -245,7 +245,7 @@ fn resumed_job(job: Job, recorded: Option<&RunRecord>) -> Job {
         _ => return job,
     };
     tracing::info!(
-        "the last command into this report was `{}` of {}: resuming it",
+        "the last command into this report was `{}` of {}: --resume continues that one",
         last.command,
         last.input
     );

@@ -45,6 +45,8 @@ const NAMED: usize = 10;
 #[derive(Debug, Serialize)]
 pub struct ExportSummary {
     pub schema_version: u32,
+    /// `export`, as every summary names its command.
+    pub command: &'static str,
     pub output: String,
     pub sources: usize,
     pub attribute_columns: Vec<String>,
@@ -137,6 +139,7 @@ async fn export(
     let done = list_and_write(config, &client, &pace, interrupt).await;
     let counters = &pace.counters;
     let mut summary = ExportSummary {
+        command: "export",
         schema_version: crate::summary::SCHEMA_VERSION,
         output: String::new(),
         sources: 0,

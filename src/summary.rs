@@ -271,7 +271,9 @@ impl fmt::Display for Summary {
                 self.attribute_columns.join(", ")
             )?;
         }
-        if self.retired + self.retire_failed > 0 {
+        if self.command == "check" && self.retired > 0 {
+            writeln!(f, "would retire: {} sources", self.retired)?;
+        } else if self.retired + self.retire_failed > 0 {
             writeln!(
                 f,
                 "retired: {} sources, {} failed",

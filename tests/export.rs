@@ -251,6 +251,7 @@ async fn sources_whose_users_the_tenant_no_longer_lists_are_named_in_a_warning()
     assert_eq!(code, 0);
     let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(summary["sources"], 6);
+    assert_eq!(summary["command"], "export");
     assert_eq!(
         summary["attribute_columns"],
         json!([

@@ -151,13 +151,7 @@ impl ImportConfig {
             rows,
             output,
         } = flags;
-        let report = match (&output.report, &job) {
-            (Some(path), Job::Check { .. }) => check_path(path),
-            (Some(path), _) => path.clone(),
-            (None, Job::Rerun { previous, .. }) => previous.clone(),
-            (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
-            (None, Job::Run { input, .. }) => default_report(input.as_deref(), "report"),
-        };
+        let report = report_path(output.report.as_deref(), &job);
         // A rerun goes where its report's run went; a resume where it was going.
         let recorded = match &job {
             Job::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
@@ -430,6 +424,18 @@ fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
         usage("no input file: name it (`-` for standard input), or give `input` in the job file")
     })?;
     Ok((input.as_os_str() != "-").then_some(input))
+}
+
+/// The report: `--report`, else beside the input's name (a rerun: the
+/// report it reads); a check's is always a `.check` one.
+fn report_path(given: Option<&Path>, job: &Job) -> PathBuf {
+    match (given, job) {
+        (Some(path), Job::Check { .. }) => check_path(path),
+        (Some(path), _) => path.to_owned(),
+        (None, Job::Rerun { previous, .. }) => previous.clone(),
+        (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
+        (None, Job::Run { input, .. }) => default_report(input.as_deref(), "report"),
+    }
 }
 
 /// What a check writes instead of `path`: `x.report.csv` → `x.check.csv`,

@@ -51,6 +51,20 @@ pub fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
     }
 }
 
+/// The first request failed: a 404 at a URL without `/v2` is the URL to
+/// fix (said with the one that has it); the rest as every set-up read.
+fn first_answer_error(client: &Client, e: ApiError) -> anyhow::Error {
+    if e.status() != Some(404) || client.base().path().ends_with("/v2") {
+        return setup_error("listing workspaces", e);
+    }
+    let mut fixed = client.base().clone();
+    fixed.set_path(&format!("{}/v2", fixed.path().trim_end_matches('/')));
+    usage(format!(
+        "listing workspaces: {e}: the API's URL ends in /v2; try --url {fixed} \
+         (or DATAGALAXY_URL={fixed})"
+    ))
+}
+
 /// Finds the workspace (by name, any case, or id; the only one when not
 /// named) and its version (by name; the default when not named).
 pub async fn locate(
@@ -58,18 +72,8 @@ pub async fn locate(
     workspace: Option<&str>,
     version: Option<&str>,
 ) -> anyhow::Result<Target> {
-    let listed: Workspaces = match client.get_json(client.url("/workspaces", &[])).await {
-        Ok(listed) => listed,
-        Err(e) if e.status() == Some(404) && !client.base().path().ends_with("/v2") => {
-            let mut fixed = client.base().clone();
-            fixed.set_path(&format!("{}/v2", fixed.path().trim_end_matches('/')));
-            return Err(usage(format!(
-                "listing workspaces: {e}: the API's URL ends in /v2; try --url {fixed} \
-                 (or DATAGALAXY_URL={fixed})"
-            )));
-        }
-        Err(e) => return Err(setup_error("listing workspaces", e)),
-    };
+    let listed: Workspaces = (client.get_json(client.url("/workspaces", &[])).await)
+        .map_err(|e| first_answer_error(client, e))?;
     let names = |ps: &[Project]| {
         ps.iter()
             .map(|p| format!("'{}'", p.name))
@@ -409,83 +413,10 @@ impl Directory {
                 None
             })
         });
-        let upsert = match header
-            .cell(cells, Field::Upsert)
-            .map(str::to_lowercase)
-            .as_deref()
-        {
-            None | Some("false" | "no" | "0") => false,
-            Some("true" | "yes" | "1") => true,
-            Some(_) => {
-                let value = header
-                    .cell(cells, Field::Upsert)
-                    .unwrap_or_default()
-                    .to_owned();
-                errors.push(RowError::BadUpsert {
-                    column: label(Field::Upsert),
-                    value,
-                });
-                false
-            }
-        };
-        let mut people = |field: Field| -> Vec<String> {
-            header
-                .list(cells, field, rules.list_separator)
-                .into_iter()
-                .filter_map(|email| match self.users.get(&email.to_lowercase()) {
-                    Some(listed) => Some(listed.clone()),
-                    None if other_separator(email, rules.list_separator).is_some() => {
-                        errors.push(RowError::ListSeparator {
-                            column: label(field),
-                            value: email.into(),
-                            separator: rules.list_separator,
-                        });
-                        None
-                    }
-                    None => {
-                        let suggestion = self.suggest(field, email);
-                        errors.push(RowError::UnknownUser {
-                            column: label(field),
-                            value: email.into(),
-                            suggestion,
-                        });
-                        None
-                    }
-                })
-                .collect::<Vec<_>>()
-        };
-        let owners = distinct(people(Field::Owners));
-        let stewards = distinct(people(Field::Stewards));
-        let mut new_tags = Vec::new();
-        let mut tags = Vec::new();
-        for tag in header.list(cells, Field::Tags, rules.list_separator) {
-            match self.tags.get(&tag.to_lowercase()) {
-                Some(listed) => tags.push(listed.clone()),
-                None if (other_separator(tag, rules.list_separator))
-                    .is_some_and(|sep| tag.split(sep).all(|t| self.knows_tag(t.trim()))) =>
-                {
-                    errors.push(RowError::ListSeparator {
-                        column: label(Field::Tags),
-                        value: tag.into(),
-                        separator: rules.list_separator,
-                    });
-                }
-                None => match self.suggest(Field::Tags, tag) {
-                    // No known tag explains it: a new tag, when asked for.
-                    None if rules.create_missing_tags => {
-                        let spelling = self.new_tag(tag);
-                        tags.push(spelling.clone());
-                        new_tags.push(spelling);
-                    }
-                    suggestion => errors.push(RowError::UnknownTag {
-                        column: label(Field::Tags),
-                        value: tag.into(),
-                        suggestion,
-                    }),
-                },
-            }
-        }
-        let (tags, new_tags) = (distinct(tags), distinct(new_tags));
+        let upsert = upsert_of(header, cells, &mut errors);
+        let owners = self.people(header, cells, Field::Owners, rules, &mut errors);
+        let stewards = self.people(header, cells, Field::Stewards, rules, &mut errors);
+        let (tags, new_tags) = self.tags(header, cells, rules, &mut errors);
         let (attributes, lacks) = self.attributes(header, cells, rules, &mut errors);
         let cleared = match rules.clear_empty_cells {
             true => emptied(header, cells),
@@ -512,6 +443,79 @@ impl Directory {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// A list of emails (owners, stewards) in the tenant's spelling, once
+    /// each; the unknown ones are pushed to `errors`.
+    fn people(
+        &self,
+        header: &HeaderMap,
+        cells: &[String],
+        field: Field,
+        rules: Rules,
+        errors: &mut Vec<RowError>,
+    ) -> Vec<String> {
+        let column = || header.label(field).to_owned();
+        let mut people = Vec::new();
+        for email in header.list(cells, field, rules.list_separator) {
+            match self.users.get(&email.to_lowercase()) {
+                Some(listed) => people.push(listed.clone()),
+                None if other_separator(email, rules.list_separator).is_some() => {
+                    errors.push(RowError::ListSeparator {
+                        column: column(),
+                        value: email.into(),
+                        separator: rules.list_separator,
+                    });
+                }
+                None => errors.push(RowError::UnknownUser {
+                    column: column(),
+                    value: email.into(),
+                    suggestion: self.suggest(field, email),
+                }),
+            }
+        }
+        distinct(people)
+    }
+
+    /// The row's tags in the tenant's spelling, once each, and those to
+    /// create (`--create-missing-tags`); the unknown ones go to `errors`.
+    fn tags(
+        &self,
+        header: &HeaderMap,
+        cells: &[String],
+        rules: Rules,
+        errors: &mut Vec<RowError>,
+    ) -> (Vec<String>, Vec<String>) {
+        let column = || header.label(Field::Tags).to_owned();
+        let (mut tags, mut new_tags) = (Vec::new(), Vec::new());
+        for tag in header.list(cells, Field::Tags, rules.list_separator) {
+            match self.tags.get(&tag.to_lowercase()) {
+                Some(listed) => tags.push(listed.clone()),
+                None if (other_separator(tag, rules.list_separator))
+                    .is_some_and(|sep| tag.split(sep).all(|t| self.knows_tag(t.trim()))) =>
+                {
+                    errors.push(RowError::ListSeparator {
+                        column: column(),
+                        value: tag.into(),
+                        separator: rules.list_separator,
+                    });
+                }
+                None => match self.suggest(Field::Tags, tag) {
+                    // No known tag explains it: a new tag, when asked for.
+                    None if rules.create_missing_tags => {
+                        let spelling = self.new_tag(tag);
+                        tags.push(spelling.clone());
+                        new_tags.push(spelling);
+                    }
+                    suggestion => errors.push(RowError::UnknownTag {
+                        column: column(),
+                        value: tag.into(),
+                        suggestion,
+                    }),
+                },
+            }
+        }
+        (distinct(tags), distinct(new_tags))
     }
 
     /// The custom attributes a row sets, typed, and the mandatory ones it
@@ -605,6 +609,24 @@ impl Directory {
             .entry(tag.to_lowercase())
             .or_insert_with(|| tag.to_owned());
         spelling.clone()
+    }
+}
+
+/// The `upsert` cell: yes/no, any case; anything else goes to `errors`.
+fn upsert_of(header: &HeaderMap, cells: &[String], errors: &mut Vec<RowError>) -> bool {
+    match header.cell(cells, Field::Upsert) {
+        None => false,
+        Some(v) => match v.to_lowercase().as_str() {
+            "false" | "no" | "0" => false,
+            "true" | "yes" | "1" => true,
+            _ => {
+                errors.push(RowError::BadUpsert {
+                    column: header.label(Field::Upsert).to_owned(),
+                    value: v.to_owned(),
+                });
+                false
+            }
+        },
     }
 }
 

@@ -440,6 +440,14 @@ async fn import_into(
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = session.connect(&config.reach)?;
     let compare = compares(config, rows.header());
+    let totals = || {
+        Totals::new(
+            config.job.name(),
+            (&input_name, &config.report),
+            started,
+            &pace,
+        )
+    };
     let (target, directory) = match set_up(config, &client, &interrupt, compare, &mut rows).await {
         Ok(found) => found,
         Err(e) => {
@@ -448,12 +456,7 @@ async fn import_into(
                 encoding,
                 stopped: Some(format!("{e:#}")),
                 exit_code: exit::code_of_error(&e),
-                ..Totals::new(
-                    config.job.name(),
-                    (&input_name, &config.report),
-                    started,
-                    &pace,
-                )
+                ..totals()
             };
             write_summary_json(config, &Summary::new(Tally::default(), totals))?;
             return Err(e);
@@ -480,12 +483,7 @@ async fn import_into(
         directory: &directory,
         header: &header,
         if_exists: config.if_exists,
-        rules: Rules {
-            list_separator: rows.list_separator(),
-            create_missing_tags: config.create_missing_tags,
-            clear_empty_cells: config.clear_empty_cells,
-            decimal_comma: dialect.delimiter == b';',
-        },
+        rules: rules(config, &rows),
         concurrency: config.concurrency.get(),
         prior,
         batch_size: config.batch_size,
@@ -496,10 +494,8 @@ async fn import_into(
         _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
     };
     progress.finish();
-    let stopped = sender.as_ref().and_then(Sender::stopped);
-    let created_tags = sender
-        .as_ref()
-        .map(Sender::created_tags)
+    let (stopped, created_tags) = (sender.as_ref())
+        .map(|s| (s.stopped(), s.created_tags()))
         .unwrap_or_default();
     drop(sender);
     let written = Written {
@@ -523,20 +519,30 @@ async fn import_into(
         attribute_columns: attribute_columns(&header),
         retire_scope_matched: scope_matched,
         warnings,
-        ..Totals::new(
-            config.job.name(),
-            (&input_name, &config.report),
-            started,
-            &pace,
-        )
+        ..totals()
     };
-    if !checking {
-        RunRecord::mark_done(&record::path_for(&config.report), code)?;
+    conclude(config, Summary::new(tally, totals))
+}
+
+/// The run is over and its report in place: the run record says so (for
+/// `--resume`), and the summary is printed and written.
+fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
+    if !matches!(config.job, Command::Check { .. }) {
+        RunRecord::mark_done(&record::path_for(&config.report), summary.exit_code)?;
     }
-    let summary = Summary::new(tally, totals);
     eprintln!("{summary}");
     write_summary_json(config, &summary)?;
-    Ok(code)
+    Ok(summary.exit_code)
+}
+
+/// How cells become a source, for this input and these flags.
+fn rules(config: &ImportConfig, rows: &Input) -> Rules {
+    Rules {
+        list_separator: rows.list_separator(),
+        create_missing_tags: config.create_missing_tags,
+        clear_empty_cells: config.clear_empty_cells,
+        decimal_comma: rows.dialect().delimiter == b';',
+    }
 }
 
 /// The columns taken as custom attributes, for the summary: the header,

@@ -105,13 +105,7 @@ fn sniff(
     raw.by_ref().take(DECIDE).read_to_end(&mut start)?;
     let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
     let detected = match encoding {
-        None if !utf16 => match utf16_without_bom(&start) {
-            Some(found) => Some(found),
-            None => {
-                refuse_binary(&start)?;
-                legacy_encoding(&start, (start.len() as u64) < DECIDE)
-            }
-        },
+        None if !utf16 => detect_encoding(&start)?,
         _ => None,
     };
     let encoding = encoding.or(detected);
@@ -175,6 +169,17 @@ fn sniff(
         },
         sep_line,
     ))
+}
+
+/// What the first bytes of a file without a BOM or `--encoding` say of
+/// its encoding: UTF-16, a legacy one, or `None` for UTF-8; bytes that are
+/// no text are refused.
+fn detect_encoding(start: &[u8]) -> anyhow::Result<Option<&'static Encoding>> {
+    if let Some(utf16) = utf16_without_bom(start) {
+        return Ok(Some(utf16));
+    }
+    refuse_binary(start)?;
+    Ok(legacy_encoding(start, (start.len() as u64) < DECIDE))
 }
 
 /// UTF-16 without a byte-order mark, told by its NUL bytes: in UTF-16, every

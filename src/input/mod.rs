@@ -133,22 +133,7 @@ impl Input {
                 )
             }
             _ => {
-                let encoding = match &options.encoding {
-                    Some(label) => Some(encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
-                        usage(format!("--encoding {label}: not an encoding label (try windows-1252, utf-16le)"))
-                    })?),
-                    None => None,
-                };
-                let delimiter = options.delimiter.map(|d| d as u8);
-                let raw: Box<dyn Read + Send> = match path {
-                    Some(p) => Box::new(
-                        File::open(p)
-                            .map_err(|e| usage(format!("reading {}: {e}", p.display())))?,
-                    ),
-                    None => Box::new(std::io::stdin()),
-                };
-                let (records, dialect) =
-                    csv::CsvRecords::open(raw, name.clone(), encoding, delimiter)?;
+                let (records, dialect) = open_csv(path, &name, options)?;
                 (Box::new(records), dialect)
             }
         };
@@ -223,6 +208,23 @@ impl Input {
         self.list_separator
     }
 
+    /// A report's leading cells: the outcome it recorded for the row.
+    fn outcome_of(
+        &self,
+        cells: &mut impl Iterator<Item = RawCell>,
+        row: u64,
+    ) -> anyhow::Result<Outcome> {
+        let fixed: Vec<String> = (cells.take(self.skip))
+            .map(|c| match c {
+                RawCell::Text(t) if self.guarded => unescape(&t).to_owned(),
+                RawCell::Text(t) => t,
+                RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+            })
+            .collect();
+        let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+        Outcome::from_cells(&fixed).map_err(|e| usage(format!("{}, row {}: {e}", self.name, row)))
+    }
+
     fn next_row(&mut self) -> anyhow::Result<Option<InputRow>> {
         loop {
             let Some(Record {
@@ -233,10 +235,6 @@ impl Input {
             else {
                 return Ok(None);
             };
-            let blank = |c: &RawCell| match c {
-                RawCell::Text(t) => t.trim().is_empty(),
-                RawCell::Bytes(b) => b.trim_ascii().is_empty(),
-            };
             if cells.iter().all(blank) {
                 continue;
             }
@@ -244,18 +242,7 @@ impl Input {
             let previous = match self.layout {
                 Layout::Plain => None,
                 Layout::Report => {
-                    let fixed: Vec<String> = cells
-                        .by_ref()
-                        .take(self.skip)
-                        .map(|c| match c {
-                            RawCell::Text(t) if self.guarded => unescape(&t).to_owned(),
-                            RawCell::Text(t) => t,
-                            RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
-                        })
-                        .collect();
-                    let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
-                    let outcome = Outcome::from_cells(&fixed)
-                        .map_err(|e| usage(format!("{}, row {}: {e}", self.name, row)))?;
+                    let outcome = self.outcome_of(&mut cells, row)?;
                     row = outcome.row;
                     Some(outcome)
                 }
@@ -315,6 +302,42 @@ impl Input {
             }));
         }
     }
+}
+
+/// A cell with nothing but spaces.
+fn blank(cell: &RawCell) -> bool {
+    match cell {
+        RawCell::Text(t) => t.trim().is_empty(),
+        RawCell::Bytes(b) => b.trim_ascii().is_empty(),
+    }
+}
+
+/// A CSV file (or standard input) in the encoding and delimiter asked, or
+/// as its bytes say.
+fn open_csv(
+    path: Option<&Path>,
+    name: &str,
+    options: &InputOptions,
+) -> anyhow::Result<(csv::CsvRecords, Dialect)> {
+    let encoding = match &options.encoding {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                usage(format!(
+                    "--encoding {label}: not an encoding label (try windows-1252, utf-16le)"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let delimiter = options.delimiter.map(|d| d as u8);
+    let raw: Box<dyn Read + Send> = match path {
+        Some(p) => {
+            Box::new(File::open(p).map_err(|e| usage(format!("reading {}: {e}", p.display())))?)
+        }
+        None => Box::new(std::io::stdin()),
+    };
+    let (records, dialect) = csv::CsvRecords::open(raw, name.to_owned(), encoding, delimiter)?;
+    Ok((records, dialect))
 }
 
 /// A quote fault as a row's error, its column named by `column`.

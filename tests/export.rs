@@ -459,3 +459,26 @@ async fn a_semicolon_export_for_excel_joins_lists_with_commas_and_reads_back_unc
     assert_eq!(code, 2);
     assert!(error.unwrap().contains("--delimiter is for a CSV export"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_that_matches_nothing_is_said_with_the_closest_tag() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    let summary = dir.path().join("summary.json");
+    let summary_arg = summary.to_str().unwrap();
+    let args = ["--scope", "tag:Finanse", "--summary-json", summary_arg];
+    let (code, _) = export(&sb, dir.path(), &out, &args).await;
+    assert_eq!(code, 0);
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(summary["sources"], 0);
+    let warnings = summary["warnings"].to_string();
+    assert!(
+        warnings.contains("no tag 'Finanse' — did you mean tag:Finance?"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("tag:Finanse matches no existing source"),
+        "{warnings}"
+    );
+}

@@ -156,17 +156,20 @@ async fn export(
             summary.sources = written.sources;
             summary.attribute_columns = written.attribute_columns.clone();
             summary.warnings = written.warnings.clone();
-            eprintln!(
-                "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
+            // A reader that closed the pipe early is done with it: nothing to say.
+            if written.output != CLOSED {
+                eprintln!(
+                    "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
                  ({} requests, {:.1}s)",
-                summary.sources,
-                written.target.workspace_name,
-                written.target.version_name,
-                summary.attribute_columns.len(),
-                summary.output,
-                summary.requests,
-                summary.elapsed_secs
-            );
+                    summary.sources,
+                    written.target.workspace_name,
+                    written.target.version_name,
+                    summary.attribute_columns.len(),
+                    summary.output,
+                    summary.requests,
+                    summary.elapsed_secs
+                );
+            }
         }
         Err(e) => {
             summary.stopped = Some(format!("{e:#}"));
@@ -177,6 +180,24 @@ async fn export(
         crate::atomic::write_json(path, &summary)?;
     }
     done.map(|_| exit::SUCCESS)
+}
+
+/// The output of an export whose reader closed the pipe early.
+const CLOSED: &str = "standard output (closed early by its reader)";
+
+/// A write to a pipe whose reader is gone: not an error, as `cat` and `rg`
+/// have it.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let io = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        let csv = match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+            Some(csv::ErrorKind::Io(io)) => Some(io.kind()),
+            _ => None,
+        };
+        io.or(csv) == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// What an export wrote.
@@ -235,9 +256,13 @@ async fn list_and_write(
         None => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            write_csv(&mut out, &table, config.delimiter, false)?;
-            out.flush()?;
-            "standard output".into()
+            let wrote = write_csv(&mut out, &table, config.delimiter, false)
+                .and_then(|()| Ok(out.flush()?));
+            match wrote {
+                // `export -o - | head`: the reader had what it wanted.
+                Err(e) if closed_pipe(&e) => CLOSED.into(),
+                wrote => wrote.map(|()| "standard output".into())?,
+            }
         }
     };
     Ok(Written {

@@ -91,10 +91,10 @@ impl Session {
     pub async fn close(self) -> anyhow::Result<()> {
         if let Some((sandbox, before)) = self.sandbox {
             let store = sandbox.store();
+            let workspace = store.workspaces.first().map_or("", |w| w.name.as_str());
             eprintln!(
-                "sandbox now holds {} sources in '{}' ({before} before); it stops with this command",
+                "sandbox now holds {} sources in '{workspace}' ({before} before); it stops with this command",
                 store.sources.len(),
-                store.workspaces[0].name
             );
             drop(store);
             sandbox.shutdown().await?;

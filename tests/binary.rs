@@ -237,10 +237,20 @@ async fn ctrl_c_sigterm_and_sighup_let_rows_in_flight_finish_and_write_the_repor
         let args = ["run", "in.csv", "--rate", "20", "--batch-size", "1"];
         let args = [&args[..], &["--summary-json", "summary.json"]].concat();
         let reach = (sb.base_url(), sb.token());
-        let child = resumable(dir.path(), (&reach.0, reach.1), &args, false)
+        let mut child = resumable(dir.path(), (&reach.0, reach.1), &args, false)
             .spawn()
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
         while sb.requests().iter().filter(|r| r.method == "POST").count() < 5 {
+            let exited = child.try_wait().unwrap();
+            assert!(
+                exited.is_none(),
+                "SIG{signal}: the run ended first: {exited:?}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "SIG{signal}: no 5 writes within 60 s"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         send_signal(&child, signal);

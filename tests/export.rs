@@ -482,3 +482,47 @@ async fn a_scope_that_matches_nothing_is_said_with_the_closest_tag() {
         "{warnings}"
     );
 }
+
+#[test]
+fn an_export_into_a_pipe_its_reader_closes_early_exits_0_without_a_message() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed: Value = serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+    let first = seed["sources"][0].clone();
+    let many: Vec<Value> = (0..5000)
+        .map(|i| {
+            let mut s = first.clone();
+            s["name"] = json!(format!("S{i:05}"));
+            s["technicalName"] = json!(format!("s_{i:05}"));
+            s
+        })
+        .collect();
+    seed["sources"] = Value::Array(many);
+    let seed_path = dir.path().join("seed.json");
+    std::fs::write(&seed_path, seed.to_string()).unwrap();
+    let mut child = crate::binary::dg_import()
+        .args([
+            "export",
+            "--sandbox",
+            "--quiet",
+            "-o",
+            "-",
+            "--sandbox-seed",
+        ])
+        .arg(&seed_path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 200];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // The reader goes, as `head -c 200` does.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(head.starts_with(b"name,type"));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("error") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+}

@@ -213,6 +213,11 @@ impl Seed {
     /// pairs, as some tenants have them, so that no client can assume a shape.
     pub fn into_store(self) -> anyhow::Result<Store> {
         let mut store = Store::default();
+        anyhow::ensure!(
+            !self.workspaces.is_empty(),
+            "the seed has no workspace: `workspaces` needs at least one, e.g. \
+             {{\"name\": \"My Workspace\", \"versions\": [\"v1\"]}}"
+        );
         for ws in self.workspaces {
             anyhow::ensure!(
                 !ws.versions.is_empty(),
@@ -804,6 +809,21 @@ mod tests {
             assert!(store.tag_exists(tag), "{tag}");
         }
         assert!(store.sources.len() >= 3);
+    }
+
+    #[test]
+    fn a_seed_without_a_workspace_is_refused_saying_so() {
+        let mut seed: serde_json::Value = serde_json::from_str(BUILT_IN_SEED).unwrap();
+        seed["workspaces"] = json!([]);
+        seed["sources"] = json!([]);
+        let err = Seed::parse(&seed.to_string())
+            .unwrap()
+            .into_store()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("the seed has no workspace"),
+            "{err}"
+        );
     }
 
     #[test]

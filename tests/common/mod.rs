@@ -259,6 +259,16 @@ pub fn resumable(
     if resume {
         cmd.arg("--resume");
     }
+    // Started under `nohup`, the tests would hand their SIGHUP disposition
+    // (ignored) down: the binary is a scheduler's child here, with the default.
+    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` hook must be.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     cmd
 }
 

@@ -73,3 +73,17 @@ pub fn keep_previous(path: &Path) -> anyhow::Result<()> {
 pub fn same_file(a: &Path, b: &Path) -> bool {
     same_file::is_same_file(a, b).unwrap_or(false)
 }
+
+/// Whether a file can be put at `path` (its folder takes a new file): checked
+/// before the first request, so that a path that cannot be written stops
+/// the command before any write (`what` names the option in the message).
+pub fn check_writable(path: &Path, what: &str) -> anyhow::Result<()> {
+    tempfile::NamedTempFile::new_in(folder_of(path))
+        .map(drop)
+        .map_err(|e| {
+            crate::exit::usage(format!(
+                "{what} {}: cannot write there ({e}); nothing was sent",
+                path.display()
+            ))
+        })
+}

@@ -9,7 +9,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::signals::{self, Interrupt};
-use anyhow::Context;
 
 use crate::api::Client;
 use crate::api::wire::SourceItem;
@@ -35,18 +34,60 @@ use crate::summary::{Encoding, Summary, Tally, Totals};
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
 pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
-    if let Some(code) = finished_already(&config)? {
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let result = steps(&config, interrupt, &mut seen).await;
+    if let Err(e) = &result {
+        // A scheduler reads the summary on every exit, refusals included.
+        let totals = Totals {
+            stopped: Some(format!("{e:#}")),
+            exit_code: exit::code_of_error(e),
+            encoding: seen.encoding.clone(),
+            ..totals(&config, started, seen.pace.as_deref())
+        };
+        write_summary_json(&config, &Summary::new(Tally::default(), totals));
+    }
+    result
+}
+
+/// What a command had got to when it failed, for its summary.
+#[derive(Default)]
+struct Seen {
+    /// The limiter, once requests could go (it counts them).
+    pace: Option<std::sync::Arc<Pace>>,
+    encoding: Option<Encoding>,
+}
+
+async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> anyhow::Result<u8> {
+    if let Some(path) = &config.summary_json {
+        crate::atomic::check_writable(path, "--summary-json")?;
+    }
+    if let Some((code, said)) = finished_already(config)? {
+        eprintln!("{said}");
+        let totals = Totals {
+            exit_code: code,
+            warnings: vec![said],
+            ..totals(config, Instant::now(), None)
+        };
+        write_summary_json(config, &Summary::new(Tally::default(), totals));
         return Ok(code);
     }
     let session = Session::open(&config.target).await?;
-    let code = import_into(&config, &session, interrupt).await;
+    let code = import_into(config, &session, interrupt, seen).await;
     session.close().await?;
     code
 }
 
+/// The summary's totals as the limiter counted them since `started`.
+fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Totals {
+    let input = input::display_name(config.job.input());
+    Totals::new(config.job.name(), (&input, &config.report), started, pace)
+}
+
 /// `--resume` when the last run into the report finished: nothing is left
-/// to do, nothing is sent, and its exit code is this one's.
-fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<u8>> {
+/// to do, nothing is sent, and its exit code is this one's (with what to
+/// tell the user).
+fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)>> {
     if !config.job.resume() || journal::path_for(&config.report).exists() {
         return Ok(None);
     }
@@ -61,12 +102,12 @@ fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<u8>> {
         exit::SUCCESS => String::new(),
         _ => format!("; `dg-import rerun {report}` tries again the rows it did not do"),
     };
-    eprintln!(
+    let said = format!(
         "nothing to resume: the last command into {report} (`{}` of {}) finished, \
          exit code {code}{next}",
         last.command, last.input
     );
-    Ok(Some(code))
+    Ok(Some((code, said)))
 }
 
 /// Bulk creates answer counts, not ids: one listing of the version's sources
@@ -119,12 +160,15 @@ async fn fill_ids(
     Ok(filled)
 }
 
-fn write_summary_json(config: &ImportConfig, summary: &Summary) -> anyhow::Result<()> {
-    if let Some(path) = &config.summary_json {
-        let json = serde_json::to_vec_pretty(summary)?;
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+/// Writes the summary, atomically, when asked. Its path was checked
+/// before the first request; a failure now leaves the exit code as it is
+/// (the run's work is done) and is said on stderr.
+fn write_summary_json(config: &ImportConfig, summary: &Summary) {
+    if let Some(path) = &config.summary_json
+        && let Err(e) = crate::atomic::write_json(path, summary)
+    {
+        eprintln!("error: the summary was not written: {e:#}");
     }
-    Ok(())
 }
 
 /// What an interrupted or finished earlier run left for this one.
@@ -423,6 +467,7 @@ async fn import_into(
     config: &ImportConfig,
     session: &Session,
     interrupt: Interrupt,
+    seen: &mut Seen,
 ) -> anyhow::Result<u8> {
     let url = &session.url;
     let started = Instant::now();
@@ -437,31 +482,12 @@ async fn import_into(
         resuming,
         encoding,
     } = open_input(config)?;
+    seen.encoding = encoding.clone();
     let checking = matches!(config.job, Command::Check { .. });
     let (pace, client) = session.connect(&config.reach)?;
+    seen.pace = Some(pace.clone());
     let compare = compares(config, rows.header());
-    let totals = || {
-        Totals::new(
-            config.job.name(),
-            (&input_name, &config.report),
-            started,
-            &pace,
-        )
-    };
-    let (target, directory) = match set_up(config, &client, &interrupt, compare, &mut rows).await {
-        Ok(found) => found,
-        Err(e) => {
-            // Schedulers read the summary even when the run never started.
-            let totals = Totals {
-                encoding,
-                stopped: Some(format!("{e:#}")),
-                exit_code: exit::code_of_error(&e),
-                ..totals()
-            };
-            write_summary_json(config, &Summary::new(Tally::default(), totals))?;
-            return Err(e);
-        }
-    };
+    let (target, directory) = set_up(config, &client, &interrupt, compare, &mut rows).await?;
     let Retirement {
         retirees,
         scope_matched,
@@ -519,7 +545,7 @@ async fn import_into(
         attribute_columns: attribute_columns(&header),
         retire_scope_matched: scope_matched,
         warnings,
-        ..totals()
+        ..totals(config, started, Some(&pace))
     };
     conclude(config, Summary::new(tally, totals))
 }
@@ -531,7 +557,7 @@ fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
         RunRecord::mark_done(&record::path_for(&config.report), summary.exit_code)?;
     }
     eprintln!("{summary}");
-    write_summary_json(config, &summary)?;
+    write_summary_json(config, &summary);
     Ok(summary.exit_code)
 }
 

@@ -151,23 +151,24 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// What the limiter counted since `started`; the rest empty.
+    /// What the limiter counted since `started` (nothing before it
+    /// existed); the rest empty.
     pub fn new(
         command: &'static str,
         (input, report): (&str, &Path),
         started: Instant,
-        pace: &Pace,
+        pace: Option<&Pace>,
     ) -> Totals {
-        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let count = |c: fn(&Pace) -> &AtomicU64| pace.map_or(0, |p| c(p).load(Ordering::Relaxed));
         Totals {
             command,
             input: input.to_owned(),
             report: report.display().to_string(),
             elapsed: started.elapsed(),
-            requests: count(&pace.counters.requests),
-            retries: count(&pace.counters.retries),
-            rate_limited: count(&pace.counters.rate_limited),
-            pauses: count(&pace.counters.pauses),
+            requests: count(|p| &p.counters.requests),
+            retries: count(|p| &p.counters.retries),
+            rate_limited: count(|p| &p.counters.rate_limited),
+            pauses: count(|p| &p.counters.pauses),
             retired: 0,
             retire_failed: 0,
             retire_scope_matched: None,

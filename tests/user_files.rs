@@ -392,3 +392,35 @@ async fn a_row_creating_a_source_under_a_name_already_taken_is_created_with_a_wa
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_report_and_an_unwritable_summary_stop_before_any_request_saying_why() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(2)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let report = dir.path().join("in.report.csv");
+    let summary = dir.path().join("summary.json");
+    let (input, report, summary_arg) = (
+        input.to_str().unwrap(),
+        report.to_str().unwrap(),
+        summary.to_str().unwrap(),
+    );
+    let held = dg_import::lock::ReportLock::acquire(Path::new(report)).unwrap();
+    let args = ["run", input, "--report", report, "--summary-json", summary_arg];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("is already writing"));
+    let written: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
+    assert_eq!(written["exit_code"], 2);
+    assert!(written["stopped"].as_str().unwrap().contains("is already writing"));
+    drop(held);
+    let nowhere = dir.path().join("no/such/folder/summary.json");
+    let args = ["run", input, "--report", report, "--summary-json", nowhere.to_str().unwrap()];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!(code, 2);
+    let error = error.unwrap();
+    assert!(error.contains("--summary-json") && error.contains("cannot write there"), "{error}");
+    assert!(sb.requests().is_empty(), "nothing was sent, not even a read");
+}

@@ -8,8 +8,11 @@ pub const SOME_ROWS_NOT_DONE: u8 = 1;
 /// Usage or configuration error, before any write.
 pub const USAGE: u8 = 2;
 /// Stopped by the API: 401, the breaker, `--max-wait` exceeded, or the
-/// set-up reads failing after their retries (nothing written).
+/// set-up reads failing after their retries (nothing written then).
 pub const STOPPED_BY_API: u8 = 3;
+/// Stopped by a local error after writes had begun (the journal, the
+/// report or the run record could not be written): fix it, then `--resume`.
+pub const LOCAL_FAILURE: u8 = 4;
 /// Hung up (SIGHUP), the report written.
 pub const HUNG_UP: u8 = 129;
 /// Interrupted (Ctrl-C), the report written.
@@ -54,6 +57,12 @@ pub enum Stop {
     /// Another of the reasons above stopped the run first.
     #[error("the run is stopping")]
     Halted,
+    /// A local error (a file that cannot be written, a full disk) once
+    /// writes had begun: what was recorded stays for `--resume`.
+    #[error(
+        "stopped by a local error after writes had begun; fix it, then run the same command with --resume"
+    )]
+    LocalFailure,
 }
 
 impl Stop {
@@ -68,13 +77,15 @@ impl Stop {
             | Stop::HourlyBudget { .. }
             | Stop::SetupFailed { .. }
             | Stop::Halted => STOPPED_BY_API,
+            Stop::LocalFailure => LOCAL_FAILURE,
         }
     }
 }
 
 /// The exit code of a command: its own code when it ran, or the code of the
 /// error that ended it. An error with no code of its own happened before any
-/// write (unreadable input, unreachable server, unwritable report): 2.
+/// write (unreadable input, a server that does not answer as the API,
+/// unwritable report): 2; one after writes began carries `LocalFailure`.
 pub fn code_of(result: &anyhow::Result<u8>) -> u8 {
     match result {
         Ok(code) => *code,

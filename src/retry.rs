@@ -1,5 +1,6 @@
 //! Which failures are worth another attempt, and how long to wait first:
-//! exponential backoff with full jitter, never shorter than a `Retry-After`.
+//! exponential backoff with equal jitter (half the ceiling, plus a random
+//! half), never shorter than a `Retry-After`.
 
 use std::time::{Duration, SystemTime};
 
@@ -46,7 +47,8 @@ impl Policy {
         let ceiling = BASE
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
             .min(self.cap);
-        // Full jitter: spread retries so that failed requests do not come back together.
+        // Equal jitter: spread retries so that failed requests do not come back
+        // together, yet never wait less than half the ceiling.
         let jittered = ceiling.mul_f64(0.5 + fastrand::f64() / 2.0);
         jittered.max(retry_after.unwrap_or_default().min(CAP))
     }

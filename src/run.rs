@@ -516,9 +516,10 @@ async fn import_into(
         expected_rows: total.unwrap_or(0) as usize,
     };
     let tally = tokio::select! {
-        tally = import::import(job, rows, &mut report.writer, &progress) => tally?,
+        tally = import::import(job, rows, &mut report.writer, &progress) => tally,
         _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
     };
+    let tally = tally.map_err(|e| after_writes(e, !checking))?;
     progress.finish();
     let (stopped, created_tags) = (sender.as_ref())
         .map(|s| (s.stopped(), s.created_tags()))
@@ -533,8 +534,9 @@ async fn import_into(
     };
     let interrupted = interrupt.is_cancelled().then(|| interrupt.stop());
     let outcome = (&tally, stopped.as_ref(), interrupted.as_ref());
-    let (code, (retired, retire_failed)) =
-        finish(config, &client, &target, written, outcome).await?;
+    let (code, (retired, retire_failed)) = finish(config, &client, &target, written, outcome)
+        .await
+        .map_err(|e| after_writes(e, !checking))?;
     let totals = Totals {
         exit_code: code,
         retired,
@@ -559,6 +561,16 @@ fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
     eprintln!("{summary}");
     write_summary_json(config, &summary);
     Ok(summary.exit_code)
+}
+
+/// An error once writes have begun (`writing`) that no stop explains is a
+/// local one (a file that cannot be written, a full disk): exit 4, and the
+/// journal kept for `--resume`.
+fn after_writes(e: anyhow::Error, writing: bool) -> anyhow::Error {
+    match writing && e.downcast_ref::<Stop>().is_none() {
+        true => e.context(Stop::LocalFailure),
+        false => e,
+    }
 }
 
 /// How cells become a source, for this input and these flags.

@@ -415,7 +415,12 @@ async fn five_of_eleven_sources_retired_by_a_truncated_file_are_refused_by_defau
     assert_eq!(writes(&sb.requests()), writes_before);
     // The scheduler's summary says so, not last night's.
     assert_eq!(out.summary["exit_code"], 2);
-    assert!(out.summary["stopped"].as_str().unwrap().contains("would retire 5"));
+    assert!(
+        out.summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("would retire 5")
+    );
     // One source may always go; more needs --max-retire.
     let ten = catalog_without(11, |i| i == 11);
     let out = import(&sb, &ten, &["--if-exists", "update", scope[0], scope[1]]).await;

@@ -408,19 +408,96 @@ async fn a_locked_report_and_an_unwritable_summary_stop_before_any_request_sayin
         summary.to_str().unwrap(),
     );
     let held = dg_import::lock::ReportLock::acquire(Path::new(report)).unwrap();
-    let args = ["run", input, "--report", report, "--summary-json", summary_arg];
+    let args = [
+        "run",
+        input,
+        "--report",
+        report,
+        "--summary-json",
+        summary_arg,
+    ];
     let (code, error) = dg_at(&args, &connection).await;
     assert_eq!(code, 2);
     assert!(error.unwrap().contains("is already writing"));
     let written: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
     assert_eq!(written["exit_code"], 2);
-    assert!(written["stopped"].as_str().unwrap().contains("is already writing"));
+    assert!(
+        written["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("is already writing")
+    );
     drop(held);
     let nowhere = dir.path().join("no/such/folder/summary.json");
-    let args = ["run", input, "--report", report, "--summary-json", nowhere.to_str().unwrap()];
+    let args = [
+        "run",
+        input,
+        "--report",
+        report,
+        "--summary-json",
+        nowhere.to_str().unwrap(),
+    ];
     let (code, error) = dg_at(&args, &connection).await;
     assert_eq!(code, 2);
     let error = error.unwrap();
-    assert!(error.contains("--summary-json") && error.contains("cannot write there"), "{error}");
-    assert!(sb.requests().is_empty(), "nothing was sent, not even a read");
+    assert!(
+        error.contains("--summary-json") && error.contains("cannot write there"),
+        "{error}"
+    );
+    assert!(
+        sb.requests().is_empty(),
+        "nothing was sent, not even a read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_put_in_place_after_writes_exits_4_and_resume_finishes() {
+    let sb =
+        std::sync::Arc::new(sandbox(|c| c.latency = std::time::Duration::from_millis(50)).await);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(20)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let report = dir.path().join("in.report.csv");
+    let (input, report_arg) = (
+        input.to_str().unwrap().to_owned(),
+        report.to_str().unwrap().to_owned(),
+    );
+    let args = [
+        "run",
+        &input,
+        "--report",
+        &report_arg,
+        "--batch-size",
+        "1",
+        "--rate",
+        "50",
+    ];
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let conn = connection.clone();
+    let run = tokio::spawn(async move {
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+        dg_at(&args, &conn).await
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while posts(&sb.requests()) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no write within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // A folder now stands where the report goes: it cannot be put in place.
+    std::fs::create_dir(&report).unwrap();
+    std::fs::write(report.join("keep"), "x").unwrap();
+    let (code, error) = run.await.unwrap();
+    assert_eq!(code, 4, "{error:?}");
+    assert!(error.unwrap().contains("--resume"));
+    assert!(
+        dir.path().join("in.report.csv.journal").exists(),
+        "kept for --resume"
+    );
+    std::fs::remove_dir_all(&report).unwrap();
+    let resume = [&args[..], &["--resume"]].concat();
+    let (code, error) = dg_at(&resume, &connection).await;
+    assert_eq!((code, error), (0, None));
+    assert_eq!(copies(&sb).values().max(), Some(&1), "no duplicate");
+    assert_eq!(sb.sources().len(), 5 + 20);
 }

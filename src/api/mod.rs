@@ -22,7 +22,7 @@ use crate::exit::{Stop, usage};
 use crate::pace::Pace;
 use crate::retry;
 
-/// An API token. Never printed: `Debug` and `Display` show `***`.
+/// An API token. Never printed: it has no `Display`, and `Debug` shows `***`.
 #[derive(Clone)]
 pub struct Token(String);
 

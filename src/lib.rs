@@ -12,7 +12,8 @@
 //! command, `export` the way back (the catalog as a file `run` reads),
 //! `session` opens the API or an in-process sandbox for either, `job` reads
 //! job files, `signals` stops runs; `sandbox` is the server; `exit` holds the
-//! one exit-code table.
+//! one exit-code table; `contain` keeps a library's panic on damaged bytes
+//! an error.
 
 pub mod api;
 pub mod atomic;
@@ -23,6 +24,7 @@ pub mod bulk;
 pub mod cli;
 pub mod compare;
 pub mod config;
+pub mod contain;
 pub mod directory;
 pub mod exit;
 pub mod export;

@@ -98,3 +98,116 @@ proptest! {
         }
     }
 }
+
+/// A small valid workbook, as bytes.
+fn workbook_bytes() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, text) in ["name", "type", "summary"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *text).unwrap();
+    }
+    sheet.write_string(1, 0, "A source").unwrap();
+    sheet.write_string(1, 1, "NoSql").unwrap();
+    sheet.write_number(1, 2, 4.5).unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+/// Writes `bytes` as a file named `name` and hands its path to `read`.
+fn with_file<T>(name: &str, bytes: &[u8], read: impl FnOnce(&std::path::Path) -> T) -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    read(&path)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damaged_workbooks_are_errors_never_panics(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = workbook_bytes();
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        for name in ["in.xlsx", "in.ods", "in.xls"] {
+            with_file(name, &bytes, |path| {
+                let options = InputOptions::default();
+                if let Ok(input) = Input::open(Some(path), Layout::Plain, &options) {
+                    let _ = input.collect::<anyhow::Result<Vec<_>>>();
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn random_job_files_records_journals_reports_and_seeds_are_errors_never_panics(
+        text in "(?s).{0,300}",
+        bytes in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        for content in [text.as_bytes(), &bytes[..]] {
+            with_file("job.toml", content, |path| {
+                let args = ["dg-import", "run", "--config", path.to_str().unwrap()];
+                let args = args.iter().map(std::ffi::OsString::from).collect();
+                let _ = dg_import::job::expand(args, |_| Some("x".into()));
+            });
+            with_file("r.run.json", content, |path| {
+                let _ = dg_import::record::RunRecord::read(path);
+            });
+            with_file("r.journal", content, |path| {
+                let _ = dg_import::journal::Journal::read(path);
+            });
+            let mut report = b"row,result,source_id,location,http_status,attempts,error,changes,name,type\n".to_vec();
+            report.extend_from_slice(content);
+            with_file("r.csv", &report, |path| {
+                let options = InputOptions::default();
+                if let Ok(input) = Input::open(Some(path), Layout::Report, &options) {
+                    let _ = input.collect::<anyhow::Result<Vec<_>>>();
+                }
+            });
+            if let Ok(seed) = dg_import::sandbox::store::Seed::parse(&String::from_utf8_lossy(content)) {
+                let _ = seed.into_store();
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_seed_missing_any_part_is_refused_or_served_never_a_panic(
+        cuts in proptest::collection::vec((0usize..5, any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<bool>()), 1..6),
+    ) {
+        let mut seed: serde_json::Value =
+            serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+        let parts = ["workspaces", "users", "tags", "attributes", "sources"];
+        for (part, item, key, drop_all) in cuts {
+            let Some(list) = seed[parts[part]].as_array_mut() else { continue };
+            if list.is_empty() {
+                continue;
+            }
+            if drop_all {
+                list.truncate(item.index(list.len()));
+                continue;
+            }
+            let at = item.index(list.len());
+            if let Some(object) = list[at].as_object_mut() {
+                let keys: Vec<String> = object.keys().cloned().collect();
+                if !keys.is_empty() {
+                    object.remove(&keys[key.index(keys.len())]);
+                }
+            }
+        }
+        if let Ok(seed) = dg_import::sandbox::store::Seed::parse(&seed.to_string()) {
+            let _ = seed.into_store();
+        }
+    }
+}

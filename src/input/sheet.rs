@@ -50,8 +50,19 @@ fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
 
 impl SheetRecords {
     pub fn open(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
-        let name = path.display();
         refuse_other_bytes(path)?;
+        // The spreadsheet library may panic on damaged bytes: an error, not a crash.
+        let damaged = || {
+            format!(
+                "{} is damaged: its workbook cannot be read (open it in its program and save it again)",
+                path.display()
+            )
+        };
+        crate::contain::contained(damaged, || SheetRecords::read(path, sheet))
+    }
+
+    fn read(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
+        let name = path.display();
         let mut book =
             open_workbook_auto(path).map_err(|e| usage(format!("reading {name}: {e}")))?;
         let names = book.sheet_names();

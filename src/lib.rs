@@ -2,77 +2,55 @@
 //! DataGalaxy-compatible sandbox. The commands are functions here, so tests
 //! call them in-process exactly as the binary does.
 //!
-//! A row's trip: `input` (read, map headers to fields and custom
-//! attributes) → `directory` (validate and resolve against cached lookups,
-//! type attribute cells with `attributes`) → `plan` (duplicates, what
-//! exists, what was done before, what an update changes: `compare`) →
-//! `batch` (units of work) → `send` or `bulk` (through `pace` and `api`,
-//! with `retry`, counted by `breaker`) → `journal` and `report` (CSV, or a
-//! `workbook`); `retire` after the rows. `import` joins them, `run` is the
-//! command, `export` the way back (the catalog as a file `run` reads),
-//! `session` opens the API or an in-process sandbox for either, `job` reads
-//! job files, `signals` stops runs; `sandbox` is the server; `exit` holds the
-//! one exit-code table; `contain` keeps a library's panic on damaged bytes
-//! an error.
+//! The house, from the top floor down (each folder imports only below it):
+//! - `commands/`: `run` (with `rerun` and `check`) and `export`, and the
+//!   `signals` that stop them;
+//! - `cli/`: what was typed (clap), `job` files, and `config`, which
+//!   resolves flags, job file, environment and run record before any request;
+//! - `pipeline/`: a row's trip, in order: `input` (read, map headers to
+//!   fields and custom attributes) → `directory` (validate and resolve
+//!   against cached look-ups, type attribute cells with `attributes`) →
+//!   `plan` (duplicates, what exists, what was done before, what an update
+//!   changes: `compare`) → `batch` (units of work) → `send` or `bulk` →
+//!   `journal` and `report`; `retire` after the rows; `import` drives it;
+//! - `client/`: the API (`api`), its `pace`, `retry` and `breaker`, and the
+//!   `session` that opens the API or an in-process sandbox;
+//! - `sandbox/`: the local server;
+//! - `files/`: atomic replacement, the report lock, workbooks, contained
+//!   calls into libraries;
+//! - `model/`: the nouns every stage shares; `exit`: the one exit-code table.
 
-pub mod api;
-pub mod atomic;
-pub mod attributes;
-pub mod batch;
-pub mod breaker;
-pub mod bulk;
 pub mod cli;
-pub mod compare;
-pub mod config;
-pub mod contain;
-pub mod directory;
+pub mod client;
+pub mod commands;
 pub mod exit;
-pub mod export;
-pub mod import;
-pub mod input;
-pub mod job;
-pub mod journal;
-pub mod lock;
-pub mod logs;
-pub mod pace;
-pub mod plan;
-pub mod progress;
-pub mod record;
-pub mod report;
-pub mod retire;
-pub mod retry;
-pub mod run;
+pub mod files;
+pub mod model;
+pub mod pipeline;
 pub mod sandbox;
-pub mod send;
-pub mod session;
-pub mod signals;
-pub mod source;
-pub mod suggest;
-pub mod summary;
-pub mod workbook;
 
 use cli::{Command, SandboxArgs};
-use signals::Interrupt;
+use commands::signals::Interrupt;
 
 /// Runs one command; `Ok` carries its exit code.
 pub async fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => {
-            let config = config::ImportConfig::from_run(args, env)?;
-            run::execute(config, Interrupt::listen()).await
+            let config = cli::config::ImportConfig::from_run(args, env)?;
+            commands::run::execute(config, Interrupt::listen()).await
         }
         Command::Rerun(args) => {
-            let config = config::ImportConfig::from_rerun(args, env)?;
-            run::execute(config, Interrupt::listen()).await
+            let config = cli::config::ImportConfig::from_rerun(args, env)?;
+            commands::run::execute(config, Interrupt::listen()).await
         }
         Command::Check(args) => {
-            let config = config::ImportConfig::from_check(args, env)?;
-            run::execute(config, Interrupt::listen()).await
+            let config = cli::config::ImportConfig::from_check(args, env)?;
+            commands::run::execute(config, Interrupt::listen()).await
         }
 
         Command::Export(args) => {
-            let config = config::ExportConfig::resolve(args, env)?;
-            export::execute(config, Interrupt::listen()).await
+            let config = cli::config::ExportConfig::resolve(args, env)?;
+            commands::export::execute(config, Interrupt::listen()).await
         }
         Command::Sandbox(args) => serve_sandbox(args).await,
         Command::Completions { shell } => {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = match dg_import::job::expand(std::env::args_os().collect(), |name| {
+    let args = match dg_import::cli::job::expand(std::env::args_os().collect(), |name| {
         std::env::var(name).ok()
     }) {
         Ok(args) => args,
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         }
     };
     let cli = dg_import::cli::Cli::parse_from(args);
-    dg_import::logs::init(cli.log_format, cli.verbose);
+    dg_import::cli::logs::init(cli.log_format, cli.verbose);
     let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
     let result = runtime.block_on(dg_import::execute(cli.command));
     if let Err(e) = &result {

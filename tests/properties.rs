@@ -5,11 +5,11 @@
 
 use std::io::Write;
 
-use dg_import::input::{Input, InputOptions, Layout};
-use dg_import::report::{Outcome, ReportWriter, RowResult, escape, unescape};
+use dg_import::pipeline::input::{Input, InputOptions, Layout};
+use dg_import::pipeline::report::{Outcome, ReportWriter, RowResult, escape, unescape};
 use proptest::prelude::*;
 
-fn read_all(bytes: &[u8]) -> anyhow::Result<Vec<dg_import::input::InputRow>> {
+fn read_all(bytes: &[u8]) -> anyhow::Result<Vec<dg_import::pipeline::input::InputRow>> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(bytes).unwrap();
     Input::open(Some(file.path()), Layout::Plain, &InputOptions::default())?.collect()
@@ -156,13 +156,13 @@ proptest! {
             with_file("job.toml", content, |path| {
                 let args = ["dg-import", "run", "--config", path.to_str().unwrap()];
                 let args = args.iter().map(std::ffi::OsString::from).collect();
-                let _ = dg_import::job::expand(args, |_| Some("x".into()));
+                let _ = dg_import::cli::job::expand(args, |_| Some("x".into()));
             });
             with_file("r.run.json", content, |path| {
-                let _ = dg_import::record::RunRecord::read(path);
+                let _ = dg_import::pipeline::record::RunRecord::read(path);
             });
             with_file("r.journal", content, |path| {
-                let _ = dg_import::journal::Journal::read(path);
+                let _ = dg_import::pipeline::journal::Journal::read(path);
             });
             let mut report = b"row,result,source_id,location,http_status,attempts,error,changes,name,type\n".to_vec();
             report.extend_from_slice(content);

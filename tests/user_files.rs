@@ -407,7 +407,7 @@ async fn a_locked_report_and_an_unwritable_summary_stop_before_any_request_sayin
         report.to_str().unwrap(),
         summary.to_str().unwrap(),
     );
-    let held = dg_import::lock::ReportLock::acquire(Path::new(report)).unwrap();
+    let held = dg_import::files::lock::ReportLock::acquire(Path::new(report)).unwrap();
     let args = [
         "run",
         input,

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::store::{Refusal, StoredSource, Written};
 use super::{App, Variant};
-use crate::source::SourceType;
+use crate::model::source::SourceType;
 
 type Query = BTreeMap<String, String>;
 

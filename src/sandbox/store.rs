@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::source::{SourceType, Status};
+use crate::model::source::{SourceType, Status};
 
 /// Everything the sandbox holds; also the format of `--state` files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -342,7 +342,7 @@ impl Store {
 
     /// Writes the state atomically, so a crash never leaves half a file.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        crate::atomic::write_json(path, self)
+        crate::files::atomic::write_json(path, self)
     }
 
     pub fn version_exists(&self, version_id: &str) -> bool {

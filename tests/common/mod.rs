@@ -229,7 +229,7 @@ pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
     let mut full = vec!["dg-import"];
     full.extend_from_slice(args);
     let full = full.into_iter().map(std::ffi::OsString::from).collect();
-    let expanded = match dg_import::job::expand(full, |n| std::env::var(n).ok()) {
+    let expanded = match dg_import::cli::job::expand(full, |n| std::env::var(n).ok()) {
         Ok(expanded) => expanded,
         Err(e) => return (dg_import::exit::code_of_error(&e), Some(format!("{e:#}"))),
     };

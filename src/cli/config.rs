@@ -1,0 +1,642 @@
+//! What the program will do: the command line resolved against the
+//! environment and files, with defaults applied and everything validated
+//! before any request. Problems here are usage errors (exit 2).
+
+use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{
+    CheckArgs, ConnectionArgs, EmptyCells, ExportArgs, ImportArgs, InputArgs, PaceArgs, PacingArgs,
+    RerunArgs, RowArgs, RunArgs, SandboxArgs,
+};
+use crate::client::api::Token;
+use crate::client::pace::PaceConfig;
+use crate::client::session::{Reach, Target};
+use crate::exit::usage;
+use crate::model::if_exists::IfExists;
+use crate::pipeline::input::{HeaderOptions, InputOptions};
+use crate::pipeline::record::{self, RunRecord};
+use crate::pipeline::retire::{MaxRetire, Scope};
+use crate::sandbox::SandboxConfig;
+
+pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
+pub const URL_ENV: &str = "DATAGALAXY_URL";
+/// The default concurrency follows `--rate` (a second of latency never holds
+/// the pace back) up to this: rows in flight are rows in memory.
+const MAX_DEFAULT_CONCURRENCY: usize = 256;
+
+/// Which command, and what it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    /// `run`: `input` is `None` for standard input.
+    Run {
+        input: Option<PathBuf>,
+        resume: bool,
+    },
+    /// `rerun`: the rows of a previous report.
+    Rerun { previous: PathBuf, resume: bool },
+    /// `check`: no write.
+    Check { input: Option<PathBuf> },
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Run { .. } => "run",
+            Job::Rerun { .. } => "rerun",
+            Job::Check { .. } => "check",
+        }
+    }
+
+    /// The file the rows come from (`None`: standard input).
+    pub fn input(&self) -> Option<&Path> {
+        match self {
+            Job::Run { input, .. } | Job::Check { input } => input.as_deref(),
+            Job::Rerun { previous, .. } => Some(previous),
+        }
+    }
+
+    pub fn resume(&self) -> bool {
+        matches!(
+            self,
+            Job::Run { resume: true, .. } | Job::Rerun { resume: true, .. }
+        )
+    }
+}
+
+#[derive(Debug)]
+pub struct ImportConfig {
+    pub job: Job,
+    pub target: Target,
+    pub workspace: Option<String>,
+    pub version: Option<String>,
+    pub report: PathBuf,
+    pub summary_json: Option<PathBuf>,
+    pub if_exists: IfExists,
+    pub concurrency: NonZeroUsize,
+    pub reach: Reach,
+    pub quiet: bool,
+    pub force: bool,
+    pub input: InputOptions,
+    pub create_missing_tags: bool,
+    /// `--empty-cells clear`: an empty cell empties its field.
+    pub clear_empty_cells: bool,
+    /// `--retire-missing`, with its `--max-retire`.
+    pub retire: Option<(Scope, Option<MaxRetire>)>,
+    /// The set a run of this report already decided to retire (rerun, resume).
+    pub recorded_retire: Option<Vec<crate::pipeline::retire::Retiree>>,
+    pub excel_report: bool,
+    /// Sources per bulk request (1: one request per row).
+    pub batch_size: usize,
+}
+
+impl ImportConfig {
+    pub fn from_run(
+        args: RunArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let input = input_file(args.input)?;
+        ImportConfig::resolve(
+            Job::Run {
+                input,
+                resume: args.resume,
+            },
+            (args.import, args.pacing),
+            env,
+        )
+    }
+
+    pub fn from_rerun(
+        args: RerunArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        ImportConfig::resolve(
+            Job::Rerun {
+                previous: args.previous.ok_or_else(|| {
+                    usage("no report to rerun: name it, or give `input` in the job file")
+                })?,
+                resume: args.resume,
+            },
+            (args.import, args.pacing),
+            env,
+        )
+    }
+
+    pub fn from_check(
+        args: CheckArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let input = input_file(args.input)?;
+        // A check sends no write: batches and writes in flight mean nothing to it.
+        let pacing = PacingArgs {
+            concurrency: None,
+            batch_size: 100,
+            pace: args.pace,
+        };
+        ImportConfig::resolve(Job::Check { input }, (args.import, pacing), env)
+    }
+
+    /// Flags first; then, for a rerun or a resume, what the run record of
+    /// the report says; then the defaults.
+    pub fn resolve(
+        job: Job,
+        (flags, pacing): (ImportArgs, PacingArgs),
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ImportConfig> {
+        let ImportArgs {
+            config: _,
+            reading: input,
+            connection,
+            rows,
+            output,
+        } = flags;
+        let report = report_path(output.report.as_deref(), &job);
+        // A rerun goes where its report's run went; a resume where it was going.
+        let recorded = match &job {
+            Job::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
+            Job::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
+            _ => None,
+        };
+        let job = resumed_job(job, recorded.as_ref());
+        // A check never writes where a run writes, even from the run's job file.
+        let summary_json = match &job {
+            Job::Check { .. } => output.summary_json.as_deref().map(check_path),
+            _ => output.summary_json.clone(),
+        };
+        refuse_outputs_over_input(&job, &report, summary_json.as_deref())?;
+        let recorded_url = recorded.as_ref().map(|r| r.url.clone());
+        let target = target_of(&connection, recorded_url, &env)?;
+        // The recorded workspace and version make sense only on the recorded server.
+        let same_server = recorded.as_ref().filter(|_| !connection.sandbox);
+        let if_exists = if rows.upsert {
+            IfExists::Update
+        } else {
+            rows.if_exists
+                .or(recorded.as_ref().map(|r| r.if_exists))
+                .unwrap_or(IfExists::Fail)
+        };
+        let input = input_options(input, &job, recorded.as_ref())?;
+        let create_missing_tags =
+            rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
+        let retire = retire_options(&rows, &job)?;
+        let recorded_retire = match &job {
+            Job::Rerun { .. } | Job::Run { resume: true, .. } => {
+                recorded.as_ref().and_then(|r| r.retire.clone())
+            }
+            _ => None,
+        };
+        let clear_empty_cells = match rows.empty_cells {
+            Some(choice) => choice == EmptyCells::Clear,
+            None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
+        };
+        let concurrency = pacing.concurrency.unwrap_or_else(|| {
+            NonZeroUsize::new((pacing.pace.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
+                .expect("non-zero")
+        });
+        Ok(ImportConfig {
+            workspace: connection
+                .workspace
+                .or_else(|| same_server.map(|r| r.target.workspace_id.clone())),
+            version: connection
+                .version
+                .or_else(|| same_server.map(|r| r.target.version_name.clone())),
+            job,
+            target,
+            report,
+            summary_json,
+            if_exists,
+            concurrency,
+            reach: pacing.pace.reach(),
+            quiet: output.quiet,
+            force: output.force,
+            input,
+            create_missing_tags,
+            clear_empty_cells,
+            retire,
+            recorded_retire,
+            excel_report: output.excel_report,
+            batch_size: usize::from(pacing.batch_size),
+        })
+    }
+}
+
+/// `--resume` continues the last run recorded beside the report, whichever
+/// command it was: `run FILE --resume` after a `rerun` resumes the rerun.
+fn resumed_job(job: Job, recorded: Option<&RunRecord>) -> Job {
+    let Some(last) = recorded.filter(|_| job.resume()) else {
+        return job;
+    };
+    let switched = match (&job, last.command.as_str()) {
+        (Job::Run { .. }, "rerun") => Job::Rerun {
+            previous: PathBuf::from(&last.input),
+            resume: true,
+        },
+        (Job::Rerun { .. }, "run") if last.input_sha256.is_some() => Job::Run {
+            input: Some(PathBuf::from(&last.input)),
+            resume: true,
+        },
+        _ => return job,
+    };
+    tracing::info!(
+        "the last command into this report was `{}` of {}: --resume continues that one",
+        last.command,
+        last.input
+    );
+    switched
+}
+
+/// Where requests go: the in-process sandbox, or the API (its URL from the
+/// flags, the environment or the run record; its token from a file or the
+/// environment, never from a flag).
+fn target_of(
+    connection: &ConnectionArgs,
+    recorded_url: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Target> {
+    if connection.sandbox {
+        for name in [URL_ENV, TOKEN_ENV] {
+            if env(name).is_some() {
+                tracing::debug!("--sandbox: {name} is set in the environment and ignored");
+            }
+        }
+        return Ok(Target::Sandbox {
+            seed: connection.sandbox_seed.clone(),
+        });
+    }
+    let url = (connection.url.clone())
+        .or_else(|| env(URL_ENV))
+        .or(recorded_url)
+        .ok_or_else(|| usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)"))?;
+    let token = match &connection.token_file {
+        Some(path) => Token::read_file(path)?,
+        None => env(TOKEN_ENV)
+            .map(Token::new)
+            .ok_or_else(|| usage(format!("no token: set {TOKEN_ENV} or pass --token-file")))?,
+    };
+    if token.is_empty() {
+        return Err(usage("the API token is empty"));
+    }
+    if let Some(ca) = &connection.ca_cert
+        && !ca.is_file()
+    {
+        return Err(usage(format!("--ca-cert {}: no such file", ca.display())));
+    }
+    Ok(Target::Api {
+        url: parse_base_url(&url)?,
+        token,
+        ca_cert: connection.ca_cert.clone(),
+    })
+}
+
+impl PaceArgs {
+    pub fn reach(&self) -> Reach {
+        Reach {
+            pace: PaceConfig {
+                rate: self.rate,
+                hourly_limit: self.hourly_limit,
+                max_wait: self.max_wait,
+            },
+            hour: Duration::from_secs(self.hour_secs.max(1)),
+            timeout: self.timeout,
+            max_retries: self.max_retries,
+        }
+    }
+}
+
+/// `export`, resolved.
+#[derive(Debug)]
+pub struct ExportConfig {
+    pub target: Target,
+    pub workspace: Option<String>,
+    pub version: Option<String>,
+    /// `None`: standard output.
+    pub output: Option<PathBuf>,
+    pub scope: Option<Scope>,
+    pub delimiter: u8,
+    pub reach: Reach,
+    pub quiet: bool,
+    pub summary_json: Option<PathBuf>,
+}
+
+impl ExportConfig {
+    pub fn resolve(
+        args: ExportArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ExportConfig> {
+        let target = target_of(&args.connection, None, &env)?;
+        let scope = (args.scope.as_deref().map(Scope::parse))
+            .transpose()
+            .map_err(|e| usage(format!("--scope {e}")))?;
+        let output = args.output.filter(|p| p.as_os_str() != "-");
+        if let Some(path) = &output {
+            refuse_unwritable_extension(path)?;
+        }
+        let workbook = output
+            .as_deref()
+            .is_some_and(crate::files::workbook::is_workbook);
+        if workbook && args.delimiter.is_some() {
+            return Err(usage("--delimiter is for a CSV export, not a workbook"));
+        }
+        Ok(ExportConfig {
+            target,
+            workspace: args.connection.workspace,
+            version: args.connection.version,
+            output,
+            scope,
+            delimiter: args.delimiter.map_or(b',', |d| d as u8),
+            reach: args.pace.reach(),
+            quiet: args.quiet,
+            summary_json: args.summary_json,
+        })
+    }
+}
+
+/// What `export -o` can write: CSV (`.csv`, `.tsv`, `.txt`, or no
+/// extension) or a workbook (`.xlsx`); anything else would be CSV under a
+/// name that says otherwise.
+fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
+    let Some(ext) = path.extension() else {
+        return Ok(());
+    };
+    let ext = ext.to_string_lossy().to_lowercase();
+    if ["csv", "tsv", "txt", "xlsx"].contains(&ext.as_str()) {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "-o {}: export writes CSV (.csv, .tsv, .txt) or a workbook (.xlsx), not .{ext}",
+        path.display()
+    )))
+}
+
+/// The input flags, over what the run record says. A rerun reads a report
+/// (always UTF-8, in the input's delimiter): it keeps the options that shape
+/// rows, not those of the original file's bytes.
+fn input_options(
+    args: InputArgs,
+    job: &Job,
+    recorded: Option<&RunRecord>,
+) -> anyhow::Result<InputOptions> {
+    let map = HeaderOptions::parse_map(&args.map)?;
+    let before = recorded
+        .map(|r| r.input_options.clone())
+        .unwrap_or_default();
+    let same_file = matches!(job, Job::Run { resume: true, .. });
+    Ok(InputOptions {
+        encoding: args
+            .encoding
+            .or(if same_file { before.encoding } else { None }),
+        delimiter: args
+            .delimiter
+            .or(if same_file { before.delimiter } else { None }),
+        sheet: args.sheet.or(if same_file { before.sheet } else { None }),
+        list_separator: args.list_separator.or(before.list_separator),
+        headers: HeaderOptions {
+            map: if map.is_empty() {
+                before.headers.map
+            } else {
+                map
+            },
+            extra: args.extra_columns.unwrap_or(before.headers.extra),
+        },
+    })
+}
+
+/// `--retire-missing` and `--max-retire`, checked.
+fn retire_options(rows: &RowArgs, job: &Job) -> anyhow::Result<Option<(Scope, Option<MaxRetire>)>> {
+    let Some(scope) = &rows.retire_missing else {
+        return Ok(None);
+    };
+    if job.input().is_none() {
+        return Err(usage(
+            "--retire-missing needs every technical name of the file before the first \
+             write: it cannot read standard input",
+        ));
+    }
+    let scope = Scope::parse(scope).map_err(|e| usage(format!("--retire-missing {e}")))?;
+    let max = (rows.max_retire.as_deref().map(MaxRetire::parse))
+        .transpose()
+        .map_err(|e| usage(format!("--max-retire {e}")))?;
+    Ok(Some((scope, max)))
+}
+
+/// The input file, `None` for standard input (`-`).
+fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    let input = input.ok_or_else(|| {
+        usage("no input file: name it (`-` for standard input), or give `input` in the job file")
+    })?;
+    Ok((input.as_os_str() != "-").then_some(input))
+}
+
+/// The report: `--report`, else beside the input's name (a rerun: the
+/// report it reads); a check's is always a `.check` one.
+fn report_path(given: Option<&Path>, job: &Job) -> PathBuf {
+    match (given, job) {
+        (Some(path), Job::Check { .. }) => check_path(path),
+        (Some(path), _) => path.to_owned(),
+        (None, Job::Rerun { previous, .. }) => previous.clone(),
+        (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
+        (None, Job::Run { input, .. }) => default_report(input.as_deref(), "report"),
+    }
+}
+
+/// What a check writes instead of `path`: `x.report.csv` → `x.check.csv`,
+/// `x.json` → `x.check.json` (`x.check.csv` stays itself).
+fn check_path(path: &Path) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let lower = stem.to_lowercase();
+    if lower.ends_with(".check") || lower == "check" {
+        return path.to_owned();
+    }
+    let stem = match lower.strip_suffix(".report") {
+        Some(kept) => &stem[..kept.len()],
+        None => &stem,
+    };
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.check.{}", ext.to_string_lossy()),
+        None => format!("{stem}.check"),
+    };
+    path.with_file_name(name)
+}
+
+/// Every file a command writes, the report's companions included, is
+/// refused when it is the input file itself (a rerun's report replaces its
+/// input by design: the one it replaces is kept as `.prev`).
+fn refuse_outputs_over_input(
+    job: &Job,
+    report: &Path,
+    summary: Option<&Path>,
+) -> anyhow::Result<()> {
+    let Some(input) = job.input() else {
+        return Ok(());
+    };
+    let retired = crate::pipeline::retire::list_path(report);
+    let mut outputs: Vec<(&str, PathBuf)> = vec![
+        ("the journal", crate::pipeline::journal::path_for(report)),
+        ("the run record", crate::pipeline::record::path_for(report)),
+        ("the report's lock", crate::files::lock::path_for(report)),
+        (
+            "the previous report",
+            crate::files::atomic::prev_path(report),
+        ),
+        ("the retired list", retired.clone()),
+        (
+            "the previous retired list",
+            crate::files::atomic::prev_path(&retired),
+        ),
+    ];
+    if !matches!(job, Job::Rerun { .. }) {
+        outputs.push(("the report", report.to_owned()));
+    }
+    if let Some(summary) = summary {
+        outputs.push(("the summary", summary.to_owned()));
+    }
+    for (what, path) in outputs {
+        if crate::files::atomic::same_file(&path, input) {
+            return Err(usage(format!(
+                "{what} would be written over the input file {}: name another --report or \
+                 --summary-json; nothing was sent",
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `<input stem>.<kind>.csv` in the current directory (`stdin.<kind>.csv`
+/// for `-`); a workbook, `<stem>.<kind>.xlsx`, for a spreadsheet input.
+fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
+    let stem = input
+        .and_then(|p| p.file_stem())
+        .map_or_else(|| "stdin".to_owned(), |s| s.to_string_lossy().into_owned());
+    let ext = match input.is_some_and(crate::pipeline::input::sheet::is_spreadsheet) {
+        true => "xlsx",
+        false => "csv",
+    };
+    PathBuf::from(format!("{stem}.{kind}.{ext}"))
+}
+
+/// A base URL the token may be sent to: https, or http on loopback only.
+pub fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
+    let mut url = reqwest::Url::parse(text.trim())
+        .map_err(|e| usage(format!("--url {text:?} is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(usage(format!(
+                "--url {text}: refusing to send the token over plain http to a host that is not loopback; use https"
+            )));
+        }
+        other => return Err(usage(format!("--url {text}: unsupported scheme {other:?}"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(usage(format!(
+            "--url {text}: a base URL has no query or fragment"
+        )));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+impl SandboxArgs {
+    pub fn into_config(self) -> anyhow::Result<SandboxConfig> {
+        for (flag, value) in [
+            ("--fail-rate", self.fail_rate),
+            ("--drop-after-commit-rate", self.drop_after_commit_rate),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(usage(format!("{flag} {value}: must be between 0 and 1")));
+            }
+        }
+        if self.rate == 0 || self.hourly_limit == 0 || self.hour_secs == 0 {
+            return Err(usage(
+                "--rate, --hourly-limit and --hour-secs must be at least 1",
+            ));
+        }
+        let seed = match &self.seed {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("reading seed {}: {e}", path.display())))?,
+            None => crate::sandbox::store::BUILT_IN_SEED.to_owned(),
+        };
+        Ok(SandboxConfig {
+            host: self.host,
+            port: self.port,
+            token: self.token,
+            seed,
+            state_file: self.state,
+            rate: self.rate,
+            hourly_limit: self.hourly_limit,
+            hour: Duration::from_secs(self.hour_secs),
+            block: Duration::from_secs(self.block_secs),
+            latency: Duration::from_millis(self.latency_ms),
+            fail_rate: self.fail_rate,
+            fail_only: self.fail_only,
+            drop_after_commit_rate: self.drop_after_commit_rate,
+            variants: self.variant.into_iter().collect::<BTreeSet<_>>(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_unless_the_host_is_loopback() {
+        assert!(parse_base_url("https://acme.api.datagalaxy.com/v2").is_ok());
+        assert!(parse_base_url("http://127.0.0.1:8080/v2/").is_ok());
+        assert!(parse_base_url("http://localhost:8080/v2").is_ok());
+        assert!(parse_base_url("http://[::1]:8080/v2").is_ok());
+        let err = parse_base_url("http://acme.api.datagalaxy.com/v2").unwrap_err();
+        assert!(err.to_string().contains("plain http"), "{err}");
+        assert_eq!(crate::exit::code_of(&Err(err)), crate::exit::USAGE);
+    }
+
+    #[test]
+    fn a_trailing_slash_is_dropped_from_the_base_url() {
+        let url = parse_base_url("https://acme.api.datagalaxy.com/v2/").unwrap();
+        assert_eq!(url.as_str(), "https://acme.api.datagalaxy.com/v2");
+    }
+
+    #[test]
+    fn a_check_writes_beside_the_runs_files_never_over_them() {
+        for (given, check) in [
+            ("out/nightly.report.csv", "out/nightly.check.csv"),
+            ("nightly.REPORT.xlsx", "nightly.check.xlsx"),
+            ("nightly.summary.json", "nightly.summary.check.json"),
+            ("sources.check.csv", "sources.check.csv"),
+            ("plain", "plain.check"),
+        ] {
+            assert_eq!(
+                check_path(Path::new(given)),
+                PathBuf::from(check),
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_report_sits_in_the_current_directory_named_after_the_input() {
+        assert_eq!(
+            default_report(Some(Path::new("/data/sources.csv")), "report"),
+            PathBuf::from("sources.report.csv")
+        );
+        assert_eq!(
+            default_report(None, "check"),
+            PathBuf::from("stdin.check.csv")
+        );
+        assert_eq!(
+            default_report(Some(Path::new("in/Sources.ODS")), "check"),
+            PathBuf::from("Sources.check.xlsx")
+        );
+    }
+}

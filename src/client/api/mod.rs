@@ -1,0 +1,660 @@
+//! The DataGalaxy client. Every HTTP attempt passes the limiter first and
+//! reports its answer back to it; reqwest's own retries and redirects are off
+//! so that nothing is ever sent behind the limiter's back. The token is only
+//! ever put in the `Authorization` header of a request to the base URL's
+//! origin.
+
+pub mod wire;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::pace::Pace;
+use crate::client::retry;
+use crate::exit::{Stop, usage};
+
+/// An API token. Never printed: it has no `Display`, and `Debug` shows `***`.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(text: impl Into<String>) -> Token {
+        Token(text.into().trim().to_owned())
+    }
+
+    pub fn read_file(path: &Path) -> anyhow::Result<Token> {
+        std::fs::read_to_string(path)
+            .map(Token::new)
+            .map_err(|e| usage(format!("reading --token-file {}: {e}", path.display())))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// Why a request did not give a usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Stopped(#[from] Stop),
+    #[error("HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    /// No HTTP answer. `maybe_sent`: the request may have reached the server.
+    #[error("{message}")]
+    /// `timed_out`: no answer within `--timeout`.
+    Transport {
+        message: String,
+        maybe_sent: bool,
+        timed_out: bool,
+    },
+    /// The server's certificate was refused: never transient, never retried.
+    #[error("{0}")]
+    Tls(String),
+    /// The host name does not resolve: a setting to fix, retried only a
+    /// few times within seconds (a passing resolver hiccup).
+    #[error("{0}")]
+    Unresolved(String),
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Worth another attempt: a 5xx, or no answer at all.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Http { status, .. } => *status >= 500,
+            ApiError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// No answer, but the request may have reached the server (and acted).
+    pub fn may_have_reached_server(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport {
+                maybe_sent: true,
+                ..
+            }
+        )
+    }
+
+    /// The same failure, saying how many attempts it took.
+    fn after_attempts(self, attempts: u32) -> ApiError {
+        let note = |m: String| format!("{m} (after {attempts} attempts)");
+        match self {
+            ApiError::Http { status, message } => ApiError::Http {
+                status,
+                message: note(message),
+            },
+            ApiError::Transport {
+                message,
+                maybe_sent,
+                timed_out,
+            } => ApiError::Transport {
+                message: note(message),
+                maybe_sent,
+                timed_out,
+            },
+            other => other,
+        }
+    }
+
+    /// No answer within the request's timeout.
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport {
+                timed_out: true,
+                ..
+            }
+        )
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+    pub retry_after: Option<Duration>,
+}
+
+impl Answer {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// The error this answer stands for (not for 2xx).
+    pub fn error(&self) -> ApiError {
+        let message = wire::error_message(&self.body)
+            .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("error").to_owned());
+        ApiError::Http {
+            status: self.status.as_u16(),
+            message,
+        }
+    }
+}
+
+/// The two bulk routes of sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkRoute {
+    /// `POST /sources/bulk/{versionId}`: new sources.
+    Create,
+    /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name.
+    Update,
+}
+
+impl BulkRoute {
+    pub fn method(self) -> Method {
+        match self {
+            BulkRoute::Create => Method::POST,
+            BulkRoute::Update => Method::PUT,
+        }
+    }
+}
+
+/// Items per page of a listing: the API's maximum, then smaller pages when
+/// those time out (each size divides the last, so that pages line up).
+const PAGE_SIZES: [u64; 3] = [5000, 1000, 500];
+
+fn smaller(limit: u64) -> Option<u64> {
+    PAGE_SIZES.iter().copied().find(|s| *s < limit)
+}
+/// Pages of one listing fetched at once: enough to keep the pace busy, few
+/// enough that pages read but not yet turned into sources stay small (a
+/// page of 5,000 with attributes is tens of MB as JSON values).
+const PAGES_AT_ONCE: usize = 4;
+
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: Token,
+    pace: Arc<Pace>,
+    max_retries: u32,
+    /// A listing page timed out and was split (said once).
+    split_pages: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct ClientOptions<'a> {
+    pub timeout: Duration,
+    pub ca_cert: Option<&'a Path>,
+    pub max_retries: u32,
+}
+
+impl Client {
+    pub fn new(
+        base: Url,
+        token: Token,
+        pace: Arc<Pace>,
+        options: ClientOptions<'_>,
+    ) -> anyhow::Result<Client> {
+        // reqwest is built without a default crypto provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .retry(reqwest::retry::never())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(options.timeout)
+            // Below any usual server keep-alive: a stale pooled connection fails mid-POST.
+            .pool_idle_timeout(Duration::from_secs(15))
+            .user_agent(concat!("dg-import/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = options.ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading --ca-cert {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                usage(format!(
+                    "--ca-cert {}: not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        Ok(Client {
+            http: builder.build()?,
+            base,
+            token,
+            pace,
+            max_retries: options.max_retries,
+            split_pages: Default::default(),
+        })
+    }
+
+    pub fn pace(&self) -> &Pace {
+        &self.pace
+    }
+
+    /// The base URL requests go to.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// Retries of the writes of rows and tags.
+    pub fn writes(&self) -> retry::Policy {
+        retry::Policy::writes(self.max_retries)
+    }
+
+    /// Retries of every read.
+    pub fn reads(&self) -> retry::Policy {
+        retry::Policy::reads(self.max_retries)
+    }
+
+    /// `base` + `path` (which starts with `/`) + query pairs.
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path()));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    /// One attempt, through the limiter. Any HTTP answer is `Ok`, whatever its
+    /// status; the limiter has seen it (a 429 has paused the run).
+    pub async fn attempt<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<Answer, ApiError> {
+        debug_assert!(
+            self.same_origin(&url),
+            "the token only goes to the base URL's origin"
+        );
+        let ticket = self.pace.acquire().await?;
+        let mut request = self.http.request(method, url).bearer_auth(&self.token.0);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let sent = tokio::select! {
+            sent = request.send() => sent.map_err(|e| transport(&e)),
+            _ = self.pace.cut() => Err(cut_off()),
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                self.pace.observe(ticket, None, None, None)?;
+                return Err(e);
+            }
+        };
+        let status = response.status();
+        let headers = response.headers();
+        let remaining = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| retry::parse_retry_after(v, headers.get(reqwest::header::DATE)));
+        self.pace
+            .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
+        let body = tokio::select! {
+            body = response.bytes() => body.map_err(|e| transport(&e))?,
+            _ = self.pace.cut() => return Err(cut_off()),
+        };
+        Ok(Answer {
+            status,
+            body,
+            retry_after,
+        })
+    }
+
+    /// A request with retries for requests that are safe to repeat (reads,
+    /// and writes whose repetition is harmless): 5xx and transport errors are
+    /// retried with backoff, 429s wait out the pause, 401 stops the run. The
+    /// answer is the first that is neither (2xx or another 4xx).
+    pub async fn send_with_retries<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        policy: retry::Policy,
+    ) -> Result<Answer, ApiError> {
+        let mut retries = 0;
+        loop {
+            let failure = match self.attempt(method.clone(), url.clone(), body).await {
+                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
+                    return Err(Stop::Unauthorized.into());
+                }
+                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => continue,
+                Ok(a) if !a.status.is_server_error() => return Ok(a),
+                Ok(a) => (a.error(), a.retry_after),
+                Err(ApiError::Unresolved(e)) if retries < UNRESOLVED_RETRIES => {
+                    retries += 1;
+                    tracing::debug!("{method} {url}: {e}; retry {retries}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                Err(e) => (e, None),
+            };
+            // A listing page that times out is asked again smaller (`get_all`).
+            if !failure.0.is_transient() || (failure.0.timed_out() && !policy.retry_timeouts) {
+                return Err(failure.0);
+            }
+            if retries >= policy.retries {
+                return Err(failure.0.after_attempts(retries + 1));
+            }
+            retries += 1;
+            self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("{method} {url}: {}; retry {retries}", failure.0);
+            tokio::select! {
+                _ = tokio::time::sleep(policy.backoff(retries, failure.1)) => {}
+                _ = self.pace.halted() => {}
+            }
+        }
+    }
+
+    /// A GET with retries, its 2xx body decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+        self.get_with(url, self.reads()).await
+    }
+
+    async fn get_with<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        policy: retry::Policy,
+    ) -> Result<T, ApiError> {
+        let answer = self
+            .send_with_retries::<()>(Method::GET, url, None, policy)
+            .await?;
+        if answer.status.is_success() {
+            answer.json()
+        } else {
+            Err(answer.error())
+        }
+    }
+
+    /// Page `page` of a listing, `limit` items a page. A timeout is retried
+    /// only at the smallest size: larger pages are split instead.
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        page: u64,
+        limit: u64,
+    ) -> Result<wire::Page<T>, ApiError> {
+        let mut policy = self.reads();
+        policy.retry_timeouts = smaller(limit).is_none();
+        let (page, limit) = (page.to_string(), limit.to_string());
+        let mut q = query.to_vec();
+        q.extend([("page", page.as_str()), ("limit", limit.as_str())]);
+        self.get_with(self.url(path, &q), policy).await
+    }
+
+    fn note_split(&self, limit: u64) {
+        if !self.split_pages.swap(true, Ordering::Relaxed) {
+            tracing::warn!("a listing page of {limit} items timed out: asking for smaller pages");
+        }
+    }
+
+    /// The items of page `page` of `limit` items, read as smaller pages
+    /// when it times out; pages already read are not read again.
+    fn get_range<'a, T: DeserializeOwned + Send + 'a>(
+        &'a self,
+        path: &'a str,
+        query: &'a [(&'a str, &'a str)],
+        page: u64,
+        limit: u64,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<T>, ApiError>> {
+        use futures::FutureExt;
+        async move {
+            match self.get_page::<T>(path, query, page, limit).await {
+                Ok(p) => Ok(p.results),
+                Err(e) if e.timed_out() && smaller(limit).is_some() => {
+                    let sub = smaller(limit).expect("a smaller size");
+                    self.note_split(limit);
+                    let parts = limit / sub;
+                    let mut items = Vec::new();
+                    for i in 0..parts {
+                        let part = self.get_range(path, query, (page - 1) * parts + i + 1, sub);
+                        items.extend(part.await?);
+                    }
+                    Ok(items)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .boxed()
+    }
+
+    /// Every item of a paginated list, 5,000 a page (smaller pages when
+    /// those time out). The first page tells how many there are; the others
+    /// are then fetched by number, several at once under the limiter.
+    /// `next_page` is not followed: paging by number is what the contract
+    /// allows when it is missing, works when it points at another origin
+    /// (which must never see the token), and lets pages go in parallel.
+    pub async fn get_all<T: DeserializeOwned + Send>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ApiError> {
+        self.get_all_as(path, query, |item| item).await
+    }
+
+    /// As `get_all`, each page's items turned by `convert` as soon as the
+    /// page is read, so that a large listing is never held whole as read.
+    pub async fn get_all_as<T: DeserializeOwned + Send, U>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        convert: impl Fn(T) -> U,
+    ) -> Result<Vec<U>, ApiError> {
+        let mut limit = PAGE_SIZES[0];
+        let first: wire::Page<T> = loop {
+            match self.get_page(path, query, 1, limit).await {
+                Err(e) if e.timed_out() && smaller(limit).is_some() => {
+                    self.note_split(limit);
+                    limit = smaller(limit).expect("a smaller size");
+                }
+                other => break other?,
+            }
+        };
+        let more = first.pages > 1 && !first.results.is_empty();
+        let mut items: Vec<U> = first.results.into_iter().map(&convert).collect();
+        if more {
+            let mut rest = futures::stream::iter(2..=first.pages)
+                .map(|page| self.get_range::<T>(path, query, page, limit))
+                .buffered(PAGES_AT_ONCE);
+            while let Some(page) = rest.try_next().await? {
+                items.extend(page.into_iter().map(&convert));
+            }
+        }
+        Ok(items)
+    }
+}
+
+/// The run stopped and its grace period ended before the answer came.
+fn cut_off() -> ApiError {
+    ApiError::Transport {
+        message: "no answer before the run stopped".into(),
+        maybe_sent: true,
+        timed_out: false,
+    }
+}
+
+/// Attempts at a host name that does not resolve, a second apart, before
+/// it is taken for a setting to fix.
+const UNRESOLVED_RETRIES: u32 = 3;
+
+fn transport(e: &reqwest::Error) -> ApiError {
+    if let Some(refused) = certificate_refused(e) {
+        return ApiError::Tls(refused);
+    }
+    if let Some(unresolved) = unresolved(e) {
+        return ApiError::Unresolved(unresolved);
+    }
+    let mut message = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        "no answer".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    // A connect error never reached the server; anything later may have.
+    ApiError::Transport {
+        message,
+        maybe_sent: !e.is_connect(),
+        timed_out: e.is_timeout(),
+    }
+}
+
+/// A host name that does not resolve, said as a setting to fix: hyper's
+/// connector reports it as a "dns error" in the error's chain.
+fn unresolved(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.to_string().starts_with("dns error") {
+            let cause = s.source().map_or_else(|| s.to_string(), |c| c.to_string());
+            let host = e.url().and_then(|u| u.host_str()).unwrap_or("?");
+            return Some(format!(
+                "the host name '{host}' does not resolve ({cause}): check --url \
+                 (or DATAGALAXY_URL)"
+            ));
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// Why the server's certificate was refused, in words that say what to do,
+/// read from rustls's own error value wherever it sits in the chain (inside
+/// `io::Error`s, nested, whose `source` skips what they wrap).
+fn certificate_refused(e: &reqwest::Error) -> Option<String> {
+    fn tls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let wrapped = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+        tls_in(wrapped)
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(tls) = tls_in(s) {
+            return Some(explain_tls(tls));
+        }
+        source = s.source();
+    }
+    None
+}
+
+fn explain_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return format!("TLS handshake failed: {e}");
+    };
+    match cert {
+        C::UnknownIssuer => "the server's certificate is signed by an authority this system \
+            does not trust; a company proxy or a server with its own authority needs \
+            --ca-cert FILE (its PEM certificate)"
+            .to_owned(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "the server's certificate is not valid for this host name ({e}): check --url \
+             (or DATAGALAXY_URL)"
+        ),
+        C::Expired | C::ExpiredContext { .. } => {
+            format!("the server's certificate has expired ({e})")
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            format!("the server's certificate is not valid yet ({e}): check this machine's clock")
+        }
+        _ => format!("the server's certificate was refused: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_certificate_says_what_to_do_about_it() {
+        use rustls::CertificateError as C;
+        let say = |c: C| explain_tls(&rustls::Error::InvalidCertificate(c));
+        assert!(say(C::UnknownIssuer).contains("--ca-cert FILE"));
+        assert!(say(C::NotValidForName).contains("not valid for this host name"));
+        assert!(say(C::Expired).contains("has expired"));
+        assert!(say(C::NotValidYet).contains("not valid yet"));
+    }
+
+    /// A resolver that knows no name, as a mistyped host meets: nothing leaves
+    /// this machine.
+    struct NoSuchHost;
+
+    impl reqwest::dns::Resolve for NoSuchHost {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async {
+                let e = std::io::Error::other("failed to lookup address information");
+                Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_that_does_not_resolve_is_a_setting_to_fix_naming_the_url() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(NoSuchHost))
+            .build()
+            .unwrap();
+        let e = http
+            .get("http://acme.api.datagalaxi.example/v2")
+            .send()
+            .await
+            .unwrap_err();
+        let failure = transport(&e);
+        assert!(!failure.is_transient(), "{failure:?}");
+        let said = failure.to_string();
+        assert!(
+            said.contains("'acme.api.datagalaxi.example' does not resolve"),
+            "{said}"
+        );
+        assert!(said.contains("DATAGALAXY_URL"), "{said}");
+    }
+
+    #[test]
+    fn a_token_never_shows_in_debug_output() {
+        let token = Token::new("s3cr3t-value\n");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+        assert_eq!(token.0, "s3cr3t-value");
+    }
+}

@@ -1,0 +1,478 @@
+//! `dg-import export`: the sources of a version (or of a scope) as a file
+//! `run` reads back, one row each, sorted by technical name so that two
+//! exports diff cleanly: the importer's own columns, then one column per
+//! custom attribute that any exported source has, in the order of the
+//! definitions. CSV (guarded against formulas, with a BOM for Excel when it
+//! is a file) or a workbook; the file is replaced atomically.
+//!
+//! The law: exporting, then `run --if-exists update` of the unedited file,
+//! sends nothing. It holds for sources whose users and tags the tenant still
+//! knows and whose list values hold no list separator; the others are named
+//! in a warning.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::config::ExportConfig;
+use crate::client::session::Session;
+use crate::commands::signals::Interrupt;
+use crate::exit::{self, usage};
+use crate::files::workbook;
+use crate::pipeline::attributes::{self, Format};
+use crate::pipeline::compare::Current;
+use crate::pipeline::directory::{self, Directory};
+use crate::pipeline::input::Field;
+use crate::pipeline::progress::Progress;
+use crate::pipeline::report;
+
+/// The importer's own columns, in the order `run` documents them: every
+/// field but `upsert` (an export is of sources, not of instructions).
+pub fn own_columns() -> impl Iterator<Item = &'static str> {
+    (Field::ALL.into_iter())
+        .filter(|f| *f != Field::Upsert)
+        .map(Field::name)
+}
+
+/// How many sources a warning names before "and N more".
+const NAMED: usize = 10;
+
+/// What `export` did, printed and written as JSON (`--summary-json`).
+#[derive(Debug, Serialize)]
+pub struct ExportSummary {
+    pub schema_version: u32,
+    /// `export`, as every summary names its command.
+    pub command: &'static str,
+    pub output: String,
+    pub sources: usize,
+    pub attribute_columns: Vec<String>,
+    /// Sources that would not read back unchanged, by reason.
+    pub warnings: Vec<String>,
+    pub elapsed_secs: f64,
+    pub requests: u64,
+    /// Why the export stopped, if it did (nothing was written then).
+    pub stopped: Option<String>,
+    pub exit_code: u8,
+}
+
+/// The exported table: its headers, the sources in row order, and what
+/// would not read back. Rows are made one at a time as they are written.
+#[derive(Debug)]
+pub struct Table<'a> {
+    pub headers: Vec<String>,
+    /// (technical name, what it holds), sorted.
+    sources: Vec<(&'a str, &'a Current)>,
+    columns: Vec<(String, Option<Format>)>,
+    /// Joins list values.
+    separator: char,
+    pub warnings: Vec<String>,
+}
+
+impl Table<'_> {
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    pub fn attribute_columns(&self) -> Vec<String> {
+        self.columns.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Each source's technical name and row, in order.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, Vec<String>)> {
+        self.sources
+            .iter()
+            .map(|(key, current)| (*key, self.row(key, current)))
+    }
+
+    fn row(&self, key: &str, current: &Current) -> Vec<String> {
+        let joined = |items: &[std::sync::Arc<str>]| {
+            let items: Vec<&str> = items.iter().map(|i| i.as_ref()).collect();
+            items.join(&self.separator.to_string())
+        };
+        let mut row = vec![
+            current.name.clone(),
+            current
+                .source_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            current.status.as_deref().unwrap_or_default().to_owned(),
+            joined(&current.owners),
+            joined(&current.stewards),
+            joined(&current.tags),
+            current.summary.clone().unwrap_or_default(),
+            current.description.clone().unwrap_or_default(),
+            key.to_owned(),
+        ];
+        for (name, format) in &self.columns {
+            let value = current.custom.get(name).unwrap_or(Value::Null);
+            row.push(attributes::cell(*format, &value, self.separator).unwrap_or_default());
+        }
+        row
+    }
+}
+
+pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+    let session = Session::open(&config.target).await?;
+    let code = export(&config, &session, &interrupt).await;
+    session.close().await?;
+    code
+}
+
+/// Lists and writes; the summary goes out (`--summary-json`) even when the
+/// export stops, as a scheduler reads it either way.
+async fn export(
+    config: &ExportConfig,
+    session: &Session,
+    interrupt: &Interrupt,
+) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let (pace, client) = session.connect(&config.reach)?;
+    let done = list_and_write(config, &client, &pace, interrupt).await;
+    let counters = &pace.counters;
+    let mut summary = ExportSummary {
+        command: "export",
+        schema_version: crate::pipeline::summary::SCHEMA_VERSION,
+        output: String::new(),
+        sources: 0,
+        attribute_columns: vec![],
+        warnings: vec![],
+        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
+        stopped: None,
+        exit_code: exit::SUCCESS,
+    };
+    match &done {
+        Ok(written) => {
+            summary.output = written.output.clone();
+            summary.sources = written.sources;
+            summary.attribute_columns = written.attribute_columns.clone();
+            summary.warnings = written.warnings.clone();
+            // A reader that closed the pipe early is done with it: nothing to say.
+            if written.output != CLOSED {
+                eprintln!(
+                    "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
+                 ({} requests, {:.1}s)",
+                    summary.sources,
+                    written.target.workspace_name,
+                    written.target.version_name,
+                    summary.attribute_columns.len(),
+                    summary.output,
+                    summary.requests,
+                    summary.elapsed_secs
+                );
+            }
+        }
+        Err(e) => {
+            summary.stopped = Some(format!("{e:#}"));
+            summary.exit_code = exit::code_of_error(e);
+        }
+    }
+    if let Some(path) = &config.summary_json {
+        crate::files::atomic::write_json(path, &summary)?;
+    }
+    done.map(|_| exit::SUCCESS)
+}
+
+/// The output of an export whose reader closed the pipe early.
+const CLOSED: &str = "standard output (closed early by its reader)";
+
+/// A write to a pipe whose reader is gone: not an error, as `cat` and `rg`
+/// have it.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let io = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        let csv = match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+            Some(csv::ErrorKind::Io(io)) => Some(io.kind()),
+            _ => None,
+        };
+        io.or(csv) == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// What an export wrote.
+struct Written {
+    target: directory::Target,
+    output: String,
+    sources: usize,
+    attribute_columns: Vec<String>,
+    warnings: Vec<String>,
+}
+
+async fn list_and_write(
+    config: &ExportConfig,
+    client: &crate::client::api::Client,
+    pace: &std::sync::Arc<crate::client::pace::Pace>,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Written> {
+    let progress = Progress::start(None, config.quiet, pace.clone());
+    let listing = async {
+        let ws = config.workspace.as_deref();
+        let target = directory::locate(client, ws, config.version.as_deref()).await?;
+        let directory = Directory::load(client, &target, true, Some(&progress)).await?;
+        anyhow::Ok((target, directory))
+    };
+    let found = tokio::select! {
+        found = listing => found,
+        _ = interrupt.cancelled() => Err(interrupt.stop().into()),
+    };
+    progress.finish();
+    let (target, directory) = found?;
+    if directory.counts().2 > 0 && !directory.attributes_known {
+        return Err(usage(
+            "the API listed the sources without their attributes (it ignored \
+             includeAttributes): an export would lose their values",
+        ));
+    }
+    let separator = if config.delimiter == b';' { ',' } else { ';' };
+    let mut table = tabulate(&directory, config.scope.as_ref(), separator);
+    if let Some(scope) = &config.scope {
+        let said = scope.warnings(&directory, table.len());
+        let said = said.into_iter().map(|w| format!("--scope: {w}"));
+        table.warnings.splice(0..0, said);
+    }
+    for warning in &table.warnings {
+        tracing::warn!("{warning}");
+    }
+    let output = match &config.output {
+        Some(path) if workbook::is_workbook(path) => {
+            write_workbook(path, &table, &target.version_name)?;
+            path.display().to_string()
+        }
+        Some(path) => {
+            crate::files::atomic::write_with(path, |out| {
+                write_csv(out, &table, config.delimiter, true)
+            })?;
+            path.display().to_string()
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let wrote = write_csv(&mut out, &table, config.delimiter, false)
+                .and_then(|()| Ok(out.flush()?));
+            match wrote {
+                // `export -o - | head`: the reader had what it wanted.
+                Err(e) if closed_pipe(&e) => CLOSED.into(),
+                wrote => wrote.map(|()| "standard output".into())?,
+            }
+        }
+    };
+    Ok(Written {
+        output,
+        sources: table.len(),
+        attribute_columns: table.attribute_columns(),
+        warnings: table.warnings.clone(),
+        target,
+    })
+}
+
+/// The sources of `directory` in `scope`, sorted by technical name, and
+/// the warnings about those that would not read back. `separator` joins
+/// list values (the one `run` splits on for the file).
+pub fn tabulate<'a>(
+    directory: &'a Directory,
+    scope: Option<&crate::pipeline::retire::Scope>,
+    separator: char,
+) -> Table<'a> {
+    let mut sources: Vec<(&str, &Current)> = directory
+        .sources()
+        .filter_map(|(key, e)| Some((key, e.current.as_deref()?)))
+        .filter(|(key, current)| scope.is_none_or(|s| s.matches(key, Some(current))))
+        .collect();
+    // Ignoring case first, as a person scans the file; then exactly.
+    sources.sort_by(|a, b| {
+        let folded = |k: &str| k.to_lowercase();
+        folded(a.0).cmp(&folded(b.0)).then_with(|| a.0.cmp(b.0))
+    });
+    let columns = attribute_columns(directory, sources.iter().map(|(_, c)| *c));
+    let mut unknown = Named::default();
+    let mut split = Named::default();
+    let mut untyped = Named::default();
+    for (key, current) in &sources {
+        let people = || current.owners.iter().chain(&current.stewards);
+        let mut users: Vec<String> = people().map(|e| e.to_string()).collect();
+        let mut lists: Vec<String> = people()
+            .chain(&current.tags)
+            .map(|i| i.to_string())
+            .collect();
+        for (name, format) in &columns {
+            let Some(Value::Array(items)) = current.custom.get(name) else {
+                continue;
+            };
+            let texts = items.iter().filter_map(|i| i.as_str().map(str::to_owned));
+            match format {
+                Some(Format::Users) => users.extend(texts),
+                Some(f) if f.is_list() || *f == Format::ValueList => lists.extend(texts),
+                _ => {}
+            }
+        }
+        if users.iter().any(|e| !directory.knows_user(e))
+            || current.tags.iter().any(|t| !directory.knows_tag(t))
+        {
+            unknown.add(key);
+        }
+        if lists.iter().chain(&users).any(|i| i.contains(separator)) {
+            split.add(key);
+        }
+        if current.source_type.is_none() {
+            untyped.add(key);
+        }
+    }
+    let mut warnings = Vec::new();
+    unknown.warn(
+        &mut warnings,
+        "hold owners, stewards or tags the tenant no longer lists (an import of them would be invalid)",
+    );
+    split.warn(
+        &mut warnings,
+        &format!("hold a list value with a '{separator}' in it (it would read back as two)"),
+    );
+    untyped.warn(
+        &mut warnings,
+        "were listed without their type (their rows need one to be imported)",
+    );
+    for (name, _) in &columns {
+        if let Some(field) = Field::from_header(name) {
+            warnings.push(format!(
+                "the custom attribute '{name}' has a name the importer reads as the field {}: \
+                 its column would be imported as that field, not as the attribute",
+                field.name()
+            ));
+        }
+    }
+    let mut headers: Vec<String> = own_columns().map(str::to_owned).collect();
+    headers.extend(columns.iter().map(|(n, _)| n.clone()));
+    Table {
+        headers,
+        sources,
+        columns,
+        separator,
+        warnings,
+    }
+}
+
+/// The custom attributes any of `sources` has, in the order of the
+/// definitions. Keys a listing carries that the tenant does not define as
+/// custom attributes of sources (system ones it lists beside them) are left
+/// out; when it would not list its definitions, every such key is taken, by
+/// name.
+fn attribute_columns<'a>(
+    directory: &Directory,
+    sources: impl Iterator<Item = &'a Current>,
+) -> Vec<(String, Option<Format>)> {
+    let defined =
+        |name: &str| (directory.definitions.as_ref()).is_none_or(|d| d.get(name).is_some());
+    let set: BTreeSet<&str> = sources
+        .flat_map(|c| c.custom.names())
+        .filter(|n| defined(n))
+        .collect();
+    let mut columns: Vec<(String, Option<Format>)> = set
+        .into_iter()
+        .map(|name| {
+            (
+                name.to_owned(),
+                directory.definition(name).map(|d| d.format),
+            )
+        })
+        .collect();
+    let position = |name: &str| {
+        (directory.definitions.as_ref())
+            .and_then(|d| d.position(name))
+            .unwrap_or(usize::MAX)
+    };
+    columns.sort_by_key(|(name, _)| position(name));
+    columns
+}
+
+/// Technical names for a warning: the first few, and how many in all.
+#[derive(Default)]
+struct Named {
+    count: usize,
+    first: Vec<String>,
+}
+
+impl Named {
+    fn add(&mut self, key: &str) {
+        if self.first.last().is_some_and(|k| k == key) {
+            return;
+        }
+        self.count += 1;
+        if self.first.len() < NAMED {
+            self.first.push(key.to_owned());
+        }
+    }
+
+    fn warn(&self, warnings: &mut Vec<String>, why: &str) {
+        if self.count == 0 {
+            return;
+        }
+        let more = match self.count - self.first.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        warnings.push(format!(
+            "{} sources {why}: {}{more}",
+            self.count,
+            self.first.join(", ")
+        ));
+    }
+}
+
+/// CSV as Excel and `run` read it: cells guarded against formulas; a
+/// byte-order mark for files (Excel then shows accents), none on stdout.
+fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow::Result<()> {
+    let mut out = out;
+    if bom {
+        out.write_all("\u{FEFF}".as_bytes())?;
+    }
+    let mut csv = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(out);
+    let guarded = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| report::escape(c).into_owned())
+            .collect()
+    };
+    csv.write_record(guarded(&table.headers))?;
+    for (_, row) in table.rows() {
+        csv.write_record(guarded(&row))?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// A workbook, refused whole (nothing written) when a value is longer than
+/// a cell holds.
+fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()> {
+    let too_long: Vec<&str> = table
+        .rows()
+        .filter(|(_, row)| row.iter().any(|c| !workbook::fits(c)))
+        .map(|(key, _)| key)
+        .collect();
+    if !too_long.is_empty() {
+        return Err(usage(format!(
+            "{} sources hold a value longer than an Excel cell holds ({} characters): {}; \
+             nothing was written: export them to CSV instead (--output FILE.csv)",
+            too_long.len(),
+            workbook::CELL_LIMIT,
+            too_long.join(", ")
+        )));
+    }
+    let look = workbook::Look {
+        widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
+        ..Default::default()
+    };
+    let rows = table.rows().map(|(_, row)| Ok(row));
+    workbook::write(path, sheet, &table.headers, rows, &look)
+}

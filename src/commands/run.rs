@@ -1,0 +1,701 @@
+//! `run`, `rerun` and `check`: from a resolved `ImportConfig` to a written
+//! report, a summary and an exit code. Order matters: the report is locked
+//! and the input's header checked before any request; the lookups are done
+//! before any write; the run record is written before the journal; the
+//! report replaces its destination only once every row is in it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::commands::signals::{self, Interrupt};
+
+use crate::cli::config::{ImportConfig, Job as Command};
+use crate::client::api::Client;
+use crate::client::api::wire::SourceItem;
+use crate::client::pace::Pace;
+use crate::client::session::Session;
+use crate::exit::{self, Stop, usage};
+use crate::files::lock::ReportLock;
+use crate::model::if_exists::IfExists;
+use crate::model::source::{RowError, Status, fingerprint};
+use crate::pipeline::directory::{self, Directory, Rules};
+use crate::pipeline::import::{self, Job, Mode};
+use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
+use crate::pipeline::journal::{self, Journal};
+use crate::pipeline::plan::Prior;
+use crate::pipeline::progress::Progress;
+use crate::pipeline::record::{self, RunRecord};
+use crate::pipeline::report::{PendingReport, RowResult};
+use crate::pipeline::retire::{self, Retiree};
+use crate::pipeline::send::Sender;
+use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
+
+/// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
+/// SIGHUP. Returns the exit code.
+pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let result = steps(&config, interrupt, &mut seen).await;
+    if let Err(e) = &result {
+        // A scheduler reads the summary on every exit, refusals included.
+        let totals = Totals {
+            stopped: Some(format!("{e:#}")),
+            exit_code: exit::code_of_error(e),
+            encoding: seen.encoding.clone(),
+            ..totals(&config, started, seen.pace.as_deref())
+        };
+        write_summary_json(&config, &Summary::new(Tally::default(), totals));
+    }
+    result
+}
+
+/// What a command had got to when it failed, for its summary.
+#[derive(Default)]
+struct Seen {
+    /// The limiter, once requests could go (it counts them).
+    pace: Option<std::sync::Arc<Pace>>,
+    encoding: Option<Encoding>,
+}
+
+async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> anyhow::Result<u8> {
+    if let Some(path) = &config.summary_json {
+        crate::files::atomic::check_writable(path, "--summary-json")?;
+    }
+    if let Some((code, said)) = finished_already(config)? {
+        eprintln!("{said}");
+        let totals = Totals {
+            exit_code: code,
+            warnings: vec![said],
+            ..totals(config, Instant::now(), None)
+        };
+        write_summary_json(config, &Summary::new(Tally::default(), totals));
+        return Ok(code);
+    }
+    let session = Session::open(&config.target).await?;
+    let code = import_into(config, &session, interrupt, seen).await;
+    session.close().await?;
+    code
+}
+
+/// The summary's totals as the limiter counted them since `started`.
+fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Totals {
+    let input = input::display_name(config.job.input());
+    Totals::new(config.job.name(), (&input, &config.report), started, pace)
+}
+
+/// `--resume` when the last run into the report finished: nothing is left
+/// to do, nothing is sent, and its exit code is this one's (with what to
+/// tell the user).
+fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)>> {
+    if !config.job.resume() || journal::path_for(&config.report).exists() {
+        return Ok(None);
+    }
+    let Some(last) = RunRecord::read(&record::path_for(&config.report))? else {
+        return Ok(None);
+    };
+    let Some(code) = last.exit_code.filter(|_| last.finished()) else {
+        return Ok(None);
+    };
+    let report = config.report.display();
+    let next = match code {
+        exit::SUCCESS => String::new(),
+        _ => format!("; `dg-import rerun {report}` tries again the rows it did not do"),
+    };
+    let said = format!(
+        "nothing to resume: the last command into {report} (`{}` of {}) finished, \
+         exit code {code}{next}",
+        last.command, last.input
+    );
+    Ok(Some((code, said)))
+}
+
+/// Bulk creates answer counts, not ids: one listing of the version's sources
+/// (5,000 a request) gives them, matched by exact technical name, and the
+/// report is written again from disk with them.
+async fn fill_ids(
+    config: &ImportConfig,
+    client: &Client,
+    target: &directory::Target,
+    header: &HeaderMap,
+    report: PendingReport,
+    (delimiter, bom): (u8, bool),
+) -> anyhow::Result<PendingReport> {
+    let listed: Vec<SourceItem> = match client
+        .get_all("/sources", &[("versionId", target.version_id.as_str())])
+        .await
+    {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(
+                "could not list the sources to fill in the ids of the created rows: {e}"
+            );
+            return Ok(report);
+        }
+    };
+    let ids: HashMap<String, SourceItem> = listed
+        .into_iter()
+        .map(|s| (s.technical_key().to_owned(), s))
+        .collect();
+    let written = report.into_temp()?;
+    let mut filled = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
+    let options = InputOptions {
+        headers: config.input.headers.clone(),
+        ..Default::default()
+    };
+    for row in Input::open(Some(written.path()), Layout::Report, &options)? {
+        let row = row?;
+        let mut outcome = row.previous.expect("a report row has its outcome");
+        if outcome.result == RowResult::Created && outcome.source_id.is_none() {
+            let key = header
+                .cell(&row.cells, Field::TechnicalName)
+                .or(header.cell(&row.cells, Field::Name));
+            if let Some(found) = key.and_then(|k| ids.get(k)) {
+                outcome.source_id = Some(found.id.clone());
+                outcome.location = found.location.clone();
+            }
+        }
+        filled.writer.push(row.seq, outcome, row.cells)?;
+    }
+    Ok(filled)
+}
+
+/// Writes the summary, atomically, when asked. Its path was checked
+/// before the first request; a failure now leaves the exit code as it is
+/// (the run's work is done) and is said on stderr.
+fn write_summary_json(config: &ImportConfig, summary: &Summary) {
+    if let Some(path) = &config.summary_json
+        && let Err(e) = crate::files::atomic::write_json(path, summary)
+    {
+        eprintln!("error: the summary was not written: {e:#}");
+    }
+}
+
+/// What an interrupted or finished earlier run left for this one.
+fn prior_work(
+    config: &ImportConfig,
+    journal_path: &Path,
+    input_hash: Option<&str>,
+) -> anyhow::Result<(Prior, bool)> {
+    let resume = config.job.resume();
+    let recorded = RunRecord::read(&record::path_for(&config.report))?;
+    let same_input =
+        |r: &RunRecord| r.input_sha256.as_deref() == input_hash && input_hash.is_some();
+    if journal_path.exists() {
+        if !resume && !config.force {
+            return Err(usage(format!(
+                "{} holds an unfinished run into {}: pass --resume to finish it, or --force to start over",
+                journal_path.display(),
+                config.report.display()
+            )));
+        }
+        if resume {
+            match &recorded {
+                Some(r) if same_input(r) => {}
+                Some(_) => {
+                    return Err(usage(format!(
+                        "cannot resume: {} changed since the run started (its hash differs); \
+                         pass --force to start over",
+                        input::display_name(config.job.input())
+                    )));
+                }
+                None => {
+                    return Err(usage(
+                        "cannot resume: the run record is missing; pass --force to start over",
+                    ));
+                }
+            }
+            let prior = Prior::from_journal(Journal::read(journal_path)?);
+            tracing::info!(
+                "resuming: {} rows done, {} sent without an answer",
+                prior.done.len(),
+                prior.sent.len()
+            );
+            return Ok((prior, true));
+        }
+        return Ok((Prior::default(), false));
+    }
+    // Nothing in flight. A resume of a run that finished has only what its report left.
+    let finished = resume
+        && config.report.exists()
+        && recorded.as_ref().is_some_and(same_input)
+        && matches!(config.job, Command::Run { .. });
+    if !finished {
+        return Ok((Prior::default(), false));
+    }
+    let mut prior = Prior::default();
+    let options = InputOptions {
+        headers: config.input.headers.clone(),
+        ..Default::default()
+    };
+    for row in Input::open(Some(&config.report), Layout::Report, &options)? {
+        if let Some(outcome) = row?.previous {
+            prior.carry(outcome);
+        }
+    }
+    tracing::info!(
+        "resuming a run that stopped early: {} rows done are not sent again",
+        prior.done.len()
+    );
+    Ok((prior, false))
+}
+
+/// The input, opened and checked before any request.
+struct Opened {
+    rows: Input,
+    name: String,
+    /// Rows in the file (for the progress bar), not known for stdin.
+    total: Option<u64>,
+    /// With `--retire-missing`: the fingerprints of the file's technical names.
+    names: HashSet<u64>,
+    hash: Option<String>,
+    prior: Prior,
+    resuming: bool,
+    /// The encoding of a CSV input that is not UTF-8.
+    encoding: Option<Encoding>,
+}
+
+fn layout(config: &ImportConfig) -> Layout {
+    match config.job {
+        Command::Rerun { .. } => Layout::Report,
+        _ => Layout::Plain,
+    }
+}
+
+fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
+    let path = config.job.input();
+    let layout = layout(config);
+    // The header is checked before any request.
+    let rows = Input::open(path, layout, &config.input)?;
+    let encoding = encoding_of(config, &rows);
+    // A quick first pass (not for stdin): the progress bar's total, and for
+    // --retire-missing every technical name of the file, as fingerprints.
+    let mut names = HashSet::new();
+    let total = match path {
+        Some(path) => {
+            let first = Input::open(Some(path), layout, &config.input)?;
+            let header = first.header().clone();
+            let mut count = 0;
+            for row in first {
+                let row = row?;
+                count += 1;
+                // A quote never closed ate the rest of the file: no row after it was read.
+                if let Some(defect @ RowError::UnclosedQuote { .. }) = &row.defect {
+                    return Err(usage(format!(
+                        "{}, row {}: {defect}; nothing was sent",
+                        input::display_name(path.into()),
+                        row.row
+                    )));
+                }
+                if config.retire.is_some() {
+                    let key = header.cell(&row.cells, Field::TechnicalName);
+                    if let Some(key) = key.or(header.cell(&row.cells, Field::Name)) {
+                        names.insert(fingerprint(key));
+                    }
+                }
+            }
+            Some(count)
+        }
+        None => None,
+    };
+    let hash = path.map(record::sha256_of).transpose()?;
+    let journal_path = journal::path_for(&config.report);
+    let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
+    Ok(Opened {
+        rows,
+        name: input::display_name(path),
+        total,
+        names,
+        hash,
+        prior,
+        resuming,
+        encoding,
+    })
+}
+
+/// What a CSV input was read as: `--encoding`, else what its bytes said.
+fn encoding_of(config: &ImportConfig, rows: &Input) -> Option<Encoding> {
+    let given = config.input.encoding.as_deref();
+    let given = given.and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let name = |e: &'static encoding_rs::Encoding| e.name().to_owned();
+    match (given, rows.dialect().detected) {
+        (Some(e), _) => Some(Encoding {
+            name: name(e),
+            detected: false,
+        }),
+        (None, Some(e)) => {
+            tracing::info!(
+                "{} is not UTF-8: reading it as {} (detected; --encoding LABEL reads it as another)",
+                input::display_name(config.job.input()),
+                e.name()
+            );
+            Some(Encoding {
+                name: name(e),
+                detected: true,
+            })
+        }
+        (None, None) => None,
+    }
+}
+
+/// What is to be retired after the rows, decided before any write.
+#[derive(Default)]
+struct Retirement {
+    /// `None`: nothing is retired by this command.
+    retirees: Option<Vec<Retiree>>,
+    /// How many existing sources `--retire-missing`'s scope matched now.
+    scope_matched: Option<u64>,
+    /// What the user should know of the scope (also in the summary).
+    warnings: Vec<String>,
+}
+
+/// The sources to retire: the set a run of this report recorded (those not
+/// `Obsolete` yet), or the set `--retire-missing` decides now. Refused before
+/// any write when a tag scope meets a listing without attributes.
+fn plan_retirement(
+    config: &ImportConfig,
+    directory: &Directory,
+    names: &HashSet<u64>,
+) -> anyhow::Result<Retirement> {
+    if let Some(recorded) = &config.recorded_retire {
+        let obsolete = |r: &Retiree| {
+            let current = directory
+                .existing(&r.technical_name)
+                .and_then(|e| e.current.as_deref());
+            current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()))
+        };
+        return Ok(Retirement {
+            retirees: Some(recorded.iter().filter(|r| !obsolete(r)).cloned().collect()),
+            ..Retirement::default()
+        });
+    }
+    let Some((scope, max)) = &config.retire else {
+        return Ok(Retirement::default());
+    };
+    if scope.needs_attributes() && directory.counts().2 > 0 && !directory.attributes_known {
+        return Err(usage(
+            "--retire-missing tag:... needs the sources' tags, and the API listed them \
+             without attributes: use a technicalName: scope",
+        ));
+    }
+    let decision = retire::decide(directory, scope, names, *max)?;
+    let warnings: Vec<String> = (scope.warnings(directory, decision.in_scope).into_iter())
+        .map(|w| format!("--retire-missing: {w}, so nothing is retired"))
+        .collect();
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(Retirement {
+        retirees: Some(decision.retirees),
+        scope_matched: Some(decision.in_scope as u64),
+        warnings,
+    })
+}
+
+/// Whether rows are compared with what the server holds: when they may
+/// update a source, or sources may be retired.
+fn compares(config: &ImportConfig, header: &HeaderMap) -> bool {
+    config.if_exists == IfExists::Update
+        || header.index(Field::Upsert).is_some()
+        || config.retire.is_some()
+        || config.recorded_retire.is_some()
+}
+
+/// Once interrupted, stops starting rows; answers in flight get a grace
+/// period, then are cut off, their rows recorded as sent without an answer
+/// (for `--resume` or `rerun`). Never resolves.
+async fn drain_on(interrupt: &Interrupt, sender: Option<&Sender<'_>>, pace: &Pace) {
+    interrupt.cancelled().await;
+    match sender {
+        Some(sender) => sender.halt(interrupt.stop()),
+        None => pace.halt(),
+    }
+    tokio::time::sleep(signals::GRACE).await;
+    pace.cut_off();
+    std::future::pending::<()>().await;
+}
+
+/// Where to import and what is there. Ctrl-C here ends the command at once.
+/// `compare`: the listing asks for what each source holds.
+/// The columns that name no field are then bound to the custom attributes
+/// the tenant lists (a column that is neither stops here, before any write).
+async fn set_up(
+    config: &ImportConfig,
+    client: &Client,
+    interrupt: &Interrupt,
+    compare: bool,
+    rows: &mut Input,
+) -> anyhow::Result<(directory::Target, Directory)> {
+    let setup = async {
+        let target = directory::locate(
+            client,
+            config.workspace.as_deref(),
+            config.version.as_deref(),
+        )
+        .await?;
+        let directory = Directory::load(client, &target, compare, None).await?;
+        anyhow::Ok((target, directory))
+    };
+    let (target, directory) = tokio::select! {
+        found = setup => found?,
+        _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
+    };
+    for warning in rows.bind(directory.definitions.as_ref(), config.input.headers.extra)? {
+        tracing::warn!("{warning}");
+    }
+    let (users, tags, sources) = directory.counts();
+    let action = match config.job {
+        Command::Check { .. } => "checking against",
+        Command::Run { .. } => "importing into",
+        Command::Rerun { .. } => "rerunning into",
+    };
+    tracing::info!(
+        "{action} '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
+        target.workspace_name,
+        target.version_name
+    );
+    if compare && sources > 0 && !directory.attributes_known {
+        tracing::warn!(
+            "the API listed the sources without their attributes: rows of existing \
+             sources are sent as updates, none can be found unchanged"
+        );
+    }
+    Ok((target, directory))
+}
+
+async fn import_into(
+    config: &ImportConfig,
+    session: &Session,
+    interrupt: Interrupt,
+    seen: &mut Seen,
+) -> anyhow::Result<u8> {
+    let url = &session.url;
+    let started = Instant::now();
+    let _lock = ReportLock::acquire(&config.report)?;
+    let Opened {
+        mut rows,
+        name: input_name,
+        total,
+        names,
+        hash,
+        prior,
+        resuming,
+        encoding,
+    } = open_input(config)?;
+    seen.encoding = encoding.clone();
+    let checking = matches!(config.job, Command::Check { .. });
+    let (pace, client) = session.connect(&config.reach)?;
+    seen.pace = Some(pace.clone());
+    let compare = compares(config, rows.header());
+    let (target, directory) = set_up(config, &client, &interrupt, compare, &mut rows).await?;
+    let Retirement {
+        retirees,
+        scope_matched,
+        warnings,
+    } = plan_retirement(config, &directory, &names)?;
+    let input = (input_name.as_str(), hash, encoding.as_ref());
+    let journal = (!checking)
+        .then(|| start_journal(config, url, &target, input, (resuming, &retirees)))
+        .transpose()?;
+    let dialect = rows.dialect();
+    let bom = dialect.bom || config.excel_report;
+    let header = rows.header().clone();
+    let mut report =
+        PendingReport::create(&config.report, header.headers(), dialect.delimiter, bom)?;
+    let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
+    let progress = Progress::start(total, config.quiet, pace.clone());
+    let job = Job {
+        mode: sender.as_ref().map_or(Mode::Check, Mode::Send),
+        directory: &directory,
+        header: &header,
+        if_exists: config.if_exists,
+        rules: rules(config, &rows),
+        concurrency: config.concurrency.get(),
+        prior,
+        batch_size: config.batch_size,
+        expected_rows: total.unwrap_or(0) as usize,
+    };
+    let tally = tokio::select! {
+        tally = import::import(job, rows, &mut report.writer, &progress) => tally,
+        _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
+    };
+    let tally = tally.map_err(|e| after_writes(e, !checking))?;
+    progress.finish();
+    let (stopped, created_tags) = (sender.as_ref())
+        .map(|s| (s.stopped(), s.created_tags()))
+        .unwrap_or_default();
+    drop(sender);
+    let written = Written {
+        report,
+        journal,
+        header: &header,
+        dialect: (dialect.delimiter, bom),
+        retirees,
+    };
+    let interrupted = interrupt.is_cancelled().then(|| interrupt.stop());
+    let outcome = (&tally, stopped.as_ref(), interrupted.as_ref());
+    let (code, (retired, retire_failed)) = finish(config, &client, &target, written, outcome)
+        .await
+        .map_err(|e| after_writes(e, !checking))?;
+    let totals = Totals {
+        exit_code: code,
+        retired,
+        retire_failed,
+        stopped: stopped.map(|s| s.to_string()),
+        created_tags,
+        encoding,
+        attribute_columns: attribute_columns(&header),
+        retire_scope_matched: scope_matched,
+        warnings,
+        ..totals(config, started, Some(&pace))
+    };
+    conclude(config, Summary::new(tally, totals))
+}
+
+/// The run is over and its report in place: the run record says so (for
+/// `--resume`), and the summary is printed and written.
+fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
+    if !matches!(config.job, Command::Check { .. }) {
+        RunRecord::mark_done(&record::path_for(&config.report), summary.exit_code)?;
+    }
+    eprintln!("{summary}");
+    write_summary_json(config, &summary);
+    Ok(summary.exit_code)
+}
+
+/// An error once writes have begun (`writing`) that no stop explains is a
+/// local one (a file that cannot be written, a full disk): exit 4, and the
+/// journal kept for `--resume`.
+fn after_writes(e: anyhow::Error, writing: bool) -> anyhow::Error {
+    match writing && e.downcast_ref::<Stop>().is_none() {
+        true => e.context(Stop::LocalFailure),
+        false => e,
+    }
+}
+
+/// How cells become a source, for this input and these flags.
+fn rules(config: &ImportConfig, rows: &Input) -> Rules {
+    Rules {
+        list_separator: rows.list_separator(),
+        create_missing_tags: config.create_missing_tags,
+        clear_empty_cells: config.clear_empty_cells,
+        decimal_comma: rows.dialect().delimiter == b';',
+    }
+}
+
+/// The columns taken as custom attributes, for the summary: the header,
+/// and the attribute's name when it differs.
+fn attribute_columns(header: &HeaderMap) -> Vec<String> {
+    let columns = header.attribute_columns().iter();
+    columns
+        .map(|a| match header.header(a.index) {
+            h if h == a.name => a.name.clone(),
+            h => format!("{h} ({})", a.name),
+        })
+        .collect()
+}
+
+/// The run record first, then the journal (appended to when resuming).
+fn start_journal(
+    config: &ImportConfig,
+    url: &reqwest::Url,
+    target: &directory::Target,
+    (input, hash, encoding): (&str, Option<String>, Option<&Encoding>),
+    (resuming, retire): (bool, &Option<Vec<Retiree>>),
+) -> anyhow::Result<Journal> {
+    let record = RunRecord {
+        schema_version: record::SCHEMA_VERSION,
+        command: config.job.name().into(),
+        url: url.to_string(),
+        target: target.clone(),
+        if_exists: config.if_exists,
+        input: input.to_owned(),
+        input_sha256: hash,
+        // A resume reads the file as this run did, detected encoding included.
+        input_options: InputOptions {
+            encoding: (config.input.encoding.clone()).or(encoding.map(|e| e.name.clone())),
+            ..config.input.clone()
+        },
+        create_missing_tags: config.create_missing_tags,
+        clear_empty_cells: config.clear_empty_cells,
+        retire: retire.clone(),
+        exit_code: None,
+    };
+    record.write(&record::path_for(&config.report))?;
+    let path = journal::path_for(&config.report);
+    if resuming {
+        Journal::append(&path)
+    } else {
+        Journal::create(&path)
+    }
+}
+
+/// What the rows were written to.
+struct Written<'a> {
+    report: PendingReport,
+    journal: Option<Journal>,
+    header: &'a HeaderMap,
+    dialect: (u8, bool),
+    /// The sources to retire after the rows, if asked.
+    retirees: Option<Vec<Retiree>>,
+}
+
+/// Fills the ids bulk creates did not answer, puts the report in place and
+/// removes the journal. `(tally, stopped, interrupted)`: how the rows went
+/// (`interrupted`: the signal that stopped a `check`).
+/// Retires what left the file, unless the run stopped early. The exit code,
+/// and the sources retired (or that would be) and failed.
+async fn finish(
+    config: &ImportConfig,
+    client: &Client,
+    target: &directory::Target,
+    written: Written<'_>,
+    (tally, stopped, interrupted): (&Tally, Option<&Stop>, Option<&Stop>),
+) -> anyhow::Result<(u8, (u64, u64))> {
+    let Written {
+        mut report,
+        journal,
+        header,
+        dialect,
+        retirees,
+    } = written;
+    let checking = matches!(config.job, Command::Check { .. });
+    let retired = match retirees.filter(|_| stopped.is_none() && interrupted.is_none()) {
+        None => None,
+        Some(set) if checking => Some(retire::would_retire(set)),
+        Some(set) => {
+            let version = &target.version_id;
+            Some(retire::retire(client, version, set, config.batch_size).await)
+        }
+    };
+    if let Some(list) = &retired {
+        let path = retire::list_path(&config.report);
+        crate::files::atomic::keep_previous(&path)?;
+        retire::write_list(&path, list, dialect.0)?;
+    }
+    let failed = retired
+        .iter()
+        .flatten()
+        .filter(|r| r.result == "failed")
+        .count() as u64;
+    let counted = (
+        retired.as_ref().map_or(0, |r| r.len() as u64) - failed,
+        failed,
+    );
+    if tally.created_without_id > 0 {
+        report = fill_ids(config, client, target, header, report, dialect).await?;
+    }
+    // Nothing replaces a report without keeping the one it replaces.
+    crate::files::atomic::keep_previous(&config.report)?;
+    report.persist()?;
+    if let Some(journal) = journal {
+        journal.remove()?;
+    }
+    let code = match stopped {
+        Some(stop) => stop.exit_code(),
+        None if checking && interrupted.is_some() => interrupted.map_or(0, Stop::exit_code),
+        None if tally.all_succeeded() && failed == 0 => exit::SUCCESS,
+        None => exit::SOME_ROWS_NOT_DONE,
+    };
+    Ok((code, counted))
+}

@@ -1,0 +1,7 @@
+//! The nouns every stage shares: a source as a row describes it, its
+//! fingerprint, what a row does when its source exists, and the closest
+//! known value to an unknown one.
+
+pub mod if_exists;
+pub mod source;
+pub mod suggest;

@@ -1,0 +1,137 @@
+//! The pipeline that joins the stages: each row is planned in file order
+//! (`plan.rs`), grouped into units of work (`batch.rs`), sent concurrently
+//! (`send.rs`, or `bulk.rs` in batches) and its outcome recorded in the
+//! journal and the report.
+//!
+//! Invariants:
+//! - a row failure is data (an `Outcome`), never an early return; only
+//!   failures of the whole run (journal or report unwritable) are errors;
+//! - once the run halts (Ctrl-C, 401, breaker, `--max-wait`), no new row is
+//!   started: the rest are `skipped`;
+//! - the breaker (`breaker.rs`, fed by the senders) stops the run when
+//!   requests keep failing for one reason.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use futures::StreamExt;
+
+use crate::model::if_exists::IfExists;
+use crate::pipeline::batch::{Units, Work};
+use crate::pipeline::bulk;
+use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
+use crate::pipeline::input::{HeaderMap, InputRow};
+use crate::pipeline::journal::Event;
+use crate::pipeline::plan::{Plan, Planner, Prior};
+use crate::pipeline::progress::Progress;
+use crate::pipeline::report::{Outcome, ReportWriter, RowResult};
+use crate::pipeline::send::Sender;
+use crate::pipeline::summary::Tally;
+
+/// Sending rows, or only saying what would happen to them (`check`).
+pub enum Mode<'a> {
+    Send(&'a Sender<'a>),
+    Check,
+}
+
+/// Everything one import needs, resolved.
+pub struct Job<'a> {
+    pub mode: Mode<'a>,
+    pub directory: &'a Directory,
+    pub header: &'a HeaderMap,
+    pub if_exists: IfExists,
+    pub rules: Rules,
+    pub concurrency: usize,
+    pub prior: Prior,
+    /// Rows per bulk request (1: one request per row).
+    pub batch_size: usize,
+    /// Rows expected (0 when unknown): sizes the duplicate detection at once,
+    /// rather than growing it, which holds two tables for a moment.
+    pub expected_rows: usize,
+}
+
+fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
+    let result = match mode {
+        Mode::Send(_) => RowResult::Failed,
+        Mode::Check => RowResult::Conflict,
+    };
+    let message = format!("already exists (source {})", existing.id);
+    with_source(
+        Outcome::new(row, result).with_error("already exists", message),
+        existing,
+    )
+}
+
+/// Imports (or checks) the rows, recording each outcome as it completes.
+pub async fn import<W: Write>(
+    job: Job<'_>,
+    rows: impl Iterator<Item = anyhow::Result<InputRow>>,
+    report: &mut ReportWriter<W>,
+    progress: &Progress,
+) -> anyhow::Result<Tally> {
+    let mode = &job.mode;
+    let sender = match mode {
+        Mode::Send(sender) => Some(*sender),
+        Mode::Check => None,
+    };
+    let planner = Planner {
+        directory: job.directory,
+        header: job.header,
+        if_exists: job.if_exists,
+        rules: job.rules,
+        prior: job.prior,
+        seen: HashMap::with_capacity(job.expected_rows),
+    };
+    let batch_size = if sender.is_some() {
+        job.batch_size.max(1)
+    } else {
+        1
+    };
+    let units = Units::new(rows, planner, sender, batch_size);
+    let started = futures::stream::iter(units).map(|unit| async move {
+        let unit = unit?;
+        let _done = unit.done.drop_guard();
+        for earlier in &unit.after {
+            earlier.cancelled().await;
+        }
+        let outcomes = match (unit.work, sender) {
+            (Work::One(one), _) => {
+                let (row, plan) = *one;
+                let outcome = match (plan, sender) {
+                    (Plan::Carried(o), _) => return anyhow::Ok(vec![(row, o, true)]),
+                    (Plan::Ready(o), _) => o,
+                    (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
+                    (Plan::Send(sending), Some(s)) => s.send(&sending).await?,
+                    (Plan::Send(sending), None) => sending.outcome(if sending.exists {
+                        RowResult::WouldUpdate
+                    } else {
+                        RowResult::WouldCreate
+                    }),
+                };
+                vec![(row, outcome, false)]
+            }
+            (Work::Batch(route, items), Some(s)) => {
+                let sent = bulk::send_batch(s, route, items).await?;
+                sent.into_iter().map(|(row, o)| (row, o, false)).collect()
+            }
+            (Work::Batch(..), None) => unreachable!("check mode never batches"),
+        };
+        anyhow::Ok(outcomes)
+    });
+    let mut completed = started.buffer_unordered(job.concurrency);
+    let mut tally = Tally::default();
+    while let Some(done) = completed.next().await {
+        for (row, outcome, carried) in done? {
+            if let Some(sender) = sender {
+                sender.journal().record(&Event::Done(outcome.clone()))?;
+            }
+            match carried {
+                true => tally.carry(&outcome),
+                false => tally.add(&outcome),
+            }
+            progress.row_done(outcome.result.is_success());
+            report.push(row.seq, outcome, row.cells)?;
+        }
+    }
+    Ok(tally)
+}

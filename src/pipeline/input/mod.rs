@@ -1,0 +1,513 @@
+//! Reading rows: a CSV file or stdin (streamed, never loaded whole; see
+//! `csv.rs` for the dialects) or a spreadsheet (`sheet.rs`). Each record
+//! becomes an `InputRow` numbered as a person sees it in a spreadsheet
+//! (header = 1, first data row = 2). Rows with no content are passed over; a
+//! row's shape and byte problems travel with it as data.
+
+pub mod csv;
+pub mod header;
+pub mod quotes;
+pub mod sheet;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::exit::usage;
+use crate::model::source::RowError;
+use crate::pipeline::report::{COLUMNS, Outcome, report_columns, unescape};
+pub use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
+use quotes::QuoteFault;
+
+/// One data row as read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputRow {
+    /// 0, 1, 2... over the rows that are reported (blank rows have none).
+    pub seq: u64,
+    /// The spreadsheet row number.
+    pub row: u64,
+    /// One cell per header, as in the file (not trimmed).
+    pub cells: Vec<String>,
+    /// A problem with the row's shape or bytes, found while reading.
+    pub defect: Option<RowError>,
+    /// When reading a report: the outcome it recorded for this row.
+    pub previous: Option<Outcome>,
+}
+
+/// What a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Rows of sources, under a header.
+    Plain,
+    /// A report: the `COLUMNS`, then the rows' own columns, cells escaped
+    /// against formulas. Row numbers are those the report gives.
+    Report,
+}
+
+/// How the input was written, so that its report can be written alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: u8,
+    /// The file started with a byte-order mark (or is a spreadsheet).
+    pub bom: bool,
+    /// The legacy encoding the file was found in, without `--encoding`.
+    pub detected: Option<&'static encoding_rs::Encoding>,
+}
+
+/// A cell as read: text, or bytes that are not UTF-8.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawCell {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// One record as read.
+pub struct Record {
+    /// The spreadsheet row number.
+    pub row: u64,
+    pub cells: Vec<RawCell>,
+    /// A quote that went wrong (CSV only); an unclosed one's line is the file's.
+    pub quotes: Option<QuoteFault>,
+}
+
+/// Where records come from.
+pub trait RecordSource: Send {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>>;
+}
+
+/// How to read the input; recorded for reruns and resumes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputOptions {
+    /// A WHATWG encoding label for CSV (`None`: UTF-8, or UTF-16 with a BOM).
+    pub encoding: Option<String>,
+    pub delimiter: Option<char>,
+    /// The separator of owners, stewards and tags (default `;`, or `,` when
+    /// the file's own delimiter is `;`).
+    pub list_separator: Option<char>,
+    pub sheet: Option<String>,
+    pub headers: HeaderOptions,
+}
+
+/// A short name of the input for messages.
+pub fn display_name(path: Option<&Path>) -> String {
+    path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string())
+}
+
+/// The rows of an input.
+pub struct Input {
+    source: Box<dyn RecordSource>,
+    layout: Layout,
+    /// CSV: cells may carry the formula guard of `report::escape`, undone
+    /// on reading (a workbook's cells never do).
+    guarded: bool,
+    /// Leading columns that are not the row's own (a report's outcome).
+    skip: usize,
+    header: HeaderMap,
+    dialect: Dialect,
+    list_separator: char,
+    seq: u64,
+    name: String,
+}
+
+impl Input {
+    pub fn open(
+        path: Option<&Path>,
+        layout: Layout,
+        options: &InputOptions,
+    ) -> anyhow::Result<Input> {
+        let name = display_name(path);
+        let guarded = !path.is_some_and(sheet::is_spreadsheet);
+        let (mut source, dialect): (Box<dyn RecordSource>, Dialect) = match path {
+            Some(p) if sheet::is_spreadsheet(p) => {
+                let records = sheet::SheetRecords::open(p, options.sheet.as_deref())?;
+                (
+                    Box::new(records),
+                    Dialect {
+                        delimiter: b',',
+                        bom: true,
+                        detected: None,
+                    },
+                )
+            }
+            _ => {
+                let (records, dialect) = open_csv(path, &name, options)?;
+                (Box::new(records), dialect)
+            }
+        };
+        let Some(first) = source.next_record()? else {
+            return Err(usage(format!("{name} is empty: expected a header row")));
+        };
+        if let Some(fault) = first.quotes {
+            let header = quote_error(fault, |i| format!("column {}", i + 1));
+            return Err(usage(format!("{name}, the header row: {header}")));
+        }
+        let headers = first
+            .cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, cell)| match cell {
+                RawCell::Text(h) if guarded => Ok(unescape(h.trim()).to_owned()),
+                RawCell::Text(h) => Ok(h.trim().to_owned()),
+                RawCell::Bytes(_) => Err(usage(format!(
+                    "{name}: the header of column {} is not valid UTF-8: pass --encoding (e.g. windows-1252)",
+                    i + 1
+                ))),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let skip = match layout {
+            Layout::Plain => 0,
+            Layout::Report => report_columns(&headers).ok_or_else(|| {
+                usage(format!(
+                    "{name} is not a dg-import report: it should start with the columns {}",
+                    COLUMNS.join(",")
+                ))
+            })?,
+        };
+        let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
+            .with_context(|| format!("reading the header of {name}"))?;
+        let list_separator = options
+            .list_separator
+            .unwrap_or(if dialect.delimiter == b';' { ',' } else { ';' });
+        Ok(Input {
+            source,
+            layout,
+            guarded,
+            skip,
+            header,
+            dialect,
+            list_separator,
+            seq: 0,
+            name,
+        })
+    }
+
+    pub fn header(&self) -> &HeaderMap {
+        &self.header
+    }
+
+    /// Decides the columns that name no field (see `HeaderMap::bind`).
+    pub fn bind(
+        &mut self,
+        definitions: Option<&crate::pipeline::attributes::Definitions>,
+        extra: ExtraColumns,
+    ) -> anyhow::Result<Vec<String>> {
+        let name = &self.name;
+        self.header
+            .bind(definitions, extra)
+            .with_context(|| format!("reading the header of {name}"))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn list_separator(&self) -> char {
+        self.list_separator
+    }
+
+    /// A report's leading cells: the outcome it recorded for the row.
+    fn outcome_of(
+        &self,
+        cells: &mut impl Iterator<Item = RawCell>,
+        row: u64,
+    ) -> anyhow::Result<Outcome> {
+        let fixed: Vec<String> = (cells.take(self.skip))
+            .map(|c| match c {
+                RawCell::Text(t) if self.guarded => unescape(&t).to_owned(),
+                RawCell::Text(t) => t,
+                RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+            })
+            .collect();
+        let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+        Outcome::from_cells(&fixed).map_err(|e| usage(format!("{}, row {}: {e}", self.name, row)))
+    }
+
+    fn next_row(&mut self) -> anyhow::Result<Option<InputRow>> {
+        loop {
+            let Some(Record {
+                mut row,
+                cells,
+                quotes,
+            }) = self.source.next_record()?
+            else {
+                return Ok(None);
+            };
+            if cells.iter().all(blank) {
+                continue;
+            }
+            let mut cells = cells.into_iter();
+            let previous = match self.layout {
+                Layout::Plain => None,
+                Layout::Report => {
+                    let outcome = self.outcome_of(&mut cells, row)?;
+                    row = outcome.row;
+                    Some(outcome)
+                }
+            };
+            let own: Vec<RawCell> = cells.collect();
+            let width = self.header.headers().len();
+            let skip = self.skip;
+            let mut defect = quotes.map(|fault| {
+                quote_error(fault, |i| match i.checked_sub(skip) {
+                    Some(own) => (self.header.headers().get(own).cloned())
+                        .unwrap_or_else(|| format!("column {}", i + 1)),
+                    None => crate::pipeline::report::COLUMNS[i].to_owned(),
+                })
+            });
+            let last_filled = own.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
+            if last_filled > width {
+                defect = Some(RowError::TooManyCells {
+                    expected: width,
+                    found: last_filled,
+                });
+            }
+            let mut texts: Vec<String> = Vec::with_capacity(width.max(own.len()));
+            for (i, cell) in own.into_iter().enumerate() {
+                match cell {
+                    RawCell::Text(t) if self.guarded => texts.push(unescape(&t).to_owned()),
+                    RawCell::Text(t) => texts.push(t),
+                    RawCell::Bytes(b) => {
+                        let column = self
+                            .header
+                            .headers()
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_else(|| format!("column {}", i + 1));
+                        defect.get_or_insert(RowError::NotUtf8 { column });
+                        texts.push(String::from_utf8_lossy(&b).into_owned());
+                    }
+                }
+            }
+            // Missing trailing cells are empty; extra empty ones are dropped
+            // (extra filled ones are kept, to be reported as they were).
+            texts.resize(
+                if defect.is_some() {
+                    texts.len().max(width)
+                } else {
+                    width
+                },
+                String::new(),
+            );
+            let seq = self.seq;
+            self.seq += 1;
+            return Ok(Some(InputRow {
+                seq,
+                row,
+                cells: texts,
+                defect,
+                previous,
+            }));
+        }
+    }
+}
+
+/// A cell with nothing but spaces.
+fn blank(cell: &RawCell) -> bool {
+    match cell {
+        RawCell::Text(t) => t.trim().is_empty(),
+        RawCell::Bytes(b) => b.trim_ascii().is_empty(),
+    }
+}
+
+/// A CSV file (or standard input) in the encoding and delimiter asked, or
+/// as its bytes say.
+fn open_csv(
+    path: Option<&Path>,
+    name: &str,
+    options: &InputOptions,
+) -> anyhow::Result<(csv::CsvRecords, Dialect)> {
+    let encoding = match &options.encoding {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                usage(format!(
+                    "--encoding {label}: not an encoding label (try windows-1252, utf-16le)"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let delimiter = options.delimiter.map(|d| d as u8);
+    let raw: Box<dyn Read + Send> = match path {
+        Some(p) => {
+            Box::new(File::open(p).map_err(|e| usage(format!("reading {}: {e}", p.display())))?)
+        }
+        None => Box::new(std::io::stdin()),
+    };
+    let (records, dialect) = csv::CsvRecords::open(raw, name.to_owned(), encoding, delimiter)?;
+    Ok((records, dialect))
+}
+
+/// A quote fault as a row's error, its column named by `column`.
+fn quote_error(fault: QuoteFault, column: impl Fn(usize) -> String) -> RowError {
+    match fault {
+        QuoteFault::Unclosed {
+            column: i,
+            line,
+            swallowed,
+        } => RowError::UnclosedQuote {
+            column: column(i),
+            line,
+            swallowed,
+        },
+        QuoteFault::Stray { column: i } => RowError::StrayQuote { column: column(i) },
+    }
+}
+
+impl Iterator for Input {
+    type Item = anyhow::Result<InputRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read(bytes: &[u8], options: &InputOptions) -> (Input, Vec<InputRow>) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        let mut input = Input::open(Some(file.path()), Layout::Plain, options).unwrap();
+        let rows = input.by_ref().collect::<anyhow::Result<Vec<_>>>().unwrap();
+        (input, rows)
+    }
+
+    fn rows(bytes: &[u8]) -> (Input, Vec<InputRow>) {
+        read(bytes, &InputOptions::default())
+    }
+
+    #[test]
+    fn rows_are_numbered_as_a_spreadsheet_shows_them_line_breaks_and_blank_lines_included() {
+        let (_, rows) = rows(b"name,type\n\"two\nlines\",NoSql\n\nb,Relational\n,\nc,NoSql\n");
+        assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 4, 6]);
+        assert_eq!(rows[0].cells, ["two\nlines", "NoSql"]);
+    }
+
+    #[test]
+    fn the_utf8_byte_order_mark_does_not_stick_to_the_first_header() {
+        let (input, _) = rows(b"\xEF\xBB\xBFname,type\na,NoSql\n");
+        assert_eq!(input.header().index(Field::Name), Some(0));
+        assert!(input.dialect().bom);
+    }
+
+    #[test]
+    fn excel_for_windows_files_read_with_their_delimiter_encoding_and_line_ends() {
+        let bytes = b"name;type;tags\r\nCaf\xE9 cr\xE8me;NoSql;GDPR,PII\r\n";
+        let options = InputOptions {
+            encoding: Some("windows-1252".into()),
+            ..Default::default()
+        };
+        let (input, rows) = read(bytes, &options);
+        assert_eq!(input.dialect().delimiter, b';');
+        assert_eq!(input.list_separator(), ',');
+        assert_eq!(rows[0].cells, ["Café crème", "NoSql", "GDPR,PII"]);
+        assert_eq!(rows[0].defect, None);
+    }
+
+    #[test]
+    fn a_stray_byte_in_a_utf8_file_flags_its_row_only() {
+        let (input, rows) =
+            rows(b"name;type\r\nCaf\xE9;NoSql\r\nplain;NoSql\r\nCaf\xC3\xA9;NoSql\r\n");
+        assert_eq!(input.dialect().detected, None);
+        assert_eq!(rows[2].cells[0], "Café");
+        assert_eq!(
+            rows[0].defect,
+            Some(RowError::NotUtf8 {
+                column: "name".into()
+            })
+        );
+        assert_eq!(rows[1].defect, None);
+    }
+
+    #[test]
+    fn a_legacy_file_without_an_encoding_is_read_in_the_encoding_detected() {
+        let (input, rows) = rows(b"name;type\r\nCaf\xE9 cr\xE8me br\xFBl\xE9e;NoSql\r\n");
+        assert_eq!(input.dialect().detected, Some(encoding_rs::WINDOWS_1252));
+        assert!(input.dialect().bom, "its report is UTF-8 with a BOM");
+        assert_eq!(rows[0].cells[0], "Café crème brûlée");
+        assert_eq!(rows[0].defect, None);
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let text = "name\ttype\r\nÉté\tNoSql\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let (input, rows) = rows(&bytes);
+        assert_eq!(input.dialect().delimiter, b'\t');
+        assert_eq!(rows[0].cells, ["Été", "NoSql"]);
+    }
+
+    #[test]
+    fn excels_sep_line_sets_the_delimiter_and_is_not_a_row() {
+        let (input, rows) = rows(b"sep=|\r\nname|type\r\na|NoSql\r\n");
+        assert_eq!(input.dialect().delimiter, b'|');
+        assert_eq!(
+            (rows[0].row, rows[0].cells.clone()),
+            (2, vec!["a".to_string(), "NoSql".into()])
+        );
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_rows() {
+        let (_, rows) = rows(b"name,type\ra,NoSql\rb,NoSql\r");
+        assert_eq!(
+            rows.iter().map(|r| r.cells[0].as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn ragged_rows_are_padded_or_flagged_never_shifted() {
+        let (_, rows) = rows(b"name,type,tags\na,NoSql\nb,NoSql,,\nc,NoSql,GDPR,x,y\n");
+        assert_eq!(rows[0].cells, ["a", "NoSql", ""]);
+        assert_eq!(rows[0].defect, None);
+        assert_eq!(rows[1].cells, ["b", "NoSql", ""]);
+        assert_eq!(
+            rows[2].defect,
+            Some(RowError::TooManyCells {
+                expected: 3,
+                found: 5
+            })
+        );
+    }
+
+    #[test]
+    fn a_report_reads_back_with_its_row_numbers_previous_outcomes_and_unescaped_cells() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(
+            b"row,result,source_id,location,http_status,attempts,error,Name,Type\n\
+              7,failed,,,503,6,boom,'=SUM(A1),NoSql\n9,created,id,loc,201,1,,b,NoSql\n",
+        )
+        .unwrap();
+        let input =
+            Input::open(Some(file.path()), Layout::Report, &InputOptions::default()).unwrap();
+        assert_eq!(input.header().index(Field::Type), Some(1));
+        let rows: Vec<InputRow> = input.map(Result::unwrap).collect();
+        assert_eq!((rows[0].row, rows[1].row), (7, 9));
+        assert_eq!(rows[0].cells, ["=SUM(A1)", "NoSql"]);
+        let previous = rows[0].previous.as_ref().unwrap();
+        assert_eq!(
+            (previous.result, previous.attempts),
+            (crate::pipeline::report::RowResult::Failed, 6)
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_report_is_refused_as_one() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"name,type\na,NoSql\n").unwrap();
+        let err = Input::open(Some(file.path()), Layout::Report, &InputOptions::default())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("is not a dg-import report"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! A row's trip, in order: `input` (read, map the header) → `directory`
+//! (validate, resolve against the cached look-ups, type custom attributes
+//! with `attributes`) → `plan` (duplicates, what exists, what was done
+//! before, what an update changes: `compare`) → `batch` (units of work) →
+//! `send` or `bulk` → `journal` and `report`; `retire` after the rows;
+//! `record` beside the report; `progress` and `summary` for the user.
+//! `import` drives the rows through it.
+
+pub mod attributes;
+pub mod batch;
+pub mod bulk;
+pub mod compare;
+pub mod directory;
+pub mod import;
+pub mod input;
+pub mod journal;
+pub mod plan;
+pub mod progress;
+pub mod record;
+pub mod report;
+pub mod retire;
+pub mod send;
+pub mod summary;

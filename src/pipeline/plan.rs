@@ -1,0 +1,240 @@
+//! Planning a row, in file order, before anything is sent: what was done
+//! before (journal, report), validation and resolution, duplicates, the
+//! `--if-exists` policy, and what an update would change (`compare.rs`).
+//! The result is a `Plan`: an outcome already known, or a row to send.
+
+use std::collections::HashMap;
+
+use crate::model::if_exists::IfExists;
+use crate::model::source::{RowError, SourceDraft, fingerprint};
+use crate::pipeline::compare;
+use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
+use crate::pipeline::input::{Field, HeaderMap, InputRow};
+use crate::pipeline::journal::Event;
+use crate::pipeline::report::{Outcome, RowResult};
+
+/// What a row will do, decided in file order before it starts.
+pub enum Plan {
+    Ready(Outcome),
+    /// Done by an earlier run into this report (its journal, or the report
+    /// a rerun reads): kept as it is, and counted apart.
+    Carried(Outcome),
+    /// The source exists and the row would fail "already exists".
+    Conflict(u64, Existing),
+    Send(Box<Sending>),
+}
+
+/// A row to send.
+#[derive(Debug)]
+pub struct Sending {
+    pub row: u64,
+    pub draft: SourceDraft,
+    /// The source exists (or an earlier row of this file made it): the result is `updated`.
+    pub exists: bool,
+    /// The source as listed, when it exists.
+    pub existing: Option<Existing>,
+    /// An earlier row of this file has the same technical name: this one
+    /// goes after it, never at the same time.
+    pub earlier: bool,
+    /// What it changes, when the listing told what the source holds.
+    pub changes: Option<String>,
+    /// Tags to create first (`--create-missing-tags`).
+    pub new_tags: Vec<String>,
+    /// What the user should know of a row that still goes (in the report's
+    /// `error` column of a created row).
+    pub warning: Option<String>,
+}
+
+impl Sending {
+    /// Its outcome once done (`check`: what it would be).
+    pub fn outcome(&self, result: RowResult) -> Outcome {
+        let mut o = Outcome::new(self.row, result);
+        if matches!(result, RowResult::Updated | RowResult::WouldUpdate) {
+            o.changes = self.changes.clone();
+        }
+        if matches!(result, RowResult::Created | RowResult::WouldCreate) {
+            o.error = self.warning.clone();
+        }
+        match &self.existing {
+            Some(e) => with_source(o, e),
+            None => o,
+        }
+    }
+}
+
+/// What earlier runs into this report already did: outcomes kept in the
+/// journal of an interrupted run, and rows whose request went out without a
+/// recorded answer (with whether their source existed then).
+#[derive(Debug, Default)]
+pub struct Prior {
+    pub done: HashMap<u64, Outcome>,
+    pub sent: HashMap<u64, bool>,
+}
+
+impl Prior {
+    pub fn from_journal(events: Vec<Event>) -> Prior {
+        let mut prior = Prior::default();
+        for event in events {
+            match event {
+                Event::Sent { row, existed } => {
+                    prior.sent.insert(row, existed);
+                }
+                Event::Done(outcome) => prior.carry(outcome),
+            }
+        }
+        prior.sent.retain(|row, _| !prior.done.contains_key(row));
+        prior
+    }
+
+    /// Keeps an earlier outcome, unless the row was never attempted
+    /// (`skipped`): that one is what is left to do.
+    pub fn carry(&mut self, outcome: Outcome) {
+        if outcome.result != RowResult::Skipped {
+            self.done.insert(outcome.row, outcome);
+        }
+    }
+}
+
+/// The sequential part: what was done before, validation, duplicates, the
+/// `--if-exists` policy, and the comparison with what the server holds.
+pub struct Planner<'a> {
+    pub directory: &'a Directory,
+    pub header: &'a HeaderMap,
+    pub if_exists: IfExists,
+    pub rules: Rules,
+    pub prior: Prior,
+    /// Fingerprint of each technical name seen → its first row.
+    pub seen: HashMap<u64, u64>,
+}
+
+impl Planner<'_> {
+    /// A row that creates a source under a name another source already has.
+    fn name_taken(&self, draft: &SourceDraft) -> Option<String> {
+        self.directory.name_taken(&draft.name).then(|| {
+            format!(
+                "warning: a source named '{}' already exists under another technical name: \
+                 this row creates a second one (give it that technical name to update it)",
+                draft.name
+            )
+        })
+    }
+}
+
+fn invalid(row: u64, errors: &[RowError]) -> Outcome {
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let kind = errors.first().map(RowError::kind).unwrap_or_default();
+    Outcome::new(row, RowResult::Invalid).with_error(kind, message)
+}
+
+impl Planner<'_> {
+    pub fn plan(&mut self, input: &InputRow) -> Plan {
+        let row = input.row;
+        // Done before (this run's journal, or the report a rerun reads): carried over as it is.
+        let carried = self
+            .prior
+            .done
+            .remove(&row)
+            .or_else(|| input.previous.clone().filter(|p| p.result.is_done()));
+        if let Some(outcome) = carried {
+            if let Some(key) = self
+                .header
+                .cell(&input.cells, Field::TechnicalName)
+                .or(self.header.cell(&input.cells, Field::Name))
+            {
+                self.seen.entry(fingerprint(key)).or_insert(row);
+            }
+            return Plan::Carried(outcome);
+        }
+        let (mut draft, new_tags, lacks) =
+            match self.directory.resolve(self.header, input, self.rules) {
+                Ok(resolved) => (resolved.draft, resolved.new_tags, resolved.lacks),
+                Err(errors) => return Plan::Ready(invalid(row, &errors)),
+            };
+        let upsert = draft.upsert || self.if_exists == IfExists::Update;
+        let key = draft.technical_key().to_owned();
+        let earlier = match self.seen.get(&fingerprint(&key)) {
+            Some(first_row) if !upsert => {
+                let dup = RowError::Duplicate {
+                    first_row: *first_row,
+                    technical_name: key,
+                };
+                return Plan::Ready(invalid(row, &[dup]));
+            }
+            Some(_) => true,
+            None => {
+                self.seen.insert(fingerprint(&key), row);
+                false
+            }
+        };
+        // Sent before without a known outcome: by the journal, or by a report's attempts.
+        let sent_before: Option<bool> = self.prior.sent.remove(&row).or_else(|| {
+            input
+                .previous
+                .as_ref()
+                // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
+                .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
+                .map(|_| false)
+        });
+        let existing = self.directory.existing(&key);
+        // A mandatory custom attribute left empty: the row may not create.
+        if !lacks.is_empty() && !earlier && existing.is_none() {
+            return Plan::Ready(invalid(row, &lacks));
+        }
+        if upsert {
+            draft.upsert = true;
+            // The listing is this run's: it already shows what an earlier
+            // attempt without an answer did.
+            let mut sending = Sending {
+                row,
+                draft,
+                exists: earlier || existing.is_some(),
+                existing: existing.cloned(),
+                earlier,
+                changes: None,
+                new_tags,
+                warning: None,
+            };
+            // An earlier row of this file may change the source first: no comparison.
+            let current = existing.and_then(|e| e.current.as_deref());
+            if let Some(current) = current.filter(|_| !earlier) {
+                let changes =
+                    compare::changes(&sending.draft, current, self.directory.definitions.as_ref());
+                if changes.is_empty() {
+                    // Our own earlier attempt created it just so.
+                    let result = match sent_before {
+                        Some(false) => RowResult::Created,
+                        _ => RowResult::Unchanged,
+                    };
+                    return Plan::Ready(sending.outcome(result));
+                }
+                sending.changes = Some(compare::describe(&changes));
+            }
+            return Plan::Send(Box::new(sending));
+        }
+        match (existing, sent_before) {
+            // It was sent without an answer when it did not exist: it exists now because of us.
+            (Some(e), Some(false)) => {
+                tracing::debug!("row {row}: found after an earlier attempt without an answer");
+                Plan::Ready(with_source(Outcome::new(row, RowResult::Created), e))
+            }
+            (Some(e), _) if self.if_exists == IfExists::Skip => {
+                Plan::Ready(with_source(Outcome::new(row, RowResult::Unchanged), e))
+            }
+            (Some(e), _) => Plan::Conflict(row, e.clone()),
+            (None, _) => Plan::Send(Box::new(Sending {
+                row,
+                warning: self.name_taken(&draft),
+                draft,
+                exists: false,
+                existing: None,
+                earlier: false,
+                changes: None,
+                new_tags,
+            })),
+        }
+    }
+}

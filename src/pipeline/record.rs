@@ -1,0 +1,108 @@
+//! The run record, `<report>.run.json`: what a rerun or a resume needs that
+//! the report cannot carry. The target (URL, workspace and version), the
+//! options that shape rows, and the hash of the input that was read. Never
+//! the token.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::if_exists::IfExists;
+use crate::pipeline::directory::Target;
+use crate::pipeline::input::InputOptions;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    /// `run`, `rerun` or `check`.
+    pub command: String,
+    pub url: String,
+    pub target: Target,
+    pub if_exists: IfExists,
+    /// The file the rows were read from (the CSV, or the report for a rerun).
+    pub input: String,
+    /// Its SHA-256, hex; `None` for standard input.
+    pub input_sha256: Option<String>,
+    /// How the input was read (mapping, separators, extra columns, sheet).
+    #[serde(default)]
+    pub input_options: InputOptions,
+    #[serde(default)]
+    pub create_missing_tags: bool,
+    /// `--empty-cells clear`.
+    #[serde(default)]
+    pub clear_empty_cells: bool,
+    /// The sources `--retire-missing` decided to retire, before any write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire: Option<Vec<crate::pipeline::retire::Retiree>>,
+    /// Set once the report is in place: the command's exit code. `None`
+    /// while it runs, and after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
+}
+
+pub fn path_for(report: &Path) -> PathBuf {
+    let mut name = report.as_os_str().to_owned();
+    name.push(".run.json");
+    PathBuf::from(name)
+}
+
+impl RunRecord {
+    pub fn read(path: &Path) -> anyhow::Result<Option<RunRecord>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Written atomically, before the journal starts.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        crate::files::atomic::write_json(path, self)
+    }
+
+    /// Whether the run finished (its exit code says it did not stop early:
+    /// a stopped run is finished by `--resume`).
+    pub fn finished(&self) -> bool {
+        matches!(
+            self.exit_code,
+            Some(crate::exit::SUCCESS | crate::exit::SOME_ROWS_NOT_DONE)
+        )
+    }
+
+    /// Records the exit code of the run that wrote `path`, once its report is in place.
+    pub fn mark_done(path: &Path, exit_code: u8) -> anyhow::Result<()> {
+        if let Some(mut record) = RunRecord::read(path)? {
+            record.exit_code = Some(exit_code);
+            record.write(path)?;
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 of a file, hex, streamed.
+pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

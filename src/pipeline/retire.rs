@@ -1,0 +1,372 @@
+//! Retiring what left the file (`--retire-missing SCOPE`): after the rows,
+//! every existing source in the scope that no row of the file names (by
+//! technical name, whatever the row's result) gets status `Obsolete`.
+//! Nothing is ever deleted, and a source already `Obsolete` is left alone.
+//!
+//! The guard: when more than `--max-retire` sources would be retired (by
+//! default more than 10% of the scope, and always when more than one), the
+//! run refuses before any write: a truncated or wrong file must never empty
+//! a catalog. A scope that matches nothing is said, never silent: a typo in
+//! it would otherwise switch retirement off every night.
+//! The set is decided before the first write and kept in the run record, so
+//! that `rerun` and `--resume` finish it rather than recompute it.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::client::api::Client;
+use crate::exit::usage;
+use crate::model::source::{Status, fingerprint};
+use crate::pipeline::compare::Current;
+use crate::pipeline::directory::Directory;
+
+/// Which existing sources the file speaks for.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// `technicalName:GLOB`.
+    TechnicalName(GlobMatcher),
+    /// `tag:NAME`, any case: the name as given, and in lower case.
+    Tag { name: String, lower: String },
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::TechnicalName(glob) => write!(f, "technicalName:{}", glob.glob()),
+            Scope::Tag { name, .. } => write!(f, "tag:{name}"),
+        }
+    }
+}
+
+impl Scope {
+    pub fn parse(text: &str) -> Result<Scope, String> {
+        match text.split_once(':') {
+            Some(("technicalName", glob)) if !glob.is_empty() => Glob::new(glob)
+                .map(|g| Scope::TechnicalName(g.compile_matcher()))
+                .map_err(|e| format!("'{glob}' is not a glob: {e}")),
+            Some(("tag", name)) if !name.trim().is_empty() => Ok(Scope::Tag {
+                name: name.trim().to_owned(),
+                lower: name.trim().to_lowercase(),
+            }),
+            _ => Err(format!(
+                "'{text}': expected technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME"
+            )),
+        }
+    }
+
+    /// Whether a source is in scope (a tag scope needs what it holds).
+    pub fn matches(&self, technical_name: &str, current: Option<&Current>) -> bool {
+        match self {
+            Scope::TechnicalName(glob) => glob.is_match(technical_name),
+            Scope::Tag { lower, .. } => {
+                current.is_some_and(|c| c.tags.iter().any(|t| t.to_lowercase() == *lower))
+            }
+        }
+    }
+
+    /// A tag scope needs to know the sources' tags.
+    pub fn needs_attributes(&self) -> bool {
+        matches!(self, Scope::Tag { .. })
+    }
+
+    /// What to tell the user when the scope matched `matched` sources: a
+    /// scope that matches none (and a tag the tenant does not have, with the
+    /// closest one it has) is worth a warning.
+    pub fn warnings(&self, directory: &Directory, matched: usize) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Scope::Tag { name, .. } = self
+            && !directory.knows_tag(name)
+        {
+            let hint = crate::model::suggest::closest(name, directory.tag_names())
+                .map(|t| format!(" — did you mean tag:{t}?"))
+                .unwrap_or_default();
+            warnings.push(format!("the tenant has no tag '{name}'{hint}"));
+        }
+        if matched == 0 {
+            warnings.push(format!("{self} matches no existing source"));
+        }
+        warnings
+    }
+}
+
+/// `--max-retire`: a count, or a percentage of the sources in scope.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaxRetire {
+    Count(usize),
+    Percent(f64),
+}
+
+impl MaxRetire {
+    pub fn parse(text: &str) -> Result<MaxRetire, String> {
+        let bad = || format!("'{text}': expected a count (25) or a percentage (5%)");
+        match text.trim().strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(MaxRetire::Percent)
+                .ok_or_else(bad),
+            None => text.trim().parse().map(MaxRetire::Count).map_err(|_| bad()),
+        }
+    }
+
+    /// Whether retiring `count` of `in_scope` sources is allowed.
+    fn allows(limit: Option<MaxRetire>, count: usize, in_scope: usize) -> bool {
+        let share = |p: f64| count as f64 <= in_scope as f64 * p / 100.0;
+        match limit {
+            None => count <= 1 || share(10.0),
+            Some(MaxRetire::Count(n)) => count <= n,
+            Some(MaxRetire::Percent(p)) => share(p),
+        }
+    }
+}
+
+/// A source to retire, as the run record keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retiree {
+    pub technical_name: String,
+    pub name: String,
+    pub id: String,
+}
+
+/// What `--retire-missing` decided before any write.
+#[derive(Debug)]
+pub struct Decision {
+    /// Sorted by technical name.
+    pub retirees: Vec<Retiree>,
+    /// The existing sources in scope, whether retired or not.
+    pub in_scope: usize,
+}
+
+/// The sources in `scope` that no name of the file names and that are not
+/// `Obsolete` yet; refused (exit 2) past the guard.
+pub fn decide(
+    directory: &Directory,
+    scope: &Scope,
+    in_file: &HashSet<u64>,
+    limit: Option<MaxRetire>,
+) -> anyhow::Result<Decision> {
+    let mut in_scope = 0;
+    let mut retirees: Vec<Retiree> = Vec::new();
+    for (technical_name, source) in directory.sources() {
+        let current = source.current.as_deref();
+        if !scope.matches(technical_name, current) {
+            continue;
+        }
+        in_scope += 1;
+        let obsolete =
+            current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()));
+        if !obsolete && !in_file.contains(&fingerprint(technical_name)) {
+            retirees.push(Retiree {
+                technical_name: technical_name.to_owned(),
+                name: source.name.clone(),
+                id: source.id.clone(),
+            });
+        }
+    }
+    if !MaxRetire::allows(limit, retirees.len(), in_scope) {
+        return Err(usage(format!(
+            "--retire-missing would retire {} of the {in_scope} sources in scope, more than \
+             --max-retire allows (by default 10% of the scope, and at least 1): check the \
+             file; to allow it, pass --max-retire {} (or a percentage)",
+            retirees.len(),
+            retirees.len()
+        )));
+    }
+    retirees.sort_by(|a, b| a.technical_name.cmp(&b.technical_name));
+    Ok(Decision { retirees, in_scope })
+}
+
+/// What became of one source to retire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retired {
+    pub source: Retiree,
+    /// `retired`, `failed` or `would-retire`.
+    pub result: &'static str,
+    pub error: Option<String>,
+}
+
+/// Sets every retiree `Obsolete`: in batches through the bulk edit route,
+/// one by one when `batch_size` is 1, when the tenant has no bulk route, or
+/// for the sources of a batch that was refused. Edits are idempotent:
+/// retried without look-ups.
+pub async fn retire(
+    client: &Client,
+    version_id: &str,
+    retirees: Vec<Retiree>,
+    batch_size: usize,
+) -> Vec<Retired> {
+    let mut done = Vec::with_capacity(retirees.len());
+    let mut bulk = batch_size > 1;
+    for chunk in retirees.chunks(batch_size.max(1)) {
+        if bulk {
+            let body: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|r| serde_json::json!({"technicalName": r.technical_name, "status": "Obsolete"}))
+                .collect();
+            let url = client.url(&format!("/sources/bulk/{version_id}"), &[]);
+            match client
+                .send_with_retries(Method::PUT, url, Some(&body), client.writes())
+                .await
+            {
+                Ok(a) if a.status.is_success() => {
+                    done.extend(chunk.iter().map(|r| outcome(r, Ok(()))));
+                    continue;
+                }
+                Ok(a) if matches!(a.status.as_u16(), 404 | 405 | 501) => {
+                    tracing::warn!("the API has no bulk edit route here: retiring one by one");
+                    bulk = false;
+                }
+                // Refused as a whole (one bad item) or failing: each on its own.
+                _ => {}
+            }
+        }
+        for r in chunk {
+            let url = client.url(&format!("/sources/{version_id}/{}", r.id), &[]);
+            let body = serde_json::json!({"status": "Obsolete"});
+            let result = match client
+                .send_with_retries(Method::PUT, url, Some(&body), client.writes())
+                .await
+            {
+                Ok(a) if a.status.is_success() => Ok(()),
+                Ok(a) => Err(a.error().to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            done.push(outcome(r, result));
+        }
+    }
+    done
+}
+
+fn outcome(r: &Retiree, result: Result<(), String>) -> Retired {
+    match result {
+        Ok(()) => Retired {
+            source: r.clone(),
+            result: "retired",
+            error: None,
+        },
+        Err(e) => Retired {
+            source: r.clone(),
+            result: "failed",
+            error: Some(e),
+        },
+    }
+}
+
+/// `check`: what would be retired.
+pub fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
+    retirees
+        .into_iter()
+        .map(|source| Retired {
+            source,
+            result: "would-retire",
+            error: None,
+        })
+        .collect()
+}
+
+/// `sources.report.csv` → `sources.report.retired.csv`.
+pub fn list_path(report: &Path) -> PathBuf {
+    let stem = report.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = report
+        .extension()
+        .map_or_else(|| "csv".into(), |e| e.to_string_lossy());
+    report.with_file_name(format!("{stem}.retired.{ext}"))
+}
+
+/// The retired list, `technicalName,name,source_id,result,error`, at
+/// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
+/// CSV; atomically.
+pub fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
+    let headers = ["technicalName", "name", "source_id", "result", "error"].map(String::from);
+    let rows: Vec<Vec<String>> = retired
+        .iter()
+        .map(|r| {
+            [
+                r.source.technical_name.as_str(),
+                r.source.name.as_str(),
+                r.source.id.as_str(),
+                r.result,
+                r.error.as_deref().unwrap_or(""),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    if crate::files::workbook::is_workbook(path) {
+        let look = crate::files::workbook::Look::default();
+        let rows = rows.into_iter().map(Ok);
+        return crate::files::workbook::write(path, "retired", &headers, rows, &look);
+    }
+    crate::files::atomic::write_with(path, |out| {
+        let mut csv = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(out);
+        for record in std::iter::once(&headers.to_vec()).chain(&rows) {
+            csv.write_record(
+                record
+                    .iter()
+                    .map(|c| crate::pipeline::report::escape(c).into_owned()),
+            )?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_and_limits_are_read_or_refused_with_the_expected_form() {
+        assert!(
+            matches!(Scope::parse("technicalName:crm_*"), Ok(Scope::TechnicalName(g)) if g.is_match("crm_orders") && !g.is_match("hr_crm"))
+        );
+        assert!(
+            matches!(Scope::parse("tag: PII"), Ok(Scope::Tag { name, lower }) if name == "PII" && lower == "pii")
+        );
+        assert!(
+            Scope::parse("name:x")
+                .unwrap_err()
+                .contains("technicalName:GLOB")
+        );
+        assert_eq!(MaxRetire::parse("25"), Ok(MaxRetire::Count(25)));
+        assert_eq!(MaxRetire::parse("5%"), Ok(MaxRetire::Percent(5.0)));
+        assert!(MaxRetire::parse("lots").is_err());
+    }
+
+    #[test]
+    fn the_default_guard_allows_a_tenth_of_the_scope_and_at_least_one_source() {
+        assert!(!MaxRetire::allows(None, 5, 11), "45% is refused");
+        assert!(!MaxRetire::allows(None, 2, 11));
+        assert!(MaxRetire::allows(None, 1, 11));
+        assert!(MaxRetire::allows(None, 1, 3), "one source always may go");
+        assert!(MaxRetire::allows(None, 0, 0));
+        assert!(!MaxRetire::allows(None, 10, 20));
+        assert!(MaxRetire::allows(None, 10, 100));
+        assert!(!MaxRetire::allows(None, 11, 100));
+        assert!(MaxRetire::allows(None, 30, 2000));
+        assert!(!MaxRetire::allows(None, 1000, 2000));
+        assert!(MaxRetire::allows(Some(MaxRetire::Count(1000)), 1000, 2000));
+        assert!(MaxRetire::allows(
+            Some(MaxRetire::Percent(50.0)),
+            1000,
+            2000
+        ));
+    }
+
+    #[test]
+    fn the_retired_list_sits_beside_the_report() {
+        assert_eq!(
+            list_path(Path::new("out/sources.report.csv")),
+            PathBuf::from("out/sources.report.retired.csv")
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! The end-of-run summary: counts per result, time, requests, and errors
+//! grouped by kind with their first rows. Printed on stderr as text, and
+//! written as JSON (`--summary-json`, with a `schema_version`) for schedulers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::client::pace::Pace;
+use crate::pipeline::report::{Outcome, RowResult};
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// How many row numbers an error group lists.
+const FIRST_ROWS: usize = 10;
+
+#[derive(Debug, Default, Serialize)]
+pub struct ErrorGroup {
+    pub kind: String,
+    pub count: u64,
+    pub first_rows: Vec<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    /// `run`, `check` or `rerun`.
+    pub command: &'static str,
+    pub input: String,
+    pub report: String,
+    pub rows: u64,
+    /// Counts per result over the whole report (`done_before` included).
+    pub results: BTreeMap<&'static str, u64>,
+    /// Rows an earlier run into this report had done, carried over unsent.
+    pub done_before: u64,
+    pub elapsed_secs: f64,
+    pub rows_per_sec: f64,
+    pub requests: u64,
+    pub retries: u64,
+    /// Requests answered 429.
+    pub rate_limited: u64,
+    /// Pauses for 429 (one per block of the tenant).
+    pub pauses: u64,
+    /// Sources set `Obsolete` by `--retire-missing` (`check`: that would be).
+    pub retired: u64,
+    /// Sources `--retire-missing` failed to retire.
+    pub retire_failed: u64,
+    /// The existing sources `--retire-missing`'s scope matched (`null`
+    /// without it, and when a rerun finishes a set decided before).
+    pub retire_scope_matched: Option<u64>,
+    /// What the user was warned of (a scope that matches nothing, ...).
+    pub warnings: Vec<String>,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    /// Tags created by `--create-missing-tags`.
+    pub created_tags: Vec<String>,
+    /// The encoding a CSV input was read in, when not UTF-8 (`detected`:
+    /// decided from its bytes, without `--encoding`).
+    pub encoding: Option<Encoding>,
+    /// The columns taken as custom attributes, by header.
+    pub attribute_columns: Vec<String>,
+    pub errors: Vec<ErrorGroup>,
+    pub exit_code: u8,
+    /// Counts per result of this run's own work (for the text).
+    #[serde(skip)]
+    now: BTreeMap<&'static str, u64>,
+}
+
+/// The encoding an input was read in.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Encoding {
+    pub name: String,
+    pub detected: bool,
+}
+
+/// Collects outcomes as they come.
+#[derive(Debug, Default)]
+pub struct Tally {
+    counts: BTreeMap<RowResult, u64>,
+    /// Of `counts`, the rows an earlier run into the report had done.
+    carried: BTreeMap<RowResult, u64>,
+    /// Created rows whose id is not known yet (bulk mode).
+    pub created_without_id: u64,
+    groups: BTreeMap<String, ErrorGroup>,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Outcome) {
+        *self.counts.entry(o.result).or_default() += 1;
+        if o.result == RowResult::Created && o.source_id.is_none() {
+            self.created_without_id += 1;
+        }
+        // A done row's `error` is a warning: not an error to group.
+        if let Some(kind) =
+            (o.error_kind.as_ref().or(o.error.as_ref())).filter(|_| !o.result.is_success())
+        {
+            let group = self
+                .groups
+                .entry(kind.clone())
+                .or_insert_with(|| ErrorGroup {
+                    kind: kind.clone(),
+                    ..Default::default()
+                });
+            group.count += 1;
+            // Rows complete out of order: keep the first ones of the file.
+            let at = group.first_rows.partition_point(|r| *r < o.row);
+            if at < FIRST_ROWS {
+                group.first_rows.insert(at, o.row);
+                group.first_rows.truncate(FIRST_ROWS);
+            }
+        }
+    }
+
+    /// A row an earlier run into the report did: in the counts, and apart.
+    pub fn carry(&mut self, o: &Outcome) {
+        *self.counts.entry(o.result).or_default() += 1;
+        *self.carried.entry(o.result).or_default() += 1;
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Every row is created, updated or unchanged (for `check`: would be).
+    pub fn all_succeeded(&self) -> bool {
+        self.counts.iter().all(|(r, n)| r.is_success() || *n == 0)
+    }
+}
+
+pub struct Totals {
+    pub command: &'static str,
+    pub input: String,
+    pub report: String,
+    pub elapsed: Duration,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub pauses: u64,
+    pub retired: u64,
+    pub retire_failed: u64,
+    pub retire_scope_matched: Option<u64>,
+    pub warnings: Vec<String>,
+    pub stopped: Option<String>,
+    pub created_tags: Vec<String>,
+    pub encoding: Option<Encoding>,
+    pub attribute_columns: Vec<String>,
+    pub exit_code: u8,
+}
+
+impl Totals {
+    /// What the limiter counted since `started` (nothing before it
+    /// existed); the rest empty.
+    pub fn new(
+        command: &'static str,
+        (input, report): (&str, &Path),
+        started: Instant,
+        pace: Option<&Pace>,
+    ) -> Totals {
+        let count = |c: fn(&Pace) -> &AtomicU64| pace.map_or(0, |p| c(p).load(Ordering::Relaxed));
+        Totals {
+            command,
+            input: input.to_owned(),
+            report: report.display().to_string(),
+            elapsed: started.elapsed(),
+            requests: count(|p| &p.counters.requests),
+            retries: count(|p| &p.counters.retries),
+            rate_limited: count(|p| &p.counters.rate_limited),
+            pauses: count(|p| &p.counters.pauses),
+            retired: 0,
+            retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
+            stopped: None,
+            created_tags: vec![],
+            encoding: None,
+            attribute_columns: vec![],
+            exit_code: 0,
+        }
+    }
+}
+
+impl Summary {
+    pub fn new(tally: Tally, t: Totals) -> Summary {
+        let rows = tally.rows();
+        let secs = t.elapsed.as_secs_f64();
+        let mut errors: Vec<ErrorGroup> = tally.groups.into_values().collect();
+        errors.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.kind.cmp(&b.kind)));
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            command: t.command,
+            input: t.input,
+            report: t.report,
+            rows,
+            results: RowResult::ALL
+                .iter()
+                .map(|r| (r.as_str(), tally.counts.get(r).copied().unwrap_or(0)))
+                .collect(),
+            done_before: tally.carried.values().sum(),
+            now: RowResult::ALL
+                .iter()
+                .map(|r| {
+                    let all = tally.counts.get(r).copied().unwrap_or(0);
+                    (r.as_str(), all - tally.carried.get(r).copied().unwrap_or(0))
+                })
+                .collect(),
+            elapsed_secs: (secs * 1000.0).round() / 1000.0,
+            rows_per_sec: if secs > 0.0 {
+                ((rows as f64 / secs) * 100.0).round() / 100.0
+            } else {
+                0.0
+            },
+            requests: t.requests,
+            retries: t.retries,
+            rate_limited: t.rate_limited,
+            pauses: t.pauses,
+            retired: t.retired,
+            retire_failed: t.retire_failed,
+            retire_scope_matched: t.retire_scope_matched,
+            warnings: t.warnings,
+            stopped: t.stopped,
+            created_tags: t.created_tags,
+            encoding: t.encoding,
+            attribute_columns: t.attribute_columns,
+            errors,
+            exit_code: t.exit_code,
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts: Vec<String> = self
+            .now
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        let counts = match (counts.is_empty(), self.done_before) {
+            (true, 0) => "none".to_owned(),
+            (false, 0) => counts.join(", "),
+            (true, before) => format!("{before} done before"),
+            (false, before) => format!("{} now, {before} done before", counts.join(", ")),
+        };
+        writeln!(f, "{} rows: {counts}", self.rows)?;
+        writeln!(
+            f,
+            "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} refused (429) in {} pauses",
+            self.elapsed_secs,
+            self.rows_per_sec,
+            self.requests,
+            self.retries,
+            self.rate_limited,
+            self.pauses
+        )?;
+        if let Some(e) = &self.encoding {
+            match e.detected {
+                true => writeln!(
+                    f,
+                    "read as {} (detected; --encoding LABEL reads it as another)",
+                    e.name
+                )?,
+                false => writeln!(f, "read as {}", e.name)?,
+            }
+        }
+        if !self.attribute_columns.is_empty() {
+            writeln!(
+                f,
+                "custom attributes: {}",
+                self.attribute_columns.join(", ")
+            )?;
+        }
+        if self.command == "check" && self.retired > 0 {
+            writeln!(f, "would retire: {} sources", self.retired)?;
+        } else if self.retired + self.retire_failed > 0 {
+            writeln!(
+                f,
+                "retired: {} sources, {} failed",
+                self.retired, self.retire_failed
+            )?;
+        }
+        if let Some(why) = &self.stopped {
+            writeln!(f, "stopped: {why}")?;
+        }
+        if !self.created_tags.is_empty() {
+            writeln!(f, "created tags: {}", self.created_tags.join(", "))?;
+        }
+        if !self.errors.is_empty() {
+            writeln!(f, "errors:")?;
+            for g in &self.errors {
+                let rows: Vec<String> = g.first_rows.iter().map(u64::to_string).collect();
+                let more = if g.count as usize > g.first_rows.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                let noun = if g.count == 1 { "row" } else { "rows" };
+                writeln!(
+                    f,
+                    "  {} — {} {noun}: {}{more}",
+                    g.kind,
+                    g.count,
+                    rows.join(", ")
+                )?;
+            }
+        }
+        write!(f, "report: {}", self.report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_grouped_by_kind_with_their_first_rows() {
+        let mut tally = Tally::default();
+        for row in 2..20 {
+            tally.add(&Outcome::new(row, RowResult::Invalid).with_error(
+                "owners: unknown user",
+                format!("owners: unknown user 'u{row}'"),
+            ));
+        }
+        tally.add(&Outcome::new(20, RowResult::Created));
+        tally.add(
+            &Outcome::new(1, RowResult::Failed)
+                .with_error("owners: unknown user", "late but first"),
+        );
+        let totals = Totals {
+            command: "run",
+            input: "in.csv".into(),
+            report: "in.report.csv".into(),
+            elapsed: Duration::from_secs(2),
+            requests: 5,
+            retries: 1,
+            rate_limited: 0,
+            pauses: 0,
+            retired: 0,
+            retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
+            stopped: None,
+            created_tags: vec![],
+            encoding: Some(Encoding {
+                name: "windows-1252".into(),
+                detected: true,
+            }),
+            attribute_columns: vec!["Data Domain".into()],
+            exit_code: 1,
+        };
+        let summary = Summary::new(tally, totals);
+        let text = summary.to_string();
+        assert!(
+            text.starts_with("20 rows: 1 created, 1 failed, 18 invalid\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  owners: unknown user — 19 rows: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("read as windows-1252 (detected; --encoding LABEL reads it as another)\ncustom attributes: Data Domain\n"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["encoding"]["detected"], true);
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["results"]["skipped"], 0);
+        assert_eq!(json["errors"][0]["count"], 19);
+    }
+}
+
+#[cfg(test)]
+mod carried {
+    use super::*;
+
+    fn first_line(tally: Tally) -> String {
+        let totals = Totals {
+            command: "rerun",
+            input: "in.report.csv".into(),
+            report: "in.report.csv".into(),
+            elapsed: Duration::from_secs(1),
+            requests: 0,
+            retries: 0,
+            rate_limited: 0,
+            pauses: 0,
+            retired: 0,
+            retire_failed: 0,
+            retire_scope_matched: None,
+            warnings: vec![],
+            stopped: None,
+            created_tags: vec![],
+            encoding: None,
+            attribute_columns: vec![],
+            exit_code: 0,
+        };
+        let summary = Summary::new(tally, totals);
+        assert_eq!(summary.results["created"], 40, "the whole report");
+        summary.to_string().lines().next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn rows_done_before_are_counted_apart_from_this_runs_work() {
+        let mut tally = Tally::default();
+        (1..=33).for_each(|row| tally.carry(&Outcome::new(row, RowResult::Created)));
+        (34..=40).for_each(|row| tally.add(&Outcome::new(row, RowResult::Created)));
+        assert_eq!(first_line(tally), "40 rows: 7 created now, 33 done before");
+        let mut all_before = Tally::default();
+        (1..=40).for_each(|row| all_before.carry(&Outcome::new(row, RowResult::Created)));
+        assert_eq!(first_line(all_before), "40 rows: 40 done before");
+    }
+}

@@ -285,3 +285,38 @@ async fn a_final_id_listing_that_keeps_failing_leaves_ids_empty_and_the_exit_cod
     assert!(out.report.iter().all(|r| r["source_id"].is_empty()));
     assert_eq!(copies(&sb).len(), 15);
 }
+
+/// 150 rows, one request each at 50 a second, against 60 requests per 6 s:
+/// `X-RateLimit-Remaining` is kept as a promise, so no request meets a 429,
+/// whether the tenant's hour slides or restarts all at once (both at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_budget_the_header_gives_is_never_overrun_on_a_sliding_or_a_fixed_hour() {
+    tokio::join!(never_overrun(false), never_overrun(true));
+}
+
+async fn never_overrun(fixed: bool) {
+    let sb = sandbox(|c| {
+        c.hourly_limit = 60;
+        c.hour = Duration::from_secs(6);
+        c.block = Duration::from_secs(3);
+        if fixed {
+            c.variants.insert(Variant::FixedHour);
+        }
+    })
+    .await;
+    let pace = [
+        "--rate",
+        "50",
+        "--batch-size",
+        "1",
+        "--hour-secs",
+        "6",
+        "--hourly-limit",
+        "300",
+    ];
+    let out = import(&sb, &valid_rows(150), &pace).await;
+    assert_eq!(out.code, 0, "fixed hour {fixed}: {:?}", out.error);
+    assert_eq!(out.summary["rate_limited"], 0, "fixed hour {fixed}");
+    assert_eq!(refused(&sb.requests()), 0, "fixed hour {fixed}");
+    assert_eq!(out.results().get("created"), Some(&150));
+}

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod breaker;
+pub mod budget;
 pub mod pace;
 pub mod retry;
 pub mod session;

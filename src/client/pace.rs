@@ -10,9 +10,10 @@
 //! - no hour holds more than `hourly_limit`: the same kind of sliding window
 //!   over the hour, since governor's quota would let a burst double it;
 //! - `X-RateLimit-Remaining` is the truth about the hour: it tells the
-//!   tenant's real limit, which caps the hour window, and when it falls to the
-//!   reserve (1% of the hourly limit) the pace drops to that limit spread over
-//!   the hour until it recovers;
+//!   tenant's real limit (the lowest seen caps the hour window), and when it
+//!   falls to the reserve (1% of the hourly limit) the pace drops to that
+//!   limit spread over the hour until it recovers; what it allows is kept as
+//!   a promise in `budget.rs`;
 //! - a 429 pauses the whole run until its `Retry-After` (or a growing probe
 //!   delay without one); then a single probe goes first, and the others follow
 //!   only once it was not refused. The total pause is bounded by `max_wait`;
@@ -31,6 +32,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use crate::exit::Stop;
 
 /// The span of the per-second window: a second plus the jitter it absorbs.
@@ -92,8 +94,9 @@ impl SlidingWindow {
         }
     }
 
-    /// `None` if a send at `now` fits, else when the oldest send leaves.
-    fn full_until(&mut self, now: Instant) -> Option<Instant> {
+    /// Forgets the sends that left the window by `now`: how many did.
+    fn prune(&mut self, now: Instant) -> u64 {
+        let before = self.sent.len();
         while self
             .sent
             .front()
@@ -101,6 +104,12 @@ impl SlidingWindow {
         {
             self.sent.pop_front();
         }
+        (before - self.sent.len()) as u64
+    }
+
+    /// `None` if a send at `now` fits, else when the oldest send leaves.
+    fn full_until(&mut self, now: Instant) -> Option<Instant> {
+        self.prune(now);
         ((self.sent.len() as u64) >= self.cap)
             .then(|| *self.sent.front().expect("a full window is not empty") + self.span)
     }
@@ -114,6 +123,8 @@ struct Windows {
     second: SlidingWindow,
     /// Its cap is what the tenant allows per hour, as far as we know.
     hour: SlidingWindow,
+    /// What `X-RateLimit-Remaining` allows.
+    budget: Budget,
 }
 
 /// The 429 pause. While `until` is set, no request leaves but one probe at
@@ -270,6 +281,7 @@ impl Pace {
             windows: Mutex::new(Windows {
                 second: SlidingWindow::new(SECOND_WINDOW, u64::from(rate)),
                 hour: SlidingWindow::new(hour + hour_margin(hour), hourly),
+                budget: Budget::default(),
             }),
             slow: Mutex::new(None),
             pause: Mutex::default(),
@@ -367,7 +379,13 @@ impl Pace {
         if p.blocked(now).is_some() {
             return Err(Busy::Paused);
         }
-        let mut w = self.windows.lock().expect("windows lock");
+        let mut windows = self.windows.lock().expect("windows lock");
+        let w = &mut *windows;
+        w.budget.freed(w.hour.prune(now));
+        let ours = (w.hour.sent.front().copied(), w.hour.sent.len() as u64);
+        if let Some(at) = w.budget.wait(now, ours, w.hour.span, self.server_hour) {
+            return Err(Busy::Hour(at));
+        }
         match (w.second.full_until(now), w.hour.full_until(now)) {
             (_, Some(hour)) => return Err(Busy::Hour(hour)),
             (Some(second), None) => return Err(Busy::Second(second)),
@@ -376,6 +394,7 @@ impl Pace {
         let probe = p.claim_probe(now);
         w.second.record(now);
         w.hour.record(now);
+        w.budget.spend(now);
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         Ok(Ticket {
             in_window: w.hour.sent.len() as u64,
@@ -430,6 +449,7 @@ impl Pace {
         remaining: Option<u64>,
         retry_after: Option<Duration>,
     ) -> Result<(), Stop> {
+        (self.windows.lock().expect("windows lock").budget).done(ticket.sent_at);
         if status == Some(429) {
             return self.refused(ticket, retry_after);
         }
@@ -524,8 +544,19 @@ impl Pace {
     }
 
     fn learn_remaining(&self, ticket: Ticket, remaining: u64) {
-        let tenant_limit = ticket.in_window + remaining;
         let mut w = self.windows.lock().expect("windows lock");
+        let sent_after = w.hour.sent.iter().filter(|t| **t > ticket.sent_at).count();
+        (w.budget).observe(
+            ticket.sent_at,
+            remaining,
+            ticket.in_window,
+            sent_after as u64,
+        );
+        // Never above the lowest limit the tenant has shown in this run.
+        let tenant_limit = w
+            .budget
+            .lowest_limit()
+            .unwrap_or(ticket.in_window + remaining);
         let mut slow = self.slow.lock().expect("slow lock");
         if remaining <= self.reserve {
             // Never send more than the tenant allows in any hour, spread evenly.

@@ -4,7 +4,9 @@
 //! `block` and every request gets 429 until it ends.
 //!
 //! Windows slide over arrival times, so a client that crosses a line in any
-//! window is caught, whatever the alignment. With `count_refused` (as some
+//! window is caught, whatever the alignment; with `fixed_hour` the hour is
+//! instead a fixed period from the first request, reset all at once (as
+//! tenants whose hour restarts at a time nobody announces). With `count_refused` (as some
 //! tenants do) the requests refused during a block count in the hour too:
 //! a client that keeps knocking is blocked again as soon as the block ends.
 
@@ -21,6 +23,7 @@ pub struct Limits {
     hour: Duration,
     block: Duration,
     count_refused: bool,
+    fixed_hour: bool,
     state: Mutex<Windows>,
 }
 
@@ -29,6 +32,8 @@ struct Windows {
     second: VecDeque<Instant>,
     hour: VecDeque<Instant>,
     blocked_until: Option<Instant>,
+    /// With a fixed hour: when the current one began.
+    hour_start: Option<Instant>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -47,6 +52,7 @@ impl Limits {
             hour,
             block,
             count_refused: false,
+            fixed_hour: false,
             state: Mutex::default(),
         }
     }
@@ -59,7 +65,22 @@ impl Limits {
         }
     }
 
+    /// The hour as a fixed period that resets all at once, instead of a
+    /// sliding window.
+    pub fn fixed_hour(self, fixed_hour: bool) -> Limits {
+        Limits { fixed_hour, ..self }
+    }
+
     fn prune_hour(&self, w: &mut Windows, now: Instant) {
+        if self.fixed_hour {
+            let start = *w.hour_start.get_or_insert(now);
+            if now >= start + self.hour {
+                let periods = (now - start).as_nanos() / self.hour.as_nanos();
+                w.hour_start = Some(start + self.hour * periods as u32);
+                w.hour.clear();
+            }
+            return;
+        }
         while w
             .hour
             .front()
@@ -116,6 +137,41 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fixed_hour_resets_all_at_once_and_a_sliding_one_by_each_request() {
+        let hour = Duration::from_secs(10);
+        let fixed = Limits::new(100, 2, hour, Duration::from_secs(5)).fixed_hour(true);
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert!(matches!(
+            fixed.admit(at(0)),
+            Admission::Go { remaining: 1, .. }
+        ));
+        assert!(matches!(
+            fixed.admit(at(9_000)),
+            Admission::Go { remaining: 0, .. }
+        ));
+        // 10 s after the first request the whole hour starts again.
+        assert!(matches!(
+            fixed.admit(at(10_001)),
+            Admission::Go { remaining: 1, .. }
+        ));
+        let sliding = Limits::new(100, 2, hour, Duration::from_secs(5));
+        assert!(matches!(
+            sliding.admit(at(0)),
+            Admission::Go { remaining: 1, .. }
+        ));
+        assert!(matches!(
+            sliding.admit(at(9_000)),
+            Admission::Go { remaining: 0, .. }
+        ));
+        // Only the first request has left the sliding hour.
+        assert!(matches!(
+            sliding.admit(at(10_001)),
+            Admission::Go { remaining: 0, .. }
+        ));
+    }
 
     #[test]
     fn requests_above_the_rate_in_one_second_are_delayed() {

@@ -61,6 +61,10 @@ pub enum Variant {
     /// Requests refused during a block count in the hour, as on some
     /// tenants: a client that keeps knocking is blocked again.
     CountRefused,
+    /// The hour is a fixed period from the first request, reset all at once
+    /// (as on tenants whose hour restarts at an unannounced time), instead of
+    /// a sliding window.
+    FixedHour,
     /// Every write is refused with the same 400: a read-only version.
     ReadOnly,
     /// `GET /sources` ignores `includeAttributes` (the contract allows it).
@@ -237,7 +241,8 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let app = Arc::new(App {
             limits: Limits::new(config.rate, config.hourly_limit, config.hour, config.block)
-                .counting_refused(config.variants.contains(&Variant::CountRefused)),
+                .counting_refused(config.variants.contains(&Variant::CountRefused))
+                .fixed_hour(config.variants.contains(&Variant::FixedHour)),
             fail_rate: AtomicU64::new(config.fail_rate.to_bits()),
             drop_after_commit_rate: AtomicU64::new(config.drop_after_commit_rate.to_bits()),
             config,

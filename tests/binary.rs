@@ -6,8 +6,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
-
 use crate::common::{read_report, resumable, sandbox, valid_rows};
 
 pub(crate) fn repo_file(path: &str) -> std::path::PathBuf {
@@ -15,11 +13,7 @@ pub(crate) fn repo_file(path: &str) -> std::path::PathBuf {
 }
 
 pub(crate) fn dg_import() -> Command {
-    let mut cmd = Command::new(cargo_bin("dg-import"));
-    cmd.env_remove("DATAGALAXY_URL")
-        .env_remove("DATAGALAXY_TOKEN")
-        .env_remove("RUST_LOG");
-    cmd
+    crate::common::binary()
 }
 
 fn interrupt(child: &std::process::Child) {
@@ -206,7 +200,7 @@ async fn a_dash_reads_the_rows_from_standard_input() {
     let url = sb.base_url();
     let path = dir.path().to_owned();
     let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::new(cargo_bin("dg-import"))
+        assert_cmd::Command::from_std(crate::common::binary())
             .args(["run", "-", "--quiet", "--url", &url])
             .env("DATAGALAXY_TOKEN", "sandbox-token")
             .current_dir(&path)
@@ -284,9 +278,8 @@ async fn an_answer_that_outlasts_the_grace_period_is_cut_off_and_recorded_as_sen
         .spawn()
         .unwrap();
     // The listings take latency too; wait for the writes to leave.
-    while sb.requests().iter().filter(|r| r.method == "POST").count() < 3 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let writes = || sb.requests().iter().filter(|r| r.method == "POST").count();
+    crate::common::wait_for("3 writes", 60, || writes() >= 3).await;
     let signalled = Instant::now();
     send_signal(&child, "TERM");
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())

@@ -3,9 +3,7 @@
 //! file, sends nothing; edit cells, and only those rows are sent.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin;
 use dg_import::sandbox::{Sandbox, StoredSource};
 use serde_json::{Value, json};
 
@@ -323,7 +321,7 @@ fn repo_file(path: &str) -> PathBuf {
 
 #[test]
 fn an_export_to_standard_output_is_csv_without_a_byte_order_mark() {
-    let out = Command::new(cargo_bin("dg-import"))
+    let out = crate::common::binary()
         .args(["export", "--sandbox", "--quiet", "--scope", "tag:pii"])
         .env_remove("DATAGALAXY_URL")
         .env_remove("DATAGALAXY_TOKEN")

@@ -140,9 +140,7 @@ async fn twenty_rows_in_a_row_failing_on_the_server_trip_the_breaker() {
         let sb = sb.clone();
         async move {
             // The server falls ill once the first rows went through.
-            while posts(&sb.requests()) < 5 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            crate::common::wait_for("5 writes", 60, || posts(&sb.requests()) >= 5).await;
             sb.set_faults(1.0, 0.0);
         }
     });

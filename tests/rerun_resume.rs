@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use assert_cmd::cargo::cargo_bin;
 use dg_import::sandbox::Sandbox;
 
 use crate::common::{
@@ -132,7 +131,7 @@ async fn an_import_killed_at_ten_random_moments_and_resumed_each_time_ends_compl
     std::fs::write(dir.path().join("in.csv"), thousand_rows()).unwrap();
     let url = sb.base_url();
     let run = |resume: bool| {
-        let mut cmd = Command::new(cargo_bin("dg-import"));
+        let mut cmd = crate::common::binary();
         cmd.args([
             "run",
             "in.csv",
@@ -397,7 +396,7 @@ async fn a_second_run_into_the_same_report_is_refused_while_the_first_holds_it()
     std::fs::write(dir.path().join("in.csv"), valid_rows(40)).unwrap();
     let url = sb.base_url();
     let start = || {
-        Command::new(cargo_bin("dg-import"))
+        crate::common::binary()
             .args(["run", "in.csv", "--quiet", "--rate", "10", "--url", &url])
             .env("DATAGALAXY_TOKEN", sb.token())
             .current_dir(dir.path())
@@ -406,9 +405,7 @@ async fn a_second_run_into_the_same_report_is_refused_while_the_first_holds_it()
             .unwrap()
     };
     let mut first = start();
-    while posts(&sb.requests()) == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::common::wait_for("the first write", 60, || posts(&sb.requests()) > 0).await;
     let second = start();
     let second = tokio::task::spawn_blocking(move || second.wait_with_output().unwrap())
         .await

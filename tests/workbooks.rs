@@ -3,9 +3,8 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use assert_cmd::cargo::cargo_bin;
 use dg_import::sandbox::Sandbox;
 use rust_xlsxwriter::Workbook;
 
@@ -36,7 +35,7 @@ fn part(path: &Path, name: &str) -> String {
 
 /// The binary, run in `dir` against `sb` as a user runs it.
 async fn dg_in(dir: &Path, sb: &Sandbox, args: &[&str]) -> Output {
-    let mut cmd = Command::new(cargo_bin("dg-import"));
+    let mut cmd = crate::common::binary();
     cmd.args(args)
         .arg("--quiet")
         .current_dir(dir)
@@ -227,9 +226,8 @@ async fn a_workbook_import_killed_mid_run_is_finished_by_resume_into_its_workboo
         resumable(dir.path(), (&url, sb.token()), &args, resume)
     };
     let mut child = run(false).spawn().unwrap();
-    while sb.requests().iter().filter(|r| r.method == "POST").count() < 20 {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let writes = || sb.requests().iter().filter(|r| r.method == "POST").count();
+    crate::common::wait_for("20 writes", 60, || writes() >= 20).await;
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(

@@ -381,9 +381,7 @@ impl Pace {
         }
         let mut windows = self.windows.lock().expect("windows lock");
         let w = &mut *windows;
-        w.budget.freed(w.hour.prune(now));
-        let ours = (w.hour.sent.front().copied(), w.hour.sent.len() as u64);
-        if let Some(at) = w.budget.wait(now, ours, w.hour.span, self.server_hour) {
+        if let Some(at) = w.budget.wait(now, w.hour.span, self.server_hour) {
             return Err(Busy::Hour(at));
         }
         match (w.second.full_until(now), w.hour.full_until(now)) {
@@ -449,7 +447,7 @@ impl Pace {
         remaining: Option<u64>,
         retry_after: Option<Duration>,
     ) -> Result<(), Stop> {
-        (self.windows.lock().expect("windows lock").budget).done(ticket.sent_at);
+        (self.windows.lock().expect("windows lock").budget).done(ticket.sent_at, Instant::now());
         if status == Some(429) {
             return self.refused(ticket, retry_after);
         }

@@ -196,11 +196,22 @@ pub fn fall_ill_at_first_write(
 ) -> tokio::task::JoinHandle<()> {
     let sb = sb.clone();
     tokio::spawn(async move {
-        while posts(&sb.requests()) == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        wait_for("the first write", 60, || posts(&sb.requests()) > 0).await;
         sb.set_faults(fail_rate, drop_after_commit_rate);
     })
+}
+
+/// Waits until `done` (looked at every few milliseconds), at most `secs`:
+/// past it the test fails naming `what` it waited for.
+pub async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {secs} s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 pub fn posts(log: &[LoggedRequest]) -> usize {
@@ -241,6 +252,25 @@ pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
     )
 }
 
+/// The one way the tests start the binary: as a user's shell would, with
+/// none of this machine's DataGalaxy settings or log level, and with the
+/// default SIGHUP disposition even when the tests run under `nohup`.
+pub fn binary() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dg-import"));
+    cmd.env_remove("DATAGALAXY_URL")
+        .env_remove("DATAGALAXY_TOKEN")
+        .env_remove("RUST_LOG");
+    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` hook must be.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// The binary, run in `dir` against the API at `url` as a scheduler runs
 /// it: quiet, the token from the environment, `--resume` when asked.
 pub fn resumable(
@@ -249,25 +279,14 @@ pub fn resumable(
     args: &[&str],
     resume: bool,
 ) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dg-import"));
+    let mut cmd = binary();
     cmd.args(args)
         .args(["--quiet", "--url", url])
         .env("DATAGALAXY_TOKEN", token)
-        .env_remove("RUST_LOG")
         .current_dir(dir)
         .stderr(std::process::Stdio::null());
     if resume {
         cmd.arg("--resume");
-    }
-    // Started under `nohup`, the tests would hand their SIGHUP disposition
-    // (ignored) down: the binary is a scheduler's child here, with the default.
-    // SAFETY: `signal` is async-signal-safe, as a `pre_exec` hook must be.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            libc::signal(libc::SIGHUP, libc::SIG_DFL);
-            Ok(())
-        });
     }
     cmd
 }

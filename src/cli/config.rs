@@ -103,7 +103,8 @@ impl ImportConfig {
                 input,
                 resume: args.resume,
             },
-            (args.import, args.pacing),
+            args.import,
+            args.pacing,
             env,
         )
     }
@@ -119,7 +120,8 @@ impl ImportConfig {
                 })?,
                 resume: args.resume,
             },
-            (args.import, args.pacing),
+            args.import,
+            args.pacing,
             env,
         )
     }
@@ -135,14 +137,15 @@ impl ImportConfig {
             batch_size: 100,
             pace: args.pace,
         };
-        ImportConfig::resolve(Job::Check { input }, (args.import, pacing), env)
+        ImportConfig::resolve(Job::Check { input }, args.import, pacing, env)
     }
 
     /// Flags first; then, for a rerun or a resume, what the run record of
     /// the report says; then the defaults.
     pub fn resolve(
         job: Job,
-        (flags, pacing): (ImportArgs, PacingArgs),
+        flags: ImportArgs,
+        pacing: PacingArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         let ImportArgs {

@@ -81,7 +81,7 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
 /// The summary's totals as the limiter counted them since `started`.
 fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Totals {
     let input = input::display_name(config.job.input());
-    Totals::new(config.job.name(), (&input, &config.report), started, pace)
+    Totals::new(config.job.name(), &input, &config.report, started, pace)
 }
 
 /// `--resume` when the last run into the report finished: nothing is left

@@ -155,7 +155,8 @@ impl Totals {
     /// existed); the rest empty.
     pub fn new(
         command: &'static str,
-        (input, report): (&str, &Path),
+        input: &str,
+        report: &Path,
         started: Instant,
         pace: Option<&Pace>,
     ) -> Totals {

@@ -13,7 +13,7 @@ use crate::cli::{
 };
 use crate::client::api::Token;
 use crate::client::pace::PaceConfig;
-use crate::client::session::{Reach, Target};
+use crate::client::session::{Endpoint, Reach};
 use crate::exit::usage;
 use crate::model::if_exists::IfExists;
 use crate::pipeline::input::{HeaderOptions, InputOptions};
@@ -27,9 +27,9 @@ pub const URL_ENV: &str = "DATAGALAXY_URL";
 /// the pace back) up to this: rows in flight are rows in memory.
 const MAX_DEFAULT_CONCURRENCY: usize = 256;
 
-/// Which command, and what it reads.
+/// Which import command (`run`, `rerun`, `check`), and what it reads.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Job {
+pub enum Task {
     /// `run`: `input` is `None` for standard input.
     Run {
         input: Option<PathBuf>,
@@ -41,35 +41,35 @@ pub enum Job {
     Check { input: Option<PathBuf> },
 }
 
-impl Job {
+impl Task {
     pub fn name(&self) -> &'static str {
         match self {
-            Job::Run { .. } => "run",
-            Job::Rerun { .. } => "rerun",
-            Job::Check { .. } => "check",
+            Task::Run { .. } => "run",
+            Task::Rerun { .. } => "rerun",
+            Task::Check { .. } => "check",
         }
     }
 
     /// The file the rows come from (`None`: standard input).
     pub fn input(&self) -> Option<&Path> {
         match self {
-            Job::Run { input, .. } | Job::Check { input } => input.as_deref(),
-            Job::Rerun { previous, .. } => Some(previous),
+            Task::Run { input, .. } | Task::Check { input } => input.as_deref(),
+            Task::Rerun { previous, .. } => Some(previous),
         }
     }
 
     pub fn resume(&self) -> bool {
         matches!(
             self,
-            Job::Run { resume: true, .. } | Job::Rerun { resume: true, .. }
+            Task::Run { resume: true, .. } | Task::Rerun { resume: true, .. }
         )
     }
 }
 
 #[derive(Debug)]
 pub struct ImportConfig {
-    pub job: Job,
-    pub target: Target,
+    pub job: Task,
+    pub endpoint: Endpoint,
     pub workspace: Option<String>,
     pub version: Option<String>,
     pub report: PathBuf,
@@ -99,7 +99,7 @@ impl ImportConfig {
     ) -> anyhow::Result<ImportConfig> {
         let input = input_file(args.input)?;
         ImportConfig::resolve(
-            Job::Run {
+            Task::Run {
                 input,
                 resume: args.resume,
             },
@@ -114,7 +114,7 @@ impl ImportConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
         ImportConfig::resolve(
-            Job::Rerun {
+            Task::Rerun {
                 previous: args.previous.ok_or_else(|| {
                     usage("no report to rerun: name it, or give `input` in the job file")
                 })?,
@@ -137,13 +137,13 @@ impl ImportConfig {
             batch_size: 100,
             pace: args.pace,
         };
-        ImportConfig::resolve(Job::Check { input }, args.import, pacing, env)
+        ImportConfig::resolve(Task::Check { input }, args.import, pacing, env)
     }
 
     /// Flags first; then, for a rerun or a resume, what the run record of
     /// the report says; then the defaults.
     pub fn resolve(
-        job: Job,
+        job: Task,
         flags: ImportArgs,
         pacing: PacingArgs,
         env: impl Fn(&str) -> Option<String>,
@@ -158,19 +158,19 @@ impl ImportConfig {
         let report = report_path(output.report.as_deref(), &job);
         // A rerun goes where its report's run went; a resume where it was going.
         let recorded = match &job {
-            Job::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
-            Job::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
+            Task::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
+            Task::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
             _ => None,
         };
         let job = resumed_job(job, recorded.as_ref());
         // A check never writes where a run writes, even from the run's job file.
         let summary_json = match &job {
-            Job::Check { .. } => output.summary_json.as_deref().map(check_path),
+            Task::Check { .. } => output.summary_json.as_deref().map(check_path),
             _ => output.summary_json.clone(),
         };
         refuse_outputs_over_input(&job, &report, summary_json.as_deref())?;
         let recorded_url = recorded.as_ref().map(|r| r.url.clone());
-        let target = target_of(&connection, recorded_url, &env)?;
+        let endpoint = endpoint_of(&connection, recorded_url, &env)?;
         // The recorded workspace and version make sense only on the recorded server.
         let same_server = recorded.as_ref().filter(|_| !connection.sandbox);
         let if_exists = if rows.upsert {
@@ -185,7 +185,7 @@ impl ImportConfig {
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
         let retire = retire_options(&rows, &job)?;
         let recorded_retire = match &job {
-            Job::Rerun { .. } | Job::Run { resume: true, .. } => {
+            Task::Rerun { .. } | Task::Run { resume: true, .. } => {
                 recorded.as_ref().and_then(|r| r.retire.clone())
             }
             _ => None,
@@ -206,7 +206,7 @@ impl ImportConfig {
                 .version
                 .or_else(|| same_server.map(|r| r.target.version_name.clone())),
             job,
-            target,
+            endpoint,
             report,
             summary_json,
             if_exists,
@@ -227,16 +227,16 @@ impl ImportConfig {
 
 /// `--resume` continues the last run recorded beside the report, whichever
 /// command it was: `run FILE --resume` after a `rerun` resumes the rerun.
-fn resumed_job(job: Job, recorded: Option<&RunRecord>) -> Job {
+fn resumed_job(job: Task, recorded: Option<&RunRecord>) -> Task {
     let Some(last) = recorded.filter(|_| job.resume()) else {
         return job;
     };
     let switched = match (&job, last.command.as_str()) {
-        (Job::Run { .. }, "rerun") => Job::Rerun {
+        (Task::Run { .. }, "rerun") => Task::Rerun {
             previous: PathBuf::from(&last.input),
             resume: true,
         },
-        (Job::Rerun { .. }, "run") if last.input_sha256.is_some() => Job::Run {
+        (Task::Rerun { .. }, "run") if last.input_sha256.is_some() => Task::Run {
             input: Some(PathBuf::from(&last.input)),
             resume: true,
         },
@@ -253,18 +253,18 @@ fn resumed_job(job: Job, recorded: Option<&RunRecord>) -> Job {
 /// Where requests go: the in-process sandbox, or the API (its URL from the
 /// flags, the environment or the run record; its token from a file or the
 /// environment, never from a flag).
-fn target_of(
+fn endpoint_of(
     connection: &ConnectionArgs,
     recorded_url: Option<String>,
     env: &impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Target> {
+) -> anyhow::Result<Endpoint> {
     if connection.sandbox {
         for name in [URL_ENV, TOKEN_ENV] {
             if env(name).is_some() {
                 tracing::debug!("--sandbox: {name} is set in the environment and ignored");
             }
         }
-        return Ok(Target::Sandbox {
+        return Ok(Endpoint::Sandbox {
             seed: connection.sandbox_seed.clone(),
         });
     }
@@ -286,7 +286,7 @@ fn target_of(
     {
         return Err(usage(format!("--ca-cert {}: no such file", ca.display())));
     }
-    Ok(Target::Api {
+    Ok(Endpoint::Api {
         url: parse_base_url(&url)?,
         token,
         ca_cert: connection.ca_cert.clone(),
@@ -311,7 +311,7 @@ impl PaceArgs {
 /// `export`, resolved.
 #[derive(Debug)]
 pub struct ExportConfig {
-    pub target: Target,
+    pub endpoint: Endpoint,
     pub workspace: Option<String>,
     pub version: Option<String>,
     /// `None`: standard output.
@@ -328,7 +328,7 @@ impl ExportConfig {
         args: ExportArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ExportConfig> {
-        let target = target_of(&args.connection, None, &env)?;
+        let endpoint = endpoint_of(&args.connection, None, &env)?;
         let scope = (args.scope.as_deref().map(Scope::parse))
             .transpose()
             .map_err(|e| usage(format!("--scope {e}")))?;
@@ -343,7 +343,7 @@ impl ExportConfig {
             return Err(usage("--delimiter is for a CSV export, not a workbook"));
         }
         Ok(ExportConfig {
-            target,
+            endpoint,
             workspace: args.connection.workspace,
             version: args.connection.version,
             output,
@@ -378,14 +378,14 @@ fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
 /// rows, not those of the original file's bytes.
 fn input_options(
     args: InputArgs,
-    job: &Job,
+    job: &Task,
     recorded: Option<&RunRecord>,
 ) -> anyhow::Result<InputOptions> {
     let map = HeaderOptions::parse_map(&args.map)?;
     let before = recorded
         .map(|r| r.input_options.clone())
         .unwrap_or_default();
-    let same_file = matches!(job, Job::Run { resume: true, .. });
+    let same_file = matches!(job, Task::Run { resume: true, .. });
     Ok(InputOptions {
         encoding: args
             .encoding
@@ -407,7 +407,10 @@ fn input_options(
 }
 
 /// `--retire-missing` and `--max-retire`, checked.
-fn retire_options(rows: &RowArgs, job: &Job) -> anyhow::Result<Option<(Scope, Option<MaxRetire>)>> {
+fn retire_options(
+    rows: &RowArgs,
+    job: &Task,
+) -> anyhow::Result<Option<(Scope, Option<MaxRetire>)>> {
     let Some(scope) = &rows.retire_missing else {
         return Ok(None);
     };
@@ -434,13 +437,13 @@ fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
 
 /// The report: `--report`, else beside the input's name (a rerun: the
 /// report it reads); a check's is always a `.check` one.
-fn report_path(given: Option<&Path>, job: &Job) -> PathBuf {
+fn report_path(given: Option<&Path>, job: &Task) -> PathBuf {
     match (given, job) {
-        (Some(path), Job::Check { .. }) => check_path(path),
+        (Some(path), Task::Check { .. }) => check_path(path),
         (Some(path), _) => path.to_owned(),
-        (None, Job::Rerun { previous, .. }) => previous.clone(),
-        (None, Job::Check { input }) => default_report(input.as_deref(), "check"),
-        (None, Job::Run { input, .. }) => default_report(input.as_deref(), "report"),
+        (None, Task::Rerun { previous, .. }) => previous.clone(),
+        (None, Task::Check { input }) => default_report(input.as_deref(), "check"),
+        (None, Task::Run { input, .. }) => default_report(input.as_deref(), "report"),
     }
 }
 
@@ -467,7 +470,7 @@ fn check_path(path: &Path) -> PathBuf {
 /// refused when it is the input file itself (a rerun's report replaces its
 /// input by design: the one it replaces is kept as `.prev`).
 fn refuse_outputs_over_input(
-    job: &Job,
+    job: &Task,
     report: &Path,
     summary: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -489,7 +492,7 @@ fn refuse_outputs_over_input(
             crate::files::atomic::prev_path(&retired),
         ),
     ];
-    if !matches!(job, Job::Rerun { .. }) {
+    if !matches!(job, Task::Rerun { .. }) {
         outputs.push(("the report", report.to_owned()));
     }
     if let Some(summary) = summary {

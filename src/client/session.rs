@@ -13,7 +13,7 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Where requests go.
 #[derive(Debug)]
-pub enum Target {
+pub enum Endpoint {
     Api {
         url: reqwest::Url,
         token: Token,
@@ -44,9 +44,9 @@ pub struct Session {
 
 impl Session {
     /// The API, or a sandbox started now (its seed read first).
-    pub async fn open(target: &Target) -> anyhow::Result<Session> {
-        match target {
-            Target::Api {
+    pub async fn open(endpoint: &Endpoint) -> anyhow::Result<Session> {
+        match endpoint {
+            Endpoint::Api {
                 url,
                 token,
                 ca_cert,
@@ -56,7 +56,7 @@ impl Session {
                 ca_cert: ca_cert.clone(),
                 sandbox: None,
             }),
-            Target::Sandbox { seed } => {
+            Endpoint::Sandbox { seed } => {
                 let mut config = SandboxConfig::default();
                 if let Some(path) = seed {
                     config.seed = std::fs::read_to_string(path)

@@ -121,7 +121,7 @@ impl Table<'_> {
 }
 
 pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
-    let session = Session::open(&config.target).await?;
+    let session = Session::open(&config.endpoint).await?;
     let code = export(&config, &session, &interrupt).await;
     session.close().await?;
     code
@@ -201,7 +201,7 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// What an export wrote.
-struct Written {
+struct Exported {
     target: directory::Target,
     output: String,
     sources: usize,
@@ -214,7 +214,7 @@ async fn list_and_write(
     client: &crate::client::api::Client,
     pace: &std::sync::Arc<crate::client::pace::Pace>,
     interrupt: &Interrupt,
-) -> anyhow::Result<Written> {
+) -> anyhow::Result<Exported> {
     let progress = Progress::start(None, config.quiet, pace.clone());
     let listing = async {
         let ws = config.workspace.as_deref();
@@ -267,7 +267,7 @@ async fn list_and_write(
             }
         }
     };
-    Ok(Written {
+    Ok(Exported {
         output,
         sources: table.len(),
         attribute_columns: table.attribute_columns(),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::commands::signals::{self, Interrupt};
 
-use crate::cli::config::{ImportConfig, Job as Command};
+use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
 use crate::client::api::wire::SourceItem;
 use crate::client::pace::Pace;
@@ -20,7 +20,7 @@ use crate::files::lock::ReportLock;
 use crate::model::if_exists::IfExists;
 use crate::model::source::{RowError, Status, fingerprint};
 use crate::pipeline::directory::{self, Directory, Rules};
-use crate::pipeline::import::{self, Job, Mode};
+use crate::pipeline::import::{self, Mode, Settings};
 use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
 use crate::pipeline::journal::{self, Journal};
 use crate::pipeline::plan::Prior;
@@ -72,7 +72,7 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         write_summary_json(config, &Summary::new(Tally::default(), totals));
         return Ok(code);
     }
-    let session = Session::open(&config.target).await?;
+    let session = Session::open(&config.endpoint).await?;
     let code = import_into(config, &session, interrupt, seen).await;
     session.close().await?;
     code
@@ -219,7 +219,7 @@ fn prior_work(
     let finished = resume
         && config.report.exists()
         && recorded.as_ref().is_some_and(same_input)
-        && matches!(config.job, Command::Run { .. });
+        && matches!(config.job, Task::Run { .. });
     if !finished {
         return Ok((Prior::default(), false));
     }
@@ -257,7 +257,7 @@ struct Opened {
 
 fn layout(config: &ImportConfig) -> Layout {
     match config.job {
-        Command::Rerun { .. } => Layout::Report,
+        Task::Rerun { .. } => Layout::Report,
         _ => Layout::Plain,
     }
 }
@@ -445,9 +445,9 @@ async fn set_up(
     }
     let (users, tags, sources) = directory.counts();
     let action = match config.job {
-        Command::Check { .. } => "checking against",
-        Command::Run { .. } => "importing into",
-        Command::Rerun { .. } => "rerunning into",
+        Task::Check { .. } => "checking against",
+        Task::Run { .. } => "importing into",
+        Task::Rerun { .. } => "rerunning into",
     };
     tracing::info!(
         "{action} '{}' version '{}': {users} users, {tags} tags, {sources} sources already there",
@@ -483,7 +483,7 @@ async fn import_into(
         encoding,
     } = open_input(config)?;
     seen.encoding = encoding.clone();
-    let checking = matches!(config.job, Command::Check { .. });
+    let checking = matches!(config.job, Task::Check { .. });
     let (pace, client) = session.connect(&config.reach)?;
     seen.pace = Some(pace.clone());
     let compare = compares(config, rows.header());
@@ -504,7 +504,7 @@ async fn import_into(
         PendingReport::create(&config.report, header.headers(), dialect.delimiter, bom)?;
     let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
-    let job = Job {
+    let settings = Settings {
         mode: sender.as_ref().map_or(Mode::Check, Mode::Send),
         directory: &directory,
         header: &header,
@@ -516,7 +516,7 @@ async fn import_into(
         expected_rows: total.unwrap_or(0) as usize,
     };
     let tally = tokio::select! {
-        tally = import::import(job, rows, &mut report.writer, &progress) => tally,
+        tally = import::import(settings, rows, &mut report.writer, &progress) => tally,
         _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
@@ -555,7 +555,7 @@ async fn import_into(
 /// The run is over and its report in place: the run record says so (for
 /// `--resume`), and the summary is printed and written.
 fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
-    if !matches!(config.job, Command::Check { .. }) {
+    if !matches!(config.job, Task::Check { .. }) {
         RunRecord::mark_done(&record::path_for(&config.report), summary.exit_code)?;
     }
     eprintln!("{summary}");
@@ -659,7 +659,7 @@ async fn finish(
         dialect,
         retirees,
     } = written;
-    let checking = matches!(config.job, Command::Check { .. });
+    let checking = matches!(config.job, Task::Check { .. });
     let retired = match retirees.filter(|_| stopped.is_none() && interrupted.is_none()) {
         None => None,
         Some(set) if checking => Some(retire::would_retire(set)),

@@ -35,7 +35,7 @@ pub enum Mode<'a> {
 }
 
 /// Everything one import needs, resolved.
-pub struct Job<'a> {
+pub struct Settings<'a> {
     pub mode: Mode<'a>,
     pub directory: &'a Directory,
     pub header: &'a HeaderMap,
@@ -64,26 +64,26 @@ fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
 
 /// Imports (or checks) the rows, recording each outcome as it completes.
 pub async fn import<W: Write>(
-    job: Job<'_>,
+    settings: Settings<'_>,
     rows: impl Iterator<Item = anyhow::Result<InputRow>>,
     report: &mut ReportWriter<W>,
     progress: &Progress,
 ) -> anyhow::Result<Tally> {
-    let mode = &job.mode;
+    let mode = &settings.mode;
     let sender = match mode {
         Mode::Send(sender) => Some(*sender),
         Mode::Check => None,
     };
     let planner = Planner {
-        directory: job.directory,
-        header: job.header,
-        if_exists: job.if_exists,
-        rules: job.rules,
-        prior: job.prior,
-        seen: HashMap::with_capacity(job.expected_rows),
+        directory: settings.directory,
+        header: settings.header,
+        if_exists: settings.if_exists,
+        rules: settings.rules,
+        prior: settings.prior,
+        seen: HashMap::with_capacity(settings.expected_rows),
     };
     let batch_size = if sender.is_some() {
-        job.batch_size.max(1)
+        settings.batch_size.max(1)
     } else {
         1
     };
@@ -118,7 +118,7 @@ pub async fn import<W: Write>(
         };
         anyhow::Ok(outcomes)
     });
-    let mut completed = started.buffer_unordered(job.concurrency);
+    let mut completed = started.buffer_unordered(settings.concurrency);
     let mut tally = Tally::default();
     while let Some(done) = completed.next().await {
         for (row, outcome, carried) in done? {

@@ -66,9 +66,16 @@ pub fn path_for(report: &Path) -> PathBuf {
 impl ReportLock {
     pub fn acquire(report: &Path) -> anyhow::Result<ReportLock> {
         let path = path_for(report);
+        // Another holder removing the file between our open and our lock
+        // is rare; a path that never stays put is an error, not a spin.
+        let mut tries = 0;
         let mut file = loop {
             if let Some(file) = lock_once(&path, report)? {
                 break file;
+            }
+            tries += 1;
+            if tries == 100 {
+                anyhow::bail!("locking {}: the file keeps being replaced", path.display());
             }
         };
         file.set_len(0)?;

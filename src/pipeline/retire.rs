@@ -4,7 +4,7 @@
 //! Nothing is ever deleted, and a source already `Obsolete` is left alone.
 //!
 //! The guard: when more than `--max-retire` sources would be retired (by
-//! default more than 10% of the scope, and always when more than one), the
+//! default 10% of the scope, one source always allowed: 5 of 11 is not), the
 //! run refuses before any write: a truncated or wrong file must never empty
 //! a catalog. A scope that matches nothing is said, never silent: a typo in
 //! it would otherwise switch retirement off every night.

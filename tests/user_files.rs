@@ -126,25 +126,38 @@ async fn resume_after_a_finished_rerun_sends_nothing_and_keeps_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_report_replaced_is_kept_as_prev() {
+async fn every_report_and_retired_list_replaced_is_kept_as_prev() {
     let sb = sandbox(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.csv");
     std::fs::write(&input, valid_rows(2)).unwrap();
     let connection = reach(&sb, dir.path());
     let report = dir.path().join("in.report.csv");
+    let retired = dir.path().join("in.report.retired.csv");
     let args = [
         "run",
         input.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
+        "--retire-missing",
+        "technicalName:source-*",
+        "--max-retire",
+        "1",
+        "--if-exists",
+        "skip",
     ];
     assert_eq!(dg_at(&args, &connection).await.0, 0);
-    let first = text(&report);
-    let args = [&args[..], &["--if-exists", "skip"]].concat();
+    let (first, first_retired) = (text(&report), text(&retired));
+    // The second night, one source left the file: it is retired.
+    std::fs::write(&input, valid_rows(1)).unwrap();
     assert_eq!(dg_at(&args, &connection).await.0, 0);
     assert_eq!(text(&dir.path().join("in.report.prev.csv")), first);
     assert!(text(&report).contains(",unchanged,"));
+    assert_eq!(
+        text(&dir.path().join("in.report.retired.prev.csv")),
+        first_retired
+    );
+    assert!(text(&retired).contains("source-0002"), "{}", text(&retired));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,10 +194,7 @@ impl ImportConfig {
             Some(choice) => choice == EmptyCells::Clear,
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
         };
-        let concurrency = pacing.concurrency.unwrap_or_else(|| {
-            NonZeroUsize::new((pacing.pace.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
-                .expect("non-zero")
-        });
+        let concurrency = concurrency_of(&pacing);
         Ok(ImportConfig {
             workspace: connection
                 .workspace
@@ -223,6 +220,15 @@ impl ImportConfig {
             batch_size: usize::from(pacing.batch_size),
         })
     }
+}
+
+/// `--concurrency`, else the rate (between 8 and 256): a second of latency
+/// never holds the pace back.
+fn concurrency_of(pacing: &PacingArgs) -> NonZeroUsize {
+    pacing.concurrency.unwrap_or_else(|| {
+        NonZeroUsize::new((pacing.pace.rate.get() as usize).clamp(8, MAX_DEFAULT_CONCURRENCY))
+            .expect("non-zero")
+    })
 }
 
 /// `--resume` continues the last run recorded beside the report, whichever

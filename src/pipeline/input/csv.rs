@@ -145,8 +145,9 @@ fn sniff(
         .strip_suffix(b"\n")
         .or(line.strip_suffix(b"\r"))
         .unwrap_or(line);
-    let sep_line = text.starts_with(b"sep=") && text.len() == 5;
-    let (delimiter, head) = match text.strip_prefix(b"sep=").filter(|s| s.len() == 1) {
+    let sep = text.strip_prefix(b"sep=").filter(|s| s.len() == 1);
+    let sep_line = sep.is_some();
+    let (delimiter, head) = match sep {
         // Excel's directive line: not a row; a CRLF leaves its LF to skip.
         Some(sep) => {
             if line.ends_with(b"\r") && reader.fill_buf()?.first() == Some(&b'\n') {
@@ -209,15 +210,17 @@ fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
 
 /// A file that is no text: a workbook under another name, or other bytes.
 fn refuse_binary(head: &[u8]) -> anyhow::Result<()> {
-    let kind = if head.starts_with(b"PK\x03\x04") {
-        "a zip archive: an .xlsx, .xlsm or .ods workbook saved under another name? \
-         Give it its extension"
-    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        "an Excel 97-2003 workbook saved under another name? Name it .xls"
-    } else if head.contains(&0) {
-        "binary bytes (NUL bytes), not text: is it the file you meant?"
-    } else {
-        return Ok(());
+    use super::sheet::Container;
+    let kind = match Container::of(head) {
+        Some(Container::Zip) => {
+            "a zip archive: an .xlsx, .xlsm or .ods workbook saved under another name? \
+             Give it its extension"
+        }
+        Some(Container::Ole) => "an Excel 97-2003 workbook saved under another name? Name it .xls",
+        None if head.contains(&0) => {
+            "binary bytes (NUL bytes), not text: is it the file you meant?"
+        }
+        None => return Ok(()),
     };
     Err(crate::exit::usage(format!(
         "this is not a CSV file: it holds {kind}"

@@ -24,6 +24,27 @@ pub struct SheetRecords {
     rows: std::vec::IntoIter<(u64, Vec<RawCell>)>,
 }
 
+/// What a workbook's bytes are, told by their first ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// A zip archive: .xlsx, .xlsm, .ods.
+    Zip,
+    /// An OLE2 compound file: .xls (Excel 97-2003).
+    Ole,
+}
+
+impl Container {
+    pub fn of(head: &[u8]) -> Option<Container> {
+        if head.starts_with(b"PK\x03\x04") {
+            Some(Container::Zip)
+        } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            Some(Container::Ole)
+        } else {
+            None
+        }
+    }
+}
+
 /// A workbook's bytes start with a zip archive (.xlsx, .xlsm, .ods) or an
 /// OLE2 compound file (.xls); anything else was given the wrong name.
 fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
@@ -33,9 +54,7 @@ fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .map_err(|e| usage(format!("reading {name}: {e}")))?;
     let head = &head[..read];
-    let zip = head.starts_with(b"PK\x03\x04");
-    let ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
-    if zip || ole {
+    if Container::of(head).is_some() {
         return Ok(());
     }
     let looks = match head.is_empty() {

@@ -514,3 +514,42 @@ async fn a_report_that_cannot_be_put_in_place_after_writes_exits_4_and_resume_fi
     assert_eq!(copies(&sb).values().max(), Some(&1), "no duplicate");
     assert_eq!(sb.sources().len(), 5 + 20);
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_stops_the_run_with_exit_4_before_any_row_goes() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(10)).unwrap();
+    let report = dir.path().join("in.report.csv");
+    let summary = dir.path().join("summary.json");
+    // Every write to the journal fails, as on a full disk.
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("in.report.csv.journal")).unwrap();
+    let connection = reach(&sb, dir.path());
+    let args = [
+        "run",
+        input.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
+        "--force",
+    ];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!(code, 4, "{error:?}");
+    let error = error.unwrap();
+    assert!(
+        error.contains("writing the journal") && error.contains("--resume"),
+        "{error}"
+    );
+    assert_eq!(posts(&sb.requests()), 0, "no row goes unrecorded");
+    let summary: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
+    assert_eq!(summary["exit_code"], 4);
+    assert!(
+        summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("No space left")
+    );
+}

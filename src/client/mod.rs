@@ -1,11 +1,14 @@
-//! The DataGalaxy API as the program speaks it: the routes and wire types
-//! (`api`), the pace every request keeps (`pace`), how failures are retried
-//! (`retry`), the breaker that stops a failing run, and the session that
-//! opens the API or an in-process sandbox.
+//! The DataGalaxy API as the program speaks it: the wire types and one
+//! attempt (`api`), the pace every attempt keeps (`pace`, `budget`), what
+//! an answer means and what follows it (`exchange`, with `retry`'s backoff
+//! and the `breaker` that stops a failing run), reads and listings
+//! (`listing`), and the session that opens the API or an in-process sandbox.
 
 pub mod api;
 pub mod breaker;
 pub mod budget;
+pub mod exchange;
+pub mod listing;
 pub mod pace;
 pub mod retry;
 pub mod session;

@@ -73,6 +73,8 @@ pub struct Pace {
     resumed: Notify,
     /// Cancelled when the run stops: waiters give up with `Stop::Halted`.
     halt: CancellationToken,
+    /// Why the run stopped: the first reason given.
+    stop: Mutex<Option<Stop>>,
     /// Cancelled when answers in flight are no longer awaited.
     cut: CancellationToken,
     pub counters: Counters,
@@ -288,14 +290,27 @@ impl Pace {
             budget: Mutex::default(),
             resumed: Notify::new(),
             halt: CancellationToken::new(),
+            stop: Mutex::default(),
             cut: CancellationToken::new(),
             counters: Counters::default(),
         }
     }
 
-    /// Makes every current and future `acquire` fail with `Stop::Halted`.
-    pub fn halt(&self) {
+    /// Stops the run for `why` (the first reason wins): every current and
+    /// future `acquire` fails with `Stop::Halted`, back-offs end.
+    pub fn halt(&self, why: Stop) {
+        let mut stop = self.stop.lock().expect("stop lock");
+        if stop.is_none() && why != Stop::Halted {
+            tracing::warn!("stopping: {why}");
+            *stop = Some(why);
+        }
+        drop(stop);
         self.halt.cancel();
+    }
+
+    /// Why the run stopped, once it has.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop.lock().expect("stop lock").clone()
     }
 
     /// Resolves once the run halts (back-offs end there).

@@ -404,12 +404,9 @@ fn compares(config: &ImportConfig, header: &HeaderMap) -> bool {
 /// Once interrupted, stops starting rows; answers in flight get a grace
 /// period, then are cut off, their rows recorded as sent without an answer
 /// (for `--resume` or `rerun`). Never resolves.
-async fn drain_on(interrupt: &Interrupt, sender: Option<&Sender<'_>>, pace: &Pace) {
+async fn drain_on(interrupt: &Interrupt, pace: &Pace) {
     interrupt.cancelled().await;
-    match sender {
-        Some(sender) => sender.halt(interrupt.stop()),
-        None => pace.halt(),
-    }
+    pace.halt(interrupt.stop());
     tokio::time::sleep(signals::GRACE).await;
     pace.cut_off();
     std::future::pending::<()>().await;
@@ -517,7 +514,7 @@ async fn import_into(
     };
     let tally = tokio::select! {
         tally = import::import(settings, rows, &mut report.writer, &progress) => tally,
-        _ = drain_on(&interrupt, sender.as_ref(), &pace) => unreachable!("pending forever"),
+        _ = drain_on(&interrupt, &pace) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
     progress.finish();

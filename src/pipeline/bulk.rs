@@ -24,11 +24,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::client::api::wire::BulkCounts;
-use crate::client::api::{ApiError, BulkRoute as Route};
-use crate::client::breaker::Verdict;
-use crate::exit::Stop;
+use crate::client::api::{Answer, ApiError, BulkRoute as Route};
+use crate::client::exchange::{Exchange, Reply};
 use crate::pipeline::input::InputRow;
-use crate::pipeline::journal::Event;
 use crate::pipeline::plan::Sending;
 use crate::pipeline::report::{Outcome, RowResult};
 use crate::pipeline::send::Sender;
@@ -63,32 +61,27 @@ pub async fn send_batch(
     sender: &Sender<'_>,
     route: Route,
     rows: Vec<(InputRow, Sending)>,
-) -> anyhow::Result<Vec<(InputRow, Outcome)>> {
-    if sender.stopped().is_some() {
-        return Ok(rows
-            .into_iter()
-            .map(|(r, _)| {
-                let o = sender.skipped(r.row);
-                (r, o)
-            })
-            .collect());
-    }
+) -> Vec<(InputRow, Outcome)> {
+    let mut outcomes = Vec::with_capacity(rows.len());
     if !sender.bulk_route_works(route) {
-        let mut outcomes = Vec::with_capacity(rows.len());
         for (row, sending) in rows {
-            let outcome = sender.send(&sending).await?;
+            let outcome = sender.send(&sending).await;
             outcomes.push((row, outcome));
         }
-        return Ok(outcomes);
+        return outcomes;
     }
-    for (_, sending) in &rows {
-        sender.journal().record(&Event::Sent {
-            row: sending.row,
-            existed: route == Route::Update,
-        })?;
+    let mut noted = Vec::with_capacity(rows.len());
+    for (row, sending) in rows {
+        // Not one row goes once the run stops (or the journal cannot take it).
+        if sender.stopped().is_none() && sender.note_sent(sending.row, route == Route::Update) {
+            noted.push((row, sending));
+        } else {
+            let o = sender.skipped(row.row);
+            outcomes.push((row, o));
+        }
     }
-    let bodies: Vec<Value> = rows.iter().map(|(_, s)| item_body(route, s)).collect();
-    let items = rows
+    let bodies: Vec<Value> = noted.iter().map(|(_, s)| item_body(route, s)).collect();
+    let items = noted
         .iter()
         .zip(&bodies)
         .map(|((_, sending), body)| Item {
@@ -97,8 +90,9 @@ pub async fn send_batch(
             attempts: 0,
         })
         .collect();
-    let outcomes = post(sender, route, items).await?;
-    Ok(rows.into_iter().map(|(r, _)| r).zip(outcomes).collect())
+    let sent = post(sender, route, items).await;
+    outcomes.extend(noted.into_iter().map(|(r, _)| r).zip(sent));
+    outcomes
 }
 
 fn done(route: Route, item: &Item<'_>, status: Option<u16>) -> Outcome {
@@ -138,7 +132,7 @@ impl<'a> Batch<'a> {
 
     /// After an attempt whose outcome is unknown: all or nothing, so
     /// whatever exists now was made by that attempt.
-    async fn look_up(&mut self, sender: &Sender<'_>, route: Route) {
+    async fn look_up(&mut self, sender: &Sender<'_>, exchange: &Exchange<'_>, route: Route) {
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.open) {
             let item = &self.items[i];
@@ -153,7 +147,7 @@ impl<'a> Batch<'a> {
                     still.push(i);
                     None
                 }
-                Err(e) => Some(sender.failed_lookup(item.row(), item.attempts, e)),
+                Err(e) => Some(sender.failed_lookup(item.row(), item.attempts, e, exchange)),
             };
         }
         self.open = still;
@@ -184,10 +178,18 @@ impl<'a> Batch<'a> {
 
 /// Whether a 2xx bulk answer proves the batch done: counts that account
 /// for every item, and for a create, nothing updated.
-fn proven(answer: &crate::client::api::Answer, route: Route, sent: usize) -> bool {
+fn proven(answer: &Answer, route: Route, sent: usize) -> bool {
     answer
         .json::<BulkCounts>()
         .is_ok_and(|c| c.accounts_for(sent) && (route == Route::Update || c.updated == 0))
+}
+
+/// What to do after reading a bulk answer.
+enum Then {
+    /// Go on: send what is still open, if anything.
+    Next,
+    /// The batch's outcome is unknown: look its items up first.
+    LookUp,
 }
 
 /// Sends `items` as one request, splitting it on a 400.
@@ -195,115 +197,99 @@ fn post<'a>(
     sender: &'a Sender<'a>,
     route: Route,
     items: Vec<Item<'a>>,
-) -> BoxFuture<'a, anyhow::Result<Vec<Outcome>>> {
+) -> BoxFuture<'a, Vec<Outcome>> {
     async move {
-        let client = sender.client();
-        let url = client.url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
+        let url = (sender.client()).url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
+        let mut exchange = sender.exchange(route.method(), url);
         let mut batch = Batch::new(items);
-        let mut maybe_created = false;
-        let mut retries = 0;
+        let mut then = Then::Next;
         loop {
-            if maybe_created {
-                batch.look_up(sender, route).await;
-                maybe_created = false;
+            if let Then::LookUp = then {
+                batch.look_up(sender, &exchange, route).await;
             }
             if batch.open.is_empty() {
-                return Ok(batch.outcomes());
+                return batch.outcomes();
             }
             let body: Vec<&Value> = batch.open.iter().map(|&i| batch.items[i].body).collect();
+            let before = exchange.attempts();
+            let reply = exchange.attempt(Some(&body)).await;
             for &i in &batch.open {
-                batch.items[i].attempts += 1;
+                batch.items[i].attempts += exchange.attempts() - before;
             }
-            let sent = batch.open.len();
-            let failure = match client
-                .attempt(route.method(), url.clone(), Some(&body))
-                .await
-            {
-                Ok(a) if a.status.is_success() && proven(&a, route, sent) => {
-                    sender.judge(Verdict::Accepted);
-                    batch.settle_open(|item| done(route, item, Some(a.status.as_u16())));
-                    continue;
-                }
-                Ok(a) if a.status.is_success() => {
-                    // Counts that do not account for the batch prove nothing: as if lost.
-                    maybe_created = route == Route::Create;
-                    let said = String::from_utf8_lossy(&a.body).chars().take(200).collect();
-                    (ApiError::Decode(said), None)
-                }
-                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
-                    for &i in &batch.open {
-                        batch.items[i].attempts -= 1;
-                    }
-                    continue;
-                }
-                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
-                    sender.halt(Stop::Unauthorized);
-                    batch.settle_open(|item| sender.rejected(item.row(), item.attempts, a.error()));
-                    continue;
-                }
-                Ok(a) if route_missing(a.status) && sender.bulk_route_missing(route) => {
-                    // Nothing was done: one request per row from now on.
-                    for i in std::mem::take(&mut batch.open) {
-                        let mut o = sender.send(batch.items[i].sending).await?;
-                        o.attempts += batch.items[i].attempts;
-                        batch.settled[i] = Some(o);
-                    }
-                    continue;
-                }
-                Ok(a) if a.status.is_client_error() => {
-                    let e = a.error();
-                    sender.judge_refusal(&e);
-                    // Alone, or refused alike as the run stops: the refusal is the outcome.
-                    if sent == 1 || sender.stopped().is_some() {
-                        batch.settle_open(|item| {
-                            sender.rejected(item.row(), item.attempts, e.clone())
-                        });
-                        continue;
-                    }
-                    // One bad item refuses the batch: nothing was done. Halve it.
-                    let (left, right) = batch.halves();
-                    let mut outcomes = post(sender, route, left).await?;
-                    outcomes.extend(post(sender, route, right).await?);
-                    let mut outcomes = outcomes.into_iter();
-                    batch.settle_open(|_| outcomes.next().expect("one outcome per item"));
-                    continue;
-                }
-                // A 5xx may come after the write: treat it as unknown.
-                Ok(a) => {
-                    maybe_created = route == Route::Create;
-                    (a.error(), a.retry_after)
-                }
-                Err(ApiError::Stopped(stop)) => {
-                    if stop != Stop::Halted {
-                        sender.halt(stop);
-                    }
-                    batch.settle_open(|item| match item.attempts - 1 {
-                        0 => sender.skipped(item.row()),
-                        n => sender.interrupted(item.row(), n, route == Route::Create),
+            then = match reply {
+                Reply::Answered(a) => read(sender, &mut exchange, route, &mut batch, a).await,
+                // A 5xx may come after the write, and the create route is all or nothing.
+                Reply::Again(Some(e)) if route == Route::Create => match e {
+                    ApiError::Http { .. } => Then::LookUp,
+                    e if e.may_have_reached_server() => Then::LookUp,
+                    _ => Then::Next,
+                },
+                Reply::Again(_) => Then::Next,
+                Reply::Over(over) => {
+                    let created = route == Route::Create;
+                    batch.settle_open(|item| {
+                        sender.ended(item.row(), item.attempts, &over, created)
                     });
-                    continue;
-                }
-                Err(e) => {
-                    maybe_created |= route == Route::Create && e.may_have_reached_server();
-                    (e, None)
+                    Then::Next
                 }
             };
-            let (error, retry_after) = failure;
-            let transient = error.is_transient() || matches!(error, ApiError::Decode(_));
-            if retries >= client.writes().retries || !transient {
-                if transient {
-                    sender.judge(Verdict::Unavailable);
-                }
-                batch
-                    .settle_open(|item| sender.exhausted(item.row(), item.attempts, error.clone()));
-                continue;
-            }
-            retries += 1;
-            let what = format!("batch of {sent}: {error}");
-            sender.wait_before_retry(retries, retry_after, what).await;
         }
     }
     .boxed()
+}
+
+/// Reads a bulk answer (a 2xx or a refusal) and settles what it settles.
+async fn read<'a>(
+    sender: &'a Sender<'a>,
+    exchange: &mut Exchange<'_>,
+    route: Route,
+    batch: &mut Batch<'a>,
+    answer: Answer,
+) -> Then {
+    let sent = batch.open.len();
+    if answer.status.is_success() && proven(&answer, route, sent) {
+        exchange.accepted();
+        batch.settle_open(|item| done(route, item, Some(answer.status.as_u16())));
+        return Then::Next;
+    }
+    if answer.status.is_success() {
+        // Counts that do not account for the batch prove nothing: as if lost.
+        let said = String::from_utf8_lossy(&answer.body)
+            .chars()
+            .take(200)
+            .collect();
+        return match exchange.retry(ApiError::Decode(said), None).await {
+            Reply::Over(over) => {
+                batch.settle_open(|item| sender.ended(item.row(), item.attempts, &over, false));
+                Then::Next
+            }
+            _ if route == Route::Create => Then::LookUp,
+            _ => Then::Next,
+        };
+    }
+    if route_missing(answer.status) && sender.bulk_route_missing(route) {
+        // Nothing was done: one request per row from now on.
+        for i in std::mem::take(&mut batch.open) {
+            let mut o = sender.send(batch.items[i].sending).await;
+            o.attempts += batch.items[i].attempts;
+            batch.settled[i] = Some(o);
+        }
+        return Then::Next;
+    }
+    let e = answer.error();
+    exchange.refused(&e);
+    // Alone, or refused alike as the run stops: the refusal is the outcome.
+    if sent == 1 || sender.stopped().is_some() {
+        batch.settle_open(|item| sender.rejected(item.row(), item.attempts, e.clone()));
+        return Then::Next;
+    }
+    // One bad item refuses the batch: nothing was done. Halve it.
+    let (left, right) = batch.halves();
+    let mut outcomes = post(sender, route, left).await;
+    outcomes.extend(post(sender, route, right).await);
+    let mut outcomes = outcomes.into_iter();
+    batch.settle_open(|_| outcomes.next().expect("one outcome per item"));
+    Then::Next
 }
 
 /// The tenant has no such route.

@@ -4,8 +4,9 @@
 //! journal and the report.
 //!
 //! Invariants:
-//! - a row failure is data (an `Outcome`), never an early return; only
-//!   failures of the whole run (journal or report unwritable) are errors;
+//! - a row failure is data (an `Outcome`), never an early return; a
+//!   failure of the whole run (the journal or the report unwritable) stops
+//!   it like the breaker, and it ends in that error (exit 4);
 //! - once the run halts (Ctrl-C, 401, breaker, `--max-wait`), no new row is
 //!   started: the rest are `skipped`;
 //! - the breaker (`breaker.rs`, fed by the senders) stops the run when
@@ -16,6 +17,7 @@ use std::io::Write;
 
 use futures::StreamExt;
 
+use crate::exit::Stop;
 use crate::model::if_exists::IfExists;
 use crate::pipeline::batch::{Units, Work};
 use crate::pipeline::bulk;
@@ -101,7 +103,7 @@ pub async fn import<W: Write>(
                     (Plan::Carried(o), _) => return anyhow::Ok(vec![(row, o, true)]),
                     (Plan::Ready(o), _) => o,
                     (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
-                    (Plan::Send(sending), Some(s)) => s.send(&sending).await?,
+                    (Plan::Send(sending), Some(s)) => s.send(&sending).await,
                     (Plan::Send(sending), None) => sending.outcome(if sending.exists {
                         RowResult::WouldUpdate
                     } else {
@@ -111,7 +113,7 @@ pub async fn import<W: Write>(
                 vec![(row, outcome, false)]
             }
             (Work::Batch(route, items), Some(s)) => {
-                let sent = bulk::send_batch(s, route, items).await?;
+                let sent = bulk::send_batch(s, route, items).await;
                 sent.into_iter().map(|(row, o)| (row, o, false)).collect()
             }
             (Work::Batch(..), None) => unreachable!("check mode never batches"),
@@ -122,16 +124,35 @@ pub async fn import<W: Write>(
     let mut tally = Tally::default();
     while let Some(done) = completed.next().await {
         for (row, outcome, carried) in done? {
-            if let Some(sender) = sender {
-                sender.journal().record(&Event::Done(outcome.clone()))?;
-            }
             match carried {
                 true => tally.carry(&outcome),
                 false => tally.add(&outcome),
             }
             progress.row_done(outcome.result.is_success());
-            report.push(row.seq, outcome, row.cells)?;
+            let recorded = record(sender, report, row, outcome);
+            match (recorded, sender) {
+                (Ok(()), _) => {}
+                // Stop like the breaker: no new row, the rows in flight awaited.
+                (Err(e), Some(sender)) => sender.fail_locally(e),
+                (Err(e), None) => return Err(e),
+            }
         }
     }
-    Ok(tally)
+    match sender.and_then(Sender::local_failure) {
+        Some(e) => Err(e.context(Stop::LocalFailure)),
+        None => Ok(tally),
+    }
+}
+
+/// Records a row's outcome in the journal (when sending) and the report.
+fn record<W: Write>(
+    sender: Option<&Sender<'_>>,
+    report: &mut ReportWriter<W>,
+    row: InputRow,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    if let Some(sender) = sender {
+        sender.journal().record(&Event::Done(outcome.clone()))?;
+    }
+    report.push(row.seq, outcome, row.cells)
 }

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use tokio::sync::OnceCell;
 
 use crate::client::api::wire::{Created, SourceItem};
-use crate::client::api::{ApiError, BulkRoute as Route, Client};
-use crate::client::breaker::{Breaker, Verdict};
+use crate::client::api::{Answer, ApiError, BulkRoute as Route, Client};
+use crate::client::breaker::Breaker;
+use crate::client::exchange::{Exchange, Over, Reply};
 use crate::exit::Stop;
 use crate::pipeline::directory::{Existing, Target, with_source};
 use crate::pipeline::journal::{Event, Journal};
@@ -30,8 +31,11 @@ pub struct Sender<'a> {
     client: &'a Client,
     version_id: String,
     journal: &'a Journal,
-    stop: Mutex<Option<Stop>>,
+    /// Counts how the requests of rows end (`exchange.rs` judges).
     breaker: Mutex<Breaker>,
+    /// The first local failure (the journal or the report unwritable):
+    /// the run stops on it and ends with exit 4.
+    local_failure: Mutex<Option<anyhow::Error>>,
     /// The tenant answered a bulk route (create, update) with 404, 405 or 501.
     no_bulk: [AtomicBool; 2],
     /// One creation per missing tag (lower case), shared by the rows that need it.
@@ -45,8 +49,8 @@ impl<'a> Sender<'a> {
             client,
             version_id: target.version_id.clone(),
             journal,
-            stop: Mutex::new(None),
             breaker: Mutex::default(),
+            local_failure: Mutex::default(),
             no_bulk: Default::default(),
             tag_makers: Mutex::default(),
             created_tags: Mutex::default(),
@@ -55,30 +59,40 @@ impl<'a> Sender<'a> {
 
     /// Stops the run for `why` (the first reason wins).
     pub fn halt(&self, why: Stop) {
-        let mut stop = self.stop.lock().expect("stop lock");
-        if stop.is_none() {
-            tracing::warn!("stopping: {why}");
-            *stop = Some(why);
-        }
-        drop(stop);
-        self.client.pace().halt();
+        self.client.pace().halt(why);
     }
 
-    /// Counts how a request ended; stops the run when the breaker trips.
-    pub(crate) fn judge(&self, verdict: Verdict<'_>) {
-        let tripped = self.breaker.lock().expect("breaker lock").record(verdict);
-        if let Some(stop) = tripped {
-            self.halt(stop);
-        }
+    /// The exchange of one request of a row (or a batch): the breaker counts it.
+    pub(crate) fn exchange(&self, method: Method, url: reqwest::Url) -> Exchange<'_> {
+        Exchange::new(self.client, method, url, self.client.writes()).counted(&self.breaker)
     }
 
-    /// Counts a refusal (a 4xx answer) with the breaker.
-    pub(crate) fn judge_refusal(&self, e: &ApiError) {
-        if let ApiError::Http { status, message } = e {
-            self.judge(Verdict::Refused {
-                status: *status,
-                message,
-            });
+    /// Stops the run for a local failure once writes have begun: no new
+    /// row starts, answers in flight are awaited and recorded where they
+    /// can be; the run then ends with this error (exit 4).
+    pub(crate) fn fail_locally(&self, e: anyhow::Error) {
+        let mut first = self.local_failure.lock().expect("failure lock");
+        if first.is_none() {
+            *first = Some(e);
+        }
+        drop(first);
+        self.halt(Stop::LocalFailure);
+    }
+
+    /// The local failure that stopped the run, if one did.
+    pub fn local_failure(&self) -> Option<anyhow::Error> {
+        self.local_failure.lock().expect("failure lock").take()
+    }
+
+    /// Records that `row` is about to be sent; false (the run stopping)
+    /// when the journal cannot take it, and then it must not be sent.
+    pub(crate) fn note_sent(&self, row: u64, existed: bool) -> bool {
+        match self.journal.record(&Event::Sent { row, existed }) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail_locally(e);
+                false
+            }
         }
     }
 
@@ -136,16 +150,8 @@ impl<'a> Sender<'a> {
                 Ok(())
             }
             // Someone made it meanwhile (or an answer was lost): it exists, which is what we want.
-            Ok(a) if matches!(a.error(), ApiError::Http { message, .. } if message.contains("already exists")) => {
-                Ok(())
-            }
+            Ok(a) if already_exists(&a.error()) => Ok(()),
             Ok(a) => Err(format!("could not create tag '{tag}': {}", a.error())),
-            Err(ApiError::Stopped(stop)) => {
-                if stop != Stop::Halted {
-                    self.halt(stop.clone());
-                }
-                Err(format!("could not create tag '{tag}': {stop}"))
-            }
             Err(e) => Err(format!("could not create tag '{tag}': {e}")),
         }
     }
@@ -163,7 +169,7 @@ impl<'a> Sender<'a> {
     }
 
     pub fn stopped(&self) -> Option<Stop> {
-        self.stop.lock().expect("stop lock").clone()
+        self.client.pace().stopped()
     }
 
     pub(crate) fn skipped(&self, row: u64) -> Outcome {
@@ -191,29 +197,16 @@ impl<'a> Sender<'a> {
     /// Sends one row by `POST /sources/{versionId}` (with `upsert` when it
     /// may update). Rows of one technical name are kept in file order by the
     /// caller (`batch.rs`).
-    pub(crate) async fn send(&self, sending: &Sending) -> anyhow::Result<Outcome> {
-        let Sending {
-            row,
-            ref draft,
-            exists,
-            ref new_tags,
-            ..
-        } = *sending;
-        if let Err(message) = self.ensure_tags(new_tags).await {
-            return Ok(
-                Outcome::new(row, RowResult::Failed).with_error("tags: could not create", message)
-            );
+    pub(crate) async fn send(&self, sending: &Sending) -> Outcome {
+        let Sending { row, ref draft, .. } = *sending;
+        if let Err(message) = self.ensure_tags(&sending.new_tags).await {
+            return Outcome::new(row, RowResult::Failed)
+                .with_error("tags: could not create", message);
         }
-        let done = if exists {
-            RowResult::Updated
-        } else {
-            RowResult::Created
-        };
         let url = self
             .client
             .url(&format!("/sources/{}", self.version_id), &[]);
-        let mut attempts = 0u32;
-        let mut retries = 0u32;
+        let mut exchange = self.exchange(Method::POST, url);
         // An earlier attempt may have reached the server and created the source.
         let mut maybe_created = false;
         loop {
@@ -221,122 +214,56 @@ impl<'a> Sender<'a> {
                 match self.find(draft.technical_key()).await {
                     Ok(Some(found)) => {
                         let mut o = with_source(Outcome::new(row, RowResult::Created), &found);
-                        o.attempts = attempts;
-                        return Ok(o);
+                        o.attempts = exchange.attempts();
+                        return o;
                     }
                     // The earlier attempt did not create it: a later "already exists" is someone else's.
                     Ok(None) => maybe_created = false,
-                    Err(e) => return Ok(self.failed_lookup(row, attempts, e)),
+                    Err(e) => return self.failed_lookup(row, exchange.attempts(), e, &exchange),
                 }
             }
-            self.journal.record(&Event::Sent {
-                row,
-                existed: exists,
-            })?;
-            attempts += 1;
-            let failure = match self
-                .client
-                .attempt(Method::POST, url.clone(), Some(draft))
-                .await
-            {
-                Ok(a) if a.status.is_success() => {
-                    self.judge(Verdict::Accepted);
-                    let mut o = sending.outcome(done);
-                    o.http_status = Some(a.status.as_u16());
-                    o.attempts = attempts;
-                    match a.json::<Created>() {
-                        Ok(c) => {
-                            o.location = c.location;
-                            o.source_id = Some(c.id);
-                        }
-                        Err(e) => o.error = Some(format!("the API's answer had no id: {e}")),
-                    }
-                    return Ok(o);
+            if !self.note_sent(row, sending.exists) {
+                return self.skipped(row);
+            }
+            match exchange.attempt(Some(draft)).await {
+                Reply::Answered(a) if a.status.is_success() => {
+                    exchange.accepted();
+                    return sent(sending, &a, exchange.attempts());
                 }
-                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => {
-                    // Refused before any work: the pause is under way; go again after it.
-                    attempts -= 1;
-                    continue;
-                }
-                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
-                    self.halt(Stop::Unauthorized);
-                    return Ok(self.rejected(row, attempts, a.error()));
-                }
-                Ok(a) if a.status.is_client_error() => {
+                Reply::Answered(a) => {
                     let e = a.error();
-                    let exists_now = matches!(&e, ApiError::Http { message, .. } if message.contains("already exists"));
-                    if exists_now
-                        && attempts > 1
-                        && !draft.upsert
-                        && retries < self.client.writes().retries
-                    {
-                        // Our own earlier attempt created it: find it rather than fail.
+                    // Our own earlier attempt may have created it: find it rather than fail.
+                    let ours = already_exists(&e) && exchange.attempts() > 1 && !draft.upsert;
+                    if ours && exchange.spend_retry() {
                         maybe_created = true;
-                        retries += 1;
                         continue;
                     }
-                    self.judge_refusal(&e);
-                    return Ok(self.rejected(row, attempts, e));
+                    exchange.refused(&e);
+                    return self.rejected(row, exchange.attempts(), e);
                 }
-                Ok(a) => (a.error(), a.retry_after),
-                Err(ApiError::Stopped(stop)) => {
-                    attempts -= 1;
-                    if stop != Stop::Halted {
-                        self.halt(stop);
-                    }
-                    return Ok(if attempts == 0 {
-                        self.skipped(row)
-                    } else {
-                        self.interrupted(row, attempts, maybe_created)
-                    });
+                // A 5xx may also come after the write: the "already exists" above covers it.
+                Reply::Again(failure) => {
+                    maybe_created |= failure.is_some_and(|e| e.may_have_reached_server());
                 }
-                Err(e) => {
-                    maybe_created |= e.may_have_reached_server();
-                    (e, None)
+                Reply::Over(over) => {
+                    return self.ended(row, exchange.attempts(), &over, maybe_created);
                 }
-            };
-            // Server errors are worth another attempt, too: a 5xx may also
-            // have come after the write, which the "already exists" path covers.
-            let (error, retry_after) = failure;
-            if !error.is_transient() {
-                // A refused certificate: another attempt would be refused alike.
-                return Ok(self.rejected(row, attempts, error));
             }
-            if retries >= self.client.writes().retries {
-                self.judge(Verdict::Unavailable);
-                return Ok(self.exhausted(row, attempts, error));
-            }
-            retries += 1;
-            self.wait_before_retry(retries, retry_after, format!("row {row}: {error}"))
-                .await;
         }
     }
 
-    /// The outcome of a row whose retries ran out (counted by the breaker
-    /// once per request: call it once per batch).
-    pub(crate) fn exhausted(&self, row: u64, attempts: u32, error: ApiError) -> Outcome {
-        let mut o = self.rejected(row, attempts, error);
-        o.error = o.error.map(|m| format!("{m} (after {attempts} attempts)"));
-        o
-    }
-
-    /// Counts retry number `retry` and waits its backoff (or the `Retry-After`).
-    pub(crate) async fn wait_before_retry(
+    /// The outcome of a row whose exchange ended without an answer to read.
+    pub(crate) fn ended(
         &self,
-        retry: u32,
-        retry_after: Option<std::time::Duration>,
-        what: String,
-    ) {
-        self.client
-            .pace()
-            .counters
-            .retries
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::debug!("{what}; retry {retry}");
-        // A stopping run does not wait out back-offs.
-        tokio::select! {
-            _ = tokio::time::sleep(self.client.writes().backoff(retry, retry_after)) => {}
-            _ = self.client.pace().halted() => {}
+        row: u64,
+        attempts: u32,
+        over: &Over,
+        maybe_created: bool,
+    ) -> Outcome {
+        match over {
+            Over::Stopped(_) if attempts == 0 => self.skipped(row),
+            Over::Stopped(_) => self.interrupted(row, attempts, maybe_created),
+            Over::Unauthorized(e) | Over::Failed(e) => self.rejected(row, attempts, e.clone()),
         }
     }
 
@@ -355,9 +282,16 @@ impl<'a> Sender<'a> {
         o
     }
 
-    pub(crate) fn failed_lookup(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
+    /// A create whose outcome is unknown and whose look-up failed.
+    pub(crate) fn failed_lookup(
+        &self,
+        row: u64,
+        attempts: u32,
+        e: ApiError,
+        exchange: &Exchange<'_>,
+    ) -> Outcome {
         if e.is_transient() {
-            self.judge(Verdict::Unavailable);
+            exchange.unavailable();
         }
         let mut o = self.rejected(row, attempts, e.clone());
         o.error = Some(format!(
@@ -382,4 +316,28 @@ impl<'a> Sender<'a> {
         o.attempts = attempts;
         o
     }
+}
+
+/// The outcome of a row the API accepted.
+fn sent(sending: &Sending, answer: &Answer, attempts: u32) -> Outcome {
+    let done = match sending.exists {
+        true => RowResult::Updated,
+        false => RowResult::Created,
+    };
+    let mut o = sending.outcome(done);
+    o.http_status = Some(answer.status.as_u16());
+    o.attempts = attempts;
+    match answer.json::<Created>() {
+        Ok(c) => {
+            o.location = c.location;
+            o.source_id = Some(c.id);
+        }
+        Err(e) => o.error = Some(format!("the API's answer had no id: {e}")),
+    }
+    o
+}
+
+/// A refusal saying that the object exists already.
+fn already_exists(e: &ApiError) -> bool {
+    matches!(e, ApiError::Http { message, .. } if message.contains("already exists"))
 }

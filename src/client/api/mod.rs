@@ -9,11 +9,9 @@ pub mod wire;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::{StreamExt, TryStreamExt};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -96,7 +94,7 @@ impl ApiError {
     }
 
     /// The same failure, saying how many attempts it took.
-    fn after_attempts(self, attempts: u32) -> ApiError {
+    pub(crate) fn after_attempts(self, attempts: u32) -> ApiError {
         let note = |m: String| format!("{m} (after {attempts} attempts)");
         match self {
             ApiError::Http { status, message } => ApiError::Http {
@@ -112,6 +110,7 @@ impl ApiError {
                 maybe_sent,
                 timed_out,
             },
+            ApiError::Decode(message) => ApiError::Decode(note(message)),
             other => other,
         }
     }
@@ -177,18 +176,6 @@ impl BulkRoute {
     }
 }
 
-/// Items per page of a listing: the API's maximum, then smaller pages when
-/// those time out (each size divides the last, so that pages line up).
-const PAGE_SIZES: [u64; 3] = [5000, 1000, 500];
-
-fn smaller(limit: u64) -> Option<u64> {
-    PAGE_SIZES.iter().copied().find(|s| *s < limit)
-}
-/// Pages of one listing fetched at once: enough to keep the pace busy, few
-/// enough that pages read but not yet turned into sources stay small (a
-/// page of 5,000 with attributes is tens of MB as JSON values).
-const PAGES_AT_ONCE: usize = 4;
-
 pub struct Client {
     http: reqwest::Client,
     base: Url,
@@ -196,7 +183,7 @@ pub struct Client {
     pace: Arc<Pace>,
     max_retries: u32,
     /// A listing page timed out and was split (said once).
-    split_pages: std::sync::atomic::AtomicBool,
+    pub(in crate::client) split_pages: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -288,7 +275,7 @@ impl Client {
 
     /// One attempt, through the limiter. Any HTTP answer is `Ok`, whatever its
     /// status; the limiter has seen it (a 429 has paused the run).
-    pub async fn attempt<B: Serialize + ?Sized>(
+    pub(in crate::client) async fn attempt<B: Serialize + ?Sized>(
         &self,
         method: Method,
         url: Url,
@@ -335,169 +322,6 @@ impl Client {
             retry_after,
         })
     }
-
-    /// A request with retries for requests that are safe to repeat (reads,
-    /// and writes whose repetition is harmless): 5xx and transport errors are
-    /// retried with backoff, 429s wait out the pause, 401 stops the run. The
-    /// answer is the first that is neither (2xx or another 4xx).
-    pub async fn send_with_retries<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&B>,
-        policy: retry::Policy,
-    ) -> Result<Answer, ApiError> {
-        let mut retries = 0;
-        loop {
-            let failure = match self.attempt(method.clone(), url.clone(), body).await {
-                Ok(a) if a.status == StatusCode::UNAUTHORIZED => {
-                    return Err(Stop::Unauthorized.into());
-                }
-                Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => continue,
-                Ok(a) if !a.status.is_server_error() => return Ok(a),
-                Ok(a) => (a.error(), a.retry_after),
-                Err(ApiError::Unresolved(e)) if retries < UNRESOLVED_RETRIES => {
-                    retries += 1;
-                    tracing::debug!("{method} {url}: {e}; retry {retries}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-                Err(e) => (e, None),
-            };
-            // A listing page that times out is asked again smaller (`get_all`).
-            if !failure.0.is_transient() || (failure.0.timed_out() && !policy.retry_timeouts) {
-                return Err(failure.0);
-            }
-            if retries >= policy.retries {
-                return Err(failure.0.after_attempts(retries + 1));
-            }
-            retries += 1;
-            self.pace.counters.retries.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!("{method} {url}: {}; retry {retries}", failure.0);
-            tokio::select! {
-                _ = tokio::time::sleep(policy.backoff(retries, failure.1)) => {}
-                _ = self.pace.halted() => {}
-            }
-        }
-    }
-
-    /// A GET with retries, its 2xx body decoded.
-    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
-        self.get_with(url, self.reads()).await
-    }
-
-    async fn get_with<T: DeserializeOwned>(
-        &self,
-        url: Url,
-        policy: retry::Policy,
-    ) -> Result<T, ApiError> {
-        let answer = self
-            .send_with_retries::<()>(Method::GET, url, None, policy)
-            .await?;
-        if answer.status.is_success() {
-            answer.json()
-        } else {
-            Err(answer.error())
-        }
-    }
-
-    /// Page `page` of a listing, `limit` items a page. A timeout is retried
-    /// only at the smallest size: larger pages are split instead.
-    async fn get_page<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        page: u64,
-        limit: u64,
-    ) -> Result<wire::Page<T>, ApiError> {
-        let mut policy = self.reads();
-        policy.retry_timeouts = smaller(limit).is_none();
-        let (page, limit) = (page.to_string(), limit.to_string());
-        let mut q = query.to_vec();
-        q.extend([("page", page.as_str()), ("limit", limit.as_str())]);
-        self.get_with(self.url(path, &q), policy).await
-    }
-
-    fn note_split(&self, limit: u64) {
-        if !self.split_pages.swap(true, Ordering::Relaxed) {
-            tracing::warn!("a listing page of {limit} items timed out: asking for smaller pages");
-        }
-    }
-
-    /// The items of page `page` of `limit` items, read as smaller pages
-    /// when it times out; pages already read are not read again.
-    fn get_range<'a, T: DeserializeOwned + Send + 'a>(
-        &'a self,
-        path: &'a str,
-        query: &'a [(&'a str, &'a str)],
-        page: u64,
-        limit: u64,
-    ) -> futures::future::BoxFuture<'a, Result<Vec<T>, ApiError>> {
-        use futures::FutureExt;
-        async move {
-            match self.get_page::<T>(path, query, page, limit).await {
-                Ok(p) => Ok(p.results),
-                Err(e) if e.timed_out() && smaller(limit).is_some() => {
-                    let sub = smaller(limit).expect("a smaller size");
-                    self.note_split(limit);
-                    let parts = limit / sub;
-                    let mut items = Vec::new();
-                    for i in 0..parts {
-                        let part = self.get_range(path, query, (page - 1) * parts + i + 1, sub);
-                        items.extend(part.await?);
-                    }
-                    Ok(items)
-                }
-                Err(e) => Err(e),
-            }
-        }
-        .boxed()
-    }
-
-    /// Every item of a paginated list, 5,000 a page (smaller pages when
-    /// those time out). The first page tells how many there are; the others
-    /// are then fetched by number, several at once under the limiter.
-    /// `next_page` is not followed: paging by number is what the contract
-    /// allows when it is missing, works when it points at another origin
-    /// (which must never see the token), and lets pages go in parallel.
-    pub async fn get_all<T: DeserializeOwned + Send>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<Vec<T>, ApiError> {
-        self.get_all_as(path, query, |item| item).await
-    }
-
-    /// As `get_all`, each page's items turned by `convert` as soon as the
-    /// page is read, so that a large listing is never held whole as read.
-    pub async fn get_all_as<T: DeserializeOwned + Send, U>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        convert: impl Fn(T) -> U,
-    ) -> Result<Vec<U>, ApiError> {
-        let mut limit = PAGE_SIZES[0];
-        let first: wire::Page<T> = loop {
-            match self.get_page(path, query, 1, limit).await {
-                Err(e) if e.timed_out() && smaller(limit).is_some() => {
-                    self.note_split(limit);
-                    limit = smaller(limit).expect("a smaller size");
-                }
-                other => break other?,
-            }
-        };
-        let more = first.pages > 1 && !first.results.is_empty();
-        let mut items: Vec<U> = first.results.into_iter().map(&convert).collect();
-        if more {
-            let mut rest = futures::stream::iter(2..=first.pages)
-                .map(|page| self.get_range::<T>(path, query, page, limit))
-                .buffered(PAGES_AT_ONCE);
-            while let Some(page) = rest.try_next().await? {
-                items.extend(page.into_iter().map(&convert));
-            }
-        }
-        Ok(items)
-    }
 }
 
 /// The run stopped and its grace period ended before the answer came.
@@ -508,10 +332,6 @@ fn cut_off() -> ApiError {
         timed_out: false,
     }
 }
-
-/// Attempts at a host name that does not resolve, a second apart, before
-/// it is taken for a setting to fix.
-const UNRESOLVED_RETRIES: u32 = 3;
 
 fn transport(e: &reqwest::Error) -> ApiError {
     if let Some(refused) = certificate_refused(e) {

@@ -64,6 +64,8 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
 async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     let config = args.into_config()?;
     let flags = config.client_flags();
+    let faults = (config.fail_rate > 0.0 || config.drop_after_commit_rate > 0.0)
+        .then_some(config.fault_seed);
     let sandbox = sandbox::Sandbox::start(config).await?;
     eprintln!("DataGalaxy sandbox listening");
     eprintln!("  DATAGALAXY_URL={}", sandbox.base_url());
@@ -71,6 +73,9 @@ async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     if !flags.is_empty() {
         eprintln!("Its limits are not a tenant's: give the runs that rehearse on it");
         eprintln!("  {flags}");
+    }
+    if let Some(seed) = faults {
+        eprintln!("Faults drawn from --fault-seed {seed} (the same seed fails the same requests)");
     }
     eprintln!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;

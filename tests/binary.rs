@@ -193,6 +193,33 @@ fn the_sandbox_command_serves_until_ctrl_c_and_prints_how_to_reach_it() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+#[test]
+fn a_sandbox_with_faults_prints_the_seed_that_replays_them() {
+    let printed = |args: &[&str]| {
+        let mut child = dg_import()
+            .args(["sandbox", "--port", "0", "--fail-rate", "0.2"])
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let said: Vec<String> = lines
+            .map(Result::unwrap)
+            .take_while(|l| !l.starts_with("Press Ctrl-C"))
+            .collect();
+        interrupt(&child);
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        said.into_iter()
+            .find_map(|l| {
+                let seed = l.strip_prefix("Faults drawn from --fault-seed ")?;
+                seed.split_whitespace().next().map(str::to_owned)
+            })
+            .expect("the seed is printed")
+    };
+    assert_eq!(printed(&["--fault-seed", "5"]), "5");
+    assert!(printed(&[]).parse::<u64>().is_ok(), "a seed of its own");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dash_reads_the_rows_from_standard_input() {
     let sb = sandbox(|_| {}).await;

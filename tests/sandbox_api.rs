@@ -622,3 +622,39 @@ async fn attributes_are_listed_with_their_formats_and_values_and_writes_are_type
         404
     );
 }
+
+/// What each of 40 listings met, asked in `order`: a status, or `None`
+/// for a connection dropped unanswered.
+async fn fates_of_listings(seed: u64, order: impl Iterator<Item = u32>) -> Vec<(u32, Option<u16>)> {
+    let api = Api::new(|c| {
+        c.fail_rate = 0.5;
+        c.fault_seed = seed;
+    })
+    .await;
+    let mut fates = Vec::new();
+    for i in order {
+        let sent = (api.client.get(api.url(&format!("/tags?page={i}"))))
+            .bearer_auth("sandbox-token")
+            .send()
+            .await;
+        fates.push((i, sent.ok().map(|r| r.status().as_u16())));
+    }
+    fates.sort();
+    fates
+}
+
+#[tokio::test]
+async fn one_fault_seed_fails_the_same_requests_whatever_their_order() {
+    let forward = fates_of_listings(11, 1..=40).await;
+    let backward = fates_of_listings(11, (1..=40).rev()).await;
+    assert_eq!(forward, backward);
+    let failed = forward.iter().filter(|(_, s)| *s != Some(200)).count();
+    assert!((5..=35).contains(&failed), "about half fail: {forward:?}");
+    assert!(forward.iter().any(|(_, s)| s.is_none()), "some dropped");
+    assert!(
+        forward.iter().any(|(_, s)| *s == Some(503)),
+        "some answered 503"
+    );
+    let other = fates_of_listings(12, 1..=40).await;
+    assert_ne!(forward, other, "another seed fails other requests");
+}

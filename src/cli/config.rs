@@ -593,6 +593,7 @@ impl SandboxArgs {
             fail_rate: self.fail_rate,
             fail_only: self.fail_only,
             drop_after_commit_rate: self.drop_after_commit_rate,
+            fault_seed: self.fault_seed.unwrap_or_else(|| fastrand::u64(..)),
             variants: self.variant.into_iter().collect::<BTreeSet<_>>(),
         })
     }

@@ -419,6 +419,11 @@ pub struct SandboxArgs {
     /// Fraction of writes applied and then dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
     pub drop_after_commit_rate: f64,
+    /// The seed the faults are drawn from, with each request's method, path,
+    /// technical names and attempt: the same seed fails the same requests
+    /// (random when not given; printed at start).
+    #[arg(long, value_name = "N")]
+    pub fault_seed: Option<u64>,
     /// An API variation to turn on (repeatable).
     #[arg(long, value_enum)]
     pub variant: Vec<Variant>,

@@ -328,11 +328,27 @@ pub fn changes(
             });
         }
     }
+    custom_changes(&mut out, draft, current, definitions);
+    out
+}
+
+/// The changes of custom attributes, each compared as its definition types
+/// it: a short value shows both sides, a long one only that it changed.
+fn custom_changes(
+    out: &mut Vec<Change>,
+    draft: &SourceDraft,
+    current: &Current,
+    definitions: Option<&Definitions>,
+) {
     let custom: BTreeSet<&String> = draft
         .attributes
         .keys()
         .chain(draft.cleared.keys().filter(|k| current.custom.contains(k)))
         .collect();
+    let short = |v: &Option<String>| {
+        v.as_ref()
+            .is_none_or(|t| t.len() <= 40 && !t.contains('\n'))
+    };
     for name in custom {
         let format = definitions.and_then(|d| d.get(name)).map(|d| d.format);
         let unset = Value::Null;
@@ -346,24 +362,15 @@ pub fn changes(
             attributes::cell(format, row, ';'),
             attributes::cell(format, server, ';'),
         );
-        let short = |v: &Option<String>| {
-            v.as_ref()
-                .is_none_or(|t| t.len() <= 40 && !t.contains('\n'))
-        };
-        if short(&to) && short(&from) {
-            out.push(Change::Value {
-                field: name.clone(),
-                from,
-                to,
-            });
-        } else {
-            out.push(Change::Text {
-                field: name.clone(),
+        let field = name.clone();
+        out.push(match short(&to) && short(&from) {
+            true => Change::Value { field, from, to },
+            false => Change::Text {
+                field,
                 cleared: to.is_none(),
-            });
-        }
+            },
+        });
     }
-    out
 }
 
 /// A short value's change, if it differs.

@@ -131,22 +131,58 @@ fn invalid(row: u64, errors: &[RowError]) -> Outcome {
 }
 
 impl Planner<'_> {
+    /// A row done before (this run's journal, or the report a rerun reads):
+    /// carried over as it is, its technical name still taken.
+    fn carried(&mut self, input: &InputRow) -> Option<Outcome> {
+        let outcome = (self.prior.done.remove(&input.row))
+            .or_else(|| input.previous.clone().filter(|p| p.result.is_done()))?;
+        let header = self.header;
+        let key = (header.cell(&input.cells, Field::TechnicalName))
+            .or(header.cell(&input.cells, Field::Name));
+        if let Some(key) = key {
+            self.seen.entry(fingerprint(key)).or_insert(input.row);
+        }
+        Some(outcome)
+    }
+
+    /// Whether the row was sent before without a known outcome, by the
+    /// journal or by a report's attempts; `Some(existed)`.
+    fn sent_before(&mut self, input: &InputRow) -> Option<bool> {
+        self.prior.sent.remove(&input.row).or_else(|| {
+            input
+                .previous
+                .as_ref()
+                // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
+                .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
+                .map(|_| false)
+        })
+    }
+
+    /// A row that may update: sent with what changes, or `unchanged`.
+    /// The listing is this run's: it already shows what an earlier attempt
+    /// without an answer did.
+    fn upsert(&self, mut sending: Sending, sent_before: Option<bool>) -> Plan {
+        // An earlier row of this file may change the source first: no comparison.
+        let existing = sending.existing.as_ref().filter(|_| !sending.earlier);
+        if let Some(current) = existing.and_then(|e| e.current.as_deref()) {
+            let definitions = self.directory.definitions.as_ref();
+            let changes = compare::changes(&sending.draft, current, definitions);
+            if changes.is_empty() {
+                // Our own earlier attempt created it just so.
+                let result = match sent_before {
+                    Some(false) => RowResult::Created,
+                    _ => RowResult::Unchanged,
+                };
+                return Plan::Ready(sending.outcome(result));
+            }
+            sending.changes = Some(compare::describe(&changes));
+        }
+        Plan::Send(Box::new(sending))
+    }
+
     pub fn plan(&mut self, input: &InputRow) -> Plan {
         let row = input.row;
-        // Done before (this run's journal, or the report a rerun reads): carried over as it is.
-        let carried = self
-            .prior
-            .done
-            .remove(&row)
-            .or_else(|| input.previous.clone().filter(|p| p.result.is_done()));
-        if let Some(outcome) = carried {
-            if let Some(key) = self
-                .header
-                .cell(&input.cells, Field::TechnicalName)
-                .or(self.header.cell(&input.cells, Field::Name))
-            {
-                self.seen.entry(fingerprint(key)).or_insert(row);
-            }
+        if let Some(outcome) = self.carried(input) {
             return Plan::Carried(outcome);
         }
         let (mut draft, new_tags, lacks) =
@@ -170,15 +206,7 @@ impl Planner<'_> {
                 false
             }
         };
-        // Sent before without a known outcome: by the journal, or by a report's attempts.
-        let sent_before: Option<bool> = self.prior.sent.remove(&row).or_else(|| {
-            input
-                .previous
-                .as_ref()
-                // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
-                .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
-                .map(|_| false)
-        });
+        let sent_before = self.sent_before(input);
         let existing = self.directory.existing(&key);
         // A mandatory custom attribute left empty: the row may not create.
         if !lacks.is_empty() && !earlier && existing.is_none() {
@@ -186,9 +214,7 @@ impl Planner<'_> {
         }
         if upsert {
             draft.upsert = true;
-            // The listing is this run's: it already shows what an earlier
-            // attempt without an answer did.
-            let mut sending = Sending {
+            let sending = Sending {
                 row,
                 draft,
                 exists: earlier || existing.is_some(),
@@ -198,22 +224,7 @@ impl Planner<'_> {
                 new_tags,
                 warning: None,
             };
-            // An earlier row of this file may change the source first: no comparison.
-            let current = existing.and_then(|e| e.current.as_deref());
-            if let Some(current) = current.filter(|_| !earlier) {
-                let changes =
-                    compare::changes(&sending.draft, current, self.directory.definitions.as_ref());
-                if changes.is_empty() {
-                    // Our own earlier attempt created it just so.
-                    let result = match sent_before {
-                        Some(false) => RowResult::Created,
-                        _ => RowResult::Unchanged,
-                    };
-                    return Plan::Ready(sending.outcome(result));
-                }
-                sending.changes = Some(compare::describe(&changes));
-            }
-            return Plan::Send(Box::new(sending));
+            return self.upsert(sending, sent_before);
         }
         match (existing, sent_before) {
             // It was sent without an answer when it did not exist: it exists now because of us.

@@ -9,6 +9,7 @@
 //! every request with its arrival time; `shutdown()` stops it (and saves the
 //! state when a state file is configured).
 
+mod faults;
 mod limits;
 mod routes;
 mod serve;
@@ -103,6 +104,8 @@ pub struct SandboxConfig {
     /// `/v2/attributes`): one route down, the others up.
     pub fail_only: Option<String>,
     pub drop_after_commit_rate: f64,
+    /// The faults are a function of this and of each request (`faults.rs`).
+    pub fault_seed: u64,
     pub variants: BTreeSet<Variant>,
 }
 
@@ -142,6 +145,7 @@ impl Default for SandboxConfig {
             fail_rate: 0.0,
             fail_only: None,
             drop_after_commit_rate: 0.0,
+            fault_seed: fastrand::u64(..),
             variants: BTreeSet::new(),
         }
     }
@@ -172,6 +176,7 @@ pub struct App {
     /// The fault rates (f64 bits), adjustable while serving.
     fail_rate: AtomicU64,
     drop_after_commit_rate: AtomicU64,
+    faults: faults::Faults,
 }
 
 impl App {
@@ -245,6 +250,7 @@ impl Sandbox {
                 .fixed_hour(config.variants.contains(&Variant::FixedHour)),
             fail_rate: AtomicU64::new(config.fail_rate.to_bits()),
             drop_after_commit_rate: AtomicU64::new(config.drop_after_commit_rate.to_bits()),
+            faults: faults::Faults::new(config.fault_seed),
             config,
             store: Mutex::new(store),
             log: Mutex::default(),

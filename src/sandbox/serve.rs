@@ -1,5 +1,6 @@
 //! The sandbox's accept loop and the steps every request passes before and
-//! after the routes: request log, limits, injected faults, latency, auth.
+//! after the routes: request log, limits, injected faults (drawn from the
+//! seed, `faults.rs`), latency, auth.
 //!
 //! We own the accept loop (instead of `axum::serve`) because some faults must
 //! close the TCP connection without any HTTP answer: a hyper service that
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -19,6 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::faults::Draw;
 use super::limits::Admission;
 use super::routes::error;
 use super::{App, Variant};
@@ -80,7 +82,6 @@ async fn handle(
         .path_and_query()
         .map_or_else(|| req.uri().path().to_owned(), |p| p.to_string());
     let entry = app.log_arrival(arrived, &method, &path);
-
     let remaining = match app.limits.admit(arrived) {
         Admission::Blocked { retry_after } => {
             let mut res = error(
@@ -98,63 +99,73 @@ async fn handle(
             remaining
         }
     };
-
-    let cfg = &app.config;
-    let fail_rate = app.fail_rate();
-    let targeted = cfg
-        .fail_only
-        .as_ref()
-        .is_none_or(|p| path.starts_with(p.as_str()));
-    if targeted && fail_rate > 0.0 && fastrand::f64() < fail_rate {
-        if fastrand::bool() {
-            app.log_answer(entry, None, false);
-            return Err(Dropped);
-        }
-        let res = error(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service unavailable (injected)",
-        );
-        return Ok(finish(&app, entry, res, remaining));
+    let (parts, body) = req.into_parts();
+    // A client that goes away mid-body gets nothing.
+    let body = (axum::body::to_bytes(Body::new(body), usize::MAX).await).map_err(|_| Dropped)?;
+    let draw = app.faults.draw(&method, &path, &body);
+    if let Some(fault) = injected(&app, &path, draw) {
+        return fault
+            .map(|res| finish(&app, entry, res, remaining))
+            .map_err(|d| {
+                app.log_answer(entry, None, false);
+                d
+            });
     }
-    if !cfg.latency.is_zero() {
+    if !app.config.latency.is_zero() {
         let spread = 0.5 + fastrand::f64();
-        tokio::time::sleep(cfg.latency.mul_f64(spread)).await;
+        tokio::time::sleep(app.config.latency.mul_f64(spread)).await;
     }
-
-    let expected = format!("Bearer {}", cfg.token);
-    let authorized = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
-    if !authorized {
-        let res = error(&app, StatusCode::UNAUTHORIZED, "missing or invalid token");
-        return Ok(finish(&app, entry, res, remaining));
-    }
-
     let write = method == Method::POST || method == Method::PUT;
-    if write && app.has(Variant::ReadOnly) {
-        let res = error(
-            &app,
-            StatusCode::BAD_REQUEST,
-            "This workspace version is read-only",
-        );
+    if let Some(res) = refused(&app, &parts.headers, write, &path) {
         return Ok(finish(&app, entry, res, remaining));
     }
-    if app.has(Variant::NoBulk) && path.starts_with("/v2/sources/bulk/") {
-        let res = error(&app, StatusCode::NOT_FOUND, "no such route");
-        return Ok(finish(&app, entry, res, remaining));
-    }
-    let res = router
-        .oneshot(req.map(Body::new))
-        .await
-        .unwrap_or_else(|e: Infallible| match e {});
-    let drop_rate = app.drop_after_commit_rate();
-    if write && res.status().is_success() && drop_rate > 0.0 && fastrand::f64() < drop_rate {
+    let req = Request::from_parts(parts, Body::from(body));
+    let res = (router.oneshot(req).await).unwrap_or_else(|e: Infallible| match e {});
+    if write && res.status().is_success() && draw.after_commit < app.drop_after_commit_rate() {
         app.log_answer(entry, Some(res.status().as_u16()), true);
         return Err(Dropped);
     }
     Ok(finish(&app, entry, res, remaining))
+}
+
+/// The fault this request meets, if it is drawn to fail: half answered
+/// 503, half dropped unanswered.
+fn injected(app: &App, path: &str, draw: Draw) -> Option<Result<Response<Body>, Dropped>> {
+    let targeted = (app.config.fail_only.as_ref()).is_none_or(|p| path.starts_with(p.as_str()));
+    if !targeted || draw.fail >= app.fail_rate() {
+        return None;
+    }
+    Some(match draw.drop {
+        true => Err(Dropped),
+        false => Ok(error(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service unavailable (injected)",
+        )),
+    })
+}
+
+/// The answer to a request the API refuses before its route: a wrong
+/// token, a write into a read-only version, a bulk route it lacks.
+fn refused(app: &App, headers: &HeaderMap, write: bool, path: &str) -> Option<Response<Body>> {
+    let expected = format!("Bearer {}", app.config.token);
+    let authorized =
+        (headers.get(header::AUTHORIZATION)).is_some_and(|v| v.as_bytes() == expected.as_bytes());
+    if !authorized {
+        return Some(error(
+            app,
+            StatusCode::UNAUTHORIZED,
+            "missing or invalid token",
+        ));
+    }
+    if write && app.has(Variant::ReadOnly) {
+        let message = "This workspace version is read-only";
+        return Some(error(app, StatusCode::BAD_REQUEST, message));
+    }
+    if app.has(Variant::NoBulk) && path.starts_with("/v2/sources/bulk/") {
+        return Some(error(app, StatusCode::NOT_FOUND, "no such route"));
+    }
+    None
 }
 
 fn finish(app: &App, entry: usize, mut res: Response<Body>, remaining: u64) -> Response<Body> {

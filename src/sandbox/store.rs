@@ -391,48 +391,14 @@ impl Store {
         let Some(obj) = body.as_object() else {
             return Err(refuse("the body must be a JSON object"));
         };
-        let text = |key: &str| -> Result<Option<String>, Refusal> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(refuse(format!("{key}: expected a string, got {other}"))),
-            }
-        };
-        let list = |key: &str| -> Result<Vec<String>, Refusal> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(vec![]),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|i| {
-                        i.as_str().map(str::to_owned).ok_or_else(|| {
-                            refuse(format!("{key}: expected an array of strings, got {i}"))
-                        })
-                    })
-                    .collect(),
-                Some(other) => Err(refuse(format!(
-                    "{key}: expected an array of strings, got {other}"
-                ))),
-            }
-        };
+        let text = |key: &str| text_field(obj, key);
+        let list = |key: &str| list_field(obj, key);
         let name = text("name")?
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| refuse("name: required"))?;
         let source_type = text("type")?.ok_or_else(|| refuse("type: required"))?;
-        if SourceType::from_api(&source_type).is_none() {
-            return Err(refuse(format!(
-                "type: '{source_type}' is not a source type (expected {})",
-                SourceType::expected()
-            )));
-        }
         let status = text("status")?;
-        if let Some(s) = &status
-            && Status::from_api(s).is_none()
-        {
-            return Err(refuse(format!(
-                "status: '{s}' is not a status (expected {})",
-                Status::expected()
-            )));
-        }
+        check_enums(&source_type, status.as_deref())?;
         let owners = list("owners")?;
         let stewards = list("stewards")?;
         for (key, emails) in [("owners", &owners), ("stewards", &stewards)] {
@@ -774,6 +740,47 @@ impl Store {
         self.tags.push(tag.clone());
         Ok(tag)
     }
+}
+
+/// A string field of a body (absent or `null`: none).
+fn text_field(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, Refusal> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(refuse(format!("{key}: expected a string, got {other}"))),
+    }
+}
+
+/// A field of a body that is an array of strings (absent or `null`: empty).
+fn list_field(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>, Refusal> {
+    let wrong = |v: &Value| refuse(format!("{key}: expected an array of strings, got {v}"));
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| wrong(i)))
+            .collect(),
+        Some(other) => Err(wrong(other)),
+    }
+}
+
+/// The source type and the status, each one of the contract's values.
+fn check_enums(source_type: &str, status: Option<&str>) -> Result<(), Refusal> {
+    if SourceType::from_api(source_type).is_none() {
+        return Err(refuse(format!(
+            "type: '{source_type}' is not a source type (expected {})",
+            SourceType::expected()
+        )));
+    }
+    if let Some(s) = status
+        && Status::from_api(s).is_none()
+    {
+        return Err(refuse(format!(
+            "status: '{s}' is not a status (expected {})",
+            Status::expected()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

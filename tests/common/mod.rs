@@ -8,12 +8,27 @@ use clap::Parser;
 use dg_import::sandbox::{LoggedRequest, Sandbox, SandboxConfig};
 
 /// A sandbox with no throttle to speak of, adjusted by `tune`.
+///
+/// Its faults are drawn from a seed, `DG_FAULT_SEED` when set: a failing
+/// test prints the seed that replays it.
 pub async fn sandbox(tune: impl FnOnce(&mut SandboxConfig)) -> Sandbox {
     let mut config = SandboxConfig {
         rate: 10_000,
         ..SandboxConfig::default()
     };
+    if let Some(seed) = std::env::var("DG_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config.fault_seed = seed;
+    }
     tune(&mut config);
+    if config.fail_rate > 0.0 || config.drop_after_commit_rate > 0.0 {
+        eprintln!(
+            "sandbox faults: DG_FAULT_SEED={} replays them",
+            config.fault_seed
+        );
+    }
     Sandbox::start(config).await.expect("sandbox starts")
 }
 

@@ -106,10 +106,7 @@ async fn handle(
     if let Some(fault) = injected(&app, &path, draw) {
         return fault
             .map(|res| finish(&app, entry, res, remaining))
-            .map_err(|d| {
-                app.log_answer(entry, None, false);
-                d
-            });
+            .inspect_err(|_| app.log_answer(entry, None, false));
     }
     if !app.config.latency.is_zero() {
         let spread = 0.5 + fastrand::f64();

@@ -276,6 +276,31 @@ async fn list_and_write(
     })
 }
 
+/// The users a source names (owners, stewards, and in attributes of users)
+/// and every value it holds in a list.
+fn users_and_lists(
+    current: &Current,
+    columns: &[(String, Option<Format>)],
+) -> (Vec<String>, Vec<String>) {
+    let people = || current.owners.iter().chain(&current.stewards);
+    let mut users: Vec<String> = people().map(|e| e.to_string()).collect();
+    let mut lists: Vec<String> = (people().chain(&current.tags))
+        .map(|i| i.to_string())
+        .collect();
+    for (name, format) in columns {
+        let Some(Value::Array(items)) = current.custom.get(name) else {
+            continue;
+        };
+        let texts = items.iter().filter_map(|i| i.as_str().map(str::to_owned));
+        match format {
+            Some(Format::Users) => users.extend(texts),
+            Some(f) if f.is_list() || *f == Format::ValueList => lists.extend(texts),
+            _ => {}
+        }
+    }
+    (users, lists)
+}
+
 /// The sources of `directory` in `scope`, sorted by technical name, and
 /// the warnings about those that would not read back. `separator` joins
 /// list values (the one `run` splits on for the file).
@@ -299,23 +324,7 @@ pub fn tabulate<'a>(
     let mut split = Named::default();
     let mut untyped = Named::default();
     for (key, current) in &sources {
-        let people = || current.owners.iter().chain(&current.stewards);
-        let mut users: Vec<String> = people().map(|e| e.to_string()).collect();
-        let mut lists: Vec<String> = people()
-            .chain(&current.tags)
-            .map(|i| i.to_string())
-            .collect();
-        for (name, format) in &columns {
-            let Some(Value::Array(items)) = current.custom.get(name) else {
-                continue;
-            };
-            let texts = items.iter().filter_map(|i| i.as_str().map(str::to_owned));
-            match format {
-                Some(Format::Users) => users.extend(texts),
-                Some(f) if f.is_list() || *f == Format::ValueList => lists.extend(texts),
-                _ => {}
-            }
-        }
+        let (users, lists) = users_and_lists(current, &columns);
         if users.iter().any(|e| !directory.knows_user(e))
             || current.tags.iter().any(|t| !directory.knows_tag(t))
         {

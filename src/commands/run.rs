@@ -27,7 +27,7 @@ use crate::pipeline::plan::Prior;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::record::{self, RunRecord};
 use crate::pipeline::report::{PendingReport, RowResult};
-use crate::pipeline::retire::{self, Retiree};
+use crate::pipeline::retire::{self, RetireResult, Retiree};
 use crate::pipeline::send::Sender;
 use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
 
@@ -119,7 +119,8 @@ async fn fill_ids(
     target: &directory::Target,
     header: &HeaderMap,
     report: PendingReport,
-    (delimiter, bom): (u8, bool),
+    delimiter: u8,
+    bom: bool,
 ) -> anyhow::Result<PendingReport> {
     let listed: Vec<SourceItem> = match client
         .get_all("/sources", &[("versionId", target.version_id.as_str())])
@@ -243,14 +244,19 @@ fn prior_work(
 /// The input, opened and checked before any request.
 struct Opened {
     rows: Input,
-    name: String,
+    facts: InputFacts,
     /// Rows in the file (for the progress bar), not known for stdin.
     total: Option<u64>,
     /// With `--retire-missing`: the fingerprints of the file's technical names.
     names: HashSet<u64>,
-    hash: Option<String>,
     prior: Prior,
     resuming: bool,
+}
+
+/// What the run record says of the input.
+struct InputFacts {
+    name: String,
+    hash: Option<String>,
     /// The encoding of a CSV input that is not UTF-8.
     encoding: Option<Encoding>,
 }
@@ -303,13 +309,15 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
     Ok(Opened {
         rows,
-        name: input::display_name(path),
+        facts: InputFacts {
+            name: input::display_name(path),
+            hash,
+            encoding,
+        },
         total,
         names,
-        hash,
         prior,
         resuming,
-        encoding,
     })
 }
 
@@ -466,84 +474,70 @@ async fn import_into(
     interrupt: Interrupt,
     seen: &mut Seen,
 ) -> anyhow::Result<u8> {
-    let url = &session.url;
     let started = Instant::now();
     let _lock = ReportLock::acquire(&config.report)?;
     let Opened {
         mut rows,
-        name: input_name,
+        facts,
         total,
         names,
-        hash,
         prior,
         resuming,
-        encoding,
     } = open_input(config)?;
-    seen.encoding = encoding.clone();
+    seen.encoding = facts.encoding.clone();
     let checking = matches!(config.job, Task::Check { .. });
     let (pace, client) = session.connect(&config.reach)?;
     seen.pace = Some(pace.clone());
     let compare = compares(config, rows.header());
     let (target, directory) = set_up(config, &client, &interrupt, compare, &mut rows).await?;
-    let Retirement {
-        retirees,
-        scope_matched,
-        warnings,
-    } = plan_retirement(config, &directory, &names)?;
-    let input = (input_name.as_str(), hash, encoding.as_ref());
-    let journal = (!checking)
-        .then(|| start_journal(config, url, &target, input, (resuming, &retirees)))
-        .transpose()?;
-    let dialect = rows.dialect();
-    let bom = dialect.bom || config.excel_report;
+    let retirement = plan_retirement(config, &directory, &names)?;
+    let journal = start_journal(config, &session.url, &target, &facts, resuming, &retirement)?;
+    let delimiter = rows.dialect().delimiter;
+    let bom = rows.dialect().bom || config.excel_report;
     let header = rows.header().clone();
-    let mut report =
-        PendingReport::create(&config.report, header.headers(), dialect.delimiter, bom)?;
+    let mut report = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
     let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
-    let settings = Settings {
-        mode: sender.as_ref().map_or(Mode::Check, Mode::Send),
-        directory: &directory,
-        header: &header,
-        if_exists: config.if_exists,
-        rules: rules(config, &rows),
-        concurrency: config.concurrency.get(),
-        prior,
-        batch_size: config.batch_size,
-        expected_rows: total.unwrap_or(0) as usize,
-    };
+    let mode = sender.as_ref().map_or(Mode::Check, Mode::Send);
+    let settings = settings(config, mode, &directory, &header, &rows, prior, total);
     let tally = tokio::select! {
         tally = import::import(settings, rows, &mut report.writer, &progress) => tally,
         _ = drain_on(&interrupt, &pace) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
     progress.finish();
-    let (stopped, created_tags) = (sender.as_ref())
-        .map(|s| (s.stopped(), s.created_tags()))
+    let created_tags = sender
+        .as_ref()
+        .map(Sender::created_tags)
         .unwrap_or_default();
     drop(sender);
+    let stopped = pace.stopped().filter(|_| !checking);
     let written = Written {
         report,
         journal,
         header: &header,
-        dialect: (dialect.delimiter, bom),
-        retirees,
+        delimiter,
+        bom,
+        retirees: retirement.retirees,
     };
     let interrupted = interrupt.is_cancelled().then(|| interrupt.stop());
-    let outcome = (&tally, stopped.as_ref(), interrupted.as_ref());
-    let (code, (retired, retire_failed)) = finish(config, &client, &target, written, outcome)
-        .await
+    let ending = Ending {
+        tally: &tally,
+        stopped: stopped.as_ref(),
+        interrupted: interrupted.as_ref(),
+    };
+    let finished = (finish(config, &client, &target, written, ending).await)
         .map_err(|e| after_writes(e, !checking))?;
     let totals = Totals {
-        exit_code: code,
-        retired,
-        retire_failed,
+        exit_code: finished.code,
+        retired: finished.retired,
+        retire_failed: finished.retire_failed,
         stopped: stopped.map(|s| s.to_string()),
         created_tags,
-        encoding,
+        encoding: facts.encoding,
         attribute_columns: attribute_columns(&header),
-        retire_scope_matched: scope_matched,
-        warnings,
+        retire_scope_matched: retirement.scope_matched,
+        warnings: retirement.warnings,
         ..totals(config, started, Some(&pace))
     };
     conclude(config, Summary::new(tally, totals))
@@ -570,6 +564,29 @@ fn after_writes(e: anyhow::Error, writing: bool) -> anyhow::Error {
     }
 }
 
+/// What the import of these rows needs.
+fn settings<'a>(
+    config: &ImportConfig,
+    mode: Mode<'a>,
+    directory: &'a Directory,
+    header: &'a HeaderMap,
+    rows: &Input,
+    prior: Prior,
+    total: Option<u64>,
+) -> Settings<'a> {
+    Settings {
+        mode,
+        directory,
+        header,
+        if_exists: config.if_exists,
+        rules: rules(config, rows),
+        concurrency: config.concurrency.get(),
+        prior,
+        batch_size: config.batch_size,
+        expected_rows: total.unwrap_or(0) as usize,
+    }
+}
+
 /// How cells become a source, for this input and these flags.
 fn rules(config: &ImportConfig, rows: &Input) -> Rules {
     Rules {
@@ -592,38 +609,43 @@ fn attribute_columns(header: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// The run record first, then the journal (appended to when resuming).
+/// The run record first, then the journal (appended to when resuming);
+/// none for a `check`.
 fn start_journal(
     config: &ImportConfig,
     url: &reqwest::Url,
     target: &directory::Target,
-    (input, hash, encoding): (&str, Option<String>, Option<&Encoding>),
-    (resuming, retire): (bool, &Option<Vec<Retiree>>),
-) -> anyhow::Result<Journal> {
+    input: &InputFacts,
+    resuming: bool,
+    retirement: &Retirement,
+) -> anyhow::Result<Option<Journal>> {
+    if matches!(config.job, Task::Check { .. }) {
+        return Ok(None);
+    }
     let record = RunRecord {
         schema_version: record::SCHEMA_VERSION,
         command: config.job.name().into(),
         url: url.to_string(),
         target: target.clone(),
         if_exists: config.if_exists,
-        input: input.to_owned(),
-        input_sha256: hash,
+        input: input.name.clone(),
+        input_sha256: input.hash.clone(),
         // A resume reads the file as this run did, detected encoding included.
         input_options: InputOptions {
-            encoding: (config.input.encoding.clone()).or(encoding.map(|e| e.name.clone())),
+            encoding: (config.input.encoding.clone())
+                .or(input.encoding.as_ref().map(|e| e.name.clone())),
             ..config.input.clone()
         },
         create_missing_tags: config.create_missing_tags,
         clear_empty_cells: config.clear_empty_cells,
-        retire: retire.clone(),
+        retire: retirement.retirees.clone(),
         exit_code: None,
     };
     record.write(&record::path_for(&config.report))?;
     let path = journal::path_for(&config.report);
-    if resuming {
-        Journal::append(&path)
-    } else {
-        Journal::create(&path)
+    match resuming {
+        true => Journal::append(&path).map(Some),
+        false => Journal::create(&path).map(Some),
     }
 }
 
@@ -632,30 +654,51 @@ struct Written<'a> {
     report: PendingReport,
     journal: Option<Journal>,
     header: &'a HeaderMap,
-    dialect: (u8, bool),
+    delimiter: u8,
+    bom: bool,
     /// The sources to retire after the rows, if asked.
     retirees: Option<Vec<Retiree>>,
 }
 
-/// Fills the ids bulk creates did not answer, puts the report in place and
-/// removes the journal. `(tally, stopped, interrupted)`: how the rows went
-/// (`interrupted`: the signal that stopped a `check`).
-/// Retires what left the file, unless the run stopped early. The exit code,
-/// and the sources retired (or that would be) and failed.
+/// How the rows went.
+struct Ending<'a> {
+    tally: &'a Tally,
+    /// What stopped the run early, if anything did.
+    stopped: Option<&'a Stop>,
+    /// The signal that stopped a `check`.
+    interrupted: Option<&'a Stop>,
+}
+
+/// The exit code, and the sources retired (or that would be) and failed.
+struct Finished {
+    code: u8,
+    retired: u64,
+    retire_failed: u64,
+}
+
+/// Retires what left the file, unless the run stopped early; fills the ids
+/// bulk creates did not answer, puts the report in place and removes the
+/// journal.
 async fn finish(
     config: &ImportConfig,
     client: &Client,
     target: &directory::Target,
     written: Written<'_>,
-    (tally, stopped, interrupted): (&Tally, Option<&Stop>, Option<&Stop>),
-) -> anyhow::Result<(u8, (u64, u64))> {
+    ending: Ending<'_>,
+) -> anyhow::Result<Finished> {
     let Written {
         mut report,
         journal,
         header,
-        dialect,
+        delimiter,
+        bom,
         retirees,
     } = written;
+    let Ending {
+        tally,
+        stopped,
+        interrupted,
+    } = ending;
     let checking = matches!(config.job, Task::Check { .. });
     let retired = match retirees.filter(|_| stopped.is_none() && interrupted.is_none()) {
         None => None,
@@ -668,19 +711,14 @@ async fn finish(
     if let Some(list) = &retired {
         let path = retire::list_path(&config.report);
         crate::files::atomic::keep_previous(&path)?;
-        retire::write_list(&path, list, dialect.0)?;
+        retire::write_list(&path, list, delimiter)?;
     }
-    let failed = retired
-        .iter()
-        .flatten()
-        .filter(|r| r.result == "failed")
+    let failed = (retired.iter().flatten())
+        .filter(|r| r.result == RetireResult::Failed)
         .count() as u64;
-    let counted = (
-        retired.as_ref().map_or(0, |r| r.len() as u64) - failed,
-        failed,
-    );
+    let listed = retired.as_ref().map_or(0, |r| r.len() as u64);
     if tally.created_without_id > 0 {
-        report = fill_ids(config, client, target, header, report, dialect).await?;
+        report = fill_ids(config, client, target, header, report, delimiter, bom).await?;
     }
     // Nothing replaces a report without keeping the one it replaces.
     crate::files::atomic::keep_previous(&config.report)?;
@@ -694,5 +732,9 @@ async fn finish(
         None if tally.all_succeeded() && failed == 0 => exit::SUCCESS,
         None => exit::SOME_ROWS_NOT_DONE,
     };
-    Ok((code, counted))
+    Ok(Finished {
+        code,
+        retired: listed - failed,
+        retire_failed: failed,
+    })
 }

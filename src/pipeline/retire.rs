@@ -187,9 +187,27 @@ pub fn decide(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retired {
     pub source: Retiree,
-    /// `retired`, `failed` or `would-retire`.
-    pub result: &'static str,
+    pub result: RetireResult,
     pub error: Option<String>,
+}
+
+/// The `result` column of the retired list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetireResult {
+    Retired,
+    Failed,
+    /// `check`: it would be retired.
+    WouldRetire,
+}
+
+impl RetireResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetireResult::Retired => "retired",
+            RetireResult::Failed => "failed",
+            RetireResult::WouldRetire => "would-retire",
+        }
+    }
 }
 
 /// Sets every retiree `Obsolete`: in batches through the bulk edit route,
@@ -248,12 +266,12 @@ fn outcome(r: &Retiree, result: Result<(), String>) -> Retired {
     match result {
         Ok(()) => Retired {
             source: r.clone(),
-            result: "retired",
+            result: RetireResult::Retired,
             error: None,
         },
         Err(e) => Retired {
             source: r.clone(),
-            result: "failed",
+            result: RetireResult::Failed,
             error: Some(e),
         },
     }
@@ -265,7 +283,7 @@ pub fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
         .into_iter()
         .map(|source| Retired {
             source,
-            result: "would-retire",
+            result: RetireResult::WouldRetire,
             error: None,
         })
         .collect()
@@ -292,7 +310,7 @@ pub fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Re
                 r.source.technical_name.as_str(),
                 r.source.name.as_str(),
                 r.source.id.as_str(),
-                r.result,
+                r.result.as_str(),
                 r.error.as_deref().unwrap_or(""),
             ]
             .map(String::from)

@@ -208,21 +208,9 @@ impl HeaderMap {
         definitions: Option<&Definitions>,
         extra: ExtraColumns,
     ) -> anyhow::Result<Vec<String>> {
-        let mut warnings = Vec::new();
+        let warnings = definitions.map_or_else(Vec::new, |d| self.shadowed(d));
         let mut unknown = Vec::new();
         let mut attributes = Vec::new();
-        if let Some(defs) = definitions {
-            for (field, i) in &self.columns {
-                if let Some(def) = defs.find(&self.headers[*i]) {
-                    warnings.push(format!(
-                        "column '{}' is read as the field {}, not as the custom attribute '{}'",
-                        self.headers[*i],
-                        field.name(),
-                        def.name
-                    ));
-                }
-            }
-        }
         let attribute = |index: usize, def: &Definition| AttributeColumn {
             index,
             name: def.name.clone(),
@@ -280,6 +268,30 @@ impl HeaderMap {
             }
             return Err(error);
         }
+        self.refuse_twice(&attributes)?;
+        self.attributes = attributes;
+        Ok(warnings)
+    }
+
+    /// The columns read as a field whose header also names a custom
+    /// attribute: said, since the attribute is then not set.
+    fn shadowed(&self, defs: &Definitions) -> Vec<String> {
+        let columns = self.columns.iter();
+        columns
+            .filter_map(|(field, i)| {
+                let def = defs.find(&self.headers[*i])?;
+                Some(format!(
+                    "column '{}' is read as the field {}, not as the custom attribute '{}'",
+                    self.headers[*i],
+                    field.name(),
+                    def.name
+                ))
+            })
+            .collect()
+    }
+
+    /// Two columns that mean one custom attribute: refused.
+    fn refuse_twice(&self, attributes: &[AttributeColumn]) -> anyhow::Result<()> {
         for (n, a) in attributes.iter().enumerate() {
             if let Some(first) = attributes[..n].iter().find(|f| f.name == a.name) {
                 return Err(usage(format!(
@@ -288,8 +300,7 @@ impl HeaderMap {
                 )));
             }
         }
-        self.attributes = attributes;
-        Ok(warnings)
+        Ok(())
     }
 
     pub fn headers(&self) -> &[String] {

@@ -5,8 +5,10 @@
 
 use std::io::Write;
 
+use dg_import::files::formula::{escape, unescape};
+use dg_import::model::outcome::{Outcome, RowResult};
 use dg_import::pipeline::input::{Input, InputOptions, Layout};
-use dg_import::pipeline::report::{Outcome, ReportWriter, RowResult, escape, unescape};
+use dg_import::pipeline::report::ReportWriter;
 use proptest::prelude::*;
 
 fn read_all(bytes: &[u8]) -> anyhow::Result<Vec<dg_import::pipeline::input::InputRow>> {

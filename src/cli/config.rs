@@ -18,7 +18,8 @@ use crate::exit::usage;
 use crate::model::if_exists::IfExists;
 use crate::pipeline::input::{HeaderOptions, InputOptions};
 use crate::pipeline::record::{self, RunRecord};
-use crate::pipeline::retire::{MaxRetire, Scope};
+use crate::pipeline::retire::MaxRetire;
+use crate::pipeline::scope::Scope;
 use crate::sandbox::SandboxConfig;
 
 pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";

@@ -28,7 +28,6 @@ use crate::pipeline::compare::Current;
 use crate::pipeline::directory::{self, Directory};
 use crate::pipeline::input::Field;
 use crate::pipeline::progress::Progress;
-use crate::pipeline::report;
 
 /// The importer's own columns, in the order `run` documents them: every
 /// field but `upsert` (an export is of sources, not of instructions).
@@ -306,7 +305,7 @@ fn users_and_lists(
 /// list values (the one `run` splits on for the file).
 pub fn tabulate<'a>(
     directory: &'a Directory,
-    scope: Option<&crate::pipeline::retire::Scope>,
+    scope: Option<&crate::pipeline::scope::Scope>,
     separator: char,
 ) -> Table<'a> {
     let mut sources: Vec<(&str, &Current)> = directory
@@ -450,7 +449,7 @@ fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow
     let guarded = |cells: &[String]| -> Vec<String> {
         cells
             .iter()
-            .map(|c| report::escape(c).into_owned())
+            .map(|c| crate::files::formula::escape(c).into_owned())
             .collect()
     };
     csv.write_record(guarded(&table.headers))?;

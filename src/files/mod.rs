@@ -1,8 +1,10 @@
 //! The user's files, handled with care: atomic replacement (and the
-//! previous one kept), the report's lock, workbooks, and calls into a
-//! library contained when damaged bytes could make it panic.
+//! previous one kept), the report's lock, workbooks, the formula guard on
+//! cells, and calls into a library contained when damaged bytes could make
+//! it panic.
 
 pub mod atomic;
 pub mod contain;
+pub mod formula;
 pub mod lock;
 pub mod workbook;

@@ -1,7 +1,8 @@
 //! The nouns every stage shares: a source as a row describes it, its
-//! fingerprint, what a row does when its source exists, and the closest
-//! known value to an unknown one.
+//! fingerprint, what a row does when its source exists, what happened to
+//! a row (its outcome), and the closest known value to an unknown one.
 
 pub mod if_exists;
+pub mod outcome;
 pub mod source;
 pub mod suggest;

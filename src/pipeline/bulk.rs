@@ -26,9 +26,9 @@ use serde_json::Value;
 use crate::client::api::wire::BulkCounts;
 use crate::client::api::{Answer, ApiError, BulkRoute as Route};
 use crate::client::exchange::{Exchange, Reply};
+use crate::model::outcome::{Outcome, RowResult};
 use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::Sending;
-use crate::pipeline::report::{Outcome, RowResult};
 use crate::pipeline::send::Sender;
 
 /// One row of a batch, and the requests that carried it.

@@ -10,13 +10,13 @@ use std::sync::Mutex;
 use crate::client::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::client::api::{ApiError, Client};
 use crate::exit::{Stop, usage};
+use crate::model::outcome::Outcome;
 use crate::model::source::{RowError, SourceDraft, SourceType, Status};
 use crate::model::suggest;
 use crate::pipeline::attributes::{self, Definition, Definitions, Format};
 use crate::pipeline::compare::{self, Current, Interner};
 use crate::pipeline::input::{AttributeColumn, Field, HeaderMap, InputRow};
 use crate::pipeline::progress::Progress;
-use crate::pipeline::report::Outcome;
 
 /// Where the rows go.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -19,6 +19,7 @@ use futures::StreamExt;
 
 use crate::exit::Stop;
 use crate::model::if_exists::IfExists;
+use crate::model::outcome::{Outcome, RowResult};
 use crate::pipeline::batch::{Units, Work};
 use crate::pipeline::bulk;
 use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
@@ -26,7 +27,7 @@ use crate::pipeline::input::{HeaderMap, InputRow};
 use crate::pipeline::journal::Event;
 use crate::pipeline::plan::{Plan, Planner, Prior};
 use crate::pipeline::progress::Progress;
-use crate::pipeline::report::{Outcome, ReportWriter, RowResult};
+use crate::pipeline::report::ReportWriter;
 use crate::pipeline::send::Sender;
 use crate::pipeline::summary::Tally;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::report::Outcome;
+use crate::model::outcome::Outcome;
 
 /// One line of the journal.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -158,7 +158,7 @@ impl Drop for Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::report::RowResult;
+    use crate::model::outcome::RowResult;
 
     #[test]
     fn events_read_back_as_written_and_a_torn_last_line_is_ignored() {

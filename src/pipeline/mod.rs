@@ -2,7 +2,8 @@
 //! (validate, resolve against the cached look-ups, type custom attributes
 //! with `attributes`) → `plan` (duplicates, what exists, what was done
 //! before, what an update changes: `compare`) → `batch` (units of work) →
-//! `send` or `bulk` → `journal` and `report`; `retire` after the rows;
+//! `send` or `bulk` → `journal` and `report`; `retire` after the rows, in
+//! its `scope` (which export also reads);
 //! `record` beside the report; `progress` and `summary` for the user.
 //! `import` drives the rows through it.
 
@@ -19,5 +20,6 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod retire;
+pub mod scope;
 pub mod send;
 pub mod summary;

@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 
 use crate::model::if_exists::IfExists;
+use crate::model::outcome::{Outcome, RowResult};
 use crate::model::source::{RowError, SourceDraft, fingerprint};
 use crate::pipeline::compare;
 use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
 use crate::pipeline::input::{Field, HeaderMap, InputRow};
 use crate::pipeline::journal::Event;
-use crate::pipeline::report::{Outcome, RowResult};
 
 /// What a row will do, decided in file order before it starts.
 pub enum Plan {

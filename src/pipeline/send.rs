@@ -18,10 +18,10 @@ use crate::client::api::{Answer, ApiError, BulkRoute as Route, Client};
 use crate::client::breaker::Breaker;
 use crate::client::exchange::{Exchange, Over, Reply};
 use crate::exit::Stop;
+use crate::model::outcome::{Outcome, RowResult};
 use crate::pipeline::directory::{Existing, Target, with_source};
 use crate::pipeline::journal::{Event, Journal};
 use crate::pipeline::plan::Sending;
-use crate::pipeline::report::{Outcome, RowResult};
 
 /// The creation of one missing tag, awaited by every row that needs it.
 type TagMaker = Arc<OnceCell<Result<(), String>>>;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::pace::Pace;
-use crate::pipeline::report::{Outcome, RowResult};
+use crate::model::outcome::{Outcome, RowResult};
 
 pub const SCHEMA_VERSION: u32 = 1;
 /// How many row numbers an error group lists.

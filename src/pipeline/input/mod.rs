@@ -17,8 +17,9 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::exit::usage;
+use crate::files::formula::unescape;
+use crate::model::outcome::{COLUMNS, Outcome, report_columns};
 use crate::model::source::RowError;
-use crate::pipeline::report::{COLUMNS, Outcome, report_columns, unescape};
 pub use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
 use quotes::QuoteFault;
 
@@ -100,7 +101,7 @@ pub fn display_name(path: Option<&Path>) -> String {
 pub struct Input {
     source: Box<dyn RecordSource>,
     layout: Layout,
-    /// CSV: cells may carry the formula guard of `report::escape`, undone
+    /// CSV: cells may carry the formula guard of `files::formula`, undone
     /// on reading (a workbook's cells never do).
     guarded: bool,
     /// Leading columns that are not the row's own (a report's outcome).
@@ -254,7 +255,7 @@ impl Input {
                 quote_error(fault, |i| match i.checked_sub(skip) {
                     Some(own) => (self.header.headers().get(own).cloned())
                         .unwrap_or_else(|| format!("column {}", i + 1)),
-                    None => crate::pipeline::report::COLUMNS[i].to_owned(),
+                    None => crate::model::outcome::COLUMNS[i].to_owned(),
                 })
             });
             let last_filled = own.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
@@ -494,7 +495,7 @@ mod tests {
         let previous = rows[0].previous.as_ref().unwrap();
         assert_eq!(
             (previous.result, previous.attempts),
-            (crate::pipeline::report::RowResult::Failed, 6)
+            (crate::model::outcome::RowResult::Failed, 6)
         );
     }
 

@@ -2,9 +2,9 @@
 //! errors that end a whole run, each mapped to its code here and nowhere else.
 
 /// Every row created, updated or unchanged.
-pub const SUCCESS: u8 = 0;
+pub(crate) const SUCCESS: u8 = 0;
 /// The run finished, and some rows are invalid, failed or skipped.
-pub const SOME_ROWS_NOT_DONE: u8 = 1;
+pub(crate) const SOME_ROWS_NOT_DONE: u8 = 1;
 /// Usage or configuration error, before any write.
 pub const USAGE: u8 = 2;
 /// Stopped by the API: 401, the breaker, `--max-wait` exceeded, or the
@@ -12,26 +12,26 @@ pub const USAGE: u8 = 2;
 pub const STOPPED_BY_API: u8 = 3;
 /// Stopped by a local error after writes had begun (the journal, the
 /// report or the run record could not be written): fix it, then `--resume`.
-pub const LOCAL_FAILURE: u8 = 4;
+pub(crate) const LOCAL_FAILURE: u8 = 4;
 /// Hung up (SIGHUP), the report written.
-pub const HUNG_UP: u8 = 129;
+pub(crate) const HUNG_UP: u8 = 129;
 /// Interrupted (Ctrl-C), the report written.
-pub const INTERRUPTED: u8 = 130;
+pub(crate) const INTERRUPTED: u8 = 130;
 /// Terminated (SIGTERM, as schedulers stop jobs), the report written.
-pub const TERMINATED: u8 = 143;
+pub(crate) const TERMINATED: u8 = 143;
 
 /// A usage or configuration problem found before any write: exit 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
 /// Why a run stopped before its end.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Stop {
+pub(crate) enum Stop {
     #[error("the API refused the token (401): check DATAGALAXY_TOKEN or --token-file")]
     Unauthorized,
     #[error("stopped after {count} rows in a row failed for the same reason: {reason}")]
@@ -66,7 +66,7 @@ pub enum Stop {
 }
 
 impl Stop {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Stop::Interrupted => INTERRUPTED,
             Stop::Terminated => TERMINATED,

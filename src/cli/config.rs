@@ -22,15 +22,15 @@ use crate::pipeline::retire::MaxRetire;
 use crate::pipeline::scope::Scope;
 use crate::sandbox::SandboxConfig;
 
-pub const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
-pub const URL_ENV: &str = "DATAGALAXY_URL";
+pub(crate) const TOKEN_ENV: &str = "DATAGALAXY_TOKEN";
+pub(crate) const URL_ENV: &str = "DATAGALAXY_URL";
 /// The default concurrency follows `--rate` (a second of latency never holds
 /// the pace back) up to this: rows in flight are rows in memory.
 const MAX_DEFAULT_CONCURRENCY: usize = 256;
 
 /// Which import command (`run`, `rerun`, `check`), and what it reads.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Task {
+pub(crate) enum Task {
     /// `run`: `input` is `None` for standard input.
     Run {
         input: Option<PathBuf>,
@@ -43,7 +43,7 @@ pub enum Task {
 }
 
 impl Task {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Task::Run { .. } => "run",
             Task::Rerun { .. } => "rerun",
@@ -52,14 +52,14 @@ impl Task {
     }
 
     /// The file the rows come from (`None`: standard input).
-    pub fn input(&self) -> Option<&Path> {
+    pub(crate) fn input(&self) -> Option<&Path> {
         match self {
             Task::Run { input, .. } | Task::Check { input } => input.as_deref(),
             Task::Rerun { previous, .. } => Some(previous),
         }
     }
 
-    pub fn resume(&self) -> bool {
+    pub(crate) fn resume(&self) -> bool {
         matches!(
             self,
             Task::Run { resume: true, .. } | Task::Rerun { resume: true, .. }
@@ -68,33 +68,33 @@ impl Task {
 }
 
 #[derive(Debug)]
-pub struct ImportConfig {
-    pub job: Task,
-    pub endpoint: Endpoint,
-    pub workspace: Option<String>,
-    pub version: Option<String>,
-    pub report: PathBuf,
-    pub summary_json: Option<PathBuf>,
-    pub if_exists: IfExists,
-    pub concurrency: NonZeroUsize,
-    pub reach: Reach,
-    pub quiet: bool,
-    pub force: bool,
-    pub input: InputOptions,
-    pub create_missing_tags: bool,
+pub(crate) struct ImportConfig {
+    pub(crate) job: Task,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) workspace: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) report: PathBuf,
+    pub(crate) summary_json: Option<PathBuf>,
+    pub(crate) if_exists: IfExists,
+    pub(crate) concurrency: NonZeroUsize,
+    pub(crate) reach: Reach,
+    pub(crate) quiet: bool,
+    pub(crate) force: bool,
+    pub(crate) input: InputOptions,
+    pub(crate) create_missing_tags: bool,
     /// `--empty-cells clear`: an empty cell empties its field.
-    pub clear_empty_cells: bool,
+    pub(crate) clear_empty_cells: bool,
     /// `--retire-missing`, with its `--max-retire`.
-    pub retire: Option<(Scope, Option<MaxRetire>)>,
+    pub(crate) retire: Option<(Scope, Option<MaxRetire>)>,
     /// The set a run of this report already decided to retire (rerun, resume).
-    pub recorded_retire: Option<Vec<crate::pipeline::retire::Retiree>>,
-    pub excel_report: bool,
+    pub(crate) recorded_retire: Option<Vec<crate::pipeline::retire::Retiree>>,
+    pub(crate) excel_report: bool,
     /// Sources per bulk request (1: one request per row).
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
 }
 
 impl ImportConfig {
-    pub fn from_run(
+    pub(crate) fn from_run(
         args: RunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
@@ -110,7 +110,7 @@ impl ImportConfig {
         )
     }
 
-    pub fn from_rerun(
+    pub(crate) fn from_rerun(
         args: RerunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
@@ -127,7 +127,7 @@ impl ImportConfig {
         )
     }
 
-    pub fn from_check(
+    pub(crate) fn from_check(
         args: CheckArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
@@ -143,7 +143,7 @@ impl ImportConfig {
 
     /// Flags first; then, for a rerun or a resume, what the run record of
     /// the report says; then the defaults.
-    pub fn resolve(
+    pub(crate) fn resolve(
         job: Task,
         flags: ImportArgs,
         pacing: PacingArgs,
@@ -301,7 +301,7 @@ fn endpoint_of(
 }
 
 impl PaceArgs {
-    pub fn reach(&self) -> Reach {
+    pub(crate) fn reach(&self) -> Reach {
         Reach {
             pace: PaceConfig {
                 rate: self.rate,
@@ -317,21 +317,21 @@ impl PaceArgs {
 
 /// `export`, resolved.
 #[derive(Debug)]
-pub struct ExportConfig {
-    pub endpoint: Endpoint,
-    pub workspace: Option<String>,
-    pub version: Option<String>,
+pub(crate) struct ExportConfig {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) workspace: Option<String>,
+    pub(crate) version: Option<String>,
     /// `None`: standard output.
-    pub output: Option<PathBuf>,
-    pub scope: Option<Scope>,
-    pub delimiter: u8,
-    pub reach: Reach,
-    pub quiet: bool,
-    pub summary_json: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
+    pub(crate) scope: Option<Scope>,
+    pub(crate) delimiter: u8,
+    pub(crate) reach: Reach,
+    pub(crate) quiet: bool,
+    pub(crate) summary_json: Option<PathBuf>,
 }
 
 impl ExportConfig {
-    pub fn resolve(
+    pub(crate) fn resolve(
         args: ExportArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ExportConfig> {
@@ -531,7 +531,7 @@ fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
 }
 
 /// A base URL the token may be sent to: https, or http on loopback only.
-pub fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
+pub(crate) fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
     let mut url = reqwest::Url::parse(text.trim())
         .map_err(|e| usage(format!("--url {text:?} is not a URL: {e}")))?;
     let loopback = match url.host() {
@@ -561,7 +561,7 @@ pub fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
 }
 
 impl SandboxArgs {
-    pub fn into_config(self) -> anyhow::Result<SandboxConfig> {
+    pub(crate) fn into_config(self) -> anyhow::Result<SandboxConfig> {
         for (flag, value) in [
             ("--fail-rate", self.fail_rate),
             ("--drop-after-commit-rate", self.drop_after_commit_rate),

@@ -65,7 +65,7 @@ pub enum Shell {
 
 impl Shell {
     /// The completion script of the whole command line.
-    pub fn script(self) -> String {
+    pub(crate) fn script(self) -> String {
         use clap::CommandFactory;
         use clap_complete::Shell as S;
         let shell = match self {
@@ -104,11 +104,11 @@ pub struct RunArgs {
     /// if it was interrupted: rows already done are not sent again, rows sent
     /// without a recorded answer are looked up first.
     #[arg(long, conflicts_with = "force")]
-    pub resume: bool,
+    pub(crate) resume: bool,
     #[command(flatten)]
-    pub import: ImportArgs,
+    pub(crate) import: ImportArgs,
     #[command(flatten)]
-    pub pacing: PacingArgs,
+    pub(crate) pacing: PacingArgs,
 }
 
 /// `rerun`: go again over the rows of a report that are not done.
@@ -118,11 +118,11 @@ pub struct RerunArgs {
     pub previous: Option<PathBuf>,
     /// Finish the last command into the report if it was interrupted.
     #[arg(long, conflicts_with = "force")]
-    pub resume: bool,
+    pub(crate) resume: bool,
     #[command(flatten)]
-    pub import: ImportArgs,
+    pub(crate) import: ImportArgs,
     #[command(flatten)]
-    pub pacing: PacingArgs,
+    pub(crate) pacing: PacingArgs,
 }
 
 /// `check`: every lookup and validation of `run`, and no write.
@@ -132,10 +132,10 @@ pub struct CheckArgs {
     /// .ods); `-` reads CSV from standard input.
     pub input: Option<PathBuf>,
     #[command(flatten)]
-    pub import: ImportArgs,
+    pub(crate) import: ImportArgs,
     /// Its reads go at this pace (it sends no write).
     #[command(flatten)]
-    pub pace: PaceArgs,
+    pub(crate) pace: PaceArgs,
 }
 
 /// `export`: the catalog as a spreadsheet to edit and import again.
@@ -147,103 +147,103 @@ pub struct ExportArgs {
     /// Where to write: a name ending in .xlsx writes a workbook, anything
     /// else CSV; `-` (the default) writes CSV to standard output.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Only these sources: technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME.
     #[arg(long, value_name = "SCOPE")]
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
     /// Delimiter of a CSV export (default `,`; `;` for Excel where the
     /// decimal separator is a comma). `tab` for a tab.
     #[arg(long, value_parser = parse_delimiter)]
-    pub delimiter: Option<char>,
+    pub(crate) delimiter: Option<char>,
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     #[command(flatten)]
-    pub pace: PaceArgs,
+    pub(crate) pace: PaceArgs,
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
-    pub summary_json: Option<PathBuf>,
+    pub(crate) summary_json: Option<PathBuf>,
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// The flags `run`, `rerun` and `check` share.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// A job file (TOML): every long option as a key of the same name, and
     /// `input`; what is typed on the command line wins over it.
     #[arg(long, value_name = "JOB.toml")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[command(flatten)]
-    pub reading: InputArgs,
+    pub(crate) reading: InputArgs,
     #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     #[command(flatten)]
-    pub rows: RowArgs,
+    pub(crate) rows: RowArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// Base URL of the API, e.g. https://acme.api.datagalaxy.com/v2
     /// [env: DATAGALAXY_URL]
     #[arg(long)]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// File holding the API token (else DATAGALAXY_TOKEN). There is no
     /// --token flag on purpose: it would land in shell history and `ps`.
     #[arg(long, value_name = "PATH")]
-    pub token_file: Option<PathBuf>,
+    pub(crate) token_file: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust, e.g. a corporate proxy's.
     #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
+    pub(crate) ca_cert: Option<PathBuf>,
     /// Workspace name (any case) or id. Needed when there are several.
     #[arg(long)]
-    pub workspace: Option<String>,
+    pub(crate) workspace: Option<String>,
     /// Version name of a versioned workspace (default: its default version).
     #[arg(long)]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Talk to a sandbox started in-process instead of the API (no URL or
     /// token needed; DATAGALAXY_URL and DATAGALAXY_TOKEN are then ignored).
     #[arg(long, conflicts_with_all = ["url", "token_file"])]
-    pub sandbox: bool,
+    pub(crate) sandbox: bool,
     /// The seed of that sandbox (default: the built-in one, as samples/sandbox-seed.json).
     #[arg(long, value_name = "FILE", requires = "sandbox")]
-    pub sandbox_seed: Option<PathBuf>,
+    pub(crate) sandbox_seed: Option<PathBuf>,
 }
 
 /// Options that shape what a row does.
 #[derive(Debug, Args)]
-pub struct RowArgs {
+pub(crate) struct RowArgs {
     /// What to do when a source with the row's technical name already exists
     /// [default: fail; a rerun or resume keeps the run's choice].
     #[arg(long, value_enum)]
-    pub if_exists: Option<IfExists>,
+    pub(crate) if_exists: Option<IfExists>,
     /// Same as --if-exists update.
     #[arg(long)]
-    pub upsert: bool,
+    pub(crate) upsert: bool,
     /// Create the tags that no known tag explains (POST /tags) instead of
     /// failing their rows; needs the right to create tags.
     #[arg(long)]
-    pub create_missing_tags: bool,
+    pub(crate) create_missing_tags: bool,
     /// What an empty cell means for a source that exists: keep its field as
     /// it is (default), or clear it (sent as "" or []; name and type stay required).
     #[arg(long, value_enum)]
-    pub empty_cells: Option<EmptyCells>,
+    pub(crate) empty_cells: Option<EmptyCells>,
     /// After the rows, set `Obsolete` every existing source of this scope
     /// that no row names: technicalName:GLOB (e.g. technicalName:crm_*) or
     /// tag:NAME. Nothing is ever deleted.
     #[arg(long, value_name = "SCOPE")]
-    pub retire_missing: Option<String>,
+    pub(crate) retire_missing: Option<String>,
     /// Most sources --retire-missing may retire: a count or a percentage of
     /// the scope [default: 10%, and at least 1 source].
     #[arg(long, value_name = "N|P%", requires = "retire_missing")]
-    pub max_retire: Option<String>,
+    pub(crate) max_retire: Option<String>,
 }
 
 /// What an empty cell means when a row updates a source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EmptyCells {
+pub(crate) enum EmptyCells {
     /// The field stays as it is.
     Keep,
     /// The field must be empty.
@@ -252,30 +252,30 @@ pub enum EmptyCells {
 
 /// How to read the input file.
 #[derive(Debug, Args)]
-pub struct InputArgs {
+pub(crate) struct InputArgs {
     /// Sheet of a spreadsheet input (.xlsx, .xlsm, .xls, .ods); default: the first.
     #[arg(long)]
-    pub sheet: Option<String>,
+    pub(crate) sheet: Option<String>,
     /// Encoding of a CSV input: any WHATWG label, e.g. windows-1252,
     /// iso-8859-15, utf-16le [default: UTF-8, or the legacy encoding detected
     /// when the file's first MiB holds no UTF-8 at all; UTF-16 with a BOM].
     #[arg(long)]
-    pub encoding: Option<String>,
+    pub(crate) encoding: Option<String>,
     /// CSV delimiter (default: Excel's `sep=` line, else the most frequent of
     /// , ; tab | in the header line). `tab` for a tab.
     #[arg(long, value_parser = parse_delimiter)]
-    pub delimiter: Option<char>,
+    pub(crate) delimiter: Option<char>,
     /// Separator of the emails and tags in one cell (default `;`, or `,`
     /// when the file's delimiter is `;`).
     #[arg(long)]
-    pub list_separator: Option<char>,
+    pub(crate) list_separator: Option<char>,
     /// A column whose header is no field name: "Header in file=field" (repeatable).
     #[arg(long = "map", value_name = "HEADER=FIELD")]
-    pub map: Vec<String>,
+    pub(crate) map: Vec<String>,
     /// Columns that are no field: stop (error, the default), leave them out
     /// (ignore), or send them as custom attributes named by their header.
     #[arg(long, value_enum)]
-    pub extra_columns: Option<ExtraColumns>,
+    pub(crate) extra_columns: Option<ExtraColumns>,
 }
 
 /// A count of 1 or more; a 0 is refused naming the range.
@@ -317,65 +317,65 @@ fn parse_delimiter(text: &str) -> Result<char, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct PacingArgs {
+pub(crate) struct PacingArgs {
     /// Requests in flight at once, 1..4096 (default: the rate, between 8
     /// and 256, so that a second of latency never holds the pace back).
     #[arg(long, value_parser = in_flight())]
-    pub concurrency: Option<NonZeroUsize>,
+    pub(crate) concurrency: Option<NonZeroUsize>,
     /// Sources per request (1..100): rows that create a source go in batches
     /// through the bulk create route, rows that update one through the bulk
     /// edit route; 1 sends one request per row.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub batch_size: u16,
+    pub(crate) batch_size: u16,
     #[command(flatten)]
-    pub pace: PaceArgs,
+    pub(crate) pace: PaceArgs,
 }
 
 /// The pace and patience of every request, for every command that talks to the API.
 #[derive(Debug, Args)]
-pub struct PaceArgs {
+pub(crate) struct PaceArgs {
     /// Requests per second, at least 1, never exceeded in any second (older
     /// tenants: 2 or 4).
     #[arg(long, default_value = "8", value_parser = at_least_one())]
-    pub rate: NonZeroU32,
+    pub(crate) rate: NonZeroU32,
     /// Requests per hour, at least 1, never exceeded in any hour (older
     /// tenants: 7200 or 14400).
     #[arg(long, default_value = "28800", value_parser = at_least_one())]
-    pub hourly_limit: NonZeroU32,
+    pub(crate) hourly_limit: NonZeroU32,
     /// Retries of a request after a 5xx, timeout or connection error.
     #[arg(long, default_value_t = 5)]
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
     /// Longest total pause for 429s before the run stops (e.g. 20m, 90s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "20m")]
-    pub max_wait: Duration,
+    pub(crate) max_wait: Duration,
     /// Timeout of one HTTP request, at least 1s (e.g. 30s).
     #[arg(long, value_parser = parse_timeout, default_value = "30s")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Length of the run's "hour" in seconds: only for rehearsals against a
     /// sandbox started with a short --hour-secs (give the same one).
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
-    pub hour_secs: u64,
+    pub(crate) hour_secs: u64,
 }
 
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Results report (default: <input stem>.report.csv in the current
     /// directory; `check`: <input stem>.check.csv; `rerun`: the report it reads).
     #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Write the end-of-run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
-    pub summary_json: Option<PathBuf>,
+    pub(crate) summary_json: Option<PathBuf>,
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Start over even though an unfinished run left its journal beside the report.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Start the report with a UTF-8 byte-order mark, for Excel (always for
     /// spreadsheet inputs and inputs that had one).
     #[arg(long)]
-    pub excel_report: bool,
+    pub(crate) excel_report: bool,
 }
 
 #[derive(Debug, Args)]
@@ -385,46 +385,46 @@ pub struct SandboxArgs {
     pub host: IpAddr,
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 8080)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// The token clients must send as `Authorization: Bearer <token>`.
     #[arg(long, default_value = "sandbox-token")]
-    pub token: String,
+    pub(crate) token: String,
     /// Seed file (default: the built-in one, as samples/sandbox-seed.json).
     #[arg(long, value_name = "FILE")]
-    pub seed: Option<PathBuf>,
+    pub(crate) seed: Option<PathBuf>,
     /// Load this state at start (if it exists) and save it on shutdown.
     #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// Requests per second before each extra one is delayed by 500 ms.
     #[arg(long, default_value_t = 8)]
-    pub rate: u32,
+    pub(crate) rate: u32,
     /// Requests per hour before the caller is blocked (every request then gets 429).
     #[arg(long, default_value_t = 28_800)]
-    pub hourly_limit: u32,
+    pub(crate) hourly_limit: u32,
     /// Length of the sandbox's "hour" in seconds (shorter for rehearsals and tests).
     #[arg(long, default_value_t = 3600)]
-    pub hour_secs: u64,
+    pub(crate) hour_secs: u64,
     /// Length of a block in seconds.
     #[arg(long, default_value_t = 900)]
-    pub block_secs: u64,
+    pub(crate) block_secs: u64,
     /// Added service time per request in milliseconds (spread ±50%).
     #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Fraction of requests that fail: half answered 503, half dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
-    pub fail_rate: f64,
+    pub(crate) fail_rate: f64,
     /// Only requests whose path starts with this fail (e.g. /v2/attributes).
     #[arg(long, value_name = "PATH")]
-    pub fail_only: Option<String>,
+    pub(crate) fail_only: Option<String>,
     /// Fraction of writes applied and then dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
-    pub drop_after_commit_rate: f64,
+    pub(crate) drop_after_commit_rate: f64,
     /// The seed the faults are drawn from, with each request's method, path,
     /// technical names and attempt: the same seed fails the same requests
     /// (random when not given; printed at start).
     #[arg(long, value_name = "N")]
-    pub fault_seed: Option<u64>,
+    pub(crate) fault_seed: Option<u64>,
     /// An API variation to turn on (repeatable).
     #[arg(long, value_enum)]
-    pub variant: Vec<Variant>,
+    pub(crate) variant: Vec<Variant>,
 }

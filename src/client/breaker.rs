@@ -12,11 +12,11 @@
 use crate::exit::Stop;
 
 /// Requests in a row failing for one reason before the run stops.
-pub const THRESHOLD: usize = 20;
+pub(crate) const THRESHOLD: usize = 20;
 
 /// How one request (with its retries) ended, as the breaker sees it.
 #[derive(Debug)]
-pub enum Verdict<'a> {
+pub(crate) enum Verdict<'a> {
     /// Accepted.
     Accepted,
     /// Refused with a 4xx (not 401 or 429) and this message.
@@ -26,14 +26,14 @@ pub enum Verdict<'a> {
 }
 
 #[derive(Debug, Default)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     reason: Option<String>,
     count: usize,
 }
 
 impl Breaker {
     /// Counts a request; `Some` when the breaker trips.
-    pub fn record(&mut self, verdict: Verdict<'_>) -> Option<Stop> {
+    pub(crate) fn record(&mut self, verdict: Verdict<'_>) -> Option<Stop> {
         let reason = match verdict {
             Verdict::Accepted => {
                 *self = Breaker::default();

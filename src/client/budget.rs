@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// Requests still allowed, as of `as_of`; `None` until an answer says.
     left: Option<u64>,
     /// When the request whose answer set `left` was sent.
@@ -39,7 +39,13 @@ pub struct Budget {
 impl Budget {
     /// An answer to the request sent at `sent_at` said `remaining`; `in_window`
     /// of ours were in the hour with it, and `sent_after` of ours left after it.
-    pub fn observe(&mut self, sent_at: Instant, remaining: u64, in_window: u64, sent_after: u64) {
+    pub(crate) fn observe(
+        &mut self,
+        sent_at: Instant,
+        remaining: u64,
+        in_window: u64,
+        sent_after: u64,
+    ) {
         let limit = in_window + remaining;
         self.lowest_limit = Some(self.lowest_limit.map_or(limit, |l| l.min(limit)));
         self.highest_limit = self.highest_limit.max(limit);
@@ -65,7 +71,7 @@ impl Budget {
     }
 
     /// The lowest limit the tenant has shown, if any answer said.
-    pub fn lowest_limit(&self) -> Option<u64> {
+    pub(crate) fn lowest_limit(&self) -> Option<u64> {
         self.lowest_limit
     }
 
@@ -92,7 +98,7 @@ impl Budget {
     /// `None` when a request may go now, else when to look again. `span`:
     /// the hour with the slack our clock may lag the tenant's by; `hour`:
     /// the tenant's hour.
-    pub fn wait(&mut self, now: Instant, span: Duration, hour: Duration) -> Option<Instant> {
+    pub(crate) fn wait(&mut self, now: Instant, span: Duration, hour: Duration) -> Option<Instant> {
         self.forget(now, span);
         if self.left != Some(0) {
             return None;
@@ -132,7 +138,7 @@ impl Budget {
     }
 
     /// A request left at `at`.
-    pub fn spend(&mut self, at: Instant) {
+    pub(crate) fn spend(&mut self, at: Instant) {
         *self.in_flight.entry(at).or_default() += 1;
         if let Some(left) = &mut self.left {
             *left = left.saturating_sub(1);
@@ -140,7 +146,7 @@ impl Budget {
     }
 
     /// The request sent at `at` has its answer (or will never have one), `now`.
-    pub fn done(&mut self, at: Instant, now: Instant) {
+    pub(crate) fn done(&mut self, at: Instant, now: Instant) {
         if let Some(n) = self.in_flight.get_mut(&at) {
             *n -= 1;
             if *n == 0 {

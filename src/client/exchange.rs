@@ -72,7 +72,7 @@ fn classify(result: Result<Answer, ApiError>) -> Meaning {
 
 /// What the caller does next.
 #[derive(Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// A 2xx, or a refusal (a 4xx other than 401 and 429): the caller reads it.
     Answered(Answer),
     /// Go again: the backoff has been waited, or a 429's pause is under
@@ -85,7 +85,7 @@ pub enum Reply {
 
 /// Why an exchange ended without an answer to read.
 #[derive(Debug)]
-pub enum Over {
+pub(crate) enum Over {
     /// The run stops (a signal, `--max-wait`, the breaker, a spent budget):
     /// this attempt was not sent.
     Stopped(Stop),
@@ -96,7 +96,7 @@ pub enum Over {
 }
 
 impl Over {
-    pub fn into_error(self) -> ApiError {
+    pub(crate) fn into_error(self) -> ApiError {
         match self {
             Over::Stopped(stop) => stop.into(),
             Over::Unauthorized(_) => Stop::Unauthorized.into(),
@@ -106,7 +106,7 @@ impl Over {
 }
 
 /// One request and its attempts.
-pub struct Exchange<'c> {
+pub(crate) struct Exchange<'c> {
     client: &'c Client,
     method: Method,
     url: Url,
@@ -118,7 +118,12 @@ pub struct Exchange<'c> {
 }
 
 impl<'c> Exchange<'c> {
-    pub fn new(client: &'c Client, method: Method, url: Url, policy: Policy) -> Exchange<'c> {
+    pub(crate) fn new(
+        client: &'c Client,
+        method: Method,
+        url: Url,
+        policy: Policy,
+    ) -> Exchange<'c> {
         Exchange {
             client,
             method,
@@ -132,19 +137,19 @@ impl<'c> Exchange<'c> {
     }
 
     /// The breaker counts how this request ends (rows and batches).
-    pub fn counted(mut self, breaker: &'c Mutex<Breaker>) -> Exchange<'c> {
+    pub(crate) fn counted(mut self, breaker: &'c Mutex<Breaker>) -> Exchange<'c> {
         self.breaker = Some(breaker);
         self
     }
 
     /// Attempts that reached the server or may have (a 429 did no work and
     /// is not counted, nor an attempt the stopping run never sent).
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }
 
     /// Sends the request once more and says what comes next.
-    pub async fn attempt<B: Serialize + ?Sized>(&mut self, body: Option<&B>) -> Reply {
+    pub(crate) async fn attempt<B: Serialize + ?Sized>(&mut self, body: Option<&B>) -> Reply {
         let result = (self.client)
             .attempt(self.method.clone(), self.url.clone(), body)
             .await;
@@ -181,7 +186,7 @@ impl<'c> Exchange<'c> {
 
     /// Another attempt after `error`, when the retry budget allows (the
     /// caller may also judge a 2xx a failure: counts that prove nothing).
-    pub async fn retry(&mut self, error: ApiError, retry_after: Option<Duration>) -> Reply {
+    pub(crate) async fn retry(&mut self, error: ApiError, retry_after: Option<Duration>) -> Reply {
         // A listing page that times out is asked again smaller instead.
         if error.timed_out() && !self.policy.retry_timeouts {
             return Reply::Over(Over::Failed(error));
@@ -207,19 +212,19 @@ impl<'c> Exchange<'c> {
     /// Spends one retry without waiting (a create answered "already
     /// exists" after a lost answer: looked up rather than resent). False
     /// when none is left.
-    pub fn spend_retry(&mut self) -> bool {
+    pub(crate) fn spend_retry(&mut self) -> bool {
         let left = self.retries < self.policy.retries;
         self.retries += u32::from(left);
         left
     }
 
     /// The caller read the answer as done.
-    pub fn accepted(&self) {
+    pub(crate) fn accepted(&self) {
         self.judge(Verdict::Accepted);
     }
 
     /// The caller read the answer as a refusal of the request.
-    pub fn refused(&self, e: &ApiError) {
+    pub(crate) fn refused(&self, e: &ApiError) {
         if let ApiError::Http { status, message } = e {
             self.judge(Verdict::Refused {
                 status: *status,
@@ -229,7 +234,7 @@ impl<'c> Exchange<'c> {
     }
 
     /// A look-up this request needed failed after its retries.
-    pub fn unavailable(&self) {
+    pub(crate) fn unavailable(&self) {
         self.judge(Verdict::Unavailable);
     }
 
@@ -256,7 +261,7 @@ impl Client {
     /// A request repeated until it has an answer to read (a 2xx or a
     /// refusal), for requests that are safe to repeat: reads, and writes
     /// whose repetition is harmless.
-    pub async fn send_with_retries<B: Serialize + ?Sized>(
+    pub(crate) async fn send_with_retries<B: Serialize + ?Sized>(
         &self,
         method: Method,
         url: Url,

@@ -25,7 +25,7 @@ const PAGES_AT_ONCE: usize = 4;
 
 impl Client {
     /// A GET with retries, its 2xx body decoded.
-    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ApiError> {
         self.get_with(url, self.reads()).await
     }
 
@@ -103,7 +103,7 @@ impl Client {
     /// `next_page` is not followed: paging by number is what the contract
     /// allows when it is missing, works when it points at another origin
     /// (which must never see the token), and lets pages go in parallel.
-    pub async fn get_all<T: DeserializeOwned + Send>(
+    pub(crate) async fn get_all<T: DeserializeOwned + Send>(
         &self,
         path: &str,
         query: &[(&str, &str)],
@@ -113,7 +113,7 @@ impl Client {
 
     /// As `get_all`, each page's items turned by `convert` as soon as the
     /// page is read, so that a large listing is never held whole as read.
-    pub async fn get_all_as<T: DeserializeOwned + Send, U>(
+    pub(crate) async fn get_all_as<T: DeserializeOwned + Send, U>(
         &self,
         path: &str,
         query: &[(&str, &str)],

@@ -51,13 +51,13 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
 const PROBE_SPACING: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy, Debug)]
-pub struct PaceConfig {
-    pub rate: NonZeroU32,
-    pub hourly_limit: NonZeroU32,
-    pub max_wait: Duration,
+pub(crate) struct PaceConfig {
+    pub(crate) rate: NonZeroU32,
+    pub(crate) hourly_limit: NonZeroU32,
+    pub(crate) max_wait: Duration,
 }
 
-pub struct Pace {
+pub(crate) struct Pace {
     even: DefaultDirectRateLimiter,
     /// The hour as the server counts it (for the reserve's even pace).
     server_hour: Duration,
@@ -77,7 +77,7 @@ pub struct Pace {
     stop: Mutex<Option<Stop>>,
     /// Cancelled when answers in flight are no longer awaited.
     cut: CancellationToken,
-    pub counters: Counters,
+    pub(crate) counters: Counters,
 }
 
 /// At most `cap` sends in any `span`, over our own send times.
@@ -244,20 +244,20 @@ impl Pause {
 
 /// Counts for the summary.
 #[derive(Default, Debug)]
-pub struct Counters {
-    pub requests: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) requests: AtomicU64,
     /// Requests answered 429.
-    pub rate_limited: AtomicU64,
+    pub(crate) rate_limited: AtomicU64,
     /// Pauses for 429 (one per block, however many requests it refused).
-    pub pauses: AtomicU64,
-    pub retries: AtomicU64,
+    pub(crate) pauses: AtomicU64,
+    pub(crate) retries: AtomicU64,
 }
 
 /// Handed out with each permit: how many of our requests the hour window
 /// held with this one, so that `X-RateLimit-Remaining` on its answer tells
 /// the tenant's limit exactly.
 #[derive(Clone, Copy, Debug)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     in_window: u64,
     /// When it took its slot.
     sent_at: Instant,
@@ -266,12 +266,13 @@ pub struct Ticket {
 }
 
 impl Pace {
-    pub fn new(config: PaceConfig) -> Pace {
+    #[cfg(test)]
+    pub(crate) fn new(config: PaceConfig) -> Pace {
         Pace::with_hour(config, Duration::from_secs(3600))
     }
 
     /// `hour` is shorter only for rehearsals against a sandbox with a short hour.
-    pub fn with_hour(config: PaceConfig, hour: Duration) -> Pace {
+    pub(crate) fn with_hour(config: PaceConfig, hour: Duration) -> Pace {
         let rate = config.rate.get();
         let hourly = u64::from(config.hourly_limit.get());
         Pace {
@@ -298,7 +299,7 @@ impl Pace {
 
     /// Stops the run for `why` (the first reason wins): every current and
     /// future `acquire` fails with `Stop::Halted`, back-offs end.
-    pub fn halt(&self, why: Stop) {
+    pub(crate) fn halt(&self, why: Stop) {
         let mut stop = self.stop.lock().expect("stop lock");
         if stop.is_none() && why != Stop::Halted {
             tracing::warn!("stopping: {why}");
@@ -309,28 +310,28 @@ impl Pace {
     }
 
     /// Why the run stopped, once it has.
-    pub fn stopped(&self) -> Option<Stop> {
+    pub(crate) fn stopped(&self) -> Option<Stop> {
         self.stop.lock().expect("stop lock").clone()
     }
 
     /// Resolves once the run halts (back-offs end there).
-    pub async fn halted(&self) {
+    pub(crate) async fn halted(&self) {
         self.halt.cancelled().await;
     }
 
     /// Answers still in flight are no longer awaited.
-    pub fn cut_off(&self) {
+    pub(crate) fn cut_off(&self) {
         self.cut.cancel();
     }
 
     /// Resolves once answers in flight are no longer awaited.
-    pub async fn cut(&self) {
+    pub(crate) async fn cut(&self) {
         self.cut.cancelled().await;
     }
 
     /// Waits until one request may be sent now. Fails when the run halts, or
     /// when the total 429 pause would exceed `max_wait`.
-    pub async fn acquire(&self) -> Result<Ticket, Stop> {
+    pub(crate) async fn acquire(&self) -> Result<Ticket, Stop> {
         tokio::select! {
             _ = self.halt.cancelled() => Err(Stop::Halted),
             ticket = self.acquire_inner() => ticket,
@@ -455,7 +456,7 @@ impl Pace {
 
     /// Reads an answer: `status` (None for no HTTP answer), the
     /// `X-RateLimit-Remaining` and `Retry-After` it carried.
-    pub fn observe(
+    pub(crate) fn observe(
         &self,
         ticket: Ticket,
         status: Option<u16>,
@@ -591,7 +592,7 @@ impl Pace {
     }
 
     /// When the current 429 pause ends, if paused.
-    pub fn paused_until(&self) -> Option<Instant> {
+    pub(crate) fn paused_until(&self) -> Option<Instant> {
         self.pause
             .lock()
             .expect("pause lock")

@@ -15,16 +15,16 @@ const READ_CAP: Duration = Duration::from_secs(5);
 
 /// How many times, and how patiently, one kind of request is tried again.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Policy {
-    pub retries: u32,
+pub(crate) struct Policy {
+    pub(crate) retries: u32,
     cap: Duration,
     /// A timeout is worth another attempt (listings split pages instead).
-    pub retry_timeouts: bool,
+    pub(crate) retry_timeouts: bool,
 }
 
 impl Policy {
     /// Writes of rows and tags: `--max-retries`.
-    pub fn writes(max_retries: u32) -> Policy {
+    pub(crate) fn writes(max_retries: u32) -> Policy {
         Policy {
             retries: max_retries,
             cap: CAP,
@@ -34,7 +34,7 @@ impl Policy {
 
     /// Every GET: set-up reads, listings, look-ups. `--max-retries` is about
     /// the writes; a read is retried at least `READ_RETRIES` times.
-    pub fn reads(max_retries: u32) -> Policy {
+    pub(crate) fn reads(max_retries: u32) -> Policy {
         Policy {
             retries: max_retries.max(READ_RETRIES),
             cap: READ_CAP,
@@ -43,7 +43,7 @@ impl Policy {
     }
 
     /// The wait before retry number `retry` (1 for the first retry).
-    pub fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let ceiling = BASE
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
             .min(self.cap);
@@ -57,7 +57,10 @@ impl Policy {
 /// `Retry-After`: seconds, or an HTTP date. A date is read against the
 /// answer's own `Date` header when it has one, so that a server whose clock
 /// differs from ours still means what it says; else against our clock.
-pub fn parse_retry_after(value: &HeaderValue, date: Option<&HeaderValue>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(
+    value: &HeaderValue,
+    date: Option<&HeaderValue>,
+) -> Option<Duration> {
     let text = value.to_str().ok()?.trim();
     if let Ok(secs) = text.parse::<u64>() {
         return Some(Duration::from_secs(secs));

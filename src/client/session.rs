@@ -13,7 +13,7 @@ use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Where requests go.
 #[derive(Debug)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Api {
         url: reqwest::Url,
         token: Token,
@@ -25,26 +25,26 @@ pub enum Endpoint {
 
 /// The pace and patience of every request.
 #[derive(Clone, Copy, Debug)]
-pub struct Reach {
-    pub pace: PaceConfig,
+pub(crate) struct Reach {
+    pub(crate) pace: PaceConfig,
     /// The client's hour (3600 s but in rehearsals).
-    pub hour: Duration,
-    pub timeout: Duration,
-    pub max_retries: u32,
+    pub(crate) hour: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) max_retries: u32,
 }
 
 /// An open destination.
-pub struct Session {
-    pub url: reqwest::Url,
-    pub token: Token,
-    pub ca_cert: Option<PathBuf>,
+pub(crate) struct Session {
+    pub(crate) url: reqwest::Url,
+    pub(crate) token: Token,
+    pub(crate) ca_cert: Option<PathBuf>,
     /// The in-process sandbox, with the sources it held at start.
     sandbox: Option<(Sandbox, usize)>,
 }
 
 impl Session {
     /// The API, or a sandbox started now (its seed read first).
-    pub async fn open(endpoint: &Endpoint) -> anyhow::Result<Session> {
+    pub(crate) async fn open(endpoint: &Endpoint) -> anyhow::Result<Session> {
         match endpoint {
             Endpoint::Api {
                 url,
@@ -76,7 +76,7 @@ impl Session {
     }
 
     /// The limiter and the client every request goes through.
-    pub fn connect(&self, reach: &Reach) -> anyhow::Result<(Arc<Pace>, Client)> {
+    pub(crate) fn connect(&self, reach: &Reach) -> anyhow::Result<(Arc<Pace>, Client)> {
         let pace = Arc::new(Pace::with_hour(reach.pace, reach.hour));
         let options = ClientOptions {
             timeout: reach.timeout,
@@ -88,7 +88,7 @@ impl Session {
     }
 
     /// Stops the in-process sandbox, saying what it holds.
-    pub async fn close(self) -> anyhow::Result<()> {
+    pub(crate) async fn close(self) -> anyhow::Result<()> {
         if let Some((sandbox, before)) = self.sandbox {
             let store = sandbox.store();
             let workspace = store.workspaces.first().map_or("", |w| w.name.as_str());

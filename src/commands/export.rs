@@ -31,7 +31,7 @@ use crate::pipeline::progress::Progress;
 
 /// The importer's own columns, in the order `run` documents them: every
 /// field but `upsert` (an export is of sources, not of instructions).
-pub fn own_columns() -> impl Iterator<Item = &'static str> {
+pub(crate) fn own_columns() -> impl Iterator<Item = &'static str> {
     (Field::ALL.into_iter())
         .filter(|f| *f != Field::Upsert)
         .map(Field::name)
@@ -42,50 +42,46 @@ const NAMED: usize = 10;
 
 /// What `export` did, printed and written as JSON (`--summary-json`).
 #[derive(Debug, Serialize)]
-pub struct ExportSummary {
-    pub schema_version: u32,
+pub(crate) struct ExportSummary {
+    pub(crate) schema_version: u32,
     /// `export`, as every summary names its command.
-    pub command: &'static str,
-    pub output: String,
-    pub sources: usize,
-    pub attribute_columns: Vec<String>,
+    pub(crate) command: &'static str,
+    pub(crate) output: String,
+    pub(crate) sources: usize,
+    pub(crate) attribute_columns: Vec<String>,
     /// Sources that would not read back unchanged, by reason.
-    pub warnings: Vec<String>,
-    pub elapsed_secs: f64,
-    pub requests: u64,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) elapsed_secs: f64,
+    pub(crate) requests: u64,
     /// Why the export stopped, if it did (nothing was written then).
-    pub stopped: Option<String>,
-    pub exit_code: u8,
+    pub(crate) stopped: Option<String>,
+    pub(crate) exit_code: u8,
 }
 
 /// The exported table: its headers, the sources in row order, and what
 /// would not read back. Rows are made one at a time as they are written.
 #[derive(Debug)]
-pub struct Table<'a> {
-    pub headers: Vec<String>,
+pub(crate) struct Table<'a> {
+    pub(crate) headers: Vec<String>,
     /// (technical name, what it holds), sorted.
     sources: Vec<(&'a str, &'a Current)>,
     columns: Vec<(String, Option<Format>)>,
     /// Joins list values.
     separator: char,
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Table<'_> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.sources.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.sources.is_empty()
-    }
-
-    pub fn attribute_columns(&self) -> Vec<String> {
+    pub(crate) fn attribute_columns(&self) -> Vec<String> {
         self.columns.iter().map(|(n, _)| n.clone()).collect()
     }
 
     /// Each source's technical name and row, in order.
-    pub fn rows(&self) -> impl Iterator<Item = (&str, Vec<String>)> {
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (&str, Vec<String>)> {
         self.sources
             .iter()
             .map(|(key, current)| (*key, self.row(key, current)))
@@ -119,7 +115,7 @@ impl Table<'_> {
     }
 }
 
-pub async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+pub(crate) async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
     let session = Session::open(&config.endpoint).await?;
     let code = export(&config, &session, &interrupt).await;
     session.close().await?;
@@ -303,7 +299,7 @@ fn users_and_lists(
 /// The sources of `directory` in `scope`, sorted by technical name, and
 /// the warnings about those that would not read back. `separator` joins
 /// list values (the one `run` splits on for the file).
-pub fn tabulate<'a>(
+pub(crate) fn tabulate<'a>(
     directory: &'a Directory,
     scope: Option<&crate::pipeline::scope::Scope>,
     separator: char,

@@ -34,7 +34,7 @@ use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
-pub async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+pub(crate) async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
     let started = Instant::now();
     let mut seen = Seen::default();
     let result = steps(&config, interrupt, &mut seen).await;

@@ -13,18 +13,18 @@ use crate::exit::Stop;
 
 /// How long answers in flight are awaited after the first signal (Docker
 /// waits 10 s before it kills).
-pub const GRACE: std::time::Duration = std::time::Duration::from_secs(8);
+pub(crate) const GRACE: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Set off by the first signal; says which.
 #[derive(Clone, Debug, Default)]
-pub struct Interrupt {
+pub(crate) struct Interrupt {
     token: CancellationToken,
     why: Arc<OnceLock<Stop>>,
 }
 
 impl Interrupt {
     /// Listens for the signals for as long as the process runs.
-    pub fn listen() -> Interrupt {
+    pub(crate) fn listen() -> Interrupt {
         let interrupt = Interrupt::default();
         tokio::spawn(watch(interrupt.clone(), Stop::Interrupted));
         #[cfg(unix)]
@@ -39,21 +39,21 @@ impl Interrupt {
     }
 
     /// Stops the run for `why` (the first reason wins).
-    pub fn trigger(&self, why: Stop) {
+    pub(crate) fn trigger(&self, why: Stop) {
         let _ = self.why.set(why);
         self.token.cancel();
     }
 
-    pub async fn cancelled(&self) {
+    pub(crate) async fn cancelled(&self) {
         self.token.cancelled().await;
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
     }
 
     /// Why the run was stopped (Ctrl-C when not said).
-    pub fn stop(&self) -> Stop {
+    pub(crate) fn stop(&self) -> Stop {
         self.why.get().cloned().unwrap_or(Stop::Interrupted)
     }
 }

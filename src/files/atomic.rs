@@ -7,14 +7,14 @@ use anyhow::Context;
 use serde::Serialize;
 
 /// The folder a file lives in (`.` for a bare file name).
-pub fn folder_of(path: &Path) -> &Path {
+pub(crate) fn folder_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
 }
 
 /// Writes `value` as pretty JSON to `path`, atomically.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     write_with(path, |out| Ok(serde_json::to_writer_pretty(out, value)?))
 }
 
@@ -36,7 +36,7 @@ fn keep_permissions(_tmp: &Path, _path: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes what `write` writes to `path`, atomically.
-pub fn write_with(
+pub(crate) fn write_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -51,7 +51,7 @@ pub fn write_with(
 }
 
 /// `r.report.csv` → `r.report.prev.csv`: where the file a command replaces is kept.
-pub fn prev_path(path: &Path) -> std::path::PathBuf {
+pub(crate) fn prev_path(path: &Path) -> std::path::PathBuf {
     let ext = path.extension().unwrap_or_default().to_string_lossy();
     match ext.is_empty() {
         true => path.with_extension("prev"),
@@ -60,7 +60,7 @@ pub fn prev_path(path: &Path) -> std::path::PathBuf {
 }
 
 /// Keeps `path`, if it exists, as `prev_path(path)`, before it is replaced.
-pub fn keep_previous(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn keep_previous(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         let prev = prev_path(path);
         std::fs::copy(path, &prev).with_context(|| format!("keeping {}", prev.display()))?;
@@ -70,14 +70,14 @@ pub fn keep_previous(path: &Path) -> anyhow::Result<()> {
 
 /// Whether `a` and `b` name one file on disk (through links too); `false`
 /// when either does not exist.
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     same_file::is_same_file(a, b).unwrap_or(false)
 }
 
 /// Whether a file can be put at `path` (its folder takes a new file): checked
 /// before the first request, so that a path that cannot be written stops
 /// the command before any write (`what` names the option in the message).
-pub fn check_writable(path: &Path, what: &str) -> anyhow::Result<()> {
+pub(crate) fn check_writable(path: &Path, what: &str) -> anyhow::Result<()> {
     tempfile::NamedTempFile::new_in(folder_of(path))
         .map(drop)
         .map_err(|e| {

@@ -17,7 +17,7 @@ thread_local! {
 static HOOK: Once = Once::new();
 
 /// Runs `f`; a panic inside it is the usage error `what` says (exit 2).
-pub fn contained<T>(
+pub(crate) fn contained<T>(
     what: impl FnOnce() -> String,
     f: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {

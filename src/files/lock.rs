@@ -57,7 +57,7 @@ fn lock_once(path: &Path, report: &Path) -> anyhow::Result<Option<File>> {
     }
 }
 
-pub fn path_for(report: &Path) -> PathBuf {
+pub(crate) fn path_for(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)

@@ -11,37 +11,37 @@ use anyhow::Context;
 use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook};
 
 /// The most characters an Excel cell holds.
-pub const CELL_LIMIT: usize = 32_767;
+pub(crate) const CELL_LIMIT: usize = 32_767;
 
 /// Whether a path names a workbook the importer writes (`.xlsx`).
-pub fn is_workbook(path: &Path) -> bool {
+pub(crate) fn is_workbook(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
 /// Whether a value fits in one cell.
-pub fn fits(value: &str) -> bool {
+pub(crate) fn fits(value: &str) -> bool {
     value.len() <= CELL_LIMIT || value.chars().count() <= CELL_LIMIT
 }
 
 /// The fill of a cell, by its value (`0xRRGGBB`).
-pub type Colour = fn(&str) -> Option<u32>;
+pub(crate) type Colour = fn(&str) -> Option<u32>;
 
 /// The look of a table: column widths, wrapped columns, and a colour for
 /// each cell of one column, by its value.
 #[derive(Default)]
-pub struct Look {
+pub(crate) struct Look {
     /// (column, width in characters).
-    pub widths: Vec<(u16, f64)>,
-    pub wrapped: Vec<u16>,
+    pub(crate) widths: Vec<(u16, f64)>,
+    pub(crate) wrapped: Vec<u16>,
     /// The column whose cells are coloured, and the fill of each value.
-    pub coloured: Option<(u16, Colour)>,
+    pub(crate) coloured: Option<(u16, Colour)>,
 }
 
 /// Writes `headers` and `rows` as the one sheet of a workbook at `path`,
 /// atomically. Rows stream to a temporary file as they come (constant
 /// memory): a workbook of 100,000 rows is never held whole.
-pub fn write(
+pub(crate) fn write(
     path: &Path,
     sheet: &str,
     headers: &[String],

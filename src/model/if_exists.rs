@@ -7,7 +7,7 @@
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum IfExists {
+pub(crate) enum IfExists {
     /// The row fails as already existing, without being sent.
     Fail,
     /// The row is `unchanged`, not sent.

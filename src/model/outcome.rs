@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The columns every report starts with.
-pub const COLUMNS: [&str; 8] = [
+pub(crate) const COLUMNS: [&str; 8] = [
     "row",
     "result",
     "source_id",
@@ -20,7 +20,7 @@ pub const COLUMNS: [&str; 8] = [
 
 /// How many of `headers` are a report's own columns: all of `COLUMNS`, or
 /// all but `changes` for a report written before that column existed.
-pub fn report_columns(headers: &[String]) -> Option<usize> {
+pub(crate) fn report_columns(headers: &[String]) -> Option<usize> {
     let starts = |n: usize| headers.len() >= n && headers[..n] == COLUMNS[..n];
     if starts(COLUMNS.len()) {
         Some(COLUMNS.len())
@@ -51,7 +51,7 @@ pub enum RowResult {
 }
 
 impl RowResult {
-    pub const ALL: [RowResult; 9] = [
+    pub(crate) const ALL: [RowResult; 9] = [
         RowResult::Created,
         RowResult::Updated,
         RowResult::Unchanged,
@@ -63,7 +63,7 @@ impl RowResult {
         RowResult::Conflict,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RowResult::Created => "created",
             RowResult::Updated => "updated",
@@ -77,14 +77,14 @@ impl RowResult {
         }
     }
 
-    pub fn parse(text: &str) -> Option<RowResult> {
+    pub(crate) fn parse(text: &str) -> Option<RowResult> {
         RowResult::ALL
             .into_iter()
             .find(|r| r.as_str() == text.trim())
     }
 
     /// The row is done: nothing to do again.
-    pub fn is_done(self) -> bool {
+    pub(crate) fn is_done(self) -> bool {
         matches!(
             self,
             RowResult::Created | RowResult::Updated | RowResult::Unchanged
@@ -92,7 +92,7 @@ impl RowResult {
     }
 
     /// A run (or a check's prediction of one) would end well for the row.
-    pub fn is_success(self) -> bool {
+    pub(crate) fn is_success(self) -> bool {
         self.is_done() || matches!(self, RowResult::WouldCreate | RowResult::WouldUpdate)
     }
 }
@@ -106,24 +106,24 @@ impl fmt::Display for RowResult {
 /// The outcome of one row: the report's fixed columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
-    pub row: u64,
-    pub result: RowResult,
+    pub(crate) row: u64,
+    pub(crate) result: RowResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_id: Option<String>,
+    pub(crate) source_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
+    pub(crate) http_status: Option<u16>,
     #[serde(default)]
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// What an update changed (or would change): `status: A -> B; tags: +X`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changes: Option<String>,
+    pub(crate) changes: Option<String>,
     /// For the summary's grouping: the error without its value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_kind: Option<String>,
+    pub(crate) error_kind: Option<String>,
 }
 
 impl Outcome {
@@ -142,7 +142,7 @@ impl Outcome {
     }
 
     /// Reads the fixed columns of a report record back (`COLUMNS` order).
-    pub fn from_cells(cells: &[&str]) -> Result<Outcome, String> {
+    pub(crate) fn from_cells(cells: &[&str]) -> Result<Outcome, String> {
         let (fixed, changes) = match cells {
             [fixed @ .., changes] if cells.len() == COLUMNS.len() => (fixed, *changes),
             fixed => (fixed, ""),
@@ -188,7 +188,11 @@ impl Outcome {
         })
     }
 
-    pub fn with_error(mut self, kind: impl Into<String>, message: impl Into<String>) -> Outcome {
+    pub(crate) fn with_error(
+        mut self,
+        kind: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Outcome {
         self.error_kind = Some(kind.into());
         self.error = Some(message.into());
         self

@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde::Serialize;
 
 /// Folds a word for lenient comparison: lower case, without spaces, `_` or `-`.
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
@@ -20,7 +20,7 @@ pub fn fold(text: &str) -> String {
 
 /// A technical name in 8 bytes: what the planner keeps per row to find
 /// duplicates, and what orders the upserts of one name.
-pub fn fingerprint(technical_name: &str) -> u64 {
+pub(crate) fn fingerprint(technical_name: &str) -> u64 {
     let mut h = DefaultHasher::new();
     technical_name.hash(&mut h);
     h.finish()
@@ -30,29 +30,29 @@ macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub(crate) enum $name { $($variant),+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The exact spelling the API uses on the wire.
-            pub fn as_api(self) -> &'static str {
+            pub(crate) fn as_api(self) -> &'static str {
                 match self { $($name::$variant => stringify!($variant)),+ }
             }
 
             /// The exact wire spelling only (what the server accepts).
-            pub fn from_api(text: &str) -> Option<Self> {
+            pub(crate) fn from_api(text: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|v| v.as_api() == text)
             }
 
             /// What a person may type: any case, spaces, `_` and `-` ignored.
-            pub fn parse_lenient(text: &str) -> Option<Self> {
+            pub(crate) fn parse_lenient(text: &str) -> Option<Self> {
                 let folded = fold(text);
                 Self::ALL.iter().copied().find(|v| fold(v.as_api()) == folded)
             }
 
             /// "A, B or C", for error messages.
-            pub fn expected() -> String {
+            pub(crate) fn expected() -> String {
                 let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_api()).collect();
                 let (last, rest) = names.split_last().expect("non-empty enum");
                 format!("{} or {}", rest.join(", "), last)
@@ -87,39 +87,39 @@ wire_enum!(
 /// `POST /sources/{versionId}` (and an item of the bulk route).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SourceDraft {
-    pub name: String,
+pub(crate) struct SourceDraft {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub source_type: SourceType,
+    pub(crate) source_type: SourceType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub owners: Vec<String>,
+    pub(crate) owners: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub stewards: Vec<String>,
+    pub(crate) stewards: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub technical_name: Option<String>,
+    pub(crate) technical_name: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub upsert: bool,
+    pub(crate) upsert: bool,
     /// Custom attributes, keyed by their display name, typed as on the wire.
     #[serde(flatten)]
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub(crate) attributes: BTreeMap<String, serde_json::Value>,
     /// Fields the row empties (`--empty-cells clear`), with the value that
     /// empties them on the wire (`""` or `[]`); never set in the fields above.
     #[serde(flatten)]
-    pub cleared: serde_json::Map<String, serde_json::Value>,
+    pub(crate) cleared: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SourceDraft {
     /// The key the API identifies a source by: its technical name, which
     /// defaults to its name.
-    pub fn technical_key(&self) -> &str {
+    pub(crate) fn technical_key(&self) -> &str {
         self.technical_name.as_deref().unwrap_or(&self.name)
     }
 }
@@ -194,7 +194,7 @@ fn swallowed_text(lines: u64) -> String {
 /// Why a row cannot be sent: every message names the column and the value,
 /// and the closest known value when one is close enough.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RowError {
+pub(crate) enum RowError {
     #[error("{column}: required, but the cell is empty")]
     Missing { column: String },
     #[error(
@@ -279,7 +279,7 @@ pub enum RowError {
 impl RowError {
     /// The error without its value, to group rows in the summary
     /// ("owners: unknown user").
-    pub fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         match self {
             RowError::Missing { column } => format!("{column}: missing"),
             RowError::BadType { column, .. } => format!("{column}: unknown source type"),

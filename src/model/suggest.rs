@@ -7,7 +7,10 @@ const THRESHOLD: f64 = 0.7;
 /// The candidate closest to `value` (case-insensitively), if close enough.
 /// Ties go to the first in alphabetical order, so the answer never depends
 /// on the order of the candidates.
-pub fn closest<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    value: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let value = value.to_lowercase();
     candidates
         .into_iter()

@@ -18,7 +18,7 @@ use crate::model::suggest;
 
 /// How an attribute's values are typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// `Text`, `FormattedText`, `HtmlLink`, and any format this importer
     /// does not know: a string.
     Text,
@@ -38,7 +38,7 @@ pub enum Format {
 
 impl Format {
     /// The format a definition names (in any case).
-    pub fn from_api(text: &str) -> Format {
+    pub(crate) fn from_api(text: &str) -> Format {
         match text.to_ascii_lowercase().as_str() {
             "boolean" => Format::Boolean,
             "number" => Format::Number,
@@ -52,12 +52,12 @@ impl Format {
     }
 
     /// A list on the wire (emptied by `[]`).
-    pub fn is_list(self) -> bool {
+    pub(crate) fn is_list(self) -> bool {
         matches!(self, Format::MultiValueList | Format::Users | Format::Tags)
     }
 
     /// The value that empties an attribute of this format.
-    pub fn empty(self) -> Value {
+    pub(crate) fn empty(self) -> Value {
         if self.is_list() {
             Value::Array(vec![])
         } else {
@@ -68,29 +68,34 @@ impl Format {
 
 /// One custom attribute of sources.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Definition {
+pub(crate) struct Definition {
     /// The display name: the key in bodies and listings.
-    pub name: String,
-    pub format: Format,
-    pub mandatory: bool,
+    pub(crate) name: String,
+    pub(crate) format: Format,
+    pub(crate) mandatory: bool,
     /// The allowed values of list formats.
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 /// Why a cell does not fit its attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Misfit {
-    pub value: String,
+pub(crate) struct Misfit {
+    pub(crate) value: String,
     /// "a number", "a date (expected YYYY-MM-DD)", "a value of the list".
-    pub expected: &'static str,
-    pub suggestion: Option<String>,
+    pub(crate) expected: &'static str,
+    pub(crate) suggestion: Option<String>,
 }
 
 impl Definition {
     /// A cell (trimmed, not empty) as its JSON value on the wire.
     /// `decimal_comma`: `2,5` is a number (the file's delimiter is `;`).
     /// User and tag references are not typed here (see `directory.rs`).
-    pub fn read(&self, cell: &str, separator: char, decimal_comma: bool) -> Result<Value, Misfit> {
+    pub(crate) fn read(
+        &self,
+        cell: &str,
+        separator: char,
+        decimal_comma: bool,
+    ) -> Result<Value, Misfit> {
         let misfit = |value: &str, expected, suggestion| Misfit {
             value: value.to_owned(),
             expected,
@@ -132,14 +137,14 @@ impl Definition {
 }
 
 /// The items of a list cell, trimmed, empty ones dropped.
-pub fn split(cell: &str, separator: char) -> impl Iterator<Item = &str> {
+pub(crate) fn split(cell: &str, separator: char) -> impl Iterator<Item = &str> {
     cell.split(separator)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
 
 /// `true/false/yes/no/1/0`, any case.
-pub fn yes_no(text: &str) -> Option<bool> {
+pub(crate) fn yes_no(text: &str) -> Option<bool> {
     match text.trim().to_lowercase().as_str() {
         "true" | "yes" | "1" => Some(true),
         "false" | "no" | "0" => Some(false),
@@ -181,16 +186,12 @@ fn date(text: &str) -> Option<chrono::NaiveDate> {
 
 /// The custom attributes of sources, in the order the tenant lists them.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Definitions(Vec<Definition>);
+pub(crate) struct Definitions(Vec<Definition>);
 
 impl Definitions {
-    pub fn new(custom: Vec<Definition>) -> Definitions {
-        Definitions(custom)
-    }
-
     /// From `GET /attributes`: an array, or the paging envelope of one.
     /// Only custom attributes are kept; an item without a name is skipped.
-    pub fn from_listing(listing: &Value) -> Definitions {
+    pub(crate) fn from_listing(listing: &Value) -> Definitions {
         let items = match listing {
             Value::Array(items) => items.as_slice(),
             Value::Object(o) => o
@@ -237,23 +238,23 @@ impl Definitions {
         Definitions(custom)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Definition> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Definition> {
         self.0.iter()
     }
 
     /// The attribute a header names, ignoring case, spaces, `_` and `-`.
-    pub fn find(&self, header: &str) -> Option<&Definition> {
+    pub(crate) fn find(&self, header: &str) -> Option<&Definition> {
         let key = fold(header);
         self.0.iter().find(|d| fold(&d.name) == key)
     }
 
     /// The attribute of this exact display name.
-    pub fn get(&self, name: &str) -> Option<&Definition> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Definition> {
         self.0.iter().find(|d| d.name == name)
     }
 
     /// The position of an attribute among the definitions (export order).
-    pub fn position(&self, name: &str) -> Option<usize> {
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
         self.0.iter().position(|d| d.name == name)
     }
 }
@@ -271,7 +272,7 @@ enum Canon {
 }
 
 /// Text as compared: trimmed, every line ending a `\n`.
-pub fn normal(text: &str) -> String {
+pub(crate) fn normal(text: &str) -> String {
     text.trim().replace("\r\n", "\n").replace('\r', "\n")
 }
 
@@ -325,7 +326,7 @@ fn canon(format: Option<Format>, value: &Value) -> Canon {
 
 /// Whether a row's value and the server's are the same value of an
 /// attribute of `format` (`None`: not known, compared by their JSON types).
-pub fn same(format: Option<Format>, row: &Value, server: &Value) -> bool {
+pub(crate) fn same(format: Option<Format>, row: &Value, server: &Value) -> bool {
     let (a, b) = (canon(format, row), canon(format, server));
     match (&a, &b) {
         // A list written as text (a column sent unchecked): its items.
@@ -357,7 +358,7 @@ fn shown(canon: &Canon) -> String {
 }
 
 /// A number in its shortest form: `5`, `2.5`.
-pub fn shortest(n: f64) -> String {
+pub(crate) fn shortest(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -368,7 +369,7 @@ pub fn shortest(n: f64) -> String {
 /// A value as a cell of the importer's own files: lists joined by
 /// `separator`, booleans `true`/`false`, numbers in their shortest form,
 /// dates `YYYY-MM-DD`. `None` when unset.
-pub fn cell(format: Option<Format>, value: &Value, separator: char) -> Option<String> {
+pub(crate) fn cell(format: Option<Format>, value: &Value, separator: char) -> Option<String> {
     match canon(format, value) {
         Canon::Unset => None,
         Canon::Set(_) => Some(items(value).join(&separator.to_string())),

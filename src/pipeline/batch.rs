@@ -18,18 +18,18 @@ use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::{Plan, Planner, Sending};
 use crate::pipeline::send::Sender;
 
-pub enum Work {
+pub(crate) enum Work {
     One(Box<(InputRow, Plan)>),
     Batch(Route, Vec<(InputRow, Sending)>),
 }
 
 /// A unit of work, with the units it must wait for.
-pub struct Unit {
-    pub work: Work,
+pub(crate) struct Unit {
+    pub(crate) work: Work,
     /// Done when the units that carry earlier rows of the same technical name are.
-    pub after: Vec<CancellationToken>,
+    pub(crate) after: Vec<CancellationToken>,
     /// Cancelled once this unit is done.
-    pub done: CancellationToken,
+    pub(crate) done: CancellationToken,
 }
 
 impl Unit {
@@ -45,7 +45,7 @@ struct Pending {
 }
 
 /// Plans rows in file order and groups them into units.
-pub struct Units<'a, I> {
+pub(crate) struct Units<'a, I> {
     rows: I,
     planner: Planner<'a>,
     sender: Option<&'a Sender<'a>>,
@@ -60,7 +60,7 @@ pub struct Units<'a, I> {
 }
 
 impl<'a, I> Units<'a, I> {
-    pub fn new(
+    pub(crate) fn new(
         rows: I,
         planner: Planner<'a>,
         sender: Option<&'a Sender<'a>>,

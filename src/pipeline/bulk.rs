@@ -57,7 +57,7 @@ fn item_body(route: Route, sending: &Sending) -> Value {
 }
 
 /// Sends a batch; one outcome per row, in the batch's order.
-pub async fn send_batch(
+pub(crate) async fn send_batch(
     sender: &Sender<'_>,
     route: Route,
     rows: Vec<(InputRow, Sending)>,

@@ -25,7 +25,7 @@ const READ_ONLY: &[&str] = &["creationTime", "lastModificationTime", "technology
 /// One copy of each value that many sources share (emails, tags, statuses):
 /// a listing of 100,000 sources names a few hundred of them.
 #[derive(Debug, Default)]
-pub struct Interner(Mutex<HashSet<Arc<str>>>);
+pub(crate) struct Interner(Mutex<HashSet<Arc<str>>>);
 
 impl Interner {
     fn get(&self, text: String) -> Arc<str> {
@@ -47,17 +47,17 @@ impl Interner {
 
 /// A source's current values, as listed.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Current {
-    pub name: String,
-    pub source_type: Option<Arc<str>>,
-    pub status: Option<Arc<str>>,
-    pub owners: Vec<Arc<str>>,
-    pub stewards: Vec<Arc<str>>,
-    pub tags: Vec<Arc<str>>,
-    pub summary: Option<String>,
-    pub description: Option<String>,
+pub(crate) struct Current {
+    pub(crate) name: String,
+    pub(crate) source_type: Option<Arc<str>>,
+    pub(crate) status: Option<Arc<str>>,
+    pub(crate) owners: Vec<Arc<str>>,
+    pub(crate) stewards: Vec<Arc<str>>,
+    pub(crate) tags: Vec<Arc<str>>,
+    pub(crate) summary: Option<String>,
+    pub(crate) description: Option<String>,
     /// Custom attributes by display name, as listed (set ones only).
-    pub custom: Custom,
+    pub(crate) custom: Custom,
 }
 
 /// A listed custom attribute's value, kept small: a listing of 100,000
@@ -98,23 +98,23 @@ impl Held {
 /// The custom attributes a source holds, by display name (a few per source:
 /// a short list, not a map).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Custom(Vec<(Arc<str>, Held)>);
+pub(crate) struct Custom(Vec<(Arc<str>, Held)>);
 
 impl Custom {
     /// The value of an attribute, as listed (lists of user objects as emails).
-    pub fn get(&self, name: &str) -> Option<Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
         self.0
             .iter()
             .find(|(n, _)| n.as_ref() == name)
             .map(|(_, v)| v.value())
     }
 
-    pub fn contains(&self, name: &str) -> bool {
+    pub(crate) fn contains(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n.as_ref() == name)
     }
 
     /// The names of the attributes set.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(n, _)| n.as_ref())
     }
 }
@@ -122,7 +122,7 @@ impl Custom {
 impl Current {
     /// `None` when the item carries no `attributes`: nothing is known then.
     /// Values many sources share are kept once, in `pool`.
-    pub fn from_listed(item: &SourceItem, pool: &Interner) -> Option<Current> {
+    pub(crate) fn from_listed(item: &SourceItem, pool: &Interner) -> Option<Current> {
         let attributes = item.attributes.as_ref()?;
         let mut current = Current {
             name: item.name.clone(),
@@ -209,7 +209,7 @@ fn missing_from(items: &[impl AsRef<str>], other: &BTreeSet<String>) -> Vec<Stri
 
 /// One field a row changes.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Change {
+pub(crate) enum Change {
     /// A short value: `status: Proposed -> Validated`.
     Value {
         field: String,
@@ -257,7 +257,7 @@ impl fmt::Display for Change {
 }
 
 /// The report's `changes` cell: ASCII, `; ` between fields.
-pub fn describe(changes: &[Change]) -> String {
+pub(crate) fn describe(changes: &[Change]) -> String {
     changes
         .iter()
         .map(ToString::to_string)
@@ -267,7 +267,7 @@ pub fn describe(changes: &[Change]) -> String {
 
 /// What `draft` changes on a source that holds `current`; custom attributes
 /// compare as their `definitions` type them (as listed when unknown).
-pub fn changes(
+pub(crate) fn changes(
     draft: &SourceDraft,
     current: &Current,
     definitions: Option<&Definitions>,
@@ -385,7 +385,7 @@ fn value(out: &mut Vec<Change>, field: &str, row: Option<String>, server: Option
 }
 
 /// The value that empties a field on the wire: `[]` for lists, else `""`.
-pub fn empty_value(field: &str) -> Value {
+pub(crate) fn empty_value(field: &str) -> Value {
     match field {
         "owners" | "stewards" | "tags" => Value::Array(vec![]),
         _ => Value::String(String::new()),
@@ -393,7 +393,7 @@ pub fn empty_value(field: &str) -> Value {
 }
 
 /// A map of cleared fields, for a draft.
-pub fn cleared(fields: impl IntoIterator<Item = String>) -> Map<String, Value> {
+pub(crate) fn cleared(fields: impl IntoIterator<Item = String>) -> Map<String, Value> {
     fields
         .into_iter()
         .map(|f| {

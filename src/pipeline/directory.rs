@@ -20,11 +20,11 @@ use crate::pipeline::progress::Progress;
 
 /// Where the rows go.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Target {
-    pub workspace_id: String,
-    pub workspace_name: String,
-    pub version_id: String,
-    pub version_name: String,
+pub(crate) struct Target {
+    pub(crate) workspace_id: String,
+    pub(crate) workspace_name: String,
+    pub(crate) version_id: String,
+    pub(crate) version_name: String,
 }
 
 /// Turns an API failure during set-up into the run's error. The server
@@ -32,7 +32,7 @@ pub struct Target {
 /// `--max-wait`) stops the run (exit 3); a 401 keeps its own stop; anything
 /// else (403, 404, a refused certificate, an answer we cannot read) is for
 /// the user to fix (exit 2).
-pub fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
+pub(crate) fn setup_error(what: &str, e: ApiError) -> anyhow::Error {
     match e {
         ApiError::Stopped(stop @ (Stop::MaxWait(_) | Stop::HourlyBudget { .. })) => {
             Stop::SetupFailed {
@@ -67,7 +67,7 @@ fn first_answer_error(client: &Client, e: ApiError) -> anyhow::Error {
 
 /// Finds the workspace (by name, any case, or id; the only one when not
 /// named) and its version (by name; the default when not named).
-pub async fn locate(
+pub(crate) async fn locate(
     client: &Client,
     workspace: Option<&str>,
     version: Option<&str>,
@@ -147,12 +147,12 @@ pub async fn locate(
 
 /// An existing source.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Existing {
-    pub id: String,
-    pub name: String,
-    pub location: Option<String>,
+pub(crate) struct Existing {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) location: Option<String>,
     /// What it holds now, when the listing said (`includeAttributes`).
-    pub current: Option<Box<Current>>,
+    pub(crate) current: Option<Box<Current>>,
 }
 
 impl From<SourceItem> for Existing {
@@ -162,7 +162,7 @@ impl From<SourceItem> for Existing {
 }
 
 /// `o`, naming the source it is about.
-pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
+pub(crate) fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
     o.source_id = Some(existing.id.clone());
     o.location = existing.location.clone();
     o
@@ -170,7 +170,7 @@ pub fn with_source(mut o: Outcome, existing: &Existing) -> Outcome {
 
 impl Existing {
     /// A listed source; values many share are kept once, in `pool`.
-    pub fn listed(s: SourceItem, pool: &Interner) -> Existing {
+    pub(crate) fn listed(s: SourceItem, pool: &Interner) -> Existing {
         Existing {
             current: Current::from_listed(&s, pool).map(Box::new),
             id: s.id,
@@ -181,7 +181,7 @@ impl Existing {
 }
 
 #[derive(Debug, Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     /// lower-case email → as listed
     users: HashMap<String, String>,
     /// lower-case tag → as listed
@@ -193,10 +193,10 @@ pub struct Directory {
     names: std::collections::HashSet<u64>,
     /// The listing carried the sources' attributes (it was asked to, and the
     /// tenant honoured it): rows can be compared with what the server holds.
-    pub attributes_known: bool,
+    pub(crate) attributes_known: bool,
     /// The custom attributes of sources; `None` when the tenant would not
     /// list them (403 or 404).
-    pub definitions: Option<Definitions>,
+    pub(crate) definitions: Option<Definitions>,
     /// Did-you-mean, computed once per distinct unknown value.
     suggestions: Mutex<HashMap<(Field, String), Option<String>>>,
     /// Tags to create (`--create-missing-tags`), lower case → the spelling
@@ -206,28 +206,33 @@ pub struct Directory {
 
 /// How cells turn into a source, beyond the header.
 #[derive(Clone, Copy, Debug)]
-pub struct Rules {
-    pub list_separator: char,
+pub(crate) struct Rules {
+    pub(crate) list_separator: char,
     /// Unknown tags that no known tag explains are to be created.
-    pub create_missing_tags: bool,
+    pub(crate) create_missing_tags: bool,
     /// An empty cell empties its field (`--empty-cells clear`).
-    pub clear_empty_cells: bool,
+    pub(crate) clear_empty_cells: bool,
     /// `2,5` is a number (the file's delimiter is `;`).
-    pub decimal_comma: bool,
+    pub(crate) decimal_comma: bool,
 }
 
 /// A resolved row: its body, and the tags to create before sending it.
 #[derive(Debug)]
-pub struct Resolved {
-    pub draft: SourceDraft,
-    pub new_tags: Vec<String>,
+pub(crate) struct Resolved {
+    pub(crate) draft: SourceDraft,
+    pub(crate) new_tags: Vec<String>,
     /// The mandatory custom attributes the row leaves empty: it may update
     /// a source, but not create one.
-    pub lacks: Vec<RowError>,
+    pub(crate) lacks: Vec<RowError>,
 }
 
 impl Directory {
-    pub fn new(users: Vec<String>, tags: Vec<String>, existing: Vec<SourceItem>) -> Directory {
+    #[cfg(test)]
+    pub(crate) fn new(
+        users: Vec<String>,
+        tags: Vec<String>,
+        existing: Vec<SourceItem>,
+    ) -> Directory {
         let existing = existing
             .into_iter()
             .map(|s| (s.technical_key().to_owned(), Existing::from(s)))
@@ -261,7 +266,7 @@ impl Directory {
     /// independent), under the limiter. With `attributes`, the listing asks
     /// for what each source holds, so that rows can be compared with it (or
     /// exported). `progress` counts the sources as they are listed.
-    pub async fn load(
+    pub(crate) async fn load(
         client: &Client,
         target: &Target,
         attributes: bool,
@@ -305,41 +310,41 @@ impl Directory {
     }
 
     /// Whether the tenant lists this email among the users (any case).
-    pub fn knows_user(&self, email: &str) -> bool {
+    pub(crate) fn knows_user(&self, email: &str) -> bool {
         self.users.contains_key(&email.to_lowercase())
     }
 
     /// Whether the tenant lists this tag (any case).
-    pub fn knows_tag(&self, tag: &str) -> bool {
+    pub(crate) fn knows_tag(&self, tag: &str) -> bool {
         self.tags.contains_key(&tag.to_lowercase())
     }
 
     /// The tags the tenant lists, as listed.
-    pub fn tag_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn tag_names(&self) -> impl Iterator<Item = &str> {
         self.tags.values().map(String::as_str)
     }
 
     /// The definition of a custom attribute, by display name.
-    pub fn definition(&self, name: &str) -> Option<&Definition> {
+    pub(crate) fn definition(&self, name: &str) -> Option<&Definition> {
         self.definitions.as_ref()?.get(name)
     }
 
     /// Whether an existing source bears this name (any case).
-    pub fn name_taken(&self, name: &str) -> bool {
+    pub(crate) fn name_taken(&self, name: &str) -> bool {
         self.names
             .contains(&crate::model::source::fingerprint(&name.to_lowercase()))
     }
 
-    pub fn existing(&self, technical_name: &str) -> Option<&Existing> {
+    pub(crate) fn existing(&self, technical_name: &str) -> Option<&Existing> {
         self.existing.get(technical_name)
     }
 
     /// Every existing source, by technical name.
-    pub fn sources(&self) -> impl Iterator<Item = (&str, &Existing)> {
+    pub(crate) fn sources(&self) -> impl Iterator<Item = (&str, &Existing)> {
         self.existing.iter().map(|(k, e)| (k.as_str(), e))
     }
 
-    pub fn counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         (self.users.len(), self.tags.len(), self.existing.len())
     }
 
@@ -368,7 +373,7 @@ impl Directory {
 
     /// Validates a row and resolves its emails and tags. All problems of the
     /// row are reported at once, so one fix-and-rerun is enough.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &self,
         header: &HeaderMap,
         row: &InputRow,

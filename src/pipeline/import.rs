@@ -32,25 +32,25 @@ use crate::pipeline::send::Sender;
 use crate::pipeline::summary::Tally;
 
 /// Sending rows, or only saying what would happen to them (`check`).
-pub enum Mode<'a> {
+pub(crate) enum Mode<'a> {
     Send(&'a Sender<'a>),
     Check,
 }
 
 /// Everything one import needs, resolved.
-pub struct Settings<'a> {
-    pub mode: Mode<'a>,
-    pub directory: &'a Directory,
-    pub header: &'a HeaderMap,
-    pub if_exists: IfExists,
-    pub rules: Rules,
-    pub concurrency: usize,
-    pub prior: Prior,
+pub(crate) struct Settings<'a> {
+    pub(crate) mode: Mode<'a>,
+    pub(crate) directory: &'a Directory,
+    pub(crate) header: &'a HeaderMap,
+    pub(crate) if_exists: IfExists,
+    pub(crate) rules: Rules,
+    pub(crate) concurrency: usize,
+    pub(crate) prior: Prior,
     /// Rows per bulk request (1: one request per row).
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Rows expected (0 when unknown): sizes the duplicate detection at once,
     /// rather than growing it, which holds two tables for a moment.
-    pub expected_rows: usize,
+    pub(crate) expected_rows: usize,
 }
 
 fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
@@ -66,7 +66,7 @@ fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
 }
 
 /// Imports (or checks) the rows, recording each outcome as it completes.
-pub async fn import<W: Write>(
+pub(crate) async fn import<W: Write>(
     settings: Settings<'_>,
     rows: impl Iterator<Item = anyhow::Result<InputRow>>,
     report: &mut ReportWriter<W>,

@@ -35,7 +35,7 @@ pub enum Event {
 }
 
 /// The journal of a report: `<report>.journal`.
-pub fn path_for(report: &Path) -> PathBuf {
+pub(crate) fn path_for(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".journal");
     PathBuf::from(name)
@@ -51,7 +51,7 @@ pub struct Journal {
 
 impl Journal {
     /// Starts a new journal, replacing any old one.
-    pub fn create(path: &Path) -> anyhow::Result<Journal> {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<Journal> {
         Journal::open(
             path,
             OpenOptions::new().create(true).write(true).truncate(true),
@@ -59,7 +59,7 @@ impl Journal {
     }
 
     /// Goes on with an existing journal (a resume), after its last complete line.
-    pub fn append(path: &Path) -> anyhow::Result<Journal> {
+    pub(crate) fn append(path: &Path) -> anyhow::Result<Journal> {
         let journal = Journal::open(path, OpenOptions::new().create(true).append(true))?;
         // A torn last line (the process died mid-write) must not glue to the next event.
         let mut last = [0u8; 1];
@@ -109,7 +109,7 @@ impl Journal {
         })
     }
 
-    pub fn record(&self, event: &Event) -> anyhow::Result<()> {
+    pub(crate) fn record(&self, event: &Event) -> anyhow::Result<()> {
         let mut line = serde_json::to_vec(event)?;
         line.push(b'\n');
         // One write per line: a reader never sees half an event from us.
@@ -133,7 +133,7 @@ impl Journal {
     }
 
     /// Syncs, stops the syncer and deletes the journal: its content is in the report now.
-    pub fn remove(mut self) -> anyhow::Result<()> {
+    pub(crate) fn remove(mut self) -> anyhow::Result<()> {
         self.shutdown();
         std::fs::remove_file(&self.path)
             .with_context(|| format!("removing {}", self.path.display()))

@@ -14,7 +14,7 @@ use crate::pipeline::input::{Field, HeaderMap, InputRow};
 use crate::pipeline::journal::Event;
 
 /// What a row will do, decided in file order before it starts.
-pub enum Plan {
+pub(crate) enum Plan {
     Ready(Outcome),
     /// Done by an earlier run into this report (its journal, or the report
     /// a rerun reads): kept as it is, and counted apart.
@@ -26,28 +26,28 @@ pub enum Plan {
 
 /// A row to send.
 #[derive(Debug)]
-pub struct Sending {
-    pub row: u64,
-    pub draft: SourceDraft,
+pub(crate) struct Sending {
+    pub(crate) row: u64,
+    pub(crate) draft: SourceDraft,
     /// The source exists (or an earlier row of this file made it): the result is `updated`.
-    pub exists: bool,
+    pub(crate) exists: bool,
     /// The source as listed, when it exists.
-    pub existing: Option<Existing>,
+    pub(crate) existing: Option<Existing>,
     /// An earlier row of this file has the same technical name: this one
     /// goes after it, never at the same time.
-    pub earlier: bool,
+    pub(crate) earlier: bool,
     /// What it changes, when the listing told what the source holds.
-    pub changes: Option<String>,
+    pub(crate) changes: Option<String>,
     /// Tags to create first (`--create-missing-tags`).
-    pub new_tags: Vec<String>,
+    pub(crate) new_tags: Vec<String>,
     /// What the user should know of a row that still goes (in the report's
     /// `error` column of a created row).
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
 }
 
 impl Sending {
     /// Its outcome once done (`check`: what it would be).
-    pub fn outcome(&self, result: RowResult) -> Outcome {
+    pub(crate) fn outcome(&self, result: RowResult) -> Outcome {
         let mut o = Outcome::new(self.row, result);
         if matches!(result, RowResult::Updated | RowResult::WouldUpdate) {
             o.changes = self.changes.clone();
@@ -66,13 +66,13 @@ impl Sending {
 /// journal of an interrupted run, and rows whose request went out without a
 /// recorded answer (with whether their source existed then).
 #[derive(Debug, Default)]
-pub struct Prior {
-    pub done: HashMap<u64, Outcome>,
-    pub sent: HashMap<u64, bool>,
+pub(crate) struct Prior {
+    pub(crate) done: HashMap<u64, Outcome>,
+    pub(crate) sent: HashMap<u64, bool>,
 }
 
 impl Prior {
-    pub fn from_journal(events: Vec<Event>) -> Prior {
+    pub(crate) fn from_journal(events: Vec<Event>) -> Prior {
         let mut prior = Prior::default();
         for event in events {
             match event {
@@ -88,7 +88,7 @@ impl Prior {
 
     /// Keeps an earlier outcome, unless the row was never attempted
     /// (`skipped`): that one is what is left to do.
-    pub fn carry(&mut self, outcome: Outcome) {
+    pub(crate) fn carry(&mut self, outcome: Outcome) {
         if outcome.result != RowResult::Skipped {
             self.done.insert(outcome.row, outcome);
         }
@@ -97,14 +97,14 @@ impl Prior {
 
 /// The sequential part: what was done before, validation, duplicates, the
 /// `--if-exists` policy, and the comparison with what the server holds.
-pub struct Planner<'a> {
-    pub directory: &'a Directory,
-    pub header: &'a HeaderMap,
-    pub if_exists: IfExists,
-    pub rules: Rules,
-    pub prior: Prior,
+pub(crate) struct Planner<'a> {
+    pub(crate) directory: &'a Directory,
+    pub(crate) header: &'a HeaderMap,
+    pub(crate) if_exists: IfExists,
+    pub(crate) rules: Rules,
+    pub(crate) prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
-    pub seen: HashMap<u64, u64>,
+    pub(crate) seen: HashMap<u64, u64>,
 }
 
 impl Planner<'_> {
@@ -180,7 +180,7 @@ impl Planner<'_> {
         Plan::Send(Box::new(sending))
     }
 
-    pub fn plan(&mut self, input: &InputRow) -> Plan {
+    pub(crate) fn plan(&mut self, input: &InputRow) -> Plan {
         let row = input.row;
         if let Some(outcome) = self.carried(input) {
             return Plan::Carried(outcome);

@@ -15,7 +15,7 @@ use crate::client::pace::Pace;
 
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     done: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
@@ -24,7 +24,7 @@ pub struct Progress {
 
 impl Progress {
     /// `total`: the number of rows, when known before the run.
-    pub fn start(total: Option<u64>, quiet: bool, pace: Arc<Pace>) -> Progress {
+    pub(crate) fn start(total: Option<u64>, quiet: bool, pace: Arc<Pace>) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total.unwrap_or(0));
             let template = if total.is_some() {
@@ -99,7 +99,7 @@ impl Progress {
         });
     }
 
-    pub fn row_done(&self, is_done: bool) {
+    pub(crate) fn row_done(&self, is_done: bool) {
         self.done.fetch_add(1, Ordering::Relaxed);
         if !is_done {
             self.failed.fetch_add(1, Ordering::Relaxed);
@@ -109,7 +109,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.stop.cancel();
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -14,38 +14,38 @@ use crate::model::if_exists::IfExists;
 use crate::pipeline::directory::Target;
 use crate::pipeline::input::InputOptions;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
-    pub schema_version: u32,
+    pub(crate) schema_version: u32,
     /// `run`, `rerun` or `check`.
-    pub command: String,
-    pub url: String,
-    pub target: Target,
-    pub if_exists: IfExists,
+    pub(crate) command: String,
+    pub(crate) url: String,
+    pub(crate) target: Target,
+    pub(crate) if_exists: IfExists,
     /// The file the rows were read from (the CSV, or the report for a rerun).
-    pub input: String,
+    pub(crate) input: String,
     /// Its SHA-256, hex; `None` for standard input.
-    pub input_sha256: Option<String>,
+    pub(crate) input_sha256: Option<String>,
     /// How the input was read (mapping, separators, extra columns, sheet).
     #[serde(default)]
-    pub input_options: InputOptions,
+    pub(crate) input_options: InputOptions,
     #[serde(default)]
-    pub create_missing_tags: bool,
+    pub(crate) create_missing_tags: bool,
     /// `--empty-cells clear`.
     #[serde(default)]
-    pub clear_empty_cells: bool,
+    pub(crate) clear_empty_cells: bool,
     /// The sources `--retire-missing` decided to retire, before any write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retire: Option<Vec<crate::pipeline::retire::Retiree>>,
+    pub(crate) retire: Option<Vec<crate::pipeline::retire::Retiree>>,
     /// Set once the report is in place: the command's exit code. `None`
     /// while it runs, and after a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<u8>,
+    pub(crate) exit_code: Option<u8>,
 }
 
-pub fn path_for(report: &Path) -> PathBuf {
+pub(crate) fn path_for(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".run.json");
     PathBuf::from(name)
@@ -64,13 +64,13 @@ impl RunRecord {
     }
 
     /// Written atomically, before the journal starts.
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> anyhow::Result<()> {
         crate::files::atomic::write_json(path, self)
     }
 
     /// Whether the run finished (its exit code says it did not stop early:
     /// a stopped run is finished by `--resume`).
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         matches!(
             self.exit_code,
             Some(crate::exit::SUCCESS | crate::exit::SOME_ROWS_NOT_DONE)
@@ -78,7 +78,7 @@ impl RunRecord {
     }
 
     /// Records the exit code of the run that wrote `path`, once its report is in place.
-    pub fn mark_done(path: &Path, exit_code: u8) -> anyhow::Result<()> {
+    pub(crate) fn mark_done(path: &Path, exit_code: u8) -> anyhow::Result<()> {
         if let Some(mut record) = RunRecord::read(path)? {
             record.exit_code = Some(exit_code);
             record.write(path)?;
@@ -88,7 +88,7 @@ impl RunRecord {
 }
 
 /// SHA-256 of a file, hex, streamed.
-pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn sha256_of(path: &Path) -> anyhow::Result<String> {
     let mut file =
         std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let mut hasher = Sha256::new();

@@ -99,14 +99,14 @@ impl<W: Write> ReportWriter<W> {
 /// A report whose path ends in `.xlsx` is written as CSV all the same while
 /// the run goes (journal, id fill-in and resume work alike), and turned into
 /// a workbook when it is put in place.
-pub struct PendingReport {
-    pub writer: ReportWriter<std::io::BufWriter<tempfile::NamedTempFile>>,
+pub(crate) struct PendingReport {
+    pub(crate) writer: ReportWriter<std::io::BufWriter<tempfile::NamedTempFile>>,
     path: PathBuf,
     delimiter: u8,
 }
 
 impl PendingReport {
-    pub fn create(
+    pub(crate) fn create(
         path: &Path,
         headers: &[String],
         delimiter: u8,
@@ -126,7 +126,7 @@ impl PendingReport {
     }
 
     /// The report as written so far, in its temporary file (which goes when dropped).
-    pub fn into_temp(self) -> anyhow::Result<tempfile::NamedTempFile> {
+    pub(crate) fn into_temp(self) -> anyhow::Result<tempfile::NamedTempFile> {
         let tmp = self
             .writer
             .finish()?
@@ -136,7 +136,7 @@ impl PendingReport {
     }
 
     /// Replaces the destination atomically.
-    pub fn persist(self) -> anyhow::Result<()> {
+    pub(crate) fn persist(self) -> anyhow::Result<()> {
         let tmp = self
             .writer
             .finish()?
@@ -226,7 +226,7 @@ fn result_colour(value: &str) -> Option<u32> {
 
 /// A workbook report: the report's columns, then the input's, the `result`
 /// cell coloured, `error` and `changes` wide and wrapped.
-pub fn write_workbook(
+pub(crate) fn write_workbook(
     path: &Path,
     headers: &[String],
     rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,

@@ -25,13 +25,13 @@ use crate::pipeline::scope::Scope;
 
 /// `--max-retire`: a count, or a percentage of the sources in scope.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MaxRetire {
+pub(crate) enum MaxRetire {
     Count(usize),
     Percent(f64),
 }
 
 impl MaxRetire {
-    pub fn parse(text: &str) -> Result<MaxRetire, String> {
+    pub(crate) fn parse(text: &str) -> Result<MaxRetire, String> {
         let bad = || format!("'{text}': expected a count (25) or a percentage (5%)");
         match text.trim().strip_suffix('%') {
             Some(p) => p
@@ -59,24 +59,24 @@ impl MaxRetire {
 /// A source to retire, as the run record keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Retiree {
-    pub technical_name: String,
-    pub name: String,
-    pub id: String,
+pub(crate) struct Retiree {
+    pub(crate) technical_name: String,
+    pub(crate) name: String,
+    pub(crate) id: String,
 }
 
 /// What `--retire-missing` decided before any write.
 #[derive(Debug)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Sorted by technical name.
-    pub retirees: Vec<Retiree>,
+    pub(crate) retirees: Vec<Retiree>,
     /// The existing sources in scope, whether retired or not.
-    pub in_scope: usize,
+    pub(crate) in_scope: usize,
 }
 
 /// The sources in `scope` that no name of the file names and that are not
 /// `Obsolete` yet; refused (exit 2) past the guard.
-pub fn decide(
+pub(crate) fn decide(
     directory: &Directory,
     scope: &Scope,
     in_file: &HashSet<u64>,
@@ -115,15 +115,15 @@ pub fn decide(
 
 /// What became of one source to retire.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Retired {
-    pub source: Retiree,
-    pub result: RetireResult,
-    pub error: Option<String>,
+pub(crate) struct Retired {
+    pub(crate) source: Retiree,
+    pub(crate) result: RetireResult,
+    pub(crate) error: Option<String>,
 }
 
 /// The `result` column of the retired list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetireResult {
+pub(crate) enum RetireResult {
     Retired,
     Failed,
     /// `check`: it would be retired.
@@ -131,7 +131,7 @@ pub enum RetireResult {
 }
 
 impl RetireResult {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RetireResult::Retired => "retired",
             RetireResult::Failed => "failed",
@@ -144,7 +144,7 @@ impl RetireResult {
 /// one by one when `batch_size` is 1, when the tenant has no bulk route, or
 /// for the sources of a batch that was refused. Edits are idempotent:
 /// retried without look-ups.
-pub async fn retire(
+pub(crate) async fn retire(
     client: &Client,
     version_id: &str,
     retirees: Vec<Retiree>,
@@ -208,7 +208,7 @@ fn outcome(r: &Retiree, result: Result<(), String>) -> Retired {
 }
 
 /// `check`: what would be retired.
-pub fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
+pub(crate) fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
     retirees
         .into_iter()
         .map(|source| Retired {
@@ -220,7 +220,7 @@ pub fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
 }
 
 /// `sources.report.csv` → `sources.report.retired.csv`.
-pub fn list_path(report: &Path) -> PathBuf {
+pub(crate) fn list_path(report: &Path) -> PathBuf {
     let stem = report.file_stem().unwrap_or_default().to_string_lossy();
     let ext = report
         .extension()
@@ -231,7 +231,7 @@ pub fn list_path(report: &Path) -> PathBuf {
 /// The retired list, `technicalName,name,source_id,result,error`, at
 /// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
 /// CSV; atomically.
-pub fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
+pub(crate) fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
     let headers = ["technicalName", "name", "source_id", "result", "error"].map(String::from);
     let rows: Vec<Vec<String>> = retired
         .iter()

@@ -9,7 +9,7 @@ use crate::pipeline::directory::Directory;
 
 /// Which existing sources the file speaks for.
 #[derive(Clone, Debug)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// `technicalName:GLOB`.
     TechnicalName(GlobMatcher),
     /// `tag:NAME`, any case: the name as given, and in lower case.
@@ -26,7 +26,7 @@ impl std::fmt::Display for Scope {
 }
 
 impl Scope {
-    pub fn parse(text: &str) -> Result<Scope, String> {
+    pub(crate) fn parse(text: &str) -> Result<Scope, String> {
         match text.split_once(':') {
             Some(("technicalName", glob)) if !glob.is_empty() => Glob::new(glob)
                 .map(|g| Scope::TechnicalName(g.compile_matcher()))
@@ -42,7 +42,7 @@ impl Scope {
     }
 
     /// Whether a source is in scope (a tag scope needs what it holds).
-    pub fn matches(&self, technical_name: &str, current: Option<&Current>) -> bool {
+    pub(crate) fn matches(&self, technical_name: &str, current: Option<&Current>) -> bool {
         match self {
             Scope::TechnicalName(glob) => glob.is_match(technical_name),
             Scope::Tag { lower, .. } => {
@@ -52,14 +52,14 @@ impl Scope {
     }
 
     /// A tag scope needs to know the sources' tags.
-    pub fn needs_attributes(&self) -> bool {
+    pub(crate) fn needs_attributes(&self) -> bool {
         matches!(self, Scope::Tag { .. })
     }
 
     /// What to tell the user when the scope matched `matched` sources: a
     /// scope that matches none (and a tag the tenant does not have, with the
     /// closest one it has) is worth a warning.
-    pub fn warnings(&self, directory: &Directory, matched: usize) -> Vec<String> {
+    pub(crate) fn warnings(&self, directory: &Directory, matched: usize) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Scope::Tag { name, .. } = self
             && !directory.knows_tag(name)

@@ -27,7 +27,7 @@ use crate::pipeline::plan::Sending;
 type TagMaker = Arc<OnceCell<Result<(), String>>>;
 
 /// The concurrent part: sending one row, with retries and look-ups.
-pub struct Sender<'a> {
+pub(crate) struct Sender<'a> {
     client: &'a Client,
     version_id: String,
     journal: &'a Journal,
@@ -44,7 +44,7 @@ pub struct Sender<'a> {
 }
 
 impl<'a> Sender<'a> {
-    pub fn new(client: &'a Client, target: &Target, journal: &'a Journal) -> Sender<'a> {
+    pub(crate) fn new(client: &'a Client, target: &Target, journal: &'a Journal) -> Sender<'a> {
         Sender {
             client,
             version_id: target.version_id.clone(),
@@ -58,7 +58,7 @@ impl<'a> Sender<'a> {
     }
 
     /// Stops the run for `why` (the first reason wins).
-    pub fn halt(&self, why: Stop) {
+    pub(crate) fn halt(&self, why: Stop) {
         self.client.pace().halt(why);
     }
 
@@ -80,7 +80,7 @@ impl<'a> Sender<'a> {
     }
 
     /// The local failure that stopped the run, if one did.
-    pub fn local_failure(&self) -> Option<anyhow::Error> {
+    pub(crate) fn local_failure(&self) -> Option<anyhow::Error> {
         self.local_failure.lock().expect("failure lock").take()
     }
 
@@ -117,7 +117,7 @@ impl<'a> Sender<'a> {
     }
 
     /// The tags this run created.
-    pub fn created_tags(&self) -> Vec<String> {
+    pub(crate) fn created_tags(&self) -> Vec<String> {
         self.created_tags.lock().expect("tags lock").clone()
     }
 
@@ -168,7 +168,7 @@ impl<'a> Sender<'a> {
         self.journal
     }
 
-    pub fn stopped(&self) -> Option<Stop> {
+    pub(crate) fn stopped(&self) -> Option<Stop> {
         self.client.pace().stopped()
     }
 

@@ -13,57 +13,57 @@ use serde::Serialize;
 use crate::client::pace::Pace;
 use crate::model::outcome::{Outcome, RowResult};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// How many row numbers an error group lists.
 const FIRST_ROWS: usize = 10;
 
 #[derive(Debug, Default, Serialize)]
-pub struct ErrorGroup {
-    pub kind: String,
-    pub count: u64,
-    pub first_rows: Vec<u64>,
+pub(crate) struct ErrorGroup {
+    pub(crate) kind: String,
+    pub(crate) count: u64,
+    pub(crate) first_rows: Vec<u64>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Summary {
-    pub schema_version: u32,
+pub(crate) struct Summary {
+    pub(crate) schema_version: u32,
     /// `run`, `check` or `rerun`.
-    pub command: &'static str,
-    pub input: String,
-    pub report: String,
-    pub rows: u64,
+    pub(crate) command: &'static str,
+    pub(crate) input: String,
+    pub(crate) report: String,
+    pub(crate) rows: u64,
     /// Counts per result over the whole report (`done_before` included).
-    pub results: BTreeMap<&'static str, u64>,
+    pub(crate) results: BTreeMap<&'static str, u64>,
     /// Rows an earlier run into this report had done, carried over unsent.
-    pub done_before: u64,
-    pub elapsed_secs: f64,
-    pub rows_per_sec: f64,
-    pub requests: u64,
-    pub retries: u64,
+    pub(crate) done_before: u64,
+    pub(crate) elapsed_secs: f64,
+    pub(crate) rows_per_sec: f64,
+    pub(crate) requests: u64,
+    pub(crate) retries: u64,
     /// Requests answered 429.
-    pub rate_limited: u64,
+    pub(crate) rate_limited: u64,
     /// Pauses for 429 (one per block of the tenant).
-    pub pauses: u64,
+    pub(crate) pauses: u64,
     /// Sources set `Obsolete` by `--retire-missing` (`check`: that would be).
-    pub retired: u64,
+    pub(crate) retired: u64,
     /// Sources `--retire-missing` failed to retire.
-    pub retire_failed: u64,
+    pub(crate) retire_failed: u64,
     /// The existing sources `--retire-missing`'s scope matched (`null`
     /// without it, and when a rerun finishes a set decided before).
-    pub retire_scope_matched: Option<u64>,
+    pub(crate) retire_scope_matched: Option<u64>,
     /// What the user was warned of (a scope that matches nothing, ...).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// Why the run stopped early, if it did.
-    pub stopped: Option<String>,
+    pub(crate) stopped: Option<String>,
     /// Tags created by `--create-missing-tags`.
-    pub created_tags: Vec<String>,
+    pub(crate) created_tags: Vec<String>,
     /// The encoding a CSV input was read in, when not UTF-8 (`detected`:
     /// decided from its bytes, without `--encoding`).
-    pub encoding: Option<Encoding>,
+    pub(crate) encoding: Option<Encoding>,
     /// The columns taken as custom attributes, by header.
-    pub attribute_columns: Vec<String>,
-    pub errors: Vec<ErrorGroup>,
-    pub exit_code: u8,
+    pub(crate) attribute_columns: Vec<String>,
+    pub(crate) errors: Vec<ErrorGroup>,
+    pub(crate) exit_code: u8,
     /// Counts per result of this run's own work (for the text).
     #[serde(skip)]
     now: BTreeMap<&'static str, u64>,
@@ -71,24 +71,24 @@ pub struct Summary {
 
 /// The encoding an input was read in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Encoding {
-    pub name: String,
-    pub detected: bool,
+pub(crate) struct Encoding {
+    pub(crate) name: String,
+    pub(crate) detected: bool,
 }
 
 /// Collects outcomes as they come.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     counts: BTreeMap<RowResult, u64>,
     /// Of `counts`, the rows an earlier run into the report had done.
     carried: BTreeMap<RowResult, u64>,
     /// Created rows whose id is not known yet (bulk mode).
-    pub created_without_id: u64,
+    pub(crate) created_without_id: u64,
     groups: BTreeMap<String, ErrorGroup>,
 }
 
 impl Tally {
-    pub fn add(&mut self, o: &Outcome) {
+    pub(crate) fn add(&mut self, o: &Outcome) {
         *self.counts.entry(o.result).or_default() += 1;
         if o.result == RowResult::Created && o.source_id.is_none() {
             self.created_without_id += 1;
@@ -115,45 +115,45 @@ impl Tally {
     }
 
     /// A row an earlier run into the report did: in the counts, and apart.
-    pub fn carry(&mut self, o: &Outcome) {
+    pub(crate) fn carry(&mut self, o: &Outcome) {
         *self.counts.entry(o.result).or_default() += 1;
         *self.carried.entry(o.result).or_default() += 1;
     }
 
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         self.counts.values().sum()
     }
 
     /// Every row is created, updated or unchanged (for `check`: would be).
-    pub fn all_succeeded(&self) -> bool {
+    pub(crate) fn all_succeeded(&self) -> bool {
         self.counts.iter().all(|(r, n)| r.is_success() || *n == 0)
     }
 }
 
-pub struct Totals {
-    pub command: &'static str,
-    pub input: String,
-    pub report: String,
-    pub elapsed: Duration,
-    pub requests: u64,
-    pub retries: u64,
-    pub rate_limited: u64,
-    pub pauses: u64,
-    pub retired: u64,
-    pub retire_failed: u64,
-    pub retire_scope_matched: Option<u64>,
-    pub warnings: Vec<String>,
-    pub stopped: Option<String>,
-    pub created_tags: Vec<String>,
-    pub encoding: Option<Encoding>,
-    pub attribute_columns: Vec<String>,
-    pub exit_code: u8,
+pub(crate) struct Totals {
+    pub(crate) command: &'static str,
+    pub(crate) input: String,
+    pub(crate) report: String,
+    pub(crate) elapsed: Duration,
+    pub(crate) requests: u64,
+    pub(crate) retries: u64,
+    pub(crate) rate_limited: u64,
+    pub(crate) pauses: u64,
+    pub(crate) retired: u64,
+    pub(crate) retire_failed: u64,
+    pub(crate) retire_scope_matched: Option<u64>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) stopped: Option<String>,
+    pub(crate) created_tags: Vec<String>,
+    pub(crate) encoding: Option<Encoding>,
+    pub(crate) attribute_columns: Vec<String>,
+    pub(crate) exit_code: u8,
 }
 
 impl Totals {
     /// What the limiter counted since `started` (nothing before it
     /// existed); the rest empty.
-    pub fn new(
+    pub(crate) fn new(
         command: &'static str,
         input: &str,
         report: &Path,
@@ -184,7 +184,7 @@ impl Totals {
 }
 
 impl Summary {
-    pub fn new(tally: Tally, t: Totals) -> Summary {
+    pub(crate) fn new(tally: Tally, t: Totals) -> Summary {
         let rows = tally.rows();
         let secs = t.elapsed.as_secs_f64();
         let mut errors: Vec<ErrorGroup> = tally.groups.into_values().collect();

@@ -12,23 +12,23 @@ use serde_json::Value;
 
 /// What befalls one request, drawn when it arrives.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Draw {
+pub(crate) struct Draw {
     /// Compared with the fail rate: below it, the request fails...
-    pub fail: f64,
+    pub(crate) fail: f64,
     /// ...dropped unanswered when true, else answered 503.
-    pub drop: bool,
+    pub(crate) drop: bool,
     /// Compared with the drop-after-commit rate.
-    pub after_commit: f64,
+    pub(crate) after_commit: f64,
 }
 
-pub struct Faults {
+pub(crate) struct Faults {
     seed: u64,
     /// Arrivals of each request so far (by its key).
     attempts: Mutex<HashMap<u64, u32>>,
 }
 
 impl Faults {
-    pub fn new(seed: u64) -> Faults {
+    pub(crate) fn new(seed: u64) -> Faults {
         Faults {
             seed,
             attempts: Mutex::default(),
@@ -36,7 +36,7 @@ impl Faults {
     }
 
     /// What befalls this arrival of the request.
-    pub fn draw(&self, method: &Method, path: &str, body: &[u8]) -> Draw {
+    pub(crate) fn draw(&self, method: &Method, path: &str, body: &[u8]) -> Draw {
         let key = hash(FNV_OFFSET, &[method.as_str().as_bytes(), path.as_bytes()]);
         let key = technical_names(body)
             .iter()

@@ -14,10 +14,10 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const THROTTLE_DELAY: Duration = Duration::from_millis(500);
+pub(crate) const THROTTLE_DELAY: Duration = Duration::from_millis(500);
 
 #[derive(Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     rate: u32,
     hourly_limit: u32,
     hour: Duration,
@@ -37,7 +37,7 @@ struct Windows {
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Serve it, after `delay` (zero unless throttled).
     Go { delay: Duration, remaining: u64 },
     /// Blocked: answer 429.
@@ -45,7 +45,7 @@ pub enum Admission {
 }
 
 impl Limits {
-    pub fn new(rate: u32, hourly_limit: u32, hour: Duration, block: Duration) -> Limits {
+    pub(crate) fn new(rate: u32, hourly_limit: u32, hour: Duration, block: Duration) -> Limits {
         Limits {
             rate,
             hourly_limit,
@@ -58,7 +58,7 @@ impl Limits {
     }
 
     /// Requests refused during a block count in the hour window.
-    pub fn counting_refused(self, count_refused: bool) -> Limits {
+    pub(crate) fn counting_refused(self, count_refused: bool) -> Limits {
         Limits {
             count_refused,
             ..self
@@ -67,7 +67,7 @@ impl Limits {
 
     /// The hour as a fixed period that resets all at once, instead of a
     /// sliding window.
-    pub fn fixed_hour(self, fixed_hour: bool) -> Limits {
+    pub(crate) fn fixed_hour(self, fixed_hour: bool) -> Limits {
         Limits { fixed_hour, ..self }
     }
 
@@ -91,7 +91,7 @@ impl Limits {
     }
 
     /// Counts a request arriving at `now` and says how to treat it.
-    pub fn admit(&self, now: Instant) -> Admission {
+    pub(crate) fn admit(&self, now: Instant) -> Admission {
         let mut w = self.state.lock().expect("limits lock");
         if let Some(until) = w.blocked_until {
             if now < until {

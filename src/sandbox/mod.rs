@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use store::{AttributeDef, Seed, Store, StoredSource};
+pub use store::{Seed, Store, StoredSource};
 
 use limits::Limits;
 
@@ -166,7 +166,7 @@ pub struct LoggedRequest {
 }
 
 /// State shared by the routes and the connection layer.
-pub struct App {
+pub(crate) struct App {
     config: SandboxConfig,
     store: Mutex<Store>,
     limits: Limits,

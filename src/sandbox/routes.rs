@@ -24,7 +24,7 @@ use crate::model::source::SourceType;
 
 type Query = BTreeMap<String, String>;
 
-pub fn router(app: Arc<App>) -> Router {
+pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v2/workspaces", get(workspaces))
         .route("/v2/workspaces/{id}/versions", get(versions))
@@ -46,7 +46,7 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 /// An error answer in the shape the variants ask for.
-pub fn error(app: &App, status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(app: &App, status: StatusCode, message: &str) -> Response {
     if status.is_server_error() && app.has(Variant::HtmlErrors) {
         let html = format!(
             "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"

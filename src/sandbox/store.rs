@@ -15,29 +15,29 @@ use crate::model::source::{SourceType, Status};
 #[serde(rename_all = "camelCase")]
 pub struct Store {
     pub workspaces: Vec<Workspace>,
-    pub users: Vec<User>,
-    pub tags: Vec<Tag>,
+    pub(crate) users: Vec<User>,
+    pub(crate) tags: Vec<Tag>,
     /// The custom attributes of sources.
     #[serde(default)]
-    pub attributes: Vec<AttributeDef>,
+    pub(crate) attributes: Vec<AttributeDef>,
     pub sources: Vec<StoredSource>,
 }
 
 /// A custom attribute of sources, as `GET /attributes` lists it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AttributeDef {
-    pub name: String,
+pub(crate) struct AttributeDef {
+    pub(crate) name: String,
     /// `Text`, `Boolean`, `Number`, `Date`, `ValueList`, `MultiValueList`,
     /// `UserReference`, `ManagedTag`...
-    pub format: String,
+    pub(crate) format: String,
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default)]
-    pub is_mandatory: bool,
+    pub(crate) is_mandatory: bool,
     /// The allowed values of `ValueList` and `MultiValueList`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,8 +45,8 @@ pub struct AttributeDef {
 pub struct Workspace {
     pub id: String,
     pub name: String,
-    pub description: Option<String>,
-    pub versioning: bool,
+    pub(crate) description: Option<String>,
+    pub(crate) versioning: bool,
     pub versions: Vec<Version>,
 }
 
@@ -55,29 +55,29 @@ pub struct Workspace {
 pub struct Version {
     pub id: String,
     pub name: String,
-    pub is_default: bool,
+    pub(crate) is_default: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct User {
-    pub user_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub license_level: String,
+pub(crate) struct User {
+    pub(crate) user_id: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) email: String,
+    pub(crate) license_level: String,
     /// `owner`, `steward`: what `?role=` filters on.
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tag {
-    pub label: String,
-    pub description: Option<String>,
-    pub color: Option<String>,
+pub(crate) struct Tag {
+    pub(crate) label: String,
+    pub(crate) description: Option<String>,
+    pub(crate) color: Option<String>,
     #[serde(default = "yes")]
-    pub is_active: bool,
+    pub(crate) is_active: bool,
 }
 
 fn yes() -> bool {
@@ -134,41 +134,41 @@ impl StoredSource {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
-    pub workspaces: Vec<SeedWorkspace>,
-    pub users: Vec<SeedUser>,
+    pub(crate) workspaces: Vec<SeedWorkspace>,
+    pub(crate) users: Vec<SeedUser>,
     #[serde(default)]
-    pub tags: Vec<Tag>,
+    pub(crate) tags: Vec<Tag>,
     /// Custom attributes of sources.
     #[serde(default)]
-    pub attributes: Vec<AttributeDef>,
+    pub(crate) attributes: Vec<AttributeDef>,
     #[serde(default)]
-    pub sources: Vec<SeedSource>,
+    pub(crate) sources: Vec<SeedSource>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedWorkspace {
-    pub name: String,
+pub(crate) struct SeedWorkspace {
+    pub(crate) name: String,
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default)]
-    pub versioning: bool,
+    pub(crate) versioning: bool,
     /// Version names; the first is the default unless `defaultVersion` says.
-    pub versions: Vec<String>,
+    pub(crate) versions: Vec<String>,
     #[serde(default)]
-    pub default_version: Option<String>,
+    pub(crate) default_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedUser {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
+pub(crate) struct SeedUser {
+    pub(crate) email: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
     #[serde(default = "admin")]
-    pub license_level: String,
+    pub(crate) license_level: String,
     #[serde(default = "both_roles")]
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
 }
 
 fn admin() -> String {
@@ -181,14 +181,14 @@ fn both_roles() -> Vec<String> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeedSource {
-    pub workspace: String,
+pub(crate) struct SeedSource {
+    pub(crate) workspace: String,
     /// Version name; the workspace's default when absent.
     #[serde(default)]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// The rest is a source body, as `POST /sources` takes it.
     #[serde(flatten)]
-    pub body: Map<String, Value>,
+    pub(crate) body: Map<String, Value>,
 }
 
 /// The seed that ships with the binary (the same file as `samples/`).
@@ -292,9 +292,9 @@ enum Mandatory {
 
 /// Why a write was refused: a 4xx with a message naming the field.
 #[derive(Debug, PartialEq)]
-pub struct Refusal {
-    pub status: u16,
-    pub message: String,
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) message: String,
 }
 
 fn refuse(message: impl Into<String>) -> Refusal {
@@ -305,15 +305,15 @@ fn refuse(message: impl Into<String>) -> Refusal {
 }
 
 /// What a valid body turned into, before it touches the store.
-pub struct Checked {
-    pub source: StoredSource,
-    pub upsert: bool,
+pub(crate) struct Checked {
+    pub(crate) source: StoredSource,
+    pub(crate) upsert: bool,
     /// The keys the body carried, for partial updates.
-    pub present: Vec<String>,
+    pub(crate) present: Vec<String>,
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Written {
+pub(crate) enum Written {
     Created(StoredSource),
     Updated(StoredSource),
     /// An edit that changed nothing.
@@ -334,18 +334,18 @@ const KNOWN_KEYS: &[&str] = &[
 ];
 
 impl Store {
-    pub fn load(path: &Path) -> anyhow::Result<Store> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Store> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing state {}", path.display()))
     }
 
     /// Writes the state atomically, so a crash never leaves half a file.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
         crate::files::atomic::write_json(path, self)
     }
 
-    pub fn version_exists(&self, version_id: &str) -> bool {
+    pub(crate) fn version_exists(&self, version_id: &str) -> bool {
         self.workspaces
             .iter()
             .any(|w| w.versions.iter().any(|v| v.id == version_id))
@@ -378,7 +378,11 @@ impl Store {
             .any(|t| t.label.to_lowercase() == label.to_lowercase())
     }
 
-    pub fn find_source(&self, version_id: &str, technical_name: &str) -> Option<&StoredSource> {
+    pub(crate) fn find_source(
+        &self,
+        version_id: &str,
+        technical_name: &str,
+    ) -> Option<&StoredSource> {
         self.sources
             .iter()
             .find(|s| s.version_id == version_id && s.technical_name == technical_name)
@@ -387,7 +391,7 @@ impl Store {
     /// Validates one source body as the API does: every field named in the
     /// message when it is wrong. Emails and tags compare case-insensitively
     /// (the contract says so); what the client sent is what is stored.
-    pub fn check_source(&self, version_id: &str, body: &Value) -> Result<Checked, Refusal> {
+    pub(crate) fn check_source(&self, version_id: &str, body: &Value) -> Result<Checked, Refusal> {
         let Some(obj) = body.as_object() else {
             return Err(refuse("the body must be a JSON object"));
         };
@@ -522,7 +526,11 @@ impl Store {
     }
 
     /// `POST /sources/{versionId}`: create, or update with `upsert`.
-    pub fn upsert_source(&mut self, version_id: &str, body: &Value) -> Result<Written, Refusal> {
+    pub(crate) fn upsert_source(
+        &mut self,
+        version_id: &str,
+        body: &Value,
+    ) -> Result<Written, Refusal> {
         self.upsert(version_id, body, Mandatory::Checked)
     }
 
@@ -585,7 +593,7 @@ impl Store {
 
     /// `PUT /sources/{versionId}/{sourceId}`: the fields given change, the
     /// others stay; `""` or `[]` empties a field. `None`: no such source.
-    pub fn edit_source(
+    pub(crate) fn edit_source(
         &mut self,
         version_id: &str,
         source_id: &str,
@@ -639,7 +647,7 @@ impl Store {
 
     /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name, all or
     /// nothing. Returns (updated, unchanged).
-    pub fn edit_bulk(
+    pub(crate) fn edit_bulk(
         &mut self,
         version_id: &str,
         items: &[Value],
@@ -685,7 +693,11 @@ impl Store {
     /// `POST /sources/bulk/{versionId}`: all or nothing. An item whose
     /// technical name exists is refused (the contract leaves that case open,
     /// and the client must never depend on it).
-    pub fn create_bulk(&mut self, version_id: &str, items: &[Value]) -> Result<usize, Refusal> {
+    pub(crate) fn create_bulk(
+        &mut self,
+        version_id: &str,
+        items: &[Value],
+    ) -> Result<usize, Refusal> {
         if items.is_empty() || items.len() > 100 {
             return Err(refuse(format!(
                 "a bulk request takes 1 to 100 sources, got {}",
@@ -719,7 +731,7 @@ impl Store {
     }
 
     /// `POST /tags`.
-    pub fn create_tag(&mut self, body: &Value) -> Result<Tag, Refusal> {
+    pub(crate) fn create_tag(&mut self, body: &Value) -> Result<Tag, Refusal> {
         let label = body
             .get("label")
             .and_then(Value::as_str)

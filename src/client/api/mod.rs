@@ -22,20 +22,20 @@ use crate::exit::{Stop, usage};
 
 /// An API token. Never printed: it has no `Display`, and `Debug` shows `***`.
 #[derive(Clone)]
-pub struct Token(String);
+pub(crate) struct Token(String);
 
 impl Token {
-    pub fn new(text: impl Into<String>) -> Token {
+    pub(crate) fn new(text: impl Into<String>) -> Token {
         Token(text.into().trim().to_owned())
     }
 
-    pub fn read_file(path: &Path) -> anyhow::Result<Token> {
+    pub(crate) fn read_file(path: &Path) -> anyhow::Result<Token> {
         std::fs::read_to_string(path)
             .map(Token::new)
             .map_err(|e| usage(format!("reading --token-file {}: {e}", path.display())))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -48,7 +48,7 @@ impl fmt::Debug for Token {
 
 /// Why a request did not give a usable answer.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error(transparent)]
     Stopped(#[from] Stop),
     #[error("HTTP {status}: {message}")]
@@ -74,7 +74,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Worth another attempt: a 5xx, or no answer at all.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             ApiError::Http { status, .. } => *status >= 500,
             ApiError::Transport { .. } => true,
@@ -83,7 +83,7 @@ impl ApiError {
     }
 
     /// No answer, but the request may have reached the server (and acted).
-    pub fn may_have_reached_server(&self) -> bool {
+    pub(crate) fn may_have_reached_server(&self) -> bool {
         matches!(
             self,
             ApiError::Transport {
@@ -116,7 +116,7 @@ impl ApiError {
     }
 
     /// No answer within the request's timeout.
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         matches!(
             self,
             ApiError::Transport {
@@ -126,7 +126,7 @@ impl ApiError {
         )
     }
 
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             ApiError::Http { status, .. } => Some(*status),
             _ => None,
@@ -136,19 +136,19 @@ impl ApiError {
 
 /// An HTTP answer, read whole.
 #[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: bytes::Bytes,
-    pub retry_after: Option<Duration>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: bytes::Bytes,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Answer {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode(e.to_string()))
     }
 
     /// The error this answer stands for (not for 2xx).
-    pub fn error(&self) -> ApiError {
+    pub(crate) fn error(&self) -> ApiError {
         let message = wire::error_message(&self.body)
             .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("error").to_owned());
         ApiError::Http {
@@ -160,7 +160,7 @@ impl Answer {
 
 /// The two bulk routes of sources.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BulkRoute {
+pub(crate) enum BulkRoute {
     /// `POST /sources/bulk/{versionId}`: new sources.
     Create,
     /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name.
@@ -168,7 +168,7 @@ pub enum BulkRoute {
 }
 
 impl BulkRoute {
-    pub fn method(self) -> Method {
+    pub(crate) fn method(self) -> Method {
         match self {
             BulkRoute::Create => Method::POST,
             BulkRoute::Update => Method::PUT,
@@ -176,7 +176,7 @@ impl BulkRoute {
     }
 }
 
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: Url,
     token: Token,
@@ -194,14 +194,14 @@ impl fmt::Debug for Client {
     }
 }
 
-pub struct ClientOptions<'a> {
-    pub timeout: Duration,
-    pub ca_cert: Option<&'a Path>,
-    pub max_retries: u32,
+pub(crate) struct ClientOptions<'a> {
+    pub(crate) timeout: Duration,
+    pub(crate) ca_cert: Option<&'a Path>,
+    pub(crate) max_retries: u32,
 }
 
 impl Client {
-    pub fn new(
+    pub(crate) fn new(
         base: Url,
         token: Token,
         pace: Arc<Pace>,
@@ -238,27 +238,27 @@ impl Client {
         })
     }
 
-    pub fn pace(&self) -> &Pace {
+    pub(crate) fn pace(&self) -> &Pace {
         &self.pace
     }
 
     /// The base URL requests go to.
-    pub fn base(&self) -> &Url {
+    pub(crate) fn base(&self) -> &Url {
         &self.base
     }
 
     /// Retries of the writes of rows and tags.
-    pub fn writes(&self) -> retry::Policy {
+    pub(crate) fn writes(&self) -> retry::Policy {
         retry::Policy::writes(self.max_retries)
     }
 
     /// Retries of every read.
-    pub fn reads(&self) -> retry::Policy {
+    pub(crate) fn reads(&self) -> retry::Policy {
         retry::Policy::reads(self.max_retries)
     }
 
     /// `base` + `path` (which starts with `/`) + query pairs.
-    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+    pub(crate) fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path()));
         if !query.is_empty() {

@@ -6,11 +6,11 @@ use serde::Deserialize;
 
 /// The paging envelope of every list endpoint.
 #[derive(Debug, Deserialize)]
-pub struct Page<T> {
+pub(crate) struct Page<T> {
     #[serde(default = "one")]
-    pub pages: u64,
+    pub(crate) pages: u64,
     #[serde(default = "Vec::new")]
-    pub results: Vec<T>,
+    pub(crate) results: Vec<T>,
 }
 
 fn one() -> u64 {
@@ -18,107 +18,105 @@ fn one() -> u64 {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Workspaces {
+pub(crate) struct Workspaces {
     #[serde(default)]
-    pub projects: Vec<Project>,
+    pub(crate) projects: Vec<Project>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Project {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Project {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub is_versioning_enabled: bool,
+    pub(crate) is_versioning_enabled: bool,
     #[serde(default)]
-    pub default_version_id: Option<String>,
+    pub(crate) default_version_id: Option<String>,
     #[serde(default)]
-    pub default_version_name: Option<String>,
+    pub(crate) default_version_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VersionItem {
-    pub version_id: String,
-    pub version_name: String,
-    #[serde(default)]
-    pub is_default_version: bool,
+pub(crate) struct VersionItem {
+    pub(crate) version_id: String,
+    pub(crate) version_name: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct UserItem {
-    pub email: String,
+pub(crate) struct UserItem {
+    pub(crate) email: String,
 }
 
 /// A tag's text is `name` in the getting-started guide, `label` in the reference.
 #[derive(Debug, Deserialize)]
-pub struct TagItem {
+pub(crate) struct TagItem {
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default)]
-    pub label: Option<String>,
+    pub(crate) label: Option<String>,
 }
 
 impl TagItem {
-    pub fn text(self) -> Option<String> {
+    pub(crate) fn text(self) -> Option<String> {
         self.name.or(self.label)
     }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SourceItem {
-    pub id: String,
-    pub name: String,
+pub(crate) struct SourceItem {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub technical_name: Option<String>,
+    pub(crate) technical_name: Option<String>,
     #[serde(default)]
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     #[serde(default, rename = "type")]
-    pub source_type: Option<String>,
+    pub(crate) source_type: Option<String>,
     /// With `includeAttributes=true`, if the tenant honours it.
     #[serde(default)]
-    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl SourceItem {
     /// The technical name defaults to the name.
-    pub fn technical_key(&self) -> &str {
+    pub(crate) fn technical_key(&self) -> &str {
         self.technical_name.as_deref().unwrap_or(&self.name)
     }
 }
 
 /// The answer of a bulk route: counts, no ids.
 #[derive(Debug, Deserialize)]
-pub struct BulkCounts {
+pub(crate) struct BulkCounts {
     #[serde(default)]
-    pub total: u64,
+    pub(crate) total: u64,
     #[serde(default)]
-    pub created: u64,
+    pub(crate) created: u64,
     #[serde(default)]
-    pub updated: u64,
+    pub(crate) updated: u64,
     #[serde(default)]
-    pub unchanged: u64,
+    pub(crate) unchanged: u64,
 }
 
 impl BulkCounts {
     /// The answer accounts for exactly the `sent` items (else it proves nothing).
-    pub fn accounts_for(&self, sent: usize) -> bool {
+    pub(crate) fn accounts_for(&self, sent: usize) -> bool {
         self.total == sent as u64 && self.created + self.updated + self.unchanged == sent as u64
     }
 }
 
 /// The answer to a create or an upsert.
 #[derive(Debug, Deserialize)]
-pub struct Created {
-    pub id: String,
+pub(crate) struct Created {
+    pub(crate) id: String,
     #[serde(default)]
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
 }
 
 /// The message of an error body: `{"error": {"message"}}`, `{"error": "..."}`,
 /// `{"message": "..."}`, or plain text; nothing useful from HTML or an empty body.
-pub fn error_message(body: &[u8]) -> Option<String> {
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
         let found = match value.get("error") {
             Some(serde_json::Value::String(s)) => Some(s.clone()),

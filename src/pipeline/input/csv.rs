@@ -23,7 +23,7 @@ const PEEK: usize = 64 * 1024;
 /// How much of a file decides its encoding.
 const DECIDE: u64 = 1 << 20;
 
-pub struct CsvRecords {
+pub(crate) struct CsvRecords {
     reader: csv::Reader<Tee>,
     record: csv::ByteRecord,
     /// The bytes the csv reader took and no record has accounted for yet.
@@ -230,7 +230,7 @@ fn refuse_binary(head: &[u8]) -> anyhow::Result<()> {
 /// The legacy encoding of a file that starts with `head`, or `None` for
 /// UTF-8: valid UTF-8 (a sequence cut by the end of `head` included), or any
 /// well-formed multi-byte sequence, means UTF-8 with a few stray bytes.
-pub fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static Encoding> {
+pub(crate) fn legacy_encoding(head: &[u8], whole: bool) -> Option<&'static Encoding> {
     if head.starts_with(b"\xEF\xBB\xBF") {
         return None; // a UTF-8 byte-order mark says so
     }
@@ -282,7 +282,7 @@ fn detect_delimiter(line: &[u8]) -> u8 {
 }
 
 impl CsvRecords {
-    pub fn open(
+    pub(crate) fn open(
         raw: Box<dyn Read + Send>,
         name: String,
         encoding: Option<&'static Encoding>,

@@ -17,7 +17,7 @@ use crate::pipeline::attributes::{Definition, Definitions};
 
 /// A field of a source row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
+pub(crate) enum Field {
     Name,
     Type,
     Status,
@@ -33,7 +33,7 @@ pub enum Field {
 /// What to do with columns that are no field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ExtraColumns {
+pub(crate) enum ExtraColumns {
     /// Stop before any request, naming them (the default).
     #[default]
     Error,
@@ -45,7 +45,7 @@ pub enum ExtraColumns {
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub(crate) const ALL: [Field; 10] = [
         Field::Name,
         Field::Type,
         Field::Status,
@@ -59,7 +59,7 @@ impl Field {
     ];
 
     /// The canonical column name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.aliases()[0]
     }
 
@@ -80,7 +80,7 @@ impl Field {
     }
 
     /// A header's field, by its aliases.
-    pub fn from_header(header: &str) -> Option<Field> {
+    pub(crate) fn from_header(header: &str) -> Option<Field> {
         let key = match_key(header);
         Field::ALL
             .into_iter()
@@ -99,16 +99,16 @@ fn match_key(header: &str) -> String {
 
 /// How headers are read: `--map` pairs and the extra-columns policy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct HeaderOptions {
+pub(crate) struct HeaderOptions {
     /// (header as in the file, field or attribute name) from `--map`.
-    pub map: Vec<(String, String)>,
-    pub extra: ExtraColumns,
+    pub(crate) map: Vec<(String, String)>,
+    pub(crate) extra: ExtraColumns,
 }
 
 impl HeaderOptions {
     /// Parses `--map "Header in file=field or attribute"` values. Whether an
     /// attribute of that name exists is known once the tenant answers.
-    pub fn parse_map(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    pub(crate) fn parse_map(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         values
             .iter()
             .map(|v| {
@@ -130,17 +130,17 @@ impl HeaderOptions {
 
 /// A column read as a custom attribute.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AttributeColumn {
-    pub index: usize,
+pub(crate) struct AttributeColumn {
+    pub(crate) index: usize,
     /// The attribute's display name (the key on the wire).
-    pub name: String,
+    pub(crate) name: String,
     /// Its definition, when the tenant listed them.
-    pub definition: Option<Definition>,
+    pub(crate) definition: Option<Definition>,
 }
 
 /// The file's header row and what each column means.
 #[derive(Clone, Debug)]
-pub struct HeaderMap {
+pub(crate) struct HeaderMap {
     headers: Vec<String>,
     /// For each field, the index of its column.
     columns: Vec<(Field, usize)>,
@@ -154,7 +154,7 @@ pub struct HeaderMap {
 impl HeaderMap {
     /// The fields' columns; a field named twice, or a missing name or type
     /// column, stops here, before any request.
-    pub fn new(headers: Vec<String>, options: &HeaderOptions) -> anyhow::Result<HeaderMap> {
+    pub(crate) fn new(headers: Vec<String>, options: &HeaderOptions) -> anyhow::Result<HeaderMap> {
         let mut columns: Vec<(Field, usize)> = Vec::new();
         let mut others = Vec::new();
         for (i, header) in headers.iter().enumerate() {
@@ -203,7 +203,7 @@ impl HeaderMap {
     /// them (then `--extra-columns attributes` sends such columns as text).
     /// Every column that is neither a field nor an attribute is named at
     /// once, with the closest of both. Returns the warnings to log.
-    pub fn bind(
+    pub(crate) fn bind(
         &mut self,
         definitions: Option<&Definitions>,
         extra: ExtraColumns,
@@ -303,12 +303,12 @@ impl HeaderMap {
         Ok(())
     }
 
-    pub fn headers(&self) -> &[String] {
+    pub(crate) fn headers(&self) -> &[String] {
         &self.headers
     }
 
     /// The column index of a field, if the file has it.
-    pub fn index(&self, field: Field) -> Option<usize> {
+    pub(crate) fn index(&self, field: Field) -> Option<usize> {
         self.columns
             .iter()
             .find(|(f, _)| *f == field)
@@ -316,24 +316,29 @@ impl HeaderMap {
     }
 
     /// The header the user wrote for a field (for messages), else its name.
-    pub fn label(&self, field: Field) -> &str {
+    pub(crate) fn label(&self, field: Field) -> &str {
         self.index(field)
             .map_or(field.name(), |i| self.headers[i].as_str())
     }
 
     /// The header of a column.
-    pub fn header(&self, index: usize) -> &str {
+    pub(crate) fn header(&self, index: usize) -> &str {
         &self.headers[index]
     }
 
     /// A field's trimmed cell; `None` when absent or empty ("not set").
-    pub fn cell<'r>(&self, cells: &'r [String], field: Field) -> Option<&'r str> {
+    pub(crate) fn cell<'r>(&self, cells: &'r [String], field: Field) -> Option<&'r str> {
         let value = cells.get(self.index(field)?)?.trim();
         (!value.is_empty()).then_some(value)
     }
 
     /// A list field's items, trimmed, empty items dropped.
-    pub fn list<'r>(&self, cells: &'r [String], field: Field, separator: char) -> Vec<&'r str> {
+    pub(crate) fn list<'r>(
+        &self,
+        cells: &'r [String],
+        field: Field,
+        separator: char,
+    ) -> Vec<&'r str> {
         self.cell(cells, field)
             .map(|v| {
                 v.split(separator)
@@ -345,12 +350,12 @@ impl HeaderMap {
     }
 
     /// The columns taken as custom attributes.
-    pub fn attribute_columns(&self) -> &[AttributeColumn] {
+    pub(crate) fn attribute_columns(&self) -> &[AttributeColumn] {
         &self.attributes
     }
 
     /// The attribute columns whose cell is empty.
-    pub fn empty_attributes<'r>(
+    pub(crate) fn empty_attributes<'r>(
         &'r self,
         cells: &'r [String],
     ) -> impl Iterator<Item = &'r AttributeColumn> {
@@ -360,7 +365,7 @@ impl HeaderMap {
     }
 
     /// The custom attributes a row sets: each column with its trimmed cell.
-    pub fn attributes<'r>(
+    pub(crate) fn attributes<'r>(
         &'r self,
         cells: &'r [String],
     ) -> impl Iterator<Item = (&'r AttributeColumn, &'r str)> {

@@ -20,7 +20,7 @@ use crate::exit::usage;
 use crate::files::formula::unescape;
 use crate::model::outcome::{COLUMNS, Outcome, report_columns};
 use crate::model::source::RowError;
-pub use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
+pub(crate) use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
 use quotes::QuoteFault;
 
 /// One data row as read.
@@ -33,9 +33,9 @@ pub struct InputRow {
     /// One cell per header, as in the file (not trimmed).
     pub cells: Vec<String>,
     /// A problem with the row's shape or bytes, found while reading.
-    pub defect: Option<RowError>,
+    pub(crate) defect: Option<RowError>,
     /// When reading a report: the outcome it recorded for this row.
-    pub previous: Option<Outcome>,
+    pub(crate) previous: Option<Outcome>,
 }
 
 /// What a file holds.
@@ -50,32 +50,32 @@ pub enum Layout {
 
 /// How the input was written, so that its report can be written alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Dialect {
-    pub delimiter: u8,
+pub(crate) struct Dialect {
+    pub(crate) delimiter: u8,
     /// The file started with a byte-order mark (or is a spreadsheet).
-    pub bom: bool,
+    pub(crate) bom: bool,
     /// The legacy encoding the file was found in, without `--encoding`.
-    pub detected: Option<&'static encoding_rs::Encoding>,
+    pub(crate) detected: Option<&'static encoding_rs::Encoding>,
 }
 
 /// A cell as read: text, or bytes that are not UTF-8.
 #[derive(Clone, Debug, PartialEq)]
-pub enum RawCell {
+pub(crate) enum RawCell {
     Text(String),
     Bytes(Vec<u8>),
 }
 
 /// One record as read.
-pub struct Record {
+pub(crate) struct Record {
     /// The spreadsheet row number.
-    pub row: u64,
-    pub cells: Vec<RawCell>,
+    pub(crate) row: u64,
+    pub(crate) cells: Vec<RawCell>,
     /// A quote that went wrong (CSV only); an unclosed one's line is the file's.
-    pub quotes: Option<QuoteFault>,
+    pub(crate) quotes: Option<QuoteFault>,
 }
 
 /// Where records come from.
-pub trait RecordSource: Send {
+pub(crate) trait RecordSource: Send {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>>;
 }
 
@@ -83,17 +83,17 @@ pub trait RecordSource: Send {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InputOptions {
     /// A WHATWG encoding label for CSV (`None`: UTF-8, or UTF-16 with a BOM).
-    pub encoding: Option<String>,
-    pub delimiter: Option<char>,
+    pub(crate) encoding: Option<String>,
+    pub(crate) delimiter: Option<char>,
     /// The separator of owners, stewards and tags (default `;`, or `,` when
     /// the file's own delimiter is `;`).
-    pub list_separator: Option<char>,
-    pub sheet: Option<String>,
-    pub headers: HeaderOptions,
+    pub(crate) list_separator: Option<char>,
+    pub(crate) sheet: Option<String>,
+    pub(crate) headers: HeaderOptions,
 }
 
 /// A short name of the input for messages.
-pub fn display_name(path: Option<&Path>) -> String {
+pub(crate) fn display_name(path: Option<&Path>) -> String {
     path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string())
 }
 
@@ -185,12 +185,12 @@ impl Input {
         })
     }
 
-    pub fn header(&self) -> &HeaderMap {
+    pub(crate) fn header(&self) -> &HeaderMap {
         &self.header
     }
 
     /// Decides the columns that name no field (see `HeaderMap::bind`).
-    pub fn bind(
+    pub(crate) fn bind(
         &mut self,
         definitions: Option<&crate::pipeline::attributes::Definitions>,
         extra: ExtraColumns,
@@ -201,11 +201,11 @@ impl Input {
             .with_context(|| format!("reading the header of {name}"))
     }
 
-    pub fn dialect(&self) -> Dialect {
+    pub(crate) fn dialect(&self) -> Dialect {
         self.dialect
     }
 
-    pub fn list_separator(&self) -> char {
+    pub(crate) fn list_separator(&self) -> char {
         self.list_separator
     }
 

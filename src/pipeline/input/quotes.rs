@@ -7,14 +7,14 @@
 
 /// A record's quotes, as found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Scan {
-    pub fault: Option<QuoteFault>,
+pub(crate) struct Scan {
+    pub(crate) fault: Option<QuoteFault>,
     /// Line ends inside the record, its own included (CRLF counts once).
-    pub line_ends: u64,
+    pub(crate) line_ends: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QuoteFault {
+pub(crate) enum QuoteFault {
     /// A quote opened in `column` (0-based) and never closed: the record ran
     /// to the end of the input. `line` is the line of the record where it
     /// opened (0: the record's first), `swallowed` the lines after that one.
@@ -37,7 +37,7 @@ enum State {
 }
 
 /// Scans one record's bytes, from its first cell to its line end (if any).
-pub fn scan(record: &[u8], delimiter: u8) -> Scan {
+pub(crate) fn scan(record: &[u8], delimiter: u8) -> Scan {
     let mut state = State::FieldStart;
     let mut column = 0;
     let mut line_ends = 0;

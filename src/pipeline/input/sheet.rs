@@ -12,21 +12,21 @@ use super::{RawCell, Record, RecordSource};
 use crate::exit::usage;
 
 /// The extensions read as spreadsheets.
-pub const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+pub(crate) const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
-pub fn is_spreadsheet(path: &Path) -> bool {
+pub(crate) fn is_spreadsheet(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-pub struct SheetRecords {
+pub(crate) struct SheetRecords {
     rows: std::vec::IntoIter<(u64, Vec<RawCell>)>,
 }
 
 /// What a workbook's bytes are, told by their first ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Container {
+pub(crate) enum Container {
     /// A zip archive: .xlsx, .xlsm, .ods.
     Zip,
     /// An OLE2 compound file: .xls (Excel 97-2003).
@@ -34,7 +34,7 @@ pub enum Container {
 }
 
 impl Container {
-    pub fn of(head: &[u8]) -> Option<Container> {
+    pub(crate) fn of(head: &[u8]) -> Option<Container> {
         if head.starts_with(b"PK\x03\x04") {
             Some(Container::Zip)
         } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
@@ -68,7 +68,7 @@ fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
 }
 
 impl SheetRecords {
-    pub fn open(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
+    pub(crate) fn open(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
         refuse_other_bytes(path)?;
         // The spreadsheet library may panic on damaged bytes: an error, not a crash.
         let damaged = || {
@@ -223,7 +223,7 @@ fn cell_name(row: u32, col: u32) -> String {
 }
 
 /// A cell as a person reads it.
-pub fn text(cell: &Data) -> String {
+pub(crate) fn text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),

@@ -2,12 +2,12 @@
 //! rows are isolated by halving; ids come from one listing; no duplicate.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use dg_import::sandbox::Sandbox;
 
 use crate::common::{
-    assert_ids_are_the_servers, copies, http, import, resumable, sandbox, valid_rows,
+    assert_ids_are_the_servers, copies, http, import, kill_after_writes, resumable, sandbox,
+    valid_rows,
 };
 
 fn bulk_posts(sb: &Sandbox) -> usize {
@@ -59,13 +59,11 @@ async fn a_batch_with_bad_rows_ends_with_exactly_those_rows_failed() {
     let meddler = tokio::spawn({
         let sb = sb.clone();
         async move {
-            while !sb
-                .requests()
-                .iter()
-                .any(|r| r.path.starts_with("/v2/sources?") && r.status.is_some())
-            {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
+            let listed = || {
+                (sb.requests().iter())
+                    .any(|r| r.path.starts_with("/v2/sources?") && r.status.is_some())
+            };
+            crate::common::wait_for("the importer's listing", 60, listed).await;
             let url = format!("{}/sources/{}", sb.base_url(), sb.default_version_id());
             for name in conflicts {
                 let body = serde_json::json!({"name": name, "type": "NoSql"});
@@ -166,18 +164,15 @@ async fn a_bulk_import_killed_mid_batch_and_resumed_ends_complete_without_duplic
         ];
         resumable(dir.path(), (&url, sb.token()), &args, resume)
     };
+    // Five kills at random moments, each at most 8 requests on: 50 batches
+    // of 20 cannot all be written before the fifth.
     let mut kills = 0;
-    while kills < 5 {
-        let mut child = run(kills > 0).spawn().unwrap();
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(300..900))).await;
-        if child.try_wait().unwrap().is_some() {
-            break; // it finished first: nothing left to kill
+    for n in 0..5 {
+        if kill_after_writes(&sb, &mut run(n > 0), fastrand::usize(2..8)).await {
+            kills += 1;
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        kills += 1;
     }
-    assert!(kills >= 3, "killed only {kills} times");
+    assert_eq!(kills, 5, "the import finished before its fifth kill");
     let mut last = run(true);
     let status = tokio::task::spawn_blocking(move || last.status().unwrap())
         .await

@@ -11,7 +11,9 @@
 //! request goes to ask again. The tenant's limit learned from the header
 //! never rises above the lowest one observed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 #[derive(Debug, Default)]
 pub(crate) struct Budget {

@@ -26,7 +26,9 @@ use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
@@ -349,10 +351,10 @@ impl Pace {
             loop {
                 match self.take_slot() {
                     Ok(ticket) => return Ok(ticket),
-                    Err(Busy::Second(free_at)) => tokio::time::sleep_until(free_at.into()).await,
+                    Err(Busy::Second(free_at)) => tokio::time::sleep_until(free_at).await,
                     Err(Busy::Hour(free_at)) => {
                         tracing::debug!("hourly window full until {free_at:?}");
-                        self.wait_for_budget(tokio::time::sleep_until(free_at.into()))
+                        self.wait_for_budget(tokio::time::sleep_until(free_at))
                             .await?;
                     }
                     // A 429 came while we waited on the pace: wait out the pause.
@@ -436,7 +438,7 @@ impl Pace {
             match wait {
                 Wait::Until(at) => {
                     // Woken early when a probe's answer changes the picture.
-                    let _ = tokio::time::timeout_at(at.into(), notified).await;
+                    let _ = tokio::time::timeout_at(at, notified).await;
                 }
                 // Wait for the probe's answer (re-checking now and then, in case it never comes).
                 Wait::Probe => {
@@ -644,7 +646,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_hour_window_holds_no_more_than_the_hourly_limit() {
         let pace = Pace::with_hour(config(1000, 5), Duration::from_millis(300));
         let start = Instant::now();
@@ -659,7 +661,7 @@ mod tests {
         assert!(times[4] < hour, "{times:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_low_remaining_caps_the_window_at_the_tenants_real_limit() {
         let pace = Pace::with_hour(config(1000, 1000), Duration::from_millis(200));
         let ticket = pace.acquire().await.unwrap();
@@ -685,7 +687,7 @@ mod tests {
         (pace, sent_before)
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_429_pauses_everyone_and_one_probe_goes_first() {
         let (pace, _) = paused_pace(Duration::from_millis(1200));
         assert!(pace.paused_until().is_some());
@@ -733,7 +735,7 @@ mod tests {
         assert!(ticket.probe.is_some(), "it went as the probe");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_429_to_a_request_sent_before_the_pause_neither_escalates_nor_lifts_it() {
         let (pace, sent_before) = paused_pace(Duration::from_secs(15));
         let until = pace.paused_until().unwrap();
@@ -756,7 +758,7 @@ mod tests {
         assert_eq!(pace.counters.rate_limited.load(Ordering::Relaxed), 4);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_429_to_a_request_sent_before_the_pause_ended_starts_no_new_pause() {
         let (pace, sent_before) = paused_pace(Duration::from_secs(1));
         let probe = pace.acquire().await.unwrap();
@@ -772,7 +774,7 @@ mod tests {
         assert_eq!(pace.counters.pauses.load(Ordering::Relaxed), 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_probe_without_an_answer_lets_another_go_a_second_later_without_escalating() {
         let (pace, _) = paused_pace(Duration::from_secs(1));
         let until = pace.paused_until().unwrap();
@@ -789,7 +791,7 @@ mod tests {
         assert_eq!(pace.pause.lock().unwrap().until, Some(until));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_retry_after_of_zero_still_spaces_probes_a_second_apart() {
         let (pace, _) = paused_pace(Duration::ZERO);
         let start = Instant::now();
@@ -805,7 +807,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn only_refused_probes_move_the_schedule_without_retry_after_on() {
         let pace = Pace::new(PaceConfig {
             max_wait: Duration::from_secs(3600),
@@ -830,7 +832,7 @@ mod tests {
         assert_eq!(waits, [15, 30, 60]);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn pauses_longer_than_max_wait_stop_the_run() {
         let pace = Pace::new(PaceConfig {
             max_wait: Duration::from_secs(10),

@@ -76,7 +76,7 @@ impl Progress {
                 }
                 let paused = pace
                     .paused_until()
-                    .map(|u| u.saturating_duration_since(Instant::now()));
+                    .map(|u| u.saturating_duration_since(tokio::time::Instant::now()));
                 let failed = failed.load(Ordering::Relaxed);
                 let mut msg = if failed > 0 {
                     format!("{failed} not done")

@@ -229,6 +229,36 @@ pub async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Starts `cmd` and kills it (SIGKILL) once the sandbox has taken `writes`
+/// more writes (POST or PUT) than when it started: a moment measured in the
+/// run's progress, not in time, so that a fast machine meets it as a slow
+/// one does. False when the command finished first.
+pub async fn kill_after_writes(
+    sb: &Sandbox,
+    cmd: &mut std::process::Command,
+    writes: usize,
+) -> bool {
+    let written = || {
+        (sb.requests().iter())
+            .filter(|r| r.method == "POST" || r.method == "PUT")
+            .count()
+    };
+    let target = written() + writes;
+    let mut child = cmd.spawn().unwrap();
+    let mut finished = false;
+    wait_for(&format!("{writes} more writes"), 120, || {
+        finished = child.try_wait().unwrap().is_some();
+        finished || written() >= target
+    })
+    .await;
+    if finished {
+        return false;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    true
+}
+
 pub fn posts(log: &[LoggedRequest]) -> usize {
     log.iter().filter(|r| r.method == "POST").count()
 }

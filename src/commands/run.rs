@@ -38,8 +38,9 @@ pub(crate) async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyho
     let started = Instant::now();
     let mut seen = Seen::default();
     let result = steps(&config, interrupt, &mut seen).await;
-    if let Err(e) = &result {
-        // A scheduler reads the summary on every exit, refusals included.
+    // A scheduler reads the summary on every exit, refusals included (but
+    // for the refusal of the summary's own path).
+    if let (Err(e), true) = (&result, seen.summary_writable) {
         let totals = Totals {
             stopped: Some(format!("{e:#}")),
             exit_code: exit::code_of_error(e),
@@ -57,12 +58,15 @@ struct Seen {
     /// The limiter, once requests could go (it counts them).
     pace: Option<std::sync::Arc<Pace>>,
     encoding: Option<Encoding>,
+    /// The summary's path was not refused: it can be written.
+    summary_writable: bool,
 }
 
 async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> anyhow::Result<u8> {
     if let Some(path) = &config.summary_json {
         crate::files::atomic::check_writable(path, "--summary-json")?;
     }
+    seen.summary_writable = true;
     if let Some((code, said)) = finished_already(config)? {
         eprintln!("{said}");
         let totals = Totals {

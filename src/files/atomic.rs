@@ -81,8 +81,13 @@ pub(crate) fn check_writable(path: &Path, what: &str) -> anyhow::Result<()> {
     tempfile::NamedTempFile::new_in(folder_of(path))
         .map(drop)
         .map_err(|e| {
+            // Without the name of the scratch file we tried.
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such folder".to_owned(),
+                kind => std::io::Error::from(kind).to_string(),
+            };
             crate::exit::usage(format!(
-                "{what} {}: cannot write there ({e}); nothing was sent",
+                "{what} {}: cannot write there ({why}); nothing was sent",
                 path.display()
             ))
         })

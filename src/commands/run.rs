@@ -550,9 +550,16 @@ async fn import_into(
 
 /// The run is over and its report in place: the run record says so (for
 /// `--resume`), and the summary is printed and written.
-fn conclude(config: &ImportConfig, summary: Summary) -> anyhow::Result<u8> {
-    if !matches!(config.job, Task::Check { .. }) {
-        RunRecord::mark_done(&record::path_for(&config.report), summary.exit_code)?;
+/// A run record that cannot be marked done is a local failure after
+/// writes (exit 4), said in the summary; the report is in place all the same.
+fn conclude(config: &ImportConfig, mut summary: Summary) -> anyhow::Result<u8> {
+    let record = record::path_for(&config.report);
+    if !matches!(config.job, Task::Check { .. })
+        && let Err(e) = RunRecord::mark_done(&record, summary.exit_code)
+    {
+        let e = e.context(Stop::LocalFailure);
+        summary.exit_code = Stop::LocalFailure.exit_code();
+        summary.stopped = Some(format!("{e:#}"));
     }
     eprintln!("{summary}");
     write_summary_json(config, &summary);

@@ -5,6 +5,9 @@
 pub(crate) const SUCCESS: u8 = 0;
 /// The run finished, and some rows are invalid, failed or skipped.
 pub(crate) const SOME_ROWS_NOT_DONE: u8 = 1;
+/// `doctor`: a check failed (the host, the certificate or the token
+/// included: reporting them is doctor's job).
+pub const DOCTOR_FAILED: u8 = 1;
 /// Usage or configuration error, before any write.
 pub const USAGE: u8 = 2;
 /// Stopped by the API: 401, the breaker, `--max-wait` exceeded, or the

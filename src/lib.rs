@@ -52,6 +52,10 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
             let config = cli::config::ExportConfig::resolve(args, env)?;
             commands::export::execute(config, Interrupt::listen()).await
         }
+        Command::Doctor(args) => {
+            let config = cli::doctor::DoctorConfig::resolve(args, env)?;
+            commands::doctor::execute(config).await
+        }
         Command::Sandbox(args) => serve_sandbox(args).await,
         Command::Completions { shell } => {
             print!("{}", shell.script());

@@ -6,6 +6,7 @@ mod binary;
 mod blocked_tenant;
 mod bulk;
 mod common;
+mod doctor;
 mod export;
 mod import_faults;
 mod import_run;

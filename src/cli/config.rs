@@ -383,7 +383,7 @@ fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
 /// The input flags, over what the run record says. A rerun reads a report
 /// (always UTF-8, in the input's delimiter): it keeps the options that shape
 /// rows, not those of the original file's bytes.
-fn input_options(
+pub(crate) fn input_options(
     args: InputArgs,
     job: &Task,
     recorded: Option<&RunRecord>,

@@ -19,7 +19,7 @@ use crate::exit::usage;
 use crate::model::suggest;
 
 /// The commands that take `--config`.
-const COMMANDS: [&str; 4] = ["run", "check", "rerun", "export"];
+const COMMANDS: [&str; 5] = ["run", "check", "rerun", "export", "doctor"];
 /// Keys whose values are paths, relative to the job file.
 const PATHS: [&str; 8] = [
     "output",
@@ -131,9 +131,10 @@ fn file_args(
         let takes_input = command != "export";
         let known = (key == "input" && takes_input)
             || options.iter().any(|(o, _)| o == key) && key != "config";
-        // A check reads its run's job file: the keys of the run's writes
-        // (batch-size, concurrency) mean nothing to it.
-        if !known && command == "check" && options_of("run").iter().any(|(o, _)| o == key) {
+        // A check and doctor read a run's job file: the keys of the run's
+        // writes (batch-size, if-exists, retire-missing) mean nothing to them.
+        let reads_runs = command == "check" || command == "doctor";
+        if !known && reads_runs && options_of("run").iter().any(|(o, _)| o == key) {
             continue;
         }
         if !known {
@@ -183,6 +184,30 @@ fn file_args(
         args.push(input);
     }
     Ok(args)
+}
+
+/// The options a job file gives `command`, as `(key, value)` pairs spelled
+/// as on the command line (paths resolved, `${NAME}` read): for saying
+/// where a setting came from.
+pub(crate) fn given(
+    command: &str,
+    path: &Path,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let args = file_args(command, path, &[], env)?;
+    let mut pairs = Vec::new();
+    let mut words = args.into_iter().peekable();
+    while let Some(word) = words.next() {
+        let Some(key) = word.strip_prefix("--") else {
+            continue;
+        };
+        let value = match words.peek() {
+            Some(next) if !next.starts_with("--") => words.next().unwrap_or_default(),
+            _ => "true".to_owned(),
+        };
+        pairs.push((key.to_owned(), value));
+    }
+    Ok(pairs)
 }
 
 /// A key's values as the command line would spell them.

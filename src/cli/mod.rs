@@ -3,6 +3,7 @@
 //! what the program will do.
 
 pub mod config;
+pub mod doctor;
 pub mod job;
 pub mod logs;
 
@@ -46,6 +47,9 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Write the sources of a version as a file `run` reads back: CSV or a workbook.
     Export(ExportArgs),
+    /// Check each link from here to the tenant, in order, and say what the
+    /// tenant does where the API varies (reads only, unless --write-probe).
+    Doctor(DoctorArgs),
     /// Print a shell completion script (see the README for where it goes).
     Completions {
         /// The shell.
@@ -165,6 +169,35 @@ pub struct ExportArgs {
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+}
+
+/// `doctor`: first contact with a tenant.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A job file (TOML) of `run`: its connection settings and input are
+    /// used; its other keys (if-exists, retire-missing, ...) are ignored.
+    #[arg(long, value_name = "JOB.toml")]
+    pub config: Option<PathBuf>,
+    /// A file to read as `check` would, its header only (no per-row look-ups).
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) reading: InputArgs,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    #[command(flatten)]
+    pub(crate) pace: PaceArgs,
+    /// Also try the writes: creates ONE scratch source
+    /// `dg-import-doctor-<UTC time>`, sends it again as an upsert, edits it
+    /// through the bulk route, asks the bulk create route with nothing in
+    /// it, then sets the scratch source Obsolete. Nothing is deleted.
+    #[arg(long)]
+    pub(crate) write_probe: bool,
+    /// Do not ask before the write probe (needed without a terminal).
+    #[arg(long, requires = "write_probe")]
+    pub(crate) yes: bool,
+    /// Print one JSON object on standard output instead of the lines.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// The flags `run`, `rerun` and `check` share.

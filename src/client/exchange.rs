@@ -288,6 +288,8 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             body: bytes::Bytes::from_static(br#"{"error":{"message":"no"}}"#),
             retry_after: None,
+            remaining: None,
+            content_type: None,
         }
     }
 

@@ -670,7 +670,7 @@ fn distinct_values(value: serde_json::Value) -> serde_json::Value {
 
 /// `GET /attributes?dataType=source`, once; a tenant that answers 403 or
 /// 404 lists none (said once), and custom attribute columns go unchecked.
-async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
+pub(crate) async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
     let query = [("dataType", "source")];
     let failed = |e| setup_error("listing the attribute definitions", e);
     let first = match client

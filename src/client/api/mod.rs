@@ -38,6 +38,11 @@ impl Token {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The token's text, for reading its claims (`doctor`): never to print.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Token {
@@ -95,7 +100,8 @@ impl ApiError {
 
     /// The same failure, saying how many attempts it took.
     pub(crate) fn after_attempts(self, attempts: u32) -> ApiError {
-        let note = |m: String| format!("{m} (after {attempts} attempts)");
+        let plural = if attempts == 1 { "" } else { "s" };
+        let note = |m: String| format!("{m} (after {attempts} attempt{plural})");
         match self {
             ApiError::Http { status, message } => ApiError::Http {
                 status,
@@ -140,6 +146,9 @@ pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) body: bytes::Bytes,
     pub(crate) retry_after: Option<Duration>,
+    /// `X-RateLimit-Remaining`, when the answer carried it.
+    pub(crate) remaining: Option<u64>,
+    pub(crate) content_type: Option<String>,
 }
 
 impl Answer {
@@ -310,6 +319,9 @@ impl Client {
         let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| retry::parse_retry_after(v, headers.get(reqwest::header::DATE)));
+        let content_type = (headers.get(reqwest::header::CONTENT_TYPE))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         self.pace
             .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
         let body = tokio::select! {
@@ -320,6 +332,8 @@ impl Client {
             status,
             body,
             retry_after,
+            remaining,
+            content_type,
         })
     }
 }

@@ -1,0 +1,126 @@
+//! `doctor`'s settings, resolved leniently: a missing URL or token is a
+//! finding to report (FAIL, with its fix), not a usage error; and each
+//! connection setting keeps where it came from (flag, job file, environment).
+
+use std::path::PathBuf;
+
+use crate::cli::DoctorArgs;
+use crate::cli::config::{TOKEN_ENV, Task, URL_ENV, input_options};
+use crate::cli::job;
+use crate::client::api::Token;
+use crate::client::session::Reach;
+use crate::pipeline::input::InputOptions;
+
+/// Where doctor's requests go.
+#[derive(Debug)]
+pub(crate) enum Connection {
+    /// An in-process sandbox (`--sandbox`), with this seed.
+    Sandbox { seed: Option<PathBuf> },
+    Api {
+        /// As given: doctor itself says what is wrong with it.
+        url: Option<String>,
+        /// The token, or why there is none.
+        token: Result<Token, String>,
+        ca_cert: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct DoctorConfig {
+    pub(crate) connection: Connection,
+    pub(crate) workspace: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) reach: Reach,
+    pub(crate) input: Option<PathBuf>,
+    pub(crate) input_options: InputOptions,
+    pub(crate) write_probe: bool,
+    pub(crate) yes: bool,
+    pub(crate) json: bool,
+    /// Each setting that is set, and where it came from.
+    pub(crate) origins: Vec<(&'static str, String)>,
+}
+
+impl DoctorConfig {
+    pub(crate) fn resolve(
+        args: DoctorArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<DoctorConfig> {
+        let from_file = match &args.config {
+            Some(path) => job::given("doctor", path, &env)?,
+            None => Vec::new(),
+        };
+        let c = &args.connection;
+        let origin = |key: &str, value: Option<&str>, env_name: Option<&str>| -> Option<String> {
+            let in_file = from_file
+                .iter()
+                .any(|(k, v)| k == key && Some(v.as_str()) == value);
+            match (value, env_name) {
+                (Some(_), _) if in_file => Some("job file".to_owned()),
+                (Some(_), _) => Some(format!("flag --{key}")),
+                (None, Some(name)) if env(name).is_some() => Some(format!("environment {name}")),
+                _ => None,
+            }
+        };
+        let token_file = c.token_file.as_ref().map(|p| p.display().to_string());
+        let settings = [
+            ("url", origin("url", c.url.as_deref(), Some(URL_ENV))),
+            (
+                "token",
+                origin("token-file", token_file.as_deref(), Some(TOKEN_ENV)),
+            ),
+            (
+                "workspace",
+                origin("workspace", c.workspace.as_deref(), None),
+            ),
+            ("version", origin("version", c.version.as_deref(), None)),
+        ];
+        let mut origins: Vec<(&'static str, String)> = (settings.into_iter())
+            .filter_map(|(name, from)| Some((name, from?)))
+            .collect();
+        let connection = if c.sandbox {
+            origins.retain(|(name, _)| *name != "url" && *name != "token");
+            origins.insert(0, ("url", "the in-process sandbox (--sandbox)".to_owned()));
+            Connection::Sandbox {
+                seed: c.sandbox_seed.clone(),
+            }
+        } else {
+            Connection::Api {
+                url: c.url.clone().or_else(|| env(URL_ENV)),
+                token: token_of(c.token_file.as_ref(), &env),
+                ca_cert: c.ca_cert.clone(),
+            }
+        };
+        let check = Task::Check {
+            input: args.input.clone(),
+        };
+        Ok(DoctorConfig {
+            connection,
+            workspace: args.connection.workspace.clone(),
+            version: args.connection.version.clone(),
+            reach: args.pace.reach(),
+            input: args.input,
+            input_options: input_options(args.reading, &check, None)?,
+            write_probe: args.write_probe,
+            yes: args.yes,
+            json: args.json,
+            origins,
+        })
+    }
+}
+
+/// The token from `--token-file`, else the environment; or why there is none.
+fn token_of(
+    file: Option<&PathBuf>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Token, String> {
+    let token = match file {
+        Some(path) => Token::read_file(path).map_err(|e| e.to_string())?,
+        None => env(TOKEN_ENV)
+            .map(Token::new)
+            .ok_or_else(|| format!("no token: neither {TOKEN_ENV} nor --token-file is set"))?,
+    };
+    match token.is_empty() {
+        true => Err("the token is empty".to_owned()),
+        false => Ok(token),
+    }
+}

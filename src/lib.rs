@@ -3,8 +3,8 @@
 //! call them in-process exactly as the binary does.
 //!
 //! The house, from the top floor down (each folder imports only below it):
-//! - `commands/`: `run` (with `rerun` and `check`) and `export`, and the
-//!   `signals` that stop them;
+//! - `commands/`: `run` (with `rerun` and `check`), `export`, `doctor`
+//!   (first contact with a tenant), and the `signals` that stop them;
 //! - `cli/`: what was typed (clap), `job` files, and `config`, which
 //!   resolves flags, job file, environment and run record before any request;
 //! - `pipeline/`: a row's trip, in order: `input` (read, map headers to
@@ -12,8 +12,11 @@
 //!   against cached look-ups, type attribute cells with `attributes`) →
 //!   `plan` (duplicates, what exists, what was done before, what an update
 //!   changes: `compare`) → `batch` (units of work) → `send` or `bulk` →
-//!   `journal` and `report`; `retire` after the rows; `import` drives it;
-//! - `client/`: the API (`api`), its `pace`, `retry` and `breaker`, and the
+//!   `journal` and `report`; `retire` after the rows, in its `scope`;
+//!   `import` drives it;
+//! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
+//!   hourly `budget`, the `exchange` that decides what an answer means and
+//!   what follows it (with `retry` and the `breaker`), `listing`s, and the
 //!   `session` that opens the API or an in-process sandbox;
 //! - `sandbox/`: the local server;
 //! - `files/`: atomic replacement, the report lock, workbooks, contained

@@ -69,7 +69,17 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
 
 /// `dg-import sandbox`: serve until Ctrl-C.
 async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
-    let config = args.into_config()?;
+    let mirror = cli::doctor::MirrorConfig::resolve(&args.mirror, env)?;
+    let mut config = args.into_config()?;
+    if let Some(mirror) = &mirror {
+        let seed = commands::mirror::copy(mirror).await?;
+        if let Some(path) = &mirror.save_seed {
+            files::atomic::write_json(path, &seed)?;
+            eprintln!("seed written to {}", path.display());
+        }
+        eprintln!("mirrored {}", seed.summary());
+        config.seed = serde_json::to_string(&seed)?;
+    }
     let flags = config.client_flags();
     let faults = (config.fail_rate > 0.0 || config.drop_after_commit_rate > 0.0)
         .then_some(config.fault_seed);

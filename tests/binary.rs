@@ -16,17 +16,7 @@ pub(crate) fn dg_import() -> Command {
     crate::common::binary()
 }
 
-fn interrupt(child: &std::process::Child) {
-    send_signal(child, "INT");
-}
-
-fn send_signal(child: &std::process::Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use crate::common::{interrupt, send_signal};
 
 #[test]
 fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {

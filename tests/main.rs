@@ -11,6 +11,7 @@ mod export;
 mod import_faults;
 mod import_run;
 mod migrations;
+mod mirror;
 mod properties;
 mod rerun_resume;
 mod sandbox_api;

@@ -1,13 +1,15 @@
 //! `doctor`'s settings, resolved leniently: a missing URL or token is a
 //! finding to report (FAIL, with its fix), not a usage error; and each
 //! connection setting keeps where it came from (flag, job file, environment).
+//! `sandbox --mirror` reads its tenant as doctor does, then copies it.
 
 use std::path::PathBuf;
 
-use crate::cli::DoctorArgs;
 use crate::cli::config::{TOKEN_ENV, Task, URL_ENV, input_options};
 use crate::cli::job;
+use crate::cli::{DoctorArgs, MirrorArgs};
 use crate::client::api::Token;
+use crate::client::pace::PaceConfig;
 use crate::client::session::Reach;
 use crate::pipeline::input::InputOptions;
 
@@ -105,6 +107,61 @@ impl DoctorConfig {
             json: args.json,
             origins,
         })
+    }
+}
+
+/// `sandbox --mirror`: the tenant to read (as doctor reads it) and what to copy.
+#[derive(Debug)]
+pub(crate) struct MirrorConfig {
+    pub(crate) tenant: DoctorConfig,
+    pub(crate) with_sources: bool,
+    pub(crate) save_seed: Option<PathBuf>,
+}
+
+impl MirrorConfig {
+    /// `None` without `--mirror`.
+    pub(crate) fn resolve(
+        args: &MirrorArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Option<MirrorConfig>> {
+        let args = args.clone();
+        if !args.mirror {
+            return Ok(None);
+        }
+        if let Some(path) = &args.save_seed {
+            crate::files::atomic::check_writable(path, "--save-seed")?;
+        }
+        let reach = Reach {
+            pace: PaceConfig {
+                rate: args.mirror_rate,
+                hourly_limit: std::num::NonZeroU32::new(28_800).expect("not zero"),
+                max_wait: std::time::Duration::from_secs(20 * 60),
+            },
+            hour: std::time::Duration::from_secs(3600),
+            timeout: std::time::Duration::from_secs(30),
+            max_retries: 5,
+        };
+        let tenant = DoctorConfig {
+            connection: Connection::Api {
+                url: args.url.or_else(|| env(URL_ENV)),
+                token: token_of(args.token_file.as_ref(), &env),
+                ca_cert: args.ca_cert,
+            },
+            workspace: args.workspace,
+            version: args.version,
+            reach,
+            input: None,
+            input_options: InputOptions::default(),
+            write_probe: false,
+            yes: false,
+            json: true,
+            origins: Vec::new(),
+        };
+        Ok(Some(MirrorConfig {
+            tenant,
+            with_sources: args.with_sources,
+            save_seed: args.save_seed,
+        }))
     }
 }
 

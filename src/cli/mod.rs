@@ -460,4 +460,43 @@ pub struct SandboxArgs {
     /// An API variation to turn on (repeatable).
     #[arg(long, value_enum)]
     pub(crate) variant: Vec<Variant>,
+    #[command(flatten)]
+    pub(crate) mirror: MirrorArgs,
+}
+
+/// `sandbox --mirror`: serve a copy of a tenant.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct MirrorArgs {
+    /// Copy the tenant the connection settings name (DATAGALAXY_URL,
+    /// DATAGALAXY_TOKEN or --token-file; read only), then serve the copy:
+    /// its workspace and versions, users, tags and attribute definitions,
+    /// answering in the tenant's ways where the API varies.
+    #[arg(long, conflicts_with = "seed")]
+    pub(crate) mirror: bool,
+    /// The tenant's API URL (else DATAGALAXY_URL).
+    #[arg(long, requires = "mirror")]
+    pub(crate) url: Option<String>,
+    /// File holding the tenant's token (else DATAGALAXY_TOKEN).
+    #[arg(long, value_name = "PATH", requires = "mirror")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust when reading the tenant.
+    #[arg(long, value_name = "FILE", requires = "mirror")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// The tenant's workspace (name or id) to copy.
+    #[arg(long, requires = "mirror")]
+    pub(crate) workspace: Option<String>,
+    /// The version whose users and sources are copied (default: the default one).
+    #[arg(long, requires = "mirror")]
+    pub(crate) version: Option<String>,
+    /// Copy the version's sources too, with their attributes.
+    #[arg(long, requires = "mirror")]
+    pub(crate) with_sources: bool,
+    /// Also write the copy as a seed file (no URL or token in it), for
+    /// `sandbox --seed` and `--sandbox --sandbox-seed` later, offline.
+    #[arg(long, value_name = "FILE", requires = "mirror")]
+    pub(crate) save_seed: Option<PathBuf>,
+    /// Requests per second when reading the tenant (the sandbox's own --rate
+    /// and --hourly-limit are the limits it serves).
+    #[arg(long, default_value = "8", value_parser = at_least_one())]
+    pub(crate) mirror_rate: NonZeroU32,
 }

@@ -2,7 +2,8 @@
 //! attempt (`api`), the pace every attempt keeps (`pace`, `budget`), what
 //! an answer means and what follows it (`exchange`, with `retry`'s backoff
 //! and the `breaker` that stops a failing run), reads and listings
-//! (`listing`), and the session that opens the API or an in-process sandbox.
+//! (`listing`), the shapes its answers take where the API varies (`shapes`),
+//! and the session that opens the API or an in-process sandbox.
 
 pub mod api;
 pub mod breaker;
@@ -12,3 +13,4 @@ pub mod listing;
 pub mod pace;
 pub mod retry;
 pub mod session;
+pub mod shapes;

@@ -1,8 +1,10 @@
 //! One room per command that talks to the API: `run` (with `rerun` and
-//! `check`), `export`, and `doctor` (first contact with a tenant);
+//! `check`), `export`, `doctor` (first contact with a tenant) and the
+//! `mirror` that copies a tenant into a sandbox;
 //! `signals` turns Ctrl-C, SIGTERM and SIGHUP into a stop they share.
 
 pub mod doctor;
 pub mod export;
+pub mod mirror;
 pub mod run;
 pub mod signals;

@@ -37,7 +37,20 @@ use limits::Limits;
 pub const FOREIGN_ORIGIN: &str = "http://foreign-origin.invalid";
 
 /// The variations of the API that clients must tolerate (contract), one switch each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Variant {
     /// Tags carry their text as `label` instead of `name`.
     TagLabel,
@@ -228,12 +241,13 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub async fn start(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+    pub async fn start(mut config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let mut seed = Seed::parse(&config.seed).context("parsing the sandbox seed")?;
+        // The ways a mirrored tenant answers hold with a saved state too.
+        config.variants.extend(std::mem::take(&mut seed.variants));
         let store = match &config.state_file {
             Some(path) if path.exists() => Store::load(path)?,
-            _ => Seed::parse(&config.seed)
-                .context("parsing the sandbox seed")?
-                .into_store()?,
+            _ => seed.into_store()?,
         };
         anyhow::ensure!(config.rate > 0, "the sandbox's rate must be at least 1");
         anyhow::ensure!(

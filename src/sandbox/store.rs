@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::source::{SourceType, Status};
+use crate::sandbox::Variant;
 
 /// Everything the sandbox holds; also the format of `--state` files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -130,8 +131,10 @@ impl StoredSource {
     }
 }
 
-/// The seed file (`samples/sandbox-seed.json`): what a person edits.
-#[derive(Debug, Deserialize)]
+/// The seed file (`samples/sandbox-seed.json`): what a person edits, or
+/// what `sandbox --mirror --save-seed` copied from a tenant (with its ids
+/// and the ways it answers).
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
     pub(crate) workspaces: Vec<SeedWorkspace>,
@@ -143,11 +146,18 @@ pub struct Seed {
     pub(crate) attributes: Vec<AttributeDef>,
     #[serde(default)]
     pub(crate) sources: Vec<SeedSource>,
+    /// The ways the sandbox answers where the API varies (a mirror's
+    /// tenant's), on top of those `--variant` turns on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) variants: Vec<Variant>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct SeedWorkspace {
+    /// Kept as given (a mirror's); a fresh one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id: Option<String>,
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) description: Option<String>,
@@ -157,11 +167,16 @@ pub(crate) struct SeedWorkspace {
     pub(crate) versions: Vec<String>,
     #[serde(default)]
     pub(crate) default_version: Option<String>,
+    /// Version name → id, kept as given (a mirror's).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) version_ids: std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct SeedUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_id: Option<String>,
     pub(crate) email: String,
     pub(crate) first_name: String,
     pub(crate) last_name: String,
@@ -179,12 +194,16 @@ fn both_roles() -> Vec<String> {
     vec!["owner".into(), "steward".into()]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SeedSource {
+    /// A mirror's: the tenant's id, and the source stored as it was listed
+    /// (a tenant may hold what it would refuse today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id: Option<String>,
     pub(crate) workspace: String,
     /// Version name; the workspace's default when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) version: Option<String>,
     /// The rest is a source body, as `POST /sources` takes it.
     #[serde(flatten)]
@@ -199,6 +218,28 @@ fn new_id() -> String {
 }
 
 impl Seed {
+    /// What it holds, in a line.
+    pub(crate) fn summary(&self) -> String {
+        let workspace = self.workspaces.first();
+        let name = workspace.map_or("", |w| w.name.as_str());
+        let versions = workspace.map_or(0, |w| w.versions.len());
+        let variants: Vec<String> = (self.variants.iter())
+            .filter_map(|v| serde_json::to_value(v).ok())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let ways = match variants.is_empty() {
+            true => "as the contract says".to_owned(),
+            false => format!("as the tenant does: {}", variants.join(", ")),
+        };
+        format!(
+            "'{name}' ({versions} versions): {} users, {} tags, {} custom attributes, {} sources; answering {ways}",
+            self.users.len(),
+            self.tags.len(),
+            self.attributes.len(),
+            self.sources.len()
+        )
+    }
+
     pub fn parse(json: &str) -> anyhow::Result<Seed> {
         Ok(serde_json::from_str(json)?)
     }
@@ -224,7 +265,7 @@ impl Seed {
                 "workspace {:?} has no version",
                 ws.name
             );
-            let id = new_id();
+            let id = ws.id.unwrap_or_else(new_id);
             let default = ws.default_version.unwrap_or_else(|| ws.versions[0].clone());
             anyhow::ensure!(
                 ws.versions.contains(&default),
@@ -235,7 +276,8 @@ impl Seed {
                 .versions
                 .iter()
                 .map(|name| Version {
-                    id: format!("{id}:{}", new_id()),
+                    id: (ws.version_ids.get(name).cloned())
+                        .unwrap_or_else(|| format!("{id}:{}", new_id())),
                     name: name.clone(),
                     is_default: *name == default,
                 })
@@ -252,7 +294,7 @@ impl Seed {
             .users
             .into_iter()
             .map(|u| User {
-                user_id: new_id(),
+                user_id: u.user_id.unwrap_or_else(new_id),
                 first_name: u.first_name,
                 last_name: u.last_name,
                 email: u.email,
@@ -271,6 +313,10 @@ impl Seed {
                         seed.body.get("name")
                     )
                 })?;
+            if let Some(id) = seed.id {
+                store.sources.push(mirrored(id, version_id, seed.body));
+                continue;
+            }
             let body = Value::Object(seed.body);
             // Seed sources may predate a mandatory attribute, as on a real tenant.
             match store.upsert(&version_id, &body, Mandatory::Waived) {
@@ -279,6 +325,41 @@ impl Seed {
             }
         }
         Ok(store)
+    }
+}
+
+/// A mirrored source, stored as the tenant listed it.
+fn mirrored(id: String, version_id: String, mut body: Map<String, Value>) -> StoredSource {
+    let mut text = |key: &str| match body.remove(key) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let name = text("name").unwrap_or_default();
+    let technical_name = text("technicalName").unwrap_or_else(|| name.clone());
+    let (source_type, status) = (text("type").unwrap_or_default(), text("status"));
+    let (summary, description) = (text("summary"), text("description"));
+    let mut list = |key: &str| match body.remove(key) {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (owners, stewards, tags) = (list("owners"), list("stewards"), list("tags"));
+    body.remove("upsert");
+    StoredSource {
+        id,
+        version_id,
+        name,
+        technical_name,
+        source_type,
+        status,
+        owners,
+        stewards,
+        tags,
+        summary,
+        description,
+        attributes: body,
     }
 }
 

@@ -346,3 +346,16 @@ pub fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
 }
+
+/// Ctrl-C, as a terminal sends it.
+pub fn interrupt(child: &std::process::Child) {
+    send_signal(child, "INT");
+}
+
+pub fn send_signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

@@ -6,12 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 
-use super::shapes;
 use super::token::claims;
 use super::verdict::Check;
 use crate::cli::doctor::{Connection, DoctorConfig};
 use crate::client::api::{Answer, ApiError, Token};
 use crate::client::session::{Endpoint, Session};
+use crate::client::shapes;
 use crate::exit::Stop;
 
 /// A token this close to its expiry is worth a warning.

@@ -7,15 +7,14 @@
 //! at the run's pace, unless `--write-probe` (`probe.rs`).
 //!
 //! `links.rs` checks the way to the tenant, `reads.rs` what it answers,
-//! `shapes.rs` names the variations, `token.rs` reads a token's claims and
+//! `client::shapes` names the variations, `token.rs` reads a token's claims and
 //! `verdict.rs` says it all.
 
 mod links;
 mod probe;
 mod reads;
-mod shapes;
 mod token;
-mod verdict;
+pub(crate) mod verdict;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -58,6 +57,19 @@ struct Found {
     definitions: Option<Definitions>,
     /// A technical name of an existing source.
     sample: Option<String>,
+}
+
+/// Every check, said nowhere: what the tenant does, for a mirror to copy.
+pub(crate) async fn learn(config: &DoctorConfig) -> anyhow::Result<(Vec<Check>, Facts)> {
+    let mut doctor = Doctor {
+        config,
+        checks: Vec::new(),
+        facts: Facts::default(),
+        cut: None,
+        remaining: None,
+    };
+    doctor.examine().await?;
+    Ok((doctor.checks, doctor.facts))
 }
 
 /// Runs every check; exit 0 when none failed, 1 when one did.

@@ -11,10 +11,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::verdict::Check;
-use super::{Doctor, Line, shapes};
+use super::{Doctor, Line};
 use crate::client::api::wire::Created;
 use crate::client::api::{Answer, ApiError};
 use crate::client::retry::Policy;
+use crate::client::shapes;
 use crate::pipeline::directory::Target;
 
 /// The scratch source: its name (its technical name too) and id.

@@ -8,8 +8,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::verdict::Check;
-use super::{Doctor, Found, Line, shapes};
+use super::{Doctor, Found, Line};
 use crate::client::api::wire::UserItem;
+use crate::client::shapes;
 use crate::pipeline::attributes::Definitions;
 use crate::pipeline::directory;
 use crate::pipeline::input::{Field, Input, InputOptions, Layout, sheet};

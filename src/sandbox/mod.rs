@@ -10,6 +10,7 @@
 //! state when a state file is configured).
 
 mod faults;
+mod index;
 mod limits;
 mod routes;
 mod serve;

@@ -471,14 +471,15 @@ async fn list_sources(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> R
     let with_attributes = query.get("includeAttributes").map(String::as_str) == Some("true")
         && !app.has(Variant::NoAttributes);
     let technical = query.get("technicalName");
-    let items: Vec<&StoredSource> = store
-        .sources
-        .iter()
-        .filter(|s| &s.version_id == version_id)
+    let in_version = match technical {
+        Some(t) if !partial => store.find_source(version_id, t).into_iter().collect(),
+        _ => store.version_sources(version_id),
+    };
+    let items: Vec<&StoredSource> = in_version
+        .into_iter()
         .filter(|s| match technical {
-            None => true,
             Some(t) if partial => s.technical_name.to_lowercase().contains(&t.to_lowercase()),
-            Some(t) => &s.technical_name == t,
+            _ => true,
         })
         .filter(|s| query.get("name").is_none_or(|n| &s.name == n))
         .filter(|s| query.get("type").is_none_or(|t| &s.source_type == t))
@@ -534,12 +535,7 @@ async fn get_source(
     State(app): State<Arc<App>>,
     Path((version_id, source_id)): Path<(String, String)>,
 ) -> Response {
-    let found = app
-        .store()
-        .sources
-        .iter()
-        .find(|s| s.version_id == version_id && s.id == source_id)
-        .cloned();
+    let found = app.store().source_by_id(&version_id, &source_id).cloned();
     match found {
         Some(s) => {
             let mut body = listed(&s);

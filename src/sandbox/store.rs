@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::model::source::{SourceType, Status};
 use crate::sandbox::Variant;
+use crate::sandbox::index::Index;
 
 /// Everything the sandbox holds; also the format of `--state` files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub struct Store {
     #[serde(default)]
     pub(crate) attributes: Vec<AttributeDef>,
     pub sources: Vec<StoredSource>,
+    /// What lookups go by (`index.rs`); never saved.
+    #[serde(skip)]
+    index: std::cell::RefCell<Index>,
 }
 
 /// A custom attribute of sources, as `GET /attributes` lists it.
@@ -446,17 +450,27 @@ impl Store {
             .map(|v| v.id.clone())
     }
 
+    /// The index, caught up with what was added since it last looked.
+    fn indexed(&self) -> std::cell::Ref<'_, Index> {
+        let mut index = self.index.borrow_mut();
+        index.sync(&self.sources, &self.users, &self.tags, &self.attributes);
+        drop(index);
+        self.index.borrow()
+    }
+
     fn user_email(&self, email: &str) -> Option<&str> {
-        self.users
-            .iter()
-            .find(|u| u.email.eq_ignore_ascii_case(email))
-            .map(|u| u.email.as_str())
+        let at = self.indexed().user(email)?;
+        Some(self.users[at].email.as_str())
     }
 
     fn tag_exists(&self, label: &str) -> bool {
-        self.tags
-            .iter()
-            .any(|t| t.label.to_lowercase() == label.to_lowercase())
+        self.indexed().tag(label)
+    }
+
+    /// The place of the source of `version_id` with this technical name.
+    fn position(&self, version_id: &str, technical_name: &str) -> Option<usize> {
+        self.indexed()
+            .source(&self.sources, version_id, technical_name)
     }
 
     pub(crate) fn find_source(
@@ -464,9 +478,24 @@ impl Store {
         version_id: &str,
         technical_name: &str,
     ) -> Option<&StoredSource> {
-        self.sources
+        let at = self.position(version_id, technical_name)?;
+        Some(&self.sources[at])
+    }
+
+    /// The source of `version_id` with this id.
+    pub(crate) fn source_by_id(&self, version_id: &str, id: &str) -> Option<&StoredSource> {
+        let at = self.indexed().source_by_id(&self.sources, version_id, id)?;
+        Some(&self.sources[at])
+    }
+
+    /// A version's sources, in the order they were made.
+    pub(crate) fn version_sources(&self, version_id: &str) -> Vec<&StoredSource> {
+        let index = self.indexed();
+        let places = index.version(version_id);
+        places
             .iter()
-            .find(|s| s.version_id == version_id && s.technical_name == technical_name)
+            .map(|&at| &self.sources[at as usize])
+            .collect()
     }
 
     /// Validates one source body as the API does: every field named in the
@@ -538,7 +567,8 @@ impl Store {
     /// A custom attribute's value, typed as the contract's table says; an
     /// unknown attribute is refused. `null` (and `[]` for lists) unsets it.
     fn check_attribute(&self, key: &str, value: &Value) -> Result<(), Refusal> {
-        let Some(def) = self.attributes.iter().find(|d| d.name == key) else {
+        let found = self.indexed().attribute(key);
+        let Some(def) = found.map(|at| &self.attributes[at]) else {
             return Err(refuse(format!("'{key}': unknown attribute")));
         };
         let wrong = |expected: &str| {
@@ -623,11 +653,8 @@ impl Store {
     ) -> Result<Written, Refusal> {
         let checked = self.check_source(version_id, body)?;
         let new = checked.source;
-        match self
-            .sources
-            .iter_mut()
-            .find(|s| s.version_id == version_id && s.technical_name == new.technical_name)
-        {
+        let at = self.position(version_id, &new.technical_name);
+        match at.map(|at| &mut self.sources[at]) {
             Some(existing) if checked.upsert => {
                 // Fields left out stay unchanged.
                 let has = |k: &str| checked.present.iter().any(|p| p == k);
@@ -680,10 +707,7 @@ impl Store {
         source_id: &str,
         body: &Value,
     ) -> Option<Result<Written, Refusal>> {
-        let at = self
-            .sources
-            .iter()
-            .position(|s| s.version_id == version_id && s.id == source_id)?;
+        let at = (self.indexed()).source_by_id(&self.sources, version_id, source_id)?;
         Some(self.edit_at(at, body))
     }
 
@@ -739,22 +763,13 @@ impl Store {
                 items.len()
             )));
         }
-        let index: std::collections::HashMap<&str, usize> = self
-            .sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.version_id == version_id)
-            .map(|(i, s)| (s.technical_name.as_str(), i))
-            .collect();
         let mut edits = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let n = i + 1;
             let Some(tn) = item.get("technicalName").and_then(Value::as_str) else {
                 return Err(refuse(format!("item {n}: technicalName: required")));
             };
-            let at = index
-                .get(tn)
-                .copied()
+            let at = (self.position(version_id, tn))
                 .ok_or_else(|| refuse(format!("item {n}: no source with technical name '{tn}'")))?;
             let edited = self
                 .edited(&self.sources[at], item)

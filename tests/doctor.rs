@@ -179,15 +179,15 @@ async fn a_write_probe_without_a_terminal_needs_yes_and_writes_nothing() {
     assert!(sb.requests().is_empty(), "not even a read");
 }
 
-/// A JWT whose claims say it expires in three days and is for `api`.
-fn jwt(api: &str) -> String {
+/// A JWT whose claims say it expires in `days` days and is for `api`.
+fn jwt(api: &str, days: u64) -> String {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let exp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-        + 3 * 86_400;
+        + days * 86_400;
     let claims = format!(r#"{{"exp":{exp},"pubapi":"{api}"}}"#);
     format!(
         "{}.{}.{}",
@@ -199,7 +199,7 @@ fn jwt(api: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_is_read_for_its_expiry_and_never_shown_in_any_form() {
-    let token = jwt("https://acme.api.datagalaxy.com/v2");
+    let token = jwt("https://acme.api.datagalaxy.com/v2", 3);
     let secret = token.clone();
     let sb = sandbox(move |c: &mut SandboxConfig| c.token = secret).await;
     let lines = doctor(&sb, &[]).await;
@@ -276,4 +276,24 @@ async fn a_runs_job_file_is_read_for_its_connection_and_its_input_and_the_rest_i
         "{stdout}"
     );
     assert!(stdout.contains("--map"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_issued_for_another_api_than_the_url_is_a_warning_naming_it() {
+    let token = jwt("https://acme.api.datagalaxy.com/v2", 90);
+    let sb = sandbox(move |c: &mut SandboxConfig| c.token = token).await;
+    let (code, json) = findings(&sb, &[]).await;
+    assert_eq!(code, 0, "{json:#}");
+    let check = check(&json, "token");
+    assert_eq!(check["status"], "warn", "{json:#}");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("issued for https://acme.api.datagalaxy.com/v2"),
+        "{detail}"
+    );
+    let fix = check["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("DATAGALAXY_URL=https://acme.api.datagalaxy.com/v2"),
+        "{fix}"
+    );
 }

@@ -119,3 +119,22 @@ async fn an_expired_certificate_says_so() {
     );
     assert_eq!(handshakes.load(Ordering::Relaxed), 1, "never retried");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_fails_the_url_on_a_refused_certificate_saying_to_use_ca_cert() {
+    let (url, handshakes) = tls_server("wrong-host").await;
+    let mut cmd = crate::common::binary();
+    cmd.args(["doctor", "--url", &url, "--max-retries", "0"])
+        .env("DATAGALAXY_TOKEN", "a-token")
+        .stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let url_line = stdout.lines().find(|l| l.contains("  url: ")).unwrap();
+    assert!(url_line.starts_with("FAIL"), "{stdout}");
+    assert!(url_line.contains("--ca-cert FILE"), "{stdout}");
+    assert!(stdout.contains("SKIP  token accepted"), "{stdout}");
+    assert_eq!(handshakes.load(Ordering::Relaxed), 1, "never retried");
+}

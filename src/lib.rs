@@ -64,6 +64,10 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
             print!("{}", shell.script());
             Ok(exit::SUCCESS)
         }
+        Command::Manpage => {
+            print!("{}", cli::manpage()?);
+            Ok(exit::SUCCESS)
+        }
     }
 }
 

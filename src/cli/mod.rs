@@ -18,10 +18,19 @@ use crate::model::if_exists::IfExists;
 use crate::pipeline::input::ExtraColumns;
 use crate::sandbox::Variant;
 
+/// `0.3.0 (a1b2c3d 2026-11-30, x86_64-unknown-linux-musl)`: the version,
+/// the commit and its date, and the target (`build.rs`).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DG_IMPORT_BUILD"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dg-import",
-    version,
+    version = VERSION,
     about = "Bulk import of data sources into DataGalaxy"
 )]
 pub struct Cli {
@@ -56,6 +65,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// Print the man page (roff), every command included.
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// Shells `completions` writes for.
@@ -90,6 +102,36 @@ impl Shell {
             _ => script,
         }
     }
+}
+
+/// The man page (roff): the program, then a section per command with its
+/// synopsis, description and options.
+pub(crate) fn manpage() -> std::io::Result<String> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let cli = Cli::command();
+    let man = clap_mangen::Man::new(cli.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    for command in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = format!("dg-import {}", command.get_name());
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        let page = clap_mangen::Man::new(command.clone().name(name.clone()).bin_name(&name));
+        let mut part = Vec::new();
+        page.render_synopsis_section(&mut part)?;
+        page.render_description_section(&mut part)?;
+        page.render_options_section(&mut part)?;
+        // Its sections become subsections of the command's.
+        let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
+        out.extend_from_slice(part.as_bytes());
+    }
+    man.render_version_section(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

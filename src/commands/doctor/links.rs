@@ -28,7 +28,7 @@ pub(super) fn settings(config: &DoctorConfig) -> Check {
     };
     Check::pass(
         "settings",
-        format!("dg-import {}; {from}", env!("CARGO_PKG_VERSION")),
+        format!("dg-import {}; {from}", crate::cli::VERSION),
     )
 }
 

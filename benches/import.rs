@@ -101,6 +101,7 @@ fn write_rows(path: &Path, rows: usize, nightly: bool) {
 /// `ru_maxrss` will not do: it keeps the high-water mark of the memory the
 /// child shared with this process before exec, and this process holds the
 /// sandboxes of the scenarios before.)
+#[cfg(unix)]
 fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<i64> {
     std::thread::spawn(move || {
         let mut peak = 0;
@@ -121,6 +122,7 @@ fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<i64> {
 }
 
 /// Waits for the child; its exit code, CPU time (user + sys) and peak RSS.
+#[cfg(unix)]
 fn wait_with_usage(child: std::process::Child) -> (i32, Duration, i64) {
     let peak = watch_peak_rss(child.id());
     let mut status = 0;
@@ -139,6 +141,13 @@ fn wait_with_usage(child: std::process::Child) -> (i32, Duration, i64) {
         tv(usage.ru_utime) + tv(usage.ru_stime),
         peak.join().unwrap(),
     )
+}
+
+/// Elsewhere the child's CPU time and memory are not read.
+#[cfg(not(unix))]
+fn wait_with_usage(mut child: std::process::Child) -> (i32, Duration, i64) {
+    let code = child.wait().map_or(-1, |s| s.code().unwrap_or(-1));
+    (code, Duration::ZERO, 0)
 }
 
 async fn measure(s: &Scenario) -> Measured {

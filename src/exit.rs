@@ -53,8 +53,11 @@ pub(crate) enum Stop {
     SetupFailed { what: String, error: String },
     #[error("interrupted")]
     Interrupted,
+    /// Signals are Unix's: elsewhere no one sends these two.
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("terminated (SIGTERM)")]
     Terminated,
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("hung up (SIGHUP)")]
     HungUp,
     /// Another of the reasons above stopped the run first.

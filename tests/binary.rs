@@ -1,5 +1,7 @@
 //! The real binary, run as a user runs it: the README's main command, exit
-//! codes, secrecy of the token, Ctrl-C, and `dg-import sandbox`.
+//! codes, secrecy of the token, Ctrl-C, and `dg-import sandbox`. The tests
+//! that send signals are Unix's.
+#![cfg_attr(not(unix), allow(unused_imports))]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,6 +18,7 @@ pub(crate) fn dg_import() -> Command {
     crate::common::binary()
 }
 
+#[cfg(unix)]
 use crate::common::{interrupt, send_signal};
 
 #[test]
@@ -149,6 +152,7 @@ async fn the_token_never_appears_in_logs_errors_or_the_report() {
     assert!(!report.contains(secret));
 }
 
+#[cfg(unix)]
 #[test]
 fn the_sandbox_command_serves_until_ctrl_c_and_prints_how_to_reach_it() {
     let mut child = dg_import()
@@ -183,6 +187,7 @@ fn the_sandbox_command_serves_until_ctrl_c_and_prints_how_to_reach_it() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_sandbox_with_faults_prints_the_seed_that_replays_them() {
     let printed = |args: &[&str]| {
@@ -238,6 +243,7 @@ async fn a_dash_reads_the_rows_from_standard_input() {
     assert!(sb.sources().iter().any(|s| s.name == "piped"));
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_sigterm_and_sighup_let_rows_in_flight_finish_and_write_the_report_with_the_rest_skipped()
  {
@@ -284,6 +290,7 @@ async fn ctrl_c_sigterm_and_sighup_let_rows_in_flight_finish_and_write_the_repor
     }
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_that_outlasts_the_grace_period_is_cut_off_and_recorded_as_sent() {
     // Answers take 10 to 30 s: the rows in flight when SIGTERM comes are cut off.
@@ -422,16 +429,19 @@ fn a_job_file_holding_a_token_or_an_unset_variable_is_refused_with_exit_2() {
 }
 
 /// How a run cut short is finished.
+#[cfg(unix)]
 enum Finish {
     Resume,
     Rerun,
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retirement_cut_short_by_sigterm_is_finished_by_resume_from_the_run_record() {
     retirement_cut_short_then(Finish::Resume).await;
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retirement_cut_short_by_sigterm_is_finished_by_a_rerun_of_its_report() {
     retirement_cut_short_then(Finish::Rerun).await;
@@ -439,6 +449,7 @@ async fn a_retirement_cut_short_by_sigterm_is_finished_by_a_rerun_of_its_report(
 
 /// Last night's 40 sources, tonight's file without 5 of them: the run is
 /// stopped by SIGTERM before retiring, then finished.
+#[cfg(unix)]
 async fn retirement_cut_short_then(finish: Finish) {
     let sb = sandbox(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();

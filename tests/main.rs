@@ -11,6 +11,8 @@ mod export;
 mod import_faults;
 mod import_run;
 mod migrations;
+// The mirror is stopped with Ctrl-C, as a user stops it.
+#[cfg(unix)]
 mod mirror;
 mod properties;
 mod rerun_resume;

@@ -63,6 +63,7 @@ fn text(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_named_after_the_input_is_refused_and_the_input_stays_as_it_was() {
     let sb = sandbox(|_| {}).await;

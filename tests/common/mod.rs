@@ -306,6 +306,7 @@ pub fn binary() -> std::process::Command {
         .env_remove("DATAGALAXY_TOKEN")
         .env_remove("RUST_LOG");
     // SAFETY: `signal` is async-signal-safe, as a `pre_exec` hook must be.
+    #[cfg(unix)]
     unsafe {
         use std::os::unix::process::CommandExt;
         cmd.pre_exec(|| {
@@ -348,10 +349,12 @@ pub fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
 }
 
 /// Ctrl-C, as a terminal sends it.
+#[cfg(unix)]
 pub fn interrupt(child: &std::process::Child) {
     send_signal(child, "INT");
 }
 
+#[cfg(unix)]
 pub fn send_signal(child: &std::process::Child, name: &str) {
     let status = std::process::Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])

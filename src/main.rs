@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The static Linux build allocates through mimalloc: musl's own allocator
+/// costs 1.5 times the CPU on the importer's busiest paths.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match dg_import::cli::job::expand(std::env::args_os().collect(), |name| {
         std::env::var(name).ok()

@@ -677,3 +677,58 @@ fn the_readme_names_every_sandbox_variant() {
         );
     }
 }
+
+#[test]
+fn the_version_names_its_commit_its_date_and_its_target() {
+    for flag in ["--version", "-V"] {
+        let out = dg_import().arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let said = String::from_utf8(out.stdout).unwrap();
+        let said = said.trim();
+        let rest = said
+            .strip_prefix(concat!("dg-import ", env!("CARGO_PKG_VERSION"), " ("))
+            .and_then(|r| r.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("{said}"));
+        let (build, target) = rest.rsplit_once(", ").unwrap();
+        assert!(
+            target.starts_with("x86_64-") || target.contains('-'),
+            "{said}"
+        );
+        if build != "unknown" {
+            let (commit, date) = build.split_once(' ').unwrap();
+            assert_eq!(commit.len(), 7, "{said}");
+            assert!(commit.chars().all(|c| c.is_ascii_hexdigit()), "{said}");
+            assert_eq!(date.len(), 10, "{said}");
+            assert_eq!(date.as_bytes()[4], b'-', "{said}");
+        }
+    }
+}
+
+#[test]
+fn the_man_page_holds_every_command_with_its_options() {
+    let out = dg_import().arg("manpage").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH dg-import 1"),
+        "{}",
+        &page[..200]
+    );
+    for command in [
+        "RUN",
+        "RERUN",
+        "CHECK",
+        "SANDBOX",
+        "EXPORT",
+        "DOCTOR",
+        "COMPLETIONS",
+    ] {
+        assert!(
+            page.contains(&format!(".SH \"DG-IMPORT {command}\"")),
+            "{command}"
+        );
+    }
+    for option in ["\\-\\-if\\-exists", "\\-\\-write\\-probe", "\\-\\-mirror"] {
+        assert!(page.contains(option), "{option}");
+    }
+}

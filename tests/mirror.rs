@@ -99,11 +99,13 @@ fn start_mirror(tenant_url: &str, dir: &Path) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut said = Vec::new();
-    for line in lines {
+    while let Some(line) = lines.next() {
         let line = line.unwrap();
         if let Some(url) = line.trim().strip_prefix("DATAGALAXY_URL=") {
+            // What it says after stays read: a closed stderr would end it.
+            std::thread::spawn(move || lines.for_each(drop));
             return (child, url.to_owned());
         }
         said.push(line);

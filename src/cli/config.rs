@@ -530,16 +530,21 @@ fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
     PathBuf::from(format!("{stem}.{kind}.{ext}"))
 }
 
-/// A base URL the token may be sent to: https, or http on loopback only.
-pub(crate) fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
-    let mut url = reqwest::Url::parse(text.trim())
-        .map_err(|e| usage(format!("--url {text:?} is not a URL: {e}")))?;
-    let loopback = match url.host() {
+/// Whether `url` names this machine: the only host plain `http` may go to.
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
-    };
+    }
+}
+
+/// A base URL the token may be sent to: https, or http on loopback only.
+pub(crate) fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
+    let mut url = reqwest::Url::parse(text.trim())
+        .map_err(|e| usage(format!("--url {text:?} is not a URL: {e}")))?;
+    let loopback = is_loopback(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

@@ -190,12 +190,7 @@ fn usable(text: &str) -> Result<Url, (String, String)> {
             "give the whole URL, e.g. https://<tenant>.api.datagalaxy.com/v2".to_owned(),
         )
     })?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
+    let loopback = crate::cli::config::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),

@@ -21,6 +21,15 @@ pub(crate) struct Draw {
     pub(crate) after_commit: f64,
 }
 
+impl Draw {
+    /// No fault at any rate below 1.
+    pub(crate) const NONE: Draw = Draw {
+        fail: 1.0,
+        drop: false,
+        after_commit: 1.0,
+    };
+}
+
 pub(crate) struct Faults {
     seed: u64,
     /// Arrivals of each request so far (by its key).

@@ -102,7 +102,12 @@ async fn handle(
     let (parts, body) = req.into_parts();
     // A client that goes away mid-body gets nothing.
     let body = (axum::body::to_bytes(Body::new(body), usize::MAX).await).map_err(|_| Dropped)?;
-    let draw = app.faults.draw(&method, &path, &body);
+    // Drawn only when faults are on: each draw remembers its request.
+    let faulty = app.fail_rate() > 0.0 || app.drop_after_commit_rate() > 0.0;
+    let draw = match faulty {
+        true => app.faults.draw(&method, &path, &body),
+        false => Draw::NONE,
+    };
     if let Some(fault) = injected(&app, &path, draw) {
         return fault
             .map(|res| finish(&app, entry, res, remaining))

@@ -14,7 +14,52 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::store::{AttributeDef, StoredSource, Tag, User};
+/// What the index reads of a source.
+pub(crate) trait Keyed {
+    fn version_id(&self) -> &str;
+    fn technical_name(&self) -> &str;
+    fn id(&self) -> &str;
+}
+
+/// A list of names (emails, tag texts, attribute names) by name, indexed
+/// again whenever the list's length changes (they only grow).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    places: HashMap<String, usize>,
+    len: usize,
+    /// Case does not matter.
+    folded: bool,
+}
+
+impl Names {
+    pub(crate) fn folded() -> Names {
+        Names {
+            folded: true,
+            ..Names::default()
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        match self.folded {
+            true => name.to_lowercase(),
+            false => name.to_owned(),
+        }
+    }
+
+    /// Catches up with `names` (lazily read: only when its length changed).
+    pub(crate) fn sync<'a>(&mut self, names: impl ExactSizeIterator<Item = &'a str>) {
+        if names.len() != self.len {
+            self.len = names.len();
+            let places = names.enumerate().map(|(i, n)| (self.key(n), i)).collect();
+            self.places = places;
+        }
+    }
+
+    /// The place of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<usize> {
+        self.places.get(&self.key(name)).copied()
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Index {
@@ -27,11 +72,6 @@ pub(crate) struct Index {
     /// Hashes that two keys share: looked up by a scan (as good as never).
     shared: HashSet<u64>,
     by_version: HashMap<String, Vec<u32>>,
-    users: HashMap<String, usize>,
-    tags: HashSet<String>,
-    attributes: HashMap<String, usize>,
-    /// The lengths of the small lists when they were indexed.
-    lengths: (usize, usize, usize),
 }
 
 fn key(version_id: &str, name: &str) -> u64 {
@@ -41,48 +81,32 @@ fn key(version_id: &str, name: &str) -> u64 {
 }
 
 impl Index {
-    /// Catches up with the store's lists.
-    pub(crate) fn sync(
-        &mut self,
-        sources: &[StoredSource],
-        users: &[User],
-        tags: &[Tag],
-        attributes: &[AttributeDef],
-    ) {
+    /// Catches up with the store's sources.
+    pub(crate) fn sync<S: Keyed>(&mut self, sources: &[S]) {
         let last = self.sources.checked_sub(1).and_then(|at| sources.get(at));
-        if last.map(|s| &s.id) != self.last.as_ref() {
+        if last.map(|s| s.id()) != self.last.as_deref() {
             *self = Index::default();
         }
         for (at, source) in sources.iter().enumerate().skip(self.sources) {
             let at = at as u32;
             self.insert(
-                key(&source.version_id, &source.technical_name),
+                key(source.version_id(), source.technical_name()),
                 at,
                 true,
                 sources,
             );
-            self.insert(key(&source.version_id, &source.id), at, false, sources);
+            self.insert(key(source.version_id(), source.id()), at, false, sources);
             (self
                 .by_version
-                .entry(source.version_id.clone())
+                .entry(source.version_id().to_owned())
                 .or_default())
             .push(at);
         }
         self.sources = sources.len();
-        self.last = sources.last().map(|s| s.id.clone());
-        if self.lengths != (users.len(), tags.len(), attributes.len()) {
-            self.lengths = (users.len(), tags.len(), attributes.len());
-            self.users = (users.iter().enumerate())
-                .map(|(i, u)| (u.email.to_lowercase(), i))
-                .collect();
-            self.tags = tags.iter().map(|t| t.label.to_lowercase()).collect();
-            self.attributes = (attributes.iter().enumerate())
-                .map(|(i, a)| (a.name.clone(), i))
-                .collect();
-        }
+        self.last = sources.last().map(|s| s.id().to_owned());
     }
 
-    fn insert(&mut self, hash: u64, at: u32, by_name: bool, sources: &[StoredSource]) {
+    fn insert<S: Keyed>(&mut self, hash: u64, at: u32, by_name: bool, sources: &[S]) {
         let map = if by_name {
             &mut self.by_name
         } else {
@@ -95,10 +119,10 @@ impl Index {
             Some(&first) => {
                 let (a, b) = (&sources[first as usize], &sources[at as usize]);
                 let same = match by_name {
-                    true => a.technical_name == b.technical_name,
-                    false => a.id == b.id,
+                    true => a.technical_name() == b.technical_name(),
+                    false => a.id() == b.id(),
                 };
-                if !same || a.version_id != b.version_id {
+                if !same || a.version_id() != b.version_id() {
                     self.shared.insert(hash);
                 }
             }
@@ -106,36 +130,35 @@ impl Index {
     }
 
     /// The source of `version_id` with this technical name.
-    pub(crate) fn source(
+    pub(crate) fn source<S: Keyed>(
         &self,
-        sources: &[StoredSource],
+        sources: &[S],
         version_id: &str,
         technical_name: &str,
     ) -> Option<usize> {
         let hash = key(version_id, technical_name);
-        let is =
-            |s: &StoredSource| s.version_id == version_id && s.technical_name == technical_name;
+        let is = |s: &S| s.version_id() == version_id && s.technical_name() == technical_name;
         self.find(&self.by_name, hash, sources, is)
     }
 
     /// The source of `version_id` with this id.
-    pub(crate) fn source_by_id(
+    pub(crate) fn source_by_id<S: Keyed>(
         &self,
-        sources: &[StoredSource],
+        sources: &[S],
         version_id: &str,
         id: &str,
     ) -> Option<usize> {
         let hash = key(version_id, id);
-        let is = |s: &StoredSource| s.version_id == version_id && s.id == id;
+        let is = |s: &S| s.version_id() == version_id && s.id() == id;
         self.find(&self.by_id, hash, sources, is)
     }
 
-    fn find(
+    fn find<S: Keyed>(
         &self,
         map: &HashMap<u64, u32>,
         hash: u64,
-        sources: &[StoredSource],
-        is: impl Fn(&StoredSource) -> bool,
+        sources: &[S],
+        is: impl Fn(&S) -> bool,
     ) -> Option<usize> {
         if self.shared.contains(&hash) {
             return sources.iter().position(is);
@@ -148,55 +171,37 @@ impl Index {
     pub(crate) fn version(&self, version_id: &str) -> &[u32] {
         self.by_version.get(version_id).map_or(&[], Vec::as_slice)
     }
-
-    /// The place of the user with this email, ignoring case.
-    pub(crate) fn user(&self, email: &str) -> Option<usize> {
-        self.users.get(&email.to_lowercase()).copied()
-    }
-
-    /// Whether a tag has this text, ignoring case.
-    pub(crate) fn tag(&self, text: &str) -> bool {
-        self.tags.contains(&text.to_lowercase())
-    }
-
-    /// The place of the custom attribute with this name.
-    pub(crate) fn attribute(&self, name: &str) -> Option<usize> {
-        self.attributes.get(name).copied()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
 
-    fn source(version: &str, id: &str, technical_name: &str) -> StoredSource {
-        StoredSource {
-            id: id.into(),
-            version_id: version.into(),
-            name: technical_name.into(),
-            technical_name: technical_name.into(),
-            source_type: "NoSql".into(),
-            status: None,
-            owners: vec![],
-            stewards: vec![],
-            tags: vec![],
-            summary: None,
-            description: None,
-            attributes: Map::new(),
+    /// A source as the index sees it.
+    struct Listed(&'static str, &'static str, &'static str);
+
+    impl Keyed for Listed {
+        fn version_id(&self) -> &str {
+            self.0
+        }
+        fn id(&self) -> &str {
+            self.1
+        }
+        fn technical_name(&self) -> &str {
+            self.2
         }
     }
 
     #[test]
     fn sources_appended_by_anyone_are_found_by_version_and_name_or_id() {
-        let mut sources = vec![source("v1", "a", "crm"), source("v2", "b", "crm")];
+        let mut sources = vec![Listed("v1", "a", "crm"), Listed("v2", "b", "crm")];
         let mut index = Index::default();
-        index.sync(&sources, &[], &[], &[]);
+        index.sync(&sources);
         assert_eq!(index.source(&sources, "v2", "crm"), Some(1));
         assert_eq!(index.source(&sources, "v1", "CRM"), None, "exact names");
         assert_eq!(index.source(&sources, "v3", "crm"), None);
-        sources.push(source("v1", "c", "hr"));
-        index.sync(&sources, &[], &[], &[]);
+        sources.push(Listed("v1", "c", "hr"));
+        index.sync(&sources);
         assert_eq!(index.source(&sources, "v1", "hr"), Some(2));
         assert_eq!(index.source_by_id(&sources, "v1", "c"), Some(2));
         assert_eq!(index.source_by_id(&sources, "v2", "c"), None);
@@ -205,41 +210,31 @@ mod tests {
     }
 
     #[test]
-    fn a_store_that_shrank_is_indexed_again_from_scratch() {
-        let mut sources = vec![source("v1", "a", "x"), source("v1", "b", "y")];
+    fn a_list_of_sources_that_was_replaced_is_indexed_again_from_scratch() {
+        let mut sources = vec![Listed("v1", "a", "x"), Listed("v1", "b", "y")];
         let mut index = Index::default();
-        index.sync(&sources, &[], &[], &[]);
+        index.sync(&sources);
         sources.truncate(1);
-        sources.push(source("v1", "c", "z"));
-        sources.push(source("v1", "d", "w"));
-        index.sync(&sources, &[], &[], &[]);
+        sources.push(Listed("v1", "c", "z"));
+        sources.push(Listed("v1", "d", "w"));
+        index.sync(&sources);
         assert_eq!(index.source(&sources, "v1", "y"), None);
         assert_eq!(index.source(&sources, "v1", "z"), Some(1));
     }
 
     #[test]
-    fn users_and_tags_are_found_ignoring_case_as_the_lists_grow() {
-        let user = |email: &str| User {
-            user_id: "1".into(),
-            first_name: "A".into(),
-            last_name: "B".into(),
-            email: email.into(),
-            license_level: "Admin".into(),
-            roles: vec![],
-        };
-        let tag = |label: &str| Tag {
-            label: label.into(),
-            description: None,
-            color: None,
-            is_active: true,
-        };
-        let mut tags = vec![tag("Finance")];
-        let mut index = Index::default();
-        index.sync(&[], &[user("John.Doe@example.com")], &tags, &[]);
-        assert_eq!(index.user("john.doe@EXAMPLE.com"), Some(0));
-        assert!(index.tag("FINANCE") && !index.tag("HR"));
-        tags.push(tag("HR"));
-        index.sync(&[], &[user("John.Doe@example.com")], &tags, &[]);
-        assert!(index.tag("hr"));
+    fn names_are_found_ignoring_case_when_folded_as_the_list_grows() {
+        let mut tags = vec!["Finance"];
+        let mut names = Names::folded();
+        names.sync(tags.iter().copied());
+        assert_eq!(names.get("FINANCE"), Some(0));
+        assert_eq!(names.get("HR"), None);
+        tags.push("HR");
+        names.sync(tags.iter().copied());
+        assert_eq!(names.get("hr"), Some(1));
+        let mut exact = Names::default();
+        exact.sync(["Data Domain"].into_iter());
+        assert_eq!(exact.get("data domain"), None);
+        assert_eq!(exact.get("Data Domain"), Some(0));
     }
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::source::{SourceType, Status};
-use crate::sandbox::Variant;
-use crate::sandbox::index::Index;
+use crate::sandbox::index::{Index, Keyed, Names};
+use crate::sandbox::variant::Variant;
 
 /// Everything the sandbox holds; also the format of `--state` files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -25,7 +25,39 @@ pub struct Store {
     pub sources: Vec<StoredSource>,
     /// What lookups go by (`index.rs`); never saved.
     #[serde(skip)]
-    index: std::cell::RefCell<Index>,
+    index: std::cell::RefCell<Indexes>,
+}
+
+/// The store's indexes: its sources, and its small lists by name.
+#[derive(Clone, Debug)]
+struct Indexes {
+    sources: Index,
+    users: Names,
+    tags: Names,
+    attributes: Names,
+}
+
+impl Default for Indexes {
+    fn default() -> Indexes {
+        Indexes {
+            sources: Index::default(),
+            users: Names::folded(),
+            tags: Names::folded(),
+            attributes: Names::default(),
+        }
+    }
+}
+
+impl Keyed for StoredSource {
+    fn version_id(&self) -> &str {
+        &self.version_id
+    }
+    fn technical_name(&self) -> &str {
+        &self.technical_name
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// A custom attribute of sources, as `GET /attributes` lists it.
@@ -450,27 +482,29 @@ impl Store {
             .map(|v| v.id.clone())
     }
 
-    /// The index, caught up with what was added since it last looked.
-    fn indexed(&self) -> std::cell::Ref<'_, Index> {
+    /// The indexes, caught up with what was added since they last looked.
+    fn indexed(&self) -> std::cell::Ref<'_, Indexes> {
         let mut index = self.index.borrow_mut();
-        index.sync(&self.sources, &self.users, &self.tags, &self.attributes);
+        index.sources.sync(&self.sources);
+        (index.users).sync(self.users.iter().map(|u| u.email.as_str()));
+        (index.tags).sync(self.tags.iter().map(|t| t.label.as_str()));
+        (index.attributes).sync(self.attributes.iter().map(|a| a.name.as_str()));
         drop(index);
         self.index.borrow()
     }
 
     fn user_email(&self, email: &str) -> Option<&str> {
-        let at = self.indexed().user(email)?;
+        let at = self.indexed().users.get(email)?;
         Some(self.users[at].email.as_str())
     }
 
     fn tag_exists(&self, label: &str) -> bool {
-        self.indexed().tag(label)
+        self.indexed().tags.get(label).is_some()
     }
 
     /// The place of the source of `version_id` with this technical name.
     fn position(&self, version_id: &str, technical_name: &str) -> Option<usize> {
-        self.indexed()
-            .source(&self.sources, version_id, technical_name)
+        (self.indexed().sources).source(&self.sources, version_id, technical_name)
     }
 
     pub(crate) fn find_source(
@@ -484,14 +518,14 @@ impl Store {
 
     /// The source of `version_id` with this id.
     pub(crate) fn source_by_id(&self, version_id: &str, id: &str) -> Option<&StoredSource> {
-        let at = self.indexed().source_by_id(&self.sources, version_id, id)?;
+        let at = (self.indexed().sources).source_by_id(&self.sources, version_id, id)?;
         Some(&self.sources[at])
     }
 
     /// A version's sources, in the order they were made.
     pub(crate) fn version_sources(&self, version_id: &str) -> Vec<&StoredSource> {
         let index = self.indexed();
-        let places = index.version(version_id);
+        let places = index.sources.version(version_id);
         places
             .iter()
             .map(|&at| &self.sources[at as usize])
@@ -567,7 +601,7 @@ impl Store {
     /// A custom attribute's value, typed as the contract's table says; an
     /// unknown attribute is refused. `null` (and `[]` for lists) unsets it.
     fn check_attribute(&self, key: &str, value: &Value) -> Result<(), Refusal> {
-        let found = self.indexed().attribute(key);
+        let found = self.indexed().attributes.get(key);
         let Some(def) = found.map(|at| &self.attributes[at]) else {
             return Err(refuse(format!("'{key}': unknown attribute")));
         };
@@ -707,7 +741,7 @@ impl Store {
         source_id: &str,
         body: &Value,
     ) -> Option<Result<Written, Refusal>> {
-        let at = (self.indexed()).source_by_id(&self.sources, version_id, source_id)?;
+        let at = (self.indexed().sources).source_by_id(&self.sources, version_id, source_id)?;
         Some(self.edit_at(at, body))
     }
 

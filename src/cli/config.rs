@@ -279,15 +279,7 @@ fn endpoint_of(
         .or_else(|| env(URL_ENV))
         .or(recorded_url)
         .ok_or_else(|| usage("no API URL: set DATAGALAXY_URL or pass --url (or try --sandbox)"))?;
-    let token = match &connection.token_file {
-        Some(path) => Token::read_file(path)?,
-        None => env(TOKEN_ENV)
-            .map(Token::new)
-            .ok_or_else(|| usage(format!("no token: set {TOKEN_ENV} or pass --token-file")))?,
-    };
-    if token.is_empty() {
-        return Err(usage("the API token is empty"));
-    }
+    let token = token_of(connection.token_file.as_ref(), env).map_err(usage)?;
     if let Some(ca) = &connection.ca_cert
         && !ca.is_file()
     {
@@ -298,6 +290,24 @@ fn endpoint_of(
         token,
         ca_cert: connection.ca_cert.clone(),
     })
+}
+
+/// The token from `--token-file`, else the environment; or why there is
+/// none (run refuses with it, doctor reports it).
+pub(crate) fn token_of(
+    file: Option<&PathBuf>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Token, String> {
+    let token = match file {
+        Some(path) => Token::read_file(path).map_err(|e| e.to_string())?,
+        None => env(TOKEN_ENV)
+            .map(Token::new)
+            .ok_or_else(|| format!("no token: set {TOKEN_ENV} or pass --token-file"))?,
+    };
+    match token.is_empty() {
+        true => Err("the API token is empty".to_owned()),
+        false => Ok(token),
+    }
 }
 
 impl PaceArgs {

@@ -5,11 +5,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::config::{TOKEN_ENV, Task, URL_ENV, input_options};
+use crate::cli::config::{TOKEN_ENV, Task, URL_ENV, input_options, token_of};
 use crate::cli::job;
-use crate::cli::{DoctorArgs, MirrorArgs};
+use crate::cli::{DoctorArgs, MirrorArgs, PaceArgs};
 use crate::client::api::Token;
-use crate::client::pace::PaceConfig;
 use crate::client::session::Reach;
 use crate::pipeline::input::InputOptions;
 
@@ -110,6 +109,16 @@ impl DoctorConfig {
     }
 }
 
+/// The pace flags of `run` as their defaults set them.
+fn run_defaults() -> PaceArgs {
+    #[derive(clap::Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        pace: PaceArgs,
+    }
+    <Defaults as clap::Parser>::parse_from(["dg-import"]).pace
+}
+
 /// `sandbox --mirror`: the tenant to read (as doctor reads it) and what to copy.
 #[derive(Debug)]
 pub(crate) struct MirrorConfig {
@@ -131,16 +140,9 @@ impl MirrorConfig {
         if let Some(path) = &args.save_seed {
             crate::files::atomic::check_writable(path, "--save-seed")?;
         }
-        let reach = Reach {
-            pace: PaceConfig {
-                rate: args.mirror_rate,
-                hourly_limit: std::num::NonZeroU32::new(28_800).expect("not zero"),
-                max_wait: std::time::Duration::from_secs(20 * 60),
-            },
-            hour: std::time::Duration::from_secs(3600),
-            timeout: std::time::Duration::from_secs(30),
-            max_retries: 5,
-        };
+        // A run's pace, its defaults as `run` has them, at --mirror-rate.
+        let mut reach = run_defaults().reach();
+        reach.pace.rate = args.mirror_rate;
         let tenant = DoctorConfig {
             connection: Connection::Api {
                 url: args.url.or_else(|| env(URL_ENV)),
@@ -162,22 +164,5 @@ impl MirrorConfig {
             with_sources: args.with_sources,
             save_seed: args.save_seed,
         }))
-    }
-}
-
-/// The token from `--token-file`, else the environment; or why there is none.
-fn token_of(
-    file: Option<&PathBuf>,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<Token, String> {
-    let token = match file {
-        Some(path) => Token::read_file(path).map_err(|e| e.to_string())?,
-        None => env(TOKEN_ENV)
-            .map(Token::new)
-            .ok_or_else(|| format!("no token: neither {TOKEN_ENV} nor --token-file is set"))?,
-    };
-    match token.is_empty() {
-        true => Err("the token is empty".to_owned()),
-        false => Ok(token),
     }
 }

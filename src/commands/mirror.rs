@@ -197,20 +197,10 @@ async fn tags(client: &Client) -> anyhow::Result<Vec<Tag>> {
 
 /// The custom attribute definitions of sources (none when not listed).
 async fn attributes(client: &Client) -> anyhow::Result<Vec<AttributeDef>> {
-    let query = [("dataType", "source")];
-    let listed: Value = match client.get_json(client.url("/attributes", &query)).await {
-        Ok(listed) => listed,
-        Err(e) if matches!(e.status(), Some(403..=405)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+    let Some(listed) = directory::attribute_listing(client).await? else {
+        return Ok(Vec::new());
     };
-    let mut items = crate::client::shapes::items(&listed).to_vec();
-    let pages = listed.get("pages").and_then(Value::as_u64).unwrap_or(1);
-    for page in 2..=pages {
-        let page = page.to_string();
-        let url = client.url("/attributes", &[query[0], ("page", page.as_str())]);
-        let more: Value = client.get_json(url).await?;
-        items.extend(crate::client::shapes::items(&more).iter().cloned());
-    }
+    let items = crate::client::shapes::items(&listed);
     let custom = items
         .iter()
         .filter(|a| a.get("isCustom").and_then(Value::as_bool) == Some(true));

@@ -670,22 +670,33 @@ fn distinct_values(value: serde_json::Value) -> serde_json::Value {
 
 /// `GET /attributes?dataType=source`, once; a tenant that answers 403 or
 /// 404 lists none (said once), and custom attribute columns go unchecked.
-pub(crate) async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
+async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
+    match attribute_listing(client).await {
+        Ok(Some(listing)) => Ok(Some(Definitions::from_listing(&listing))),
+        Ok(None) => {
+            tracing::warn!(
+                "the API would not list the attributes of sources: custom attribute \
+                 columns cannot be checked; --extra-columns attributes sends unknown columns as text"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(setup_error("listing the attribute definitions", e)),
+    }
+}
+
+/// The attribute definitions of sources as listed, every page in one
+/// listing; `None` when the tenant will not list them (403, 404, 405).
+pub(crate) async fn attribute_listing(
+    client: &Client,
+) -> Result<Option<serde_json::Value>, ApiError> {
     let query = [("dataType", "source")];
-    let failed = |e| setup_error("listing the attribute definitions", e);
     let first = match client
         .get_json::<serde_json::Value>(client.url("/attributes", &query))
         .await
     {
         Ok(listing) => listing,
-        Err(e) if matches!(e.status(), Some(403..=405)) => {
-            tracing::warn!(
-                "the API would not list the attributes of sources ({e}): custom attribute \
-                 columns cannot be checked; --extra-columns attributes sends unknown columns as text"
-            );
-            return Ok(None);
-        }
-        Err(e) => return Err(failed(e)),
+        Err(e) if matches!(e.status(), Some(403..=405)) => return Ok(None),
+        Err(e) => return Err(e),
     };
     // A paged answer: the other pages, by number, as every listing.
     let pages = first
@@ -696,13 +707,13 @@ pub(crate) async fn load_definitions(client: &Client) -> anyhow::Result<Option<D
     for page in 2..=pages {
         let page = page.to_string();
         let url = client.url("/attributes", &[query[0], ("page", page.as_str())]);
-        let more: serde_json::Value = client.get_json(url).await.map_err(failed)?;
+        let more: serde_json::Value = client.get_json(url).await?;
         let items = more.get("results").and_then(|r| r.as_array()).cloned();
         if let Some(all) = listing.get_mut("results").and_then(|r| r.as_array_mut()) {
             all.extend(items.unwrap_or_default());
         }
     }
-    Ok(Some(Definitions::from_listing(&listing)))
+    Ok(Some(listing))
 }
 
 /// The fields a row empties under `--empty-cells clear`: its empty cells of

@@ -57,11 +57,6 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// Stops the run for `why` (the first reason wins).
-    pub(crate) fn halt(&self, why: Stop) {
-        self.client.pace().halt(why);
-    }
-
     /// The exchange of one request of a row (or a batch): the breaker counts it.
     pub(crate) fn exchange(&self, method: Method, url: reqwest::Url) -> Exchange<'_> {
         Exchange::new(self.client, method, url, self.client.writes()).counted(&self.breaker)
@@ -76,7 +71,7 @@ impl<'a> Sender<'a> {
             *first = Some(e);
         }
         drop(first);
-        self.halt(Stop::LocalFailure);
+        self.client.pace().halt(Stop::LocalFailure);
     }
 
     /// The local failure that stopped the run, if one did.

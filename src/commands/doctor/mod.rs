@@ -59,7 +59,8 @@ struct Found {
     sample: Option<String>,
 }
 
-/// Every check, said nowhere: what the tenant does, for a mirror to copy.
+/// Every check, in order (each line said as it comes unless the output is
+/// JSON): what the tenant does; what a mirror copies.
 pub(crate) async fn learn(config: &DoctorConfig) -> anyhow::Result<(Vec<Check>, Facts)> {
     let mut doctor = Doctor {
         config,
@@ -80,23 +81,17 @@ pub(crate) async fn execute(config: DoctorConfig) -> anyhow::Result<u8> {
              terminal to ask on)",
         ));
     }
-    let mut doctor = Doctor {
-        config: &config,
-        checks: Vec::new(),
-        facts: Facts::default(),
-        cut: None,
-        remaining: None,
-    };
-    doctor.examine().await?;
-    let failed = doctor.checks.iter().any(|c| c.status == Status::Fail);
+    // The lines are said as the checks go (`Doctor::add`); JSON at the end.
+    let (checks, facts) = learn(&config).await?;
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
     if config.json {
         let findings = Findings {
-            checks: &doctor.checks,
-            facts: &doctor.facts,
+            checks: &checks,
+            facts: &facts,
         };
         println!("{}", serde_json::to_string_pretty(&findings)?);
     } else {
-        println!("{}", verdict::verdict(&doctor.checks));
+        println!("{}", verdict::verdict(&checks));
     }
     Ok(if failed {
         exit::DOCTOR_FAILED

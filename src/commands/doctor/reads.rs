@@ -132,8 +132,9 @@ pub(super) async fn attributes(
     found: &mut Found,
 ) -> Vec<Check> {
     const NAME: &str = "attributes";
-    let definitions = match directory::load_definitions(&line.client).await {
-        Ok(Some(definitions)) => definitions,
+    // The listing itself, not `load_definitions`: doctor says it, no log line.
+    let definitions = match directory::attribute_listing(&line.client).await {
+        Ok(Some(listing)) => Definitions::from_listing(&listing),
         Ok(None) => {
             return vec![Check::warn(
                 NAME,
@@ -142,7 +143,10 @@ pub(super) async fn attributes(
                  attributes sends them as text",
             )];
         }
-        Err(e) => return vec![Check::fail(NAME, format!("{e:#}"), "try again later")],
+        Err(e) => {
+            let said = format!("GET /attributes: {e}");
+            return vec![Check::fail(NAME, said, "try again later")];
+        }
     };
     let custom = definitions.iter().count();
     let mandatory: Vec<String> = (definitions.iter())

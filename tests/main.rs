@@ -11,6 +11,7 @@ mod export;
 mod import_faults;
 mod import_run;
 mod migrations;
+mod new_user;
 // The mirror is stopped with Ctrl-C, as a user stops it.
 #[cfg(unix)]
 mod mirror;

@@ -517,41 +517,75 @@ async fn a_report_that_cannot_be_put_in_place_after_writes_exits_4_and_resume_fi
     assert_eq!(sb.sources().len(), 5 + 20);
 }
 
+/// A disk that fills during the run: the binary may write no file past
+/// `bytes` (RLIMIT_FSIZE; a write past it fails with EFBIG, its signal ignored).
+#[cfg(target_os = "linux")]
+fn with_file_size_limit(cmd: &mut std::process::Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit and signal are async-signal-safe, as pre_exec needs.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            match libc::setrlimit(libc::RLIMIT_FSIZE, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_journal_that_cannot_be_written_stops_the_run_with_exit_4_before_any_row_goes() {
+async fn a_journal_that_fills_the_disk_stops_the_run_with_exit_4_and_resume_finishes_it() {
     let sb = sandbox(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.csv");
-    std::fs::write(&input, valid_rows(10)).unwrap();
-    let report = dir.path().join("in.report.csv");
+    std::fs::write(&input, valid_rows(300)).unwrap();
     let summary = dir.path().join("summary.json");
-    // Every write to the journal fails, as on a full disk.
-    std::os::unix::fs::symlink("/dev/full", dir.path().join("in.report.csv.journal")).unwrap();
-    let connection = reach(&sb, dir.path());
-    let args = [
-        "run",
-        input.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-        "--summary-json",
-        summary.to_str().unwrap(),
-        "--force",
-    ];
-    let (code, error) = dg_at(&args, &connection).await;
-    assert_eq!(code, 4, "{error:?}");
-    let error = error.unwrap();
+    let url = sb.base_url();
+    let run = |limited: bool, resume: bool| {
+        let mut cmd = crate::common::resumable(
+            dir.path(),
+            (&url, sb.token()),
+            &[
+                "run",
+                "in.csv",
+                "--batch-size",
+                "1",
+                "--rate",
+                "1000",
+                "--summary-json",
+                "summary.json",
+            ],
+            resume,
+        );
+        if limited {
+            // The journal (the largest file, written first for each row) fills it first.
+            with_file_size_limit(&mut cmd, 16 * 1024);
+        }
+        cmd.status().unwrap().code()
+    };
+    let first = tokio::task::block_in_place(|| run(true, false));
+    assert_eq!(first, Some(4), "stopped by the full disk");
+    let said: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
+    assert_eq!(said["exit_code"], 4);
+    let stopped = said["stopped"].as_str().unwrap();
     assert!(
-        error.contains("writing the journal") && error.contains("--resume"),
-        "{error}"
+        stopped.contains("journal") && stopped.contains("--resume"),
+        "{stopped}"
     );
-    assert_eq!(posts(&sb.requests()), 0, "no row goes unrecorded");
-    let summary: serde_json::Value = serde_json::from_str(&text(&summary)).unwrap();
-    assert_eq!(summary["exit_code"], 4);
+    let sent = posts(&sb.requests());
+    assert!(sent > 0 && sent < 300, "stopped part way: {sent} rows sent");
     assert!(
-        summary["stopped"]
-            .as_str()
-            .unwrap()
-            .contains("No space left")
+        dir.path().join("in.report.csv.journal").exists(),
+        "kept for --resume"
     );
+    let resumed = tokio::task::block_in_place(|| run(false, true));
+    assert_eq!(resumed, Some(0));
+    assert_eq!(copies(&sb).values().max(), Some(&1), "no duplicate");
+    assert_eq!(sb.sources().len(), 5 + 300);
 }

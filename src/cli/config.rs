@@ -12,9 +12,11 @@ use crate::cli::{
     RerunArgs, RowArgs, RunArgs, SandboxArgs,
 };
 use crate::client::api::Token;
+use crate::client::base_url::parse_base_url;
 use crate::client::pace::PaceConfig;
 use crate::client::session::{Endpoint, Reach};
 use crate::exit::usage;
+use crate::files::output::Allow;
 use crate::model::if_exists::IfExists;
 use crate::pipeline::input::{HeaderOptions, InputOptions};
 use crate::pipeline::record::{self, RunRecord};
@@ -91,6 +93,9 @@ pub(crate) struct ImportConfig {
     pub(crate) excel_report: bool,
     /// Sources per bulk request (1: one request per row).
     pub(crate) batch_size: usize,
+    /// What the run record and the report say was done holds here (false
+    /// with `--other-target` against another target: nothing is carried).
+    pub(crate) carry: bool,
 }
 
 impl ImportConfig {
@@ -156,6 +161,9 @@ impl ImportConfig {
             rows,
             output,
         } = flags;
+        if let Some(given) = &output.report {
+            refuse_report_name(given)?;
+        }
         let report = report_path(output.report.as_deref(), &job);
         // A rerun goes where its report's run went; a resume where it was going.
         let recorded = match &job {
@@ -163,17 +171,33 @@ impl ImportConfig {
             Task::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
             _ => None,
         };
+        if matches!(
+            job,
+            Task::Run {
+                input: None,
+                resume: true
+            }
+        ) {
+            return Err(usage(
+                "--resume cannot read standard input: what it continues must be \
+                 compared with the file the interrupted run read; name that file",
+            ));
+        }
         let job = resumed_job(job, recorded.as_ref());
         // A check never writes where a run writes, even from the run's job file.
         let summary_json = match &job {
             Task::Check { .. } => output.summary_json.as_deref().map(check_path),
             _ => output.summary_json.clone(),
         };
-        refuse_outputs_over_input(&job, &report, summary_json.as_deref())?;
         let recorded_url = recorded.as_ref().map(|r| r.url.clone());
         let endpoint = endpoint_of(&connection, recorded_url, &env)?;
+        // What the record says was done is true of its own target only.
+        let carry = match &recorded {
+            Some(r) => same_target(r, &endpoint, &connection, output.other_target)?,
+            None => true,
+        };
         // The recorded workspace and version make sense only on the recorded server.
-        let same_server = recorded.as_ref().filter(|_| !connection.sandbox);
+        let same_server = recorded.as_ref().filter(|_| !connection.sandbox && carry);
         let if_exists = if rows.upsert {
             IfExists::Update
         } else {
@@ -186,6 +210,7 @@ impl ImportConfig {
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
         let retire = retire_options(&rows, &job)?;
         let recorded_retire = match &job {
+            _ if !carry => None,
             Task::Rerun { .. } | Task::Run { resume: true, .. } => {
                 recorded.as_ref().and_then(|r| r.retire.clone())
             }
@@ -196,7 +221,7 @@ impl ImportConfig {
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
         };
         let concurrency = concurrency_of(&pacing);
-        Ok(ImportConfig {
+        let config = ImportConfig {
             workspace: connection
                 .workspace
                 .or_else(|| same_server.map(|r| r.target.workspace_id.clone())),
@@ -219,7 +244,66 @@ impl ImportConfig {
             recorded_retire,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
-        })
+            carry,
+        };
+        refuse_outputs_over_input(&config.job, &config.outputs())?;
+        Ok(config)
+    }
+}
+
+/// Whether a rerun or resume goes where the run it continues went: the
+/// same URL (normalised), workspace and version. Another target is refused
+/// (exit 2, naming both) unless `--other-target`, which carries nothing
+/// over; in-process sandboxes are each new, so one continues another's
+/// record. `Ok(true)`: what the record says was done holds.
+fn same_target(
+    recorded: &RunRecord,
+    endpoint: &Endpoint,
+    connection: &ConnectionArgs,
+    other_target: bool,
+) -> anyhow::Result<bool> {
+    let here = match endpoint {
+        Endpoint::Sandbox { .. } if recorded.sandbox => return Ok(true),
+        Endpoint::Sandbox { .. } => "an in-process sandbox (--sandbox)".to_owned(),
+        Endpoint::Api { url, .. } => url.to_string(),
+    };
+    let there = match recorded.sandbox {
+        true => "an in-process sandbox (--sandbox)".to_owned(),
+        false => recorded.url.clone(),
+    };
+    let same_url = match (reqwest::Url::parse(&here), parse_base_url(&there)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => here == there,
+    };
+    let t = &recorded.target;
+    let workspace = connection
+        .workspace
+        .as_deref()
+        .filter(|w| *w != t.workspace_id && !w.eq_ignore_ascii_case(&t.workspace_name));
+    let version =
+        (connection.version.as_deref()).filter(|v| !v.eq_ignore_ascii_case(&t.version_name));
+    let differs = match (same_url, workspace, version) {
+        (false, _, _) => format!("{here}, but the run record names {there}"),
+        (true, Some(w), _) => format!(
+            "workspace '{w}', but the run record names '{}' ({})",
+            t.workspace_name, t.workspace_id
+        ),
+        (true, None, Some(v)) => format!(
+            "version '{v}', but the run record names '{}'",
+            t.version_name
+        ),
+        (true, None, None) => return Ok(!other_target),
+    };
+    match other_target {
+        true => {
+            tracing::warn!("--other-target: {differs}; nothing it did is carried over");
+            Ok(false)
+        }
+        false => Err(usage(format!(
+            "this command would go to {differs}: what that run did there is not done \
+             here. Point it at the same target, or pass --other-target to send every row \
+             again to this one; nothing was sent"
+        ))),
     }
 }
 
@@ -298,15 +382,12 @@ pub(crate) fn token_of(
     file: Option<&PathBuf>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Token, String> {
-    let token = match file {
-        Some(path) => Token::read_file(path).map_err(|e| e.to_string())?,
-        None => env(TOKEN_ENV)
-            .map(Token::new)
-            .ok_or_else(|| format!("no token: set {TOKEN_ENV} or pass --token-file"))?,
-    };
-    match token.is_empty() {
-        true => Err("the API token is empty".to_owned()),
-        false => Ok(token),
+    match file {
+        Some(path) => Token::read_file(path),
+        None => match env(TOKEN_ENV) {
+            Some(text) => Token::parse(&text, &format!("the environment variable {TOKEN_ENV}")),
+            None => Err(format!("no token: set {TOKEN_ENV} or pass --token-file")),
+        },
     }
 }
 
@@ -390,6 +471,33 @@ fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
     )))
 }
 
+/// A report is CSV or a workbook in a file: a folder (or a name ending in a
+/// separator), or a name that says another format, is refused before a
+/// check turns it into its `.check` name.
+fn refuse_report_name(given: &Path) -> anyhow::Result<()> {
+    let text = given.to_string_lossy();
+    if given.is_dir() || text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/') {
+        return Err(usage(format!(
+            "--report {text}: is a folder, not a file: name the report's file \
+             (e.g. {}); nothing was sent",
+            Path::new(text.trim_end_matches(['/', std::path::MAIN_SEPARATOR]))
+                .join("sources.report.csv")
+                .display()
+        )));
+    }
+    let ext = given
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    match ext.as_deref() {
+        Some("json" | "xls" | "xlsm" | "xlsb" | "ods" | "xml" | "parquet") => Err(usage(format!(
+            "--report {text}: a report is CSV (.csv, .tsv, .txt) or a workbook (.xlsx), \
+             not .{}; nothing was sent",
+            ext.unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The input flags, over what the run record says. A rerun reads a report
 /// (always UTF-8, in the input's delimiter): it keeps the options that shape
 /// rows, not those of the original file's bytes.
@@ -467,6 +575,9 @@ fn report_path(given: Option<&Path>, job: &Task) -> PathBuf {
 /// What a check writes instead of `path`: `x.report.csv` → `x.check.csv`,
 /// `x.json` → `x.check.json` (`x.check.csv` stays itself).
 fn check_path(path: &Path) -> PathBuf {
+    if path.as_os_str() == "-" || crate::files::atomic::is_null(path) {
+        return path.to_owned();
+    }
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     let lower = stem.to_lowercase();
     if lower.ends_with(".check") || lower == "check" {
@@ -483,43 +594,93 @@ fn check_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Every file a command writes, the report's companions included, is
-/// refused when it is the input file itself (a rerun's report replaces its
-/// input by design: the one it replaces is kept as `.prev`).
-fn refuse_outputs_over_input(
+/// An output of a command: what it is (for messages), where, and what else
+/// than a file it may be.
+pub(crate) struct Output {
+    pub(crate) what: &'static str,
+    pub(crate) path: PathBuf,
+    pub(crate) allow: Allow,
+}
+
+/// Every file a run, rerun or check writes: the report and the files beside
+/// it, the retired list when it retires, the summary. A check writes no
+/// journal and no run record; its report may be `/dev/null` (and then takes
+/// no lock), a run's may not (its journal and record go beside it).
+pub(crate) fn outputs(
     job: &Task,
     report: &Path,
     summary: Option<&Path>,
-) -> anyhow::Result<()> {
+    retiring: bool,
+) -> Vec<Output> {
+    let out = |what, path: PathBuf, allow| Output { what, path, allow };
+    let checking = matches!(job, Task::Check { .. });
+    let mut outputs = vec![];
+    if let Some(summary) = summary {
+        outputs.push(out("--summary-json", summary.to_owned(), Allow::ANY));
+    }
+    let report_allow = match checking {
+        true => Allow {
+            stdout: false,
+            null: true,
+        },
+        false => Allow::FILE,
+    };
+    outputs.push(out("the report", report.to_owned(), report_allow));
+    if checking && crate::files::atomic::is_null(report) {
+        return outputs;
+    }
+    let prev = crate::files::atomic::prev_path;
+    outputs.push(out("the previous report", prev(report), Allow::FILE));
+    outputs.push(out(
+        "the report's lock",
+        crate::files::lock::path_for(report),
+        Allow::FILE,
+    ));
+    if !checking {
+        let journal = crate::pipeline::journal::path_for(report);
+        outputs.push(out("the journal", journal, Allow::FILE));
+        let record = crate::pipeline::record::path_for(report);
+        outputs.push(out("the run record", record, Allow::FILE));
+    }
+    if retiring {
+        let retired = crate::pipeline::retire::list_path(report);
+        outputs.push(out(
+            "the previous retired list",
+            prev(&retired),
+            Allow::FILE,
+        ));
+        outputs.push(out("the retired list", retired, Allow::FILE));
+    }
+    outputs
+}
+
+impl ImportConfig {
+    /// What this command writes (`outputs`).
+    pub(crate) fn outputs(&self) -> Vec<Output> {
+        let retiring = self.retire.is_some() || self.recorded_retire.is_some();
+        outputs(
+            &self.job,
+            &self.report,
+            self.summary_json.as_deref(),
+            retiring,
+        )
+    }
+}
+
+/// Every file a command writes, the report's companions included, is
+/// refused when it is the input file itself (a rerun's report replaces its
+/// input by design: the one it replaces is kept as `.prev`).
+fn refuse_outputs_over_input(job: &Task, outputs: &[Output]) -> anyhow::Result<()> {
     let Some(input) = job.input() else {
         return Ok(());
     };
-    let retired = crate::pipeline::retire::list_path(report);
-    let mut outputs: Vec<(&str, PathBuf)> = vec![
-        ("the journal", crate::pipeline::journal::path_for(report)),
-        ("the run record", crate::pipeline::record::path_for(report)),
-        ("the report's lock", crate::files::lock::path_for(report)),
-        (
-            "the previous report",
-            crate::files::atomic::prev_path(report),
-        ),
-        ("the retired list", retired.clone()),
-        (
-            "the previous retired list",
-            crate::files::atomic::prev_path(&retired),
-        ),
-    ];
-    if !matches!(job, Task::Rerun { .. }) {
-        outputs.push(("the report", report.to_owned()));
-    }
-    if let Some(summary) = summary {
-        outputs.push(("the summary", summary.to_owned()));
-    }
-    for (what, path) in outputs {
-        if crate::files::atomic::same_file(&path, input) {
+    for output in outputs {
+        let rerun_report = matches!(job, Task::Rerun { .. }) && output.what == "the report";
+        if !rerun_report && crate::files::atomic::same_file(&output.path, input) {
             return Err(usage(format!(
-                "{what} would be written over the input file {}: name another --report or \
+                "{} would be written over the input file {}: name another --report or \
                  --summary-json; nothing was sent",
+                output.what,
                 input.display()
             )));
         }
@@ -538,41 +699,6 @@ fn default_report(input: Option<&Path>, kind: &str) -> PathBuf {
         false => "csv",
     };
     PathBuf::from(format!("{stem}.{kind}.{ext}"))
-}
-
-/// Whether `url` names this machine: the only host plain `http` may go to.
-pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// A base URL the token may be sent to: https, or http on loopback only.
-pub(crate) fn parse_base_url(text: &str) -> anyhow::Result<reqwest::Url> {
-    let mut url = reqwest::Url::parse(text.trim())
-        .map_err(|e| usage(format!("--url {text:?} is not a URL: {e}")))?;
-    let loopback = is_loopback(&url);
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Err(usage(format!(
-                "--url {text}: refusing to send the token over plain http to a host that is not loopback; use https"
-            )));
-        }
-        other => return Err(usage(format!("--url {text}: unsupported scheme {other:?}"))),
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(usage(format!(
-            "--url {text}: a base URL has no query or fragment"
-        )));
-    }
-    let trimmed = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&trimmed);
-    Ok(url)
 }
 
 impl SandboxArgs {
@@ -618,23 +744,6 @@ impl SandboxArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_http_is_refused_unless_the_host_is_loopback() {
-        assert!(parse_base_url("https://acme.api.datagalaxy.com/v2").is_ok());
-        assert!(parse_base_url("http://127.0.0.1:8080/v2/").is_ok());
-        assert!(parse_base_url("http://localhost:8080/v2").is_ok());
-        assert!(parse_base_url("http://[::1]:8080/v2").is_ok());
-        let err = parse_base_url("http://acme.api.datagalaxy.com/v2").unwrap_err();
-        assert!(err.to_string().contains("plain http"), "{err}");
-        assert_eq!(crate::exit::code_of(&Err(err)), crate::exit::USAGE);
-    }
-
-    #[test]
-    fn a_trailing_slash_is_dropped_from_the_base_url() {
-        let url = parse_base_url("https://acme.api.datagalaxy.com/v2/").unwrap();
-        assert_eq!(url.as_str(), "https://acme.api.datagalaxy.com/v2");
-    }
 
     #[test]
     fn a_check_writes_beside_the_runs_files_never_over_them() {

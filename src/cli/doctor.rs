@@ -138,7 +138,7 @@ impl MirrorConfig {
             return Ok(None);
         }
         if let Some(path) = &args.save_seed {
-            crate::files::atomic::check_writable(path, "--save-seed")?;
+            crate::files::output::check("--save-seed", path, crate::files::output::Allow::FILE)?;
         }
         // A run's pace, its defaults as `run` has them, at --mirror-rate.
         let mut reach = run_defaults().reach();

@@ -447,6 +447,10 @@ pub(crate) struct OutputArgs {
     /// Start over even though an unfinished run left its journal beside the report.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Rerun or resume against another URL, workspace or version than the
+    /// run record's: nothing the record says was done is carried over.
+    #[arg(long)]
+    pub(crate) other_target: bool,
     /// Start the report with a UTF-8 byte-order mark, for Excel (always for
     /// spreadsheet inputs and inputs that had one).
     #[arg(long)]

@@ -14,7 +14,6 @@
 //! looks its source up before it is resent, a refused batch is halved.
 
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -197,7 +196,7 @@ impl<'c> Exchange<'c> {
         }
         self.retries += 1;
         let pace = self.client.pace();
-        pace.counters.retries.fetch_add(1, Ordering::Relaxed);
+        pace.counters.note_failure(error.kind());
         tracing::debug!(
             "{} {}: {error}; retry {}",
             self.method,

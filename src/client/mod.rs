@@ -6,6 +6,7 @@
 //! and the session that opens the API or an in-process sandbox.
 
 pub mod api;
+pub mod base_url;
 pub mod breaker;
 pub mod budget;
 pub mod exchange;

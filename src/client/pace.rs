@@ -253,6 +253,27 @@ pub(crate) struct Counters {
     /// Pauses for 429 (one per block, however many requests it refused).
     pub(crate) pauses: AtomicU64,
     pub(crate) retries: AtomicU64,
+    /// Why the requests that were retried failed, by kind (`HTTP 503`,
+    /// `no answer`): doctor says it of a tenant that answered only after retries.
+    failed: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Counters {
+    /// A request failed and is retried: `why` is the kind of failure.
+    pub(crate) fn note_failure(&self, why: String) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        *self
+            .failed
+            .lock()
+            .expect("counters")
+            .entry(why)
+            .or_default() += 1;
+    }
+
+    /// The failures retried so far, by kind.
+    pub(crate) fn failures(&self) -> std::collections::BTreeMap<String, u64> {
+        self.failed.lock().expect("counters").clone()
+    }
 }
 
 /// Handed out with each permit: how many of our requests the hour window

@@ -116,6 +116,7 @@ impl Table<'_> {
 }
 
 pub(crate) async fn execute(config: ExportConfig, interrupt: Interrupt) -> anyhow::Result<u8> {
+    check_outputs(&config)?;
     let session = Session::open(&config.endpoint).await?;
     let code = export(&config, &session, &interrupt).await;
     session.close().await?;
@@ -171,10 +172,33 @@ async fn export(
             summary.exit_code = exit::code_of_error(e);
         }
     }
-    if let Some(path) = &config.summary_json {
-        crate::files::atomic::write_json(path, &summary)?;
+    // Its path was checked before the first request: a failure now leaves
+    // the export as done (and its exit code), and is said.
+    if let Some(path) = &config.summary_json
+        && let Err(e) = crate::files::output::write_json(path, &summary)
+    {
+        eprintln!("error: the summary was not written: {e:#}");
     }
     done.map(|_| exit::SUCCESS)
+}
+
+/// The summary's path and the export's, checked before the first request;
+/// standard output takes one of them at most.
+fn check_outputs(config: &ExportConfig) -> anyhow::Result<()> {
+    use crate::files::output::{Allow, check};
+    if let Some(path) = &config.summary_json {
+        if path.as_os_str() == "-" && config.output.is_none() {
+            return Err(usage(
+                "--summary-json - and the export both go to standard output: \
+                 name a file for one of them (-o FILE)",
+            ));
+        }
+        check("--summary-json", path, Allow::ANY)?;
+    }
+    if let Some(path) = &config.output {
+        check("-o", path, Allow::ANY)?;
+    }
+    Ok(())
 }
 
 /// The output of an export whose reader closed the pipe early.

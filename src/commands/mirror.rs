@@ -38,7 +38,7 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
         unreachable!("a mirror reads an API");
     };
     let endpoint = Endpoint::Api {
-        url: crate::cli::config::parse_base_url(url.as_deref().unwrap_or_default())?,
+        url: crate::client::base_url::parse_base_url(url.as_deref().unwrap_or_default())?,
         token: token.clone().map_err(usage)?,
         ca_cert: ca_cert.clone(),
     };

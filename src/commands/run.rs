@@ -63,10 +63,12 @@ struct Seen {
 }
 
 async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> anyhow::Result<u8> {
-    if let Some(path) = &config.summary_json {
-        crate::files::atomic::check_writable(path, "--summary-json")?;
+    // Every output is checked before anything is written: the summary's
+    // first, since it is written on the other refusals.
+    for output in config.outputs() {
+        crate::files::output::check(output.what, &output.path, output.allow)?;
+        seen.summary_writable = true;
     }
-    seen.summary_writable = true;
     if let Some((code, said)) = finished_already(config)? {
         eprintln!("{said}");
         let totals = Totals {
@@ -93,7 +95,7 @@ fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Total
 /// to do, nothing is sent, and its exit code is this one's (with what to
 /// tell the user).
 fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)>> {
-    if !config.job.resume() || journal::path_for(&config.report).exists() {
+    if !config.job.resume() || !config.carry || journal::path_for(&config.report).exists() {
         return Ok(None);
     }
     let Some(last) = RunRecord::read(&record::path_for(&config.report))? else {
@@ -102,6 +104,8 @@ fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)
     let Some(code) = last.exit_code.filter(|_| last.finished()) else {
         return Ok(None);
     };
+    let hash = config.job.input().map(record::sha256_of).transpose()?;
+    refuse_changed_input(config, &last, hash.as_deref())?;
     let report = config.report.display();
     let next = match code {
         exit::SUCCESS => String::new(),
@@ -171,7 +175,7 @@ async fn fill_ids(
 /// (the run's work is done) and is said on stderr.
 fn write_summary_json(config: &ImportConfig, summary: &Summary) {
     if let Some(path) = &config.summary_json
-        && let Err(e) = crate::files::atomic::write_json(path, summary)
+        && let Err(e) = crate::files::output::write_json(path, summary)
     {
         eprintln!("error: the summary was not written: {e:#}");
     }
@@ -187,6 +191,14 @@ fn prior_work(
     let recorded = RunRecord::read(&record::path_for(&config.report))?;
     let same_input =
         |r: &RunRecord| r.input_sha256.as_deref() == input_hash && input_hash.is_some();
+    // Another target (--other-target): what was done there is not done here.
+    if !config.carry {
+        let prior = Prior {
+            other_target: true,
+            ..Prior::default()
+        };
+        return Ok((prior, false));
+    }
     if journal_path.exists() {
         if !resume && !config.force {
             return Err(usage(format!(
@@ -197,14 +209,7 @@ fn prior_work(
         }
         if resume {
             match &recorded {
-                Some(r) if same_input(r) => {}
-                Some(_) => {
-                    return Err(usage(format!(
-                        "cannot resume: {} changed since the run started (its hash differs); \
-                         pass --force to start over",
-                        input::display_name(config.job.input())
-                    )));
-                }
+                Some(r) => refuse_changed_input(config, r, input_hash)?,
                 None => {
                     return Err(usage(
                         "cannot resume: the run record is missing; pass --force to start over",
@@ -221,7 +226,11 @@ fn prior_work(
         }
         return Ok((Prior::default(), false));
     }
-    // Nothing in flight. A resume of a run that finished has only what its report left.
+    // Nothing in flight. A resume of a run that finished has only what its
+    // report left, and only for the file that run read.
+    if let (true, Some(r)) = (resume, &recorded) {
+        refuse_changed_input(config, r, input_hash)?;
+    }
     let finished = resume
         && config.report.exists()
         && recorded.as_ref().is_some_and(same_input)
@@ -244,6 +253,32 @@ fn prior_work(
         prior.done.len()
     );
     Ok((prior, false))
+}
+
+/// A resume continues the file the recorded run read: a `run` record whose
+/// input hash differs is refused, journal or not (a rerun's record hashes
+/// the report, which the rerun itself replaces at its end).
+fn refuse_changed_input(
+    config: &ImportConfig,
+    recorded: &RunRecord,
+    input_hash: Option<&str>,
+) -> anyhow::Result<()> {
+    let unfinished = journal::path_for(&config.report).exists();
+    if recorded.command != "run" && !unfinished {
+        return Ok(());
+    }
+    if recorded.input_sha256.is_some() && recorded.input_sha256.as_deref() == input_hash {
+        return Ok(());
+    }
+    let name = input::display_name(config.job.input());
+    Err(usage(format!(
+        "cannot resume: {name} is not the file the run into {} read ({}: its content \
+         changed since, or it is another file); to import it as it is now, run without \
+         --resume (with --if-exists update, the sources already made are compared, not \
+         refused), or pass --force to start over; nothing was sent",
+        config.report.display(),
+        recorded.input
+    )))
 }
 
 /// The input, opened and checked before any request.
@@ -480,7 +515,11 @@ async fn import_into(
     seen: &mut Seen,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let _lock = ReportLock::acquire(&config.report)?;
+    // A check into the null device has no report to guard.
+    let _lock = match crate::files::atomic::is_null(&config.report) {
+        true => None,
+        false => Some(ReportLock::acquire(&config.report)?),
+    };
     let Opened {
         mut rows,
         facts,
@@ -638,6 +677,10 @@ fn start_journal(
         schema_version: record::SCHEMA_VERSION,
         command: config.job.name().into(),
         url: url.to_string(),
+        sandbox: matches!(
+            config.endpoint,
+            crate::client::session::Endpoint::Sandbox { .. }
+        ),
         target: target.clone(),
         if_exists: config.if_exists,
         input: input.name.clone(),

@@ -7,4 +7,5 @@ pub mod atomic;
 pub mod contain;
 pub mod formula;
 pub mod lock;
+pub mod output;
 pub mod workbook;

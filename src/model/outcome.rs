@@ -121,9 +121,113 @@ pub struct Outcome {
     /// What an update changed (or would change): `status: A -> B; tags: +X`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) changes: Option<String>,
-    /// For the summary's grouping: the error without its value.
+    /// For the summary's grouping: each of the row's errors without its
+    /// value (a row with three errors counts in three groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) error_kinds: Vec<ErrorKind>,
+}
+
+/// What kind of error a row met, without the value: what the summary counts
+/// rows by (`owners: unknown user`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ErrorKind {
+    /// The column it is about, as the file names it; `None`: the row as a whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) error_kind: Option<String>,
+    pub(crate) column: Option<String>,
+    pub(crate) problem: Problem,
+}
+
+impl ErrorKind {
+    pub(crate) fn of(column: &str, problem: Problem) -> ErrorKind {
+        ErrorKind {
+            column: Some(column.to_owned()),
+            problem,
+        }
+    }
+
+    pub(crate) fn row(problem: Problem) -> ErrorKind {
+        ErrorKind {
+            column: None,
+            problem,
+        }
+    }
+}
+
+/// The problems a row can have, each in words without its value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    Missing,
+    UnknownSourceType,
+    UnknownStatus,
+    NotYesNo,
+    UnknownUser,
+    UnknownTag,
+    /// Several values, not separated by the list separator.
+    ListSeparator,
+    /// Not of the attribute's type: what it expected ("a number").
+    NotA(String),
+    QuoteNeverClosed,
+    QuoteInside,
+    TooManyCells,
+    NotUtf8,
+    DuplicateTechnicalName,
+    /// A technical name that matches an existing one but for case or
+    /// Unicode form (`--strict-names`).
+    NearDuplicateTechnicalName,
+    AlreadyExists,
+    NotAttempted,
+    TagsNotCreated,
+    /// Refused by the API with this 4xx.
+    Rejected(u16),
+    /// This 5xx, after the retries.
+    ServerError(u16),
+    NoAnswer,
+    StoppedBeforeRetry,
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Missing => f.write_str("missing"),
+            Problem::UnknownSourceType => f.write_str("unknown source type"),
+            Problem::UnknownStatus => f.write_str("unknown status"),
+            Problem::NotYesNo => f.write_str("not a yes/no value"),
+            Problem::UnknownUser => f.write_str("unknown user"),
+            Problem::UnknownTag => f.write_str("unknown tag"),
+            Problem::ListSeparator => {
+                f.write_str("several values, not separated by the list separator")
+            }
+            Problem::NotA(expected) => write!(f, "not {expected}"),
+            Problem::QuoteNeverClosed => f.write_str("quote never closed"),
+            Problem::QuoteInside => f.write_str("quote inside a value"),
+            Problem::TooManyCells => f.write_str("too many cells"),
+            Problem::NotUtf8 => f.write_str("not valid UTF-8"),
+            Problem::DuplicateTechnicalName => f.write_str("duplicate technical name"),
+            Problem::NearDuplicateTechnicalName => {
+                f.write_str("technical name differs from an existing one only in case or accents")
+            }
+            Problem::AlreadyExists => f.write_str("already exists"),
+            Problem::NotAttempted => f.write_str("not attempted"),
+            Problem::TagsNotCreated => f.write_str("could not create"),
+            Problem::Rejected(status) => write!(f, "rejected by the API (HTTP {status})"),
+            Problem::ServerError(status) => write!(f, "HTTP {status} after retries"),
+            Problem::NoAnswer => f.write_str("no answer after retries"),
+            Problem::StoppedBeforeRetry => f.write_str("stopped before a retry"),
+            Problem::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "{column}: {}", self.problem),
+            None => write!(f, "{}", self.problem),
+        }
+    }
 }
 
 impl Outcome {
@@ -137,7 +241,7 @@ impl Outcome {
             attempts: 0,
             error: None,
             changes: None,
-            error_kind: None,
+            error_kinds: vec![],
         }
     }
 
@@ -184,16 +288,25 @@ impl Outcome {
             },
             error: text(error),
             changes: text(changes),
-            error_kind: None,
+            error_kinds: vec![],
         })
     }
 
-    pub(crate) fn with_error(
+    /// The row's error, of one kind.
+    pub(crate) fn with_error(self, kind: ErrorKind, message: impl Into<String>) -> Outcome {
+        self.with_errors(vec![kind], message)
+    }
+
+    /// The row's errors: their kinds (each counted once), and the message
+    /// that says them all.
+    pub(crate) fn with_errors(
         mut self,
-        kind: impl Into<String>,
+        mut kinds: Vec<ErrorKind>,
         message: impl Into<String>,
     ) -> Outcome {
-        self.error_kind = Some(kind.into());
+        let mut seen = std::collections::HashSet::new();
+        kinds.retain(|k| seen.insert(k.clone()));
+        self.error_kinds = kinds;
         self.error = Some(message.into());
         self
     }

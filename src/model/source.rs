@@ -10,6 +10,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Serialize;
 
+use crate::model::outcome::{ErrorKind, Problem};
+
 /// Folds a word for lenient comparison: lower case, without spaces, `_` or `-`.
 pub(crate) fn fold(text: &str) -> String {
     text.chars()
@@ -279,26 +281,25 @@ pub(crate) enum RowError {
 impl RowError {
     /// The error without its value, to group rows in the summary
     /// ("owners: unknown user").
-    pub(crate) fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> ErrorKind {
+        let of = ErrorKind::of;
         match self {
-            RowError::Missing { column } => format!("{column}: missing"),
-            RowError::BadType { column, .. } => format!("{column}: unknown source type"),
-            RowError::BadStatus { column, .. } => format!("{column}: unknown status"),
-            RowError::BadUpsert { column, .. } => format!("{column}: not a yes/no value"),
-            RowError::UnknownUser { column, .. } => format!("{column}: unknown user"),
-            RowError::UnknownTag { column, .. } => format!("{column}: unknown tag"),
-            RowError::ListSeparator { column, .. } => {
-                format!("{column}: several values, not separated by the list separator")
-            }
+            RowError::Missing { column } => of(column, Problem::Missing),
+            RowError::BadType { column, .. } => of(column, Problem::UnknownSourceType),
+            RowError::BadStatus { column, .. } => of(column, Problem::UnknownStatus),
+            RowError::BadUpsert { column, .. } => of(column, Problem::NotYesNo),
+            RowError::UnknownUser { column, .. } => of(column, Problem::UnknownUser),
+            RowError::UnknownTag { column, .. } => of(column, Problem::UnknownTag),
+            RowError::ListSeparator { column, .. } => of(column, Problem::ListSeparator),
             RowError::BadAttribute {
                 column, expected, ..
-            } => format!("{column}: not {expected}"),
-            RowError::MissingAttribute { column } => format!("{column}: missing"),
-            RowError::UnclosedQuote { column, .. } => format!("{column}: quote never closed"),
-            RowError::StrayQuote { column } => format!("{column}: quote inside a value"),
-            RowError::TooManyCells { .. } => "too many cells".into(),
-            RowError::NotUtf8 { column } => format!("{column}: not valid UTF-8"),
-            RowError::Duplicate { .. } => "duplicate technical name".into(),
+            } => of(column, Problem::NotA((*expected).to_owned())),
+            RowError::MissingAttribute { column } => of(column, Problem::Missing),
+            RowError::UnclosedQuote { column, .. } => of(column, Problem::QuoteNeverClosed),
+            RowError::StrayQuote { column } => of(column, Problem::QuoteInside),
+            RowError::TooManyCells { .. } => ErrorKind::row(Problem::TooManyCells),
+            RowError::NotUtf8 { column } => of(column, Problem::NotUtf8),
+            RowError::Duplicate { .. } => ErrorKind::row(Problem::DuplicateTechnicalName),
         }
     }
 }

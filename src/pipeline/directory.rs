@@ -57,8 +57,7 @@ fn first_answer_error(client: &Client, e: ApiError) -> anyhow::Error {
     if e.status() != Some(404) || client.base().path().ends_with("/v2") {
         return setup_error("listing workspaces", e);
     }
-    let mut fixed = client.base().clone();
-    fixed.set_path(&format!("{}/v2", fixed.path().trim_end_matches('/')));
+    let fixed = crate::client::base_url::with_v2(client.base().clone());
     usage(format!(
         "listing workspaces: {e}: the API's URL ends in /v2; try --url {fixed} \
          (or DATAGALAXY_URL={fixed})"

@@ -19,7 +19,7 @@ use futures::StreamExt;
 
 use crate::exit::Stop;
 use crate::model::if_exists::IfExists;
-use crate::model::outcome::{Outcome, RowResult};
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::batch::{Units, Work};
 use crate::pipeline::bulk;
 use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
@@ -60,7 +60,7 @@ fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
     };
     let message = format!("already exists (source {})", existing.id);
     with_source(
-        Outcome::new(row, result).with_error("already exists", message),
+        Outcome::new(row, result).with_error(ErrorKind::row(Problem::AlreadyExists), message),
         existing,
     )
 }

@@ -69,6 +69,9 @@ impl Sending {
 pub(crate) struct Prior {
     pub(crate) done: HashMap<u64, Outcome>,
     pub(crate) sent: HashMap<u64, bool>,
+    /// The report read was made against another target (`--other-target`):
+    /// none of its outcomes holds here.
+    pub(crate) other_target: bool,
 }
 
 impl Prior {
@@ -126,8 +129,8 @@ fn invalid(row: u64, errors: &[RowError]) -> Outcome {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    let kind = errors.first().map(RowError::kind).unwrap_or_default();
-    Outcome::new(row, RowResult::Invalid).with_error(kind, message)
+    let kinds = errors.iter().map(RowError::kind).collect();
+    Outcome::new(row, RowResult::Invalid).with_errors(kinds, message)
 }
 
 impl Planner<'_> {
@@ -135,7 +138,8 @@ impl Planner<'_> {
     /// carried over as it is, its technical name still taken.
     fn carried(&mut self, input: &InputRow) -> Option<Outcome> {
         let outcome = (self.prior.done.remove(&input.row))
-            .or_else(|| input.previous.clone().filter(|p| p.result.is_done()))?;
+            .or_else(|| (input.previous.clone()).filter(|p| p.result.is_done()))
+            .filter(|_| !self.prior.other_target)?;
         let header = self.header;
         let key = (header.cell(&input.cells, Field::TechnicalName))
             .or(header.cell(&input.cells, Field::Name));
@@ -152,6 +156,7 @@ impl Planner<'_> {
             input
                 .previous
                 .as_ref()
+                .filter(|_| !self.prior.other_target)
                 // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
                 .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
                 .map(|_| false)

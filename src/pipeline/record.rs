@@ -22,6 +22,9 @@ pub struct RunRecord {
     /// `run`, `rerun` or `check`.
     pub(crate) command: String,
     pub(crate) url: String,
+    /// Of an in-process sandbox (`--sandbox`): its URL is new every time.
+    #[serde(default)]
+    pub(crate) sandbox: bool,
     pub(crate) target: Target,
     pub(crate) if_exists: IfExists,
     /// The file the rows were read from (the CSV, or the report for a rerun).

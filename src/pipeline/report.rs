@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use crate::files::formula::{escape, unescape};
 use crate::files::workbook;
 use crate::model::outcome::{COLUMNS, Outcome, RowResult};
@@ -112,12 +110,12 @@ impl PendingReport {
         delimiter: u8,
         bom: bool,
     ) -> anyhow::Result<PendingReport> {
-        let dir = crate::files::atomic::folder_of(path);
-        let tmp = tempfile::Builder::new()
-            .prefix(".dg-import-report.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating the report in {}", dir.display()))?;
+        // A check's report may go to the null device: its rows, kept
+        // meanwhile for the id fill, go to the system's scratch folder.
+        let tmp = match crate::files::atomic::is_null(path) {
+            true => tempfile::NamedTempFile::new()?,
+            false => crate::files::atomic::scratch_for(path, ".dg-import-report.")?,
+        };
         Ok(PendingReport {
             writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers, delimiter, bom)?,
             path: path.to_owned(),
@@ -142,7 +140,9 @@ impl PendingReport {
             .finish()?
             .into_inner()
             .map_err(|e| e.into_error())?;
-        tmp.as_file().sync_all()?;
+        if crate::files::atomic::is_null(&self.path) {
+            return Ok(());
+        }
         if workbook::is_workbook(&self.path) {
             let (_, rows) = read_back(tmp.path(), self.delimiter)?;
             match workbook_fits(rows) {
@@ -157,15 +157,11 @@ impl PendingReport {
                         "the report cannot be a workbook ({why:#}): written as CSV to {}",
                         beside.display()
                     );
-                    tmp.persist(&beside)
-                        .with_context(|| format!("writing the report {}", beside.display()))?;
-                    return Ok(());
+                    return crate::files::atomic::persist(tmp, &beside);
                 }
             }
         }
-        tmp.persist(&self.path)
-            .with_context(|| format!("writing the report {}", self.path.display()))?;
-        Ok(())
+        crate::files::atomic::persist(tmp, &self.path)
     }
 }
 
@@ -257,8 +253,13 @@ mod tests {
     fn rows_completing_out_of_order_are_written_in_input_order() {
         let mut w =
             ReportWriter::new(Vec::new(), &["name".into(), "owners".into()], b',', false).unwrap();
-        let mut second = Outcome::new(3, RowResult::Invalid)
-            .with_error("owners: unknown user", "owners: unknown user 'x'");
+        let mut second = Outcome::new(3, RowResult::Invalid).with_error(
+            crate::model::outcome::ErrorKind::of(
+                "owners",
+                crate::model::outcome::Problem::UnknownUser,
+            ),
+            "owners: unknown user 'x'",
+        );
         second.attempts = 0;
         let mut first = Outcome::new(2, RowResult::Created);
         first.source_id = Some("id-1".into());

@@ -18,7 +18,7 @@ use crate::client::api::{Answer, ApiError, BulkRoute as Route, Client};
 use crate::client::breaker::Breaker;
 use crate::client::exchange::{Exchange, Over, Reply};
 use crate::exit::Stop;
-use crate::model::outcome::{Outcome, RowResult};
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::directory::{Existing, Target, with_source};
 use crate::pipeline::journal::{Event, Journal};
 use crate::pipeline::plan::Sending;
@@ -171,8 +171,10 @@ impl<'a> Sender<'a> {
         let why = self
             .stopped()
             .map_or_else(|| "the run stopped".to_owned(), |s| s.to_string());
-        Outcome::new(row, RowResult::Skipped)
-            .with_error("not attempted", format!("not attempted: {why}"))
+        Outcome::new(row, RowResult::Skipped).with_error(
+            ErrorKind::row(Problem::NotAttempted),
+            format!("not attempted: {why}"),
+        )
     }
 
     /// The source with exactly this technical name, if any (the API's
@@ -196,7 +198,7 @@ impl<'a> Sender<'a> {
         let Sending { row, ref draft, .. } = *sending;
         if let Err(message) = self.ensure_tags(&sending.new_tags).await {
             return Outcome::new(row, RowResult::Failed)
-                .with_error("tags: could not create", message);
+                .with_error(ErrorKind::of("tags", Problem::TagsNotCreated), message);
         }
         let url = self
             .client
@@ -263,14 +265,13 @@ impl<'a> Sender<'a> {
     }
 
     pub(crate) fn rejected(&self, row: u64, attempts: u32, e: ApiError) -> Outcome {
-        let kind = match &e {
-            ApiError::Http { status, .. } if *status < 500 => {
-                format!("rejected by the API (HTTP {status})")
-            }
-            ApiError::Http { status, .. } => format!("HTTP {status} after retries"),
-            ApiError::Transport { .. } => "no answer after retries".to_owned(),
-            other => other.to_string(),
+        let problem = match &e {
+            ApiError::Http { status, .. } if *status < 500 => Problem::Rejected(*status),
+            ApiError::Http { status, .. } => Problem::ServerError(*status),
+            ApiError::Transport { .. } => Problem::NoAnswer,
+            other => Problem::Other(other.to_string()),
         };
+        let kind = ErrorKind::row(problem);
         let mut o = Outcome::new(row, RowResult::Failed).with_error(kind, e.to_string());
         o.http_status = e.status();
         o.attempts = attempts;
@@ -306,8 +307,8 @@ impl<'a> Sender<'a> {
         } else {
             format!("{why} before a retry")
         };
-        let mut o =
-            Outcome::new(row, RowResult::Failed).with_error("stopped before a retry", message);
+        let mut o = Outcome::new(row, RowResult::Failed)
+            .with_error(ErrorKind::row(Problem::StoppedBeforeRetry), message);
         o.attempts = attempts;
         o
     }

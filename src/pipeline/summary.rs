@@ -11,15 +11,20 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::pace::Pace;
-use crate::model::outcome::{Outcome, RowResult};
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// How many row numbers an error group lists.
 const FIRST_ROWS: usize = 10;
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 pub(crate) struct ErrorGroup {
+    /// The kind in words (`owners: unknown user`).
     pub(crate) kind: String,
+    /// The column it is about; `null` for the row as a whole.
+    pub(crate) column: Option<String>,
+    /// Rows with an error of this kind (a row with errors of several kinds
+    /// counts in each).
     pub(crate) count: u64,
     pub(crate) first_rows: Vec<u64>,
 }
@@ -84,7 +89,7 @@ pub(crate) struct Tally {
     carried: BTreeMap<RowResult, u64>,
     /// Created rows whose id is not known yet (bulk mode).
     pub(crate) created_without_id: u64,
-    groups: BTreeMap<String, ErrorGroup>,
+    groups: BTreeMap<ErrorKind, ErrorGroup>,
 }
 
 impl Tally {
@@ -94,15 +99,22 @@ impl Tally {
             self.created_without_id += 1;
         }
         // A done row's `error` is a warning: not an error to group.
-        if let Some(kind) =
-            (o.error_kind.as_ref().or(o.error.as_ref())).filter(|_| !o.result.is_success())
-        {
+        if o.result.is_success() {
+            return;
+        }
+        let untyped = (o.error.iter())
+            .filter(|_| o.error_kinds.is_empty())
+            .map(|e| ErrorKind::row(Problem::Other(e.clone())));
+        let kinds: Vec<ErrorKind> = o.error_kinds.iter().cloned().chain(untyped).collect();
+        for kind in kinds {
             let group = self
                 .groups
-                .entry(kind.clone())
-                .or_insert_with(|| ErrorGroup {
-                    kind: kind.clone(),
-                    ..Default::default()
+                .entry(kind)
+                .or_insert_with_key(|kind| ErrorGroup {
+                    kind: kind.to_string(),
+                    column: kind.column.clone(),
+                    count: 0,
+                    first_rows: vec![],
                 });
             group.count += 1;
             // Rows complete out of order: keep the first ones of the file.
@@ -320,15 +332,15 @@ mod tests {
         let mut tally = Tally::default();
         for row in 2..20 {
             tally.add(&Outcome::new(row, RowResult::Invalid).with_error(
-                "owners: unknown user",
+                ErrorKind::of("owners", Problem::UnknownUser),
                 format!("owners: unknown user 'u{row}'"),
             ));
         }
         tally.add(&Outcome::new(20, RowResult::Created));
-        tally.add(
-            &Outcome::new(1, RowResult::Failed)
-                .with_error("owners: unknown user", "late but first"),
-        );
+        tally.add(&Outcome::new(1, RowResult::Failed).with_error(
+            ErrorKind::of("owners", Problem::UnknownUser),
+            "late but first",
+        ));
         let totals = Totals {
             command: "run",
             input: "in.csv".into(),
@@ -370,6 +382,42 @@ mod tests {
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["results"]["skipped"], 0);
         assert_eq!(json["errors"][0]["count"], 19);
+    }
+}
+
+#[cfg(test)]
+mod every_error {
+    use super::*;
+
+    #[test]
+    fn a_row_with_several_errors_counts_in_each_of_their_groups() {
+        let mut tally = Tally::default();
+        for row in 2..=5 {
+            let kinds = vec![
+                ErrorKind::of("type", Problem::UnknownSourceType),
+                ErrorKind::of("status", Problem::UnknownStatus),
+                ErrorKind::of("type", Problem::UnknownSourceType),
+            ];
+            let outcome = Outcome::new(row, RowResult::Invalid).with_errors(kinds, "both");
+            tally.add(&outcome);
+        }
+        let untyped = Outcome {
+            error: Some("odd".into()),
+            ..Outcome::new(6, RowResult::Failed)
+        };
+        tally.add(&untyped);
+        let groups: Vec<(String, u64)> = (tally.groups.values())
+            .map(|g| (g.kind.clone(), g.count))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("odd".to_owned(), 1),
+                ("status: unknown status".to_owned(), 4),
+                ("type: unknown source type".to_owned(), 4),
+            ]
+        );
+        assert_eq!(tally.rows(), 5, "rows are counted once");
     }
 }
 

@@ -25,18 +25,59 @@ use crate::exit::{Stop, usage};
 pub(crate) struct Token(String);
 
 impl Token {
+    /// A token as given, for the sandbox and tests: surrounding whitespace
+    /// dropped, nothing checked.
     pub(crate) fn new(text: impl Into<String>) -> Token {
         Token(text.into().trim().to_owned())
     }
 
-    pub(crate) fn read_file(path: &Path) -> anyhow::Result<Token> {
-        std::fs::read_to_string(path)
-            .map(Token::new)
-            .map_err(|e| usage(format!("reading --token-file {}: {e}", path.display())))
+    /// A token as a user gives it (`from` says where: the file, or the
+    /// variable), checked before it is ever sent: a byte-order mark (what
+    /// Windows Notepad writes) and surrounding whitespace are dropped; a
+    /// line break, a control character, a space or a non-ASCII character
+    /// inside is refused, naming where it is but never the token.
+    pub(crate) fn parse(text: &str, from: &str) -> Result<Token, String> {
+        let bare = text.trim_start_matches('\u{FEFF}').trim();
+        if bare.len() != text.len() {
+            tracing::debug!(
+                "the token from {from}: a byte-order mark or whitespace around it is left out"
+            );
+        }
+        if bare.is_empty() {
+            return Err(format!("the API token from {from} is empty"));
+        }
+        let bad = bare
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic());
+        if let Some((at, c)) = bad {
+            let what = match c {
+                '\n' | '\r' => "a line break".to_owned(),
+                c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+                c if c.is_whitespace() => "a space".to_owned(),
+                c => format!("a non-ASCII character (U+{:04X})", c as u32),
+            };
+            return Err(format!(
+                "the API token from {from} holds {what} at character {} of {}: a token is \
+                 one line of printable ASCII; copy it again from DataGalaxy",
+                at + 1,
+                bare.chars().count()
+            ));
+        }
+        Ok(Token(bare.to_owned()))
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// The token in `path` (`--token-file`), checked as `parse` does.
+    pub(crate) fn read_file(path: &Path) -> Result<Token, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("reading --token-file {}: {e}", path.display()))?;
+        let from = format!("--token-file {}", path.display());
+        let text = String::from_utf8(bytes).map_err(|_| {
+            format!(
+                "the API token from {from} is not text (not UTF-8): copy it again from DataGalaxy"
+            )
+        })?;
+        Token::parse(&text, &from)
     }
 
     /// The token's text, for reading its claims (`doctor`): never to print.
@@ -78,6 +119,21 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
+    /// The kind of failure, without its details: `HTTP 503`, `no answer`.
+    pub(crate) fn kind(&self) -> String {
+        match self {
+            ApiError::Stopped(_) => "stopped".into(),
+            ApiError::Http { status, .. } => format!("HTTP {status}"),
+            ApiError::Transport {
+                timed_out: true, ..
+            } => "no answer within --timeout".into(),
+            ApiError::Transport { .. } => "no answer".into(),
+            ApiError::Tls(_) => "certificate refused".into(),
+            ApiError::Unresolved(_) => "host name not resolved".into(),
+            ApiError::Decode(_) => "an answer that could not be read".into(),
+        }
+    }
+
     /// Worth another attempt: a 5xx, or no answer at all.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
@@ -490,5 +546,29 @@ mod tests {
         let token = Token::new("s3cr3t-value\n");
         assert_eq!(format!("{token:?}"), "Token(***)");
         assert_eq!(token.0, "s3cr3t-value");
+    }
+
+    #[test]
+    fn a_token_loses_its_byte_order_mark_and_whitespace_and_damage_inside_is_named() {
+        let token = Token::parse("\u{FEFF}  abc.def-ghi_jkl \r\n", "--token-file t").unwrap();
+        assert_eq!(token.0, "abc.def-ghi_jkl");
+        for (text, what) in [
+            ("abc\ndef", "a line break at character 4 of 7"),
+            ("abc\r\ndef", "a line break at character 4"),
+            ("abc\tdef", "a control character (U+0009)"),
+            ("abc def", "a space at character 4"),
+            ("abcdé", "a non-ASCII character (U+00E9)"),
+            ("ab\u{FEFF}c", "a non-ASCII character (U+FEFF)"),
+        ] {
+            let why = Token::parse(text, "the environment variable DATAGALAXY_TOKEN").unwrap_err();
+            assert!(why.contains(what), "{text:?}: {why}");
+            assert!(
+                why.contains("from the environment variable DATAGALAXY_TOKEN"),
+                "{why}"
+            );
+            assert!(!why.contains("abc"), "never the token: {why}");
+        }
+        let empty = Token::parse("\u{FEFF}\n", "--token-file t").unwrap_err();
+        assert_eq!(empty, "the API token from --token-file t is empty");
     }
 }

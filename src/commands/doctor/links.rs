@@ -42,8 +42,12 @@ pub(super) fn token(config: &DoctorConfig) -> Check {
     let token = match token {
         Ok(token) => token,
         Err(why) => {
-            let fix =
-                "set DATAGALAXY_TOKEN, or pass --token-file FILE (a file holding only the token)";
+            let fix = match why.starts_with("no token") {
+                true => {
+                    "set DATAGALAXY_TOKEN, or pass --token-file FILE (a file holding only the token)"
+                }
+                false => "copy the token again from DataGalaxy, alone on one line",
+            };
             return Check::fail(NAME, why.clone(), fix);
         }
     };
@@ -70,7 +74,7 @@ pub(super) fn token(config: &DoctorConfig) -> Check {
     if let (Some(issued_for), Some(given)) = (issued_for, given)
         && issued_for.origin() != given.origin()
     {
-        let api = with_v2(issued_for);
+        let api = crate::client::base_url::with_v2(issued_for);
         return Check::warn(
             NAME,
             format!("issued for {api}, but the URL is {given}"),
@@ -90,22 +94,14 @@ fn day(secs: i64) -> String {
         .map_or_else(|| secs.to_string(), |d| d.format("%Y-%m-%d").to_string())
 }
 
-/// A base URL ending in `/v2`.
-fn with_v2(mut url: Url) -> Url {
-    let path = url.path().trim_end_matches('/').to_owned();
-    if !path.ends_with("/v2") {
-        url.set_path(&format!("{path}/v2"));
-    }
-    url.set_query(None);
-    url
-}
-
 /// What check 3 found before the first request: said once that request
 /// tells whether the TLS handshake went through.
 pub(super) struct UrlSeen {
     said: String,
     /// The path did not end in `/v2`: the corrected URL was used.
     corrected: Option<Url>,
+    /// The first request tells of a TLS handshake.
+    https: bool,
 }
 
 /// 3, up to the first request: the URL is usable, its host resolves (not
@@ -125,6 +121,7 @@ pub(super) async fn session(
                 UrlSeen {
                     said,
                     corrected: None,
+                    https: false,
                 },
             )));
         }
@@ -143,8 +140,8 @@ pub(super) async fn session(
         Ok(url) => url,
         Err((why, fix)) => return Ok(Err(Check::fail(NAME, why, fix))),
     };
-    let corrected =
-        (!url.path().trim_end_matches('/').ends_with("/v2")).then(|| with_v2(url.clone()));
+    let corrected = (!url.path().trim_end_matches('/').ends_with("/v2"))
+        .then(|| crate::client::base_url::with_v2(url.clone()));
     let url = corrected.clone().unwrap_or(url);
     let proxy = proxy_for(&url, |name| std::env::var(name).ok());
     let host = url.host_str().unwrap_or_default().to_owned();
@@ -178,6 +175,7 @@ pub(super) async fn session(
         UrlSeen {
             said: said.join(", "),
             corrected,
+            https: url.scheme() == "https",
         },
     )))
 }
@@ -190,7 +188,9 @@ fn usable(text: &str) -> Result<Url, (String, String)> {
             "give the whole URL, e.g. https://<tenant>.api.datagalaxy.com/v2".to_owned(),
         )
     })?;
-    let loopback = crate::cli::config::is_loopback(&url);
+    crate::client::base_url::refuse_credentials(&url)
+        .map_err(|why| (why, "remove them from the URL".to_owned()))?;
+    let loopback = crate::client::base_url::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -282,13 +282,17 @@ pub(super) fn first_answer(
         }
         other => other,
     };
+    let how = match seen.https {
+        true => "TLS handshake done",
+        false => "answered over plain http (loopback)",
+    };
     let url = match seen.corrected {
         Some(fixed) => Check::warn(
             URL,
-            format!("{}; TLS handshake done; the URL lacked /v2", seen.said),
+            format!("{}; {how}; the URL lacked /v2", seen.said),
             format!("use --url {fixed} (or DATAGALAXY_URL={fixed})"),
         ),
-        None => Check::pass(URL, format!("{}; TLS handshake done", seen.said)),
+        None => Check::pass(URL, format!("{}; {how}", seen.said)),
     };
     let no_token = matches!(&config.connection, Connection::Api { token: Err(_), .. });
     let access = match answer {
@@ -381,7 +385,9 @@ mod tests {
         let (why, fix) = usable("http://acme.api.datagalaxy.com/v2").unwrap_err();
         assert!(why.contains("in clear") && fix.contains("https"), "{why}");
         assert!(usable("acme.api.datagalaxy.com").is_err());
-        let fixed = with_v2(Url::parse("https://acme.api.datagalaxy.com/").unwrap());
+        let fixed = crate::client::base_url::with_v2(
+            Url::parse("https://acme.api.datagalaxy.com/").unwrap(),
+        );
         assert_eq!(fixed.as_str(), "https://acme.api.datagalaxy.com/v2");
     }
 }

@@ -41,6 +41,10 @@ struct Doctor<'a> {
     cut: Option<String>,
     /// The last `X-RateLimit-Remaining` seen, and the requests sent by then.
     remaining: Option<(u64, u64)>,
+    /// The limiter of the way to the tenant, once open: what failed and was
+    /// retried, and how much of it the checks so far have said.
+    pace: Option<Arc<Pace>>,
+    failures_said: std::collections::BTreeMap<String, u64>,
 }
 
 /// An open way to the tenant.
@@ -68,6 +72,8 @@ pub(crate) async fn learn(config: &DoctorConfig) -> anyhow::Result<(Vec<Check>, 
         facts: Facts::default(),
         cut: None,
         remaining: None,
+        pace: None,
+        failures_said: Default::default(),
     };
     doctor.examine().await?;
     Ok((doctor.checks, doctor.facts))
@@ -101,8 +107,23 @@ pub(crate) async fn execute(config: DoctorConfig) -> anyhow::Result<u8> {
 }
 
 impl Doctor<'_> {
-    /// Adds a check, printed at once unless the output is JSON.
-    fn add(&mut self, check: Check) {
+    /// Adds a check, printed at once unless the output is JSON. A check
+    /// that passed only after requests failed and were retried is a WARN
+    /// saying so: a tenant that answers that way is not healthy.
+    fn add(&mut self, mut check: Check) {
+        if let Some(pace) = &self.pace {
+            let failures = pace.counters.failures();
+            let new: Vec<String> = (failures.iter())
+                .filter_map(|(why, n)| {
+                    let before = self.failures_said.get(why).copied().unwrap_or(0);
+                    (*n > before).then(|| format!("{} {why}", n - before))
+                })
+                .collect();
+            self.failures_said = failures;
+            if !new.is_empty() {
+                check = check.unsteady(&new);
+            }
+        }
         if !self.config.json {
             println!("{check}");
             let _ = std::io::stdout().flush();
@@ -156,6 +177,7 @@ impl Doctor<'_> {
             }
         };
         let (pace, client) = session.connect(&self.config.reach)?;
+        self.pace = Some(pace.clone());
         let line = Line {
             session,
             pace,

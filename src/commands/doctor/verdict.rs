@@ -61,6 +61,22 @@ impl Check {
         }
     }
 
+    /// This check's requests failed before they were answered (`failures`,
+    /// counted by kind, as `3 HTTP 503`): a PASS becomes a WARN saying so.
+    pub(crate) fn unsteady(mut self, failures: &[String]) -> Check {
+        let said = format!("requests failed and were retried: {}", failures.join(", "));
+        self.detail = format!("{}; {said}", self.detail);
+        if self.status == Status::Pass {
+            self.status = Status::Warn;
+            self.fix = Some(
+                "the tenant or the way to it is unsteady: a run retries as doctor did, \
+                 but run doctor again, and if it persists ask DataGalaxy support"
+                    .into(),
+            );
+        }
+        self
+    }
+
     /// Not checked, because `because` failed or does not apply.
     pub(crate) fn skip(name: &'static str, because: impl Into<String>) -> Check {
         Check {

@@ -1,0 +1,375 @@
+//! What a new user meets first: outputs checked before anything is written
+//! (special files refused, links written through), resumes and reruns that
+//! only continue what they can prove, tokens and URLs checked before they
+//! are sent, and summaries that count every error.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::common::{dg, sandbox, valid_rows};
+
+/// The names in `dir`, to see that a refusal left nothing behind.
+fn names_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The connection arguments of `sb`, the token in `dir/token`.
+fn reach(sb: &dg_import::sandbox::Sandbox, dir: &Path) -> Vec<String> {
+    let token = dir.join("token");
+    std::fs::write(&token, sb.token()).unwrap();
+    let token = token.display().to_string();
+    ["--quiet", "--url", &sb.base_url(), "--token-file", &token]
+        .map(String::from)
+        .to_vec()
+}
+
+async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(connection.iter().map(String::as_str));
+    dg(&all).await
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_is_a_folder_a_device_or_a_pipe_is_refused_before_anything_is_written() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let connection = reach(&sb, dir.path());
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    mkfifo(&dir.path().join("pipe.json"));
+    std::os::unix::fs::symlink("reports", dir.path().join("to-folder.csv")).unwrap();
+    let input = input.to_str().unwrap();
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--report".into(), at("reports")], "is a folder"),
+        (vec!["--report".into(), at("reports/")], "is a folder"),
+        (vec!["--report".into(), "/dev/full".into()], "is a device"),
+        (vec!["--report".into(), "/dev/null".into()], "is a device"),
+        (vec!["--report".into(), at("to-folder.csv")], "is a folder"),
+        (
+            vec!["--report".into(), at("nowhere/r.csv")],
+            "no such folder",
+        ),
+        (vec!["--report".into(), at("r.json")], "not .json"),
+        (
+            vec!["--summary-json".into(), "/dev/full".into()],
+            "is a device",
+        ),
+        (
+            vec!["--summary-json".into(), at("pipe.json")],
+            "named pipe (FIFO)",
+        ),
+        (
+            vec!["--summary-json".into(), at("reports")],
+            "or - for standard output",
+        ),
+    ];
+    let before = names_in(dir.path());
+    for (flags, said) in cases {
+        let mut args = vec!["run", input];
+        args.extend(flags.iter().map(String::as_str));
+        let (code, error) = dg_at(&args, &connection).await;
+        let error = error.unwrap_or_default();
+        assert_eq!(code, 2, "{flags:?}: {error}");
+        assert!(
+            error.contains(said),
+            "{flags:?}: {said:?} missing from: {error}"
+        );
+        assert!(
+            error.contains(&flags[1]),
+            "{flags:?}: the path is named: {error}"
+        );
+        assert_eq!(
+            names_in(dir.path()),
+            before,
+            "{flags:?}: nothing left behind"
+        );
+        assert!(
+            names_in(&dir.path().join("reports")).is_empty(),
+            "{flags:?}"
+        );
+    }
+    assert!(sb.requests().is_empty(), "nothing was sent");
+    assert!(!Path::new("/dev/null.journal").exists());
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_companion_of_the_report_that_is_a_folder_stops_the_run_before_its_first_request() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let report = dir.path().join("r.csv");
+    for companion in [
+        "r.csv.journal",
+        "r.csv.run.json",
+        "r.csv.lock",
+        "r.prev.csv",
+    ] {
+        let path = dir.path().join(companion);
+        std::fs::create_dir(&path).unwrap();
+        let args = [
+            "run",
+            input.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ];
+        let (code, error) = dg_at(&args, &connection).await;
+        let error = error.unwrap_or_default();
+        assert_eq!(code, 2, "{companion}: {error}");
+        assert!(
+            error.contains(companion) && error.contains("is a folder"),
+            "{error}"
+        );
+        assert!(!report.exists(), "{companion}");
+        std::fs::remove_dir(&path).unwrap();
+    }
+    assert!(sb.requests().is_empty(), "nothing was sent");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_are_written_through_and_stay_links() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let (summary, report) = (dir.path().join("s.json"), dir.path().join("r.csv"));
+    let real_summary = elsewhere.path().join("summary.json");
+    std::fs::write(&real_summary, "old").unwrap();
+    std::os::unix::fs::symlink(&real_summary, &summary).unwrap();
+    // A dangling link: the file it names is made.
+    let real_report = elsewhere.path().join("report.csv");
+    std::os::unix::fs::symlink(&real_report, &report).unwrap();
+    let args = [
+        "run",
+        input.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!(code, 0, "{error:?}");
+    for link in [&summary, &report] {
+        let meta = std::fs::symlink_metadata(link).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{} is still a link",
+            link.display()
+        );
+    }
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&real_summary).unwrap()).unwrap();
+    assert_eq!(written["results"]["created"], 3);
+    assert!(
+        std::fs::read_to_string(&real_report)
+            .unwrap()
+            .contains("created")
+    );
+    assert!(
+        dir.path().join("r.csv.run.json").exists(),
+        "companions beside the link"
+    );
+    assert_eq!(
+        names_in(elsewhere.path()),
+        BTreeSet::from(["report.csv".to_owned(), "summary.json".to_owned()]),
+        "no scratch file left where the link points"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_summary_to_standard_output_or_the_null_device_is_written_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::binary()
+        .args(["run", "--sandbox", "--quiet", "--summary-json", "-"])
+        .arg(crate::binary::repo_file("samples/sources.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the sample has bad rows");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["command"], "run");
+    assert!(!dir.path().join("-").exists());
+    let dir = tempfile::tempdir().unwrap();
+    let check = crate::common::binary()
+        .args([
+            "check",
+            "--sandbox",
+            "--quiet",
+            "--summary-json",
+            "/dev/null",
+        ])
+        .args(["--report", "/dev/null"])
+        .arg(crate::binary::repo_file("samples/sources.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(1), "{said}");
+    assert!(said.contains("report: /dev/null"), "{said}");
+    assert_eq!(names_in(dir.path()), BTreeSet::new(), "no file anywhere");
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        meta.file_type().is_char_device(),
+        "/dev/null is still the device"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_checks_its_outputs_before_its_first_request() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let out = dir.path().join("out.csv");
+    let out = out.to_str().unwrap();
+    let (code, error) = dg_at(
+        &["export", "-o", out, "--summary-json", "/nonexistent/x.json"],
+        &connection,
+    )
+    .await;
+    assert_eq!(code, 2, "{error:?}");
+    assert!(
+        error
+            .unwrap()
+            .contains("/nonexistent/x.json: cannot write there")
+    );
+    assert!(!Path::new(out).exists());
+    let (code, error) = dg_at(&["export", "-o", "/dev/full"], &connection).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("-o /dev/full: is a device"));
+    let (code, error) = dg_at(&["export", "--summary-json", "-"], &connection).await;
+    assert_eq!(code, 2);
+    assert!(error.unwrap().contains("both go to standard output"));
+    assert!(sb.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_of_a_changed_file_is_refused_whether_or_not_a_journal_is_left() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let connection = reach(&sb, dir.path());
+    let report = dir.path().join("in.report.csv");
+    let (input_s, report_s) = (input.to_str().unwrap(), report.to_str().unwrap());
+    let run = ["run", input_s, "--report", report_s];
+    assert_eq!(dg_at(&run, &connection).await.0, 0);
+    let record_path = dir.path().join("in.report.csv.run.json");
+    std::fs::write(&input, valid_rows(5)).unwrap();
+    let sent = sb.requests().len();
+    let resume = ["run", input_s, "--report", report_s, "--resume"];
+    // Finished, then a killed run whose journal was lost: its record has no exit code.
+    for finished in [true, false] {
+        if !finished {
+            let mut record: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
+            record.as_object_mut().unwrap().remove("exit_code");
+            std::fs::write(&record_path, record.to_string()).unwrap();
+        }
+        let (code, error) = dg_at(&resume, &connection).await;
+        let error = error.unwrap_or_default();
+        assert_eq!(code, 2, "finished {finished}: {error}");
+        assert!(
+            error.contains("cannot resume") && error.contains("in.csv"),
+            "{error}"
+        );
+        assert!(
+            error.contains("without --resume"),
+            "says what to do: {error}"
+        );
+    }
+    assert_eq!(sb.requests().len(), sent, "nothing was sent");
+    let report_text = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(
+        report_text.matches(",created,").count(),
+        3,
+        "the report is kept"
+    );
+    let (code, error) = dg_at(&["run", "-", "--resume"], &connection).await;
+    assert_eq!(code, 2);
+    assert!(
+        error
+            .unwrap()
+            .contains("--resume cannot read standard input")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_against_another_server_is_refused_unless_it_sends_everything_again() {
+    let first = sandbox(|_| {}).await;
+    let other = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let mut rows = valid_rows(3);
+    rows.push_str("bad,Relational,nobody@example.com,,,x\n");
+    std::fs::write(&input, rows).unwrap();
+    let report = dir.path().join("in.report.csv");
+    let (input_s, report_s) = (input.to_str().unwrap(), report.to_str().unwrap());
+    let run = ["run", input_s, "--report", report_s];
+    assert_eq!(dg_at(&run, &reach(&first, dir.path())).await.0, 1);
+    let there = reach(&other, dir.path());
+    for command in [
+        vec!["rerun", report_s],
+        vec!["run", input_s, "--report", report_s, "--resume"],
+    ] {
+        let (code, error) = dg_at(&command, &there).await;
+        let error = error.unwrap_or_default();
+        assert_eq!(code, 2, "{command:?}: {error}");
+        assert!(
+            error.contains(&other.base_url()),
+            "names this server: {error}"
+        );
+        assert!(
+            error.contains(&first.base_url()),
+            "names the record's: {error}"
+        );
+        assert!(error.contains("--other-target"), "{error}");
+    }
+    let (code, error) = dg_at(
+        &["rerun", report_s, "--workspace", "Nope"],
+        &reach(&first, dir.path()),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        error
+            .unwrap()
+            .contains("workspace 'Nope', but the run record names")
+    );
+    assert!(other.requests().is_empty(), "nothing was sent there");
+    let (code, _) = dg_at(&["rerun", report_s, "--other-target"], &there).await;
+    assert_eq!(code, 1, "the bad row is still bad");
+    let created: Vec<String> = other.sources().into_iter().map(|s| s.name).collect();
+    for name in ["source-0001", "source-0002", "source-0003"] {
+        assert!(
+            created.iter().any(|n| n == name),
+            "{name} made there too: {created:?}"
+        );
+    }
+}

@@ -373,3 +373,81 @@ async fn a_rerun_against_another_server_is_refused_unless_it_sends_everything_ag
         );
     }
 }
+
+/// An .xlsx whose first sheet is one header and one row, plus `extra`.
+fn workbook(path: &Path, extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, (head, cell)) in [("name", "Lake"), ("type", "NoSql")].iter().enumerate() {
+        sheet.write_string(0, col as u16, *head).unwrap();
+        sheet.write_string(1, col as u16, *cell).unwrap();
+    }
+    extra(sheet);
+    book.save(path).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_that_inflates_past_the_bound_is_refused_naming_the_part() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    // 4 MiB of one repeated text: a few KiB on disk.
+    let big = dir.path().join("big.xlsx");
+    workbook(&big, |sheet| {
+        sheet.write_string(0, 2, "summary").unwrap();
+        for row in 2..300u32 {
+            let text = format!("{row}{}", "x".repeat(14_000));
+            sheet.write_string(row, 2, text).unwrap();
+        }
+    });
+    assert!(std::fs::metadata(&big).unwrap().len() < 256 * 1024);
+    let big = big.to_str().unwrap();
+    let report = dir.path().join("r.csv");
+    let mut connection = connection;
+    connection.extend(["--report".to_owned(), report.display().to_string()]);
+    let (code, error) = dg_at(&["check", big, "--max-part-mb", "2"], &connection).await;
+    let error = error.unwrap_or_default();
+    assert_eq!(code, 2, "{error}");
+    assert!(error.contains("big.xlsx: its part 'xl/"), "{error}");
+    assert!(
+        error.contains("more than 2 MiB") && error.contains("--max-part-mb"),
+        "{error}"
+    );
+    // A stray cell at the sheet's far corner spans 17 billion cells.
+    let stray = dir.path().join("stray.xlsx");
+    workbook(&stray, |sheet| {
+        sheet.write_string(1_048_575, 16_383, "stray").unwrap();
+    });
+    let (code, error) = dg_at(&["check", stray.to_str().unwrap()], &connection).await;
+    let error = error.unwrap_or_default();
+    assert_eq!(code, 2, "{error}");
+    assert!(
+        error.contains("sheet 'Sheet1' spans A1:XFD1048576"),
+        "{error}"
+    );
+    // Rows and cells repeated by attribute: a few bytes, a billion cells laid out.
+    let repeated = dir.path().join("repeated.ods");
+    let cell = |v: &str| {
+        format!(
+            r#"<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>"#
+        )
+    };
+    let rows = format!(
+        r#"<table:table-row>{}{}</table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16000"/>{}</table:table-row>"#,
+        cell("name"),
+        cell("type"),
+        cell("x")
+    );
+    crate::spreadsheets::write_ods_rows(&repeated, &rows);
+    let (code, error) = dg_at(&["check", repeated.to_str().unwrap()], &connection).await;
+    let error = error.unwrap_or_default();
+    assert_eq!(code, 2, "{error}");
+    assert!(
+        error.contains("sheet 'Sources' spans 16001016001 cells"),
+        "{error}"
+    );
+    assert!(sb.requests().is_empty(), "refused before the first request");
+    // Within its bound, the same big workbook reads (its rows without a name are invalid).
+    let (code, error) = dg_at(&["check", big], &connection).await;
+    assert_eq!((code, error), (1, None));
+}

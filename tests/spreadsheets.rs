@@ -361,17 +361,7 @@ async fn an_xlsx_sheet_reads_as_a_person_sees_it() {
 
 /// A minimal OpenDocument spreadsheet, zipped as the format asks.
 fn write_ods(path: &Path, rows: &[&[(&str, &str)]]) {
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    zip.start_file("mimetype", stored).unwrap();
-    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
-        .unwrap();
-    zip.start_file("META-INF/manifest.xml", stored).unwrap();
-    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
-    let mut xml = String::from(
-        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sources">"#,
-    );
+    let mut xml = String::new();
     for row in rows {
         xml.push_str("<table:table-row>");
         for (kind, value) in *row {
@@ -383,6 +373,23 @@ fn write_ods(path: &Path, rows: &[&[(&str, &str)]]) {
         }
         xml.push_str("</table:table-row>");
     }
+    write_ods_rows(path, &xml);
+}
+
+/// An OpenDocument spreadsheet whose one sheet, "Sources", holds `rows_xml`.
+pub(crate) fn write_ods_rows(path: &Path, rows_xml: &str) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sources">"#,
+    );
+    xml.push_str(rows_xml);
     xml.push_str("</table:table></office:spreadsheet></office:body></office:document-content>");
     zip.start_file("content.xml", stored).unwrap();
     zip.write_all(xml.as_bytes()).unwrap();

@@ -528,6 +528,7 @@ pub(crate) fn input_options(
             },
             extra: args.extra_columns.unwrap_or(before.headers.extra),
         },
+        max_part_mb: args.max_part_mb.or(before.max_part_mb),
     })
 }
 

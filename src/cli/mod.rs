@@ -351,6 +351,10 @@ pub(crate) struct InputArgs {
     /// (ignore), or send them as custom attributes named by their header.
     #[arg(long, value_enum)]
     pub(crate) extra_columns: Option<ExtraColumns>,
+    /// Bound on what one part of a workbook (.xlsx, .xlsm, .ods) inflates
+    /// to, in MiB; a part or a sheet over it is refused [default: 512].
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_part_mb: Option<u64>,
 }
 
 /// A count of 1 or more; a 0 is refused naming the range.

@@ -4,6 +4,7 @@
 //! (header = 1, first data row = 2). Rows with no content are passed over; a
 //! row's shape and byte problems travel with it as data.
 
+pub(crate) mod bound;
 pub mod csv;
 pub mod header;
 pub mod quotes;
@@ -90,6 +91,9 @@ pub struct InputOptions {
     pub(crate) list_separator: Option<char>,
     pub(crate) sheet: Option<String>,
     pub(crate) headers: HeaderOptions,
+    /// `--max-part-mb`: the bound on a workbook part's inflated size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_part_mb: Option<u64>,
 }
 
 /// A short name of the input for messages.
@@ -123,7 +127,8 @@ impl Input {
         let guarded = !path.is_some_and(sheet::is_spreadsheet);
         let (mut source, dialect): (Box<dyn RecordSource>, Dialect) = match path {
             Some(p) if sheet::is_spreadsheet(p) => {
-                let records = sheet::SheetRecords::open(p, options.sheet.as_deref())?;
+                let bound = bound::Bound::of_mb(options.max_part_mb);
+                let records = sheet::SheetRecords::open(p, options.sheet.as_deref(), bound)?;
                 (
                     Box::new(records),
                     Dialect {

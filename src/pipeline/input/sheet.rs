@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, Sheets, open_workbook_auto};
 
+use super::bound::{self, Bound};
 use super::{RawCell, Record, RecordSource};
 use crate::exit::usage;
 
@@ -47,15 +48,15 @@ impl Container {
 
 /// A workbook's bytes start with a zip archive (.xlsx, .xlsm, .ods) or an
 /// OLE2 compound file (.xls); anything else was given the wrong name.
-fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
+fn refuse_other_bytes(path: &Path) -> anyhow::Result<Container> {
     let name = path.display();
     let mut head = [0u8; 8];
     let read = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .map_err(|e| usage(format!("reading {name}: {e}")))?;
     let head = &head[..read];
-    if Container::of(head).is_some() {
-        return Ok(());
+    if let Some(container) = Container::of(head) {
+        return Ok(container);
     }
     let looks = match head.is_empty() {
         true => "it is empty".to_owned(),
@@ -68,8 +69,15 @@ fn refuse_other_bytes(path: &Path) -> anyhow::Result<()> {
 }
 
 impl SheetRecords {
-    pub(crate) fn open(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
-        refuse_other_bytes(path)?;
+    pub(crate) fn open(
+        path: &Path,
+        sheet: Option<&str>,
+        bound: Bound,
+    ) -> anyhow::Result<SheetRecords> {
+        if refuse_other_bytes(path)? == Container::Zip {
+            bound::check_parts(path, bound)?;
+            bound::check_ods_span(path, bound)?;
+        }
         // The spreadsheet library may panic on damaged bytes: an error, not a crash.
         let damaged = || {
             format!(
@@ -77,10 +85,10 @@ impl SheetRecords {
                 path.display()
             )
         };
-        crate::files::contain::contained(damaged, || SheetRecords::read(path, sheet))
+        crate::files::contain::contained(damaged, || SheetRecords::read(path, sheet, bound))
     }
 
-    fn read(path: &Path, sheet: Option<&str>) -> anyhow::Result<SheetRecords> {
+    fn read(path: &Path, sheet: Option<&str>, bound: Bound) -> anyhow::Result<SheetRecords> {
         let name = path.display();
         let mut book =
             open_workbook_auto(path).map_err(|e| usage(format!("reading {name}: {e}")))?;
@@ -101,6 +109,9 @@ impl SheetRecords {
                 .cloned()
                 .ok_or_else(|| usage(format!("{name} has no sheet")))?,
         };
+        if let Sheets::Xlsx(xlsx) = &mut book {
+            bound::check_span(xlsx, path, &chosen, bound)?;
+        }
         let range = book
             .worksheet_range(&chosen)
             .map_err(|e| usage(format!("reading sheet '{chosen}' of {name}: {e}")))?;
@@ -108,7 +119,13 @@ impl SheetRecords {
             .used_cells()
             .all(|(_, _, c)| text(c).trim().is_empty())
         {
-            return Err(empty_sheet(&mut book, &chosen, sheet.is_some(), &name));
+            return Err(empty_sheet(
+                &mut book,
+                &chosen,
+                sheet.is_some(),
+                path,
+                bound,
+            ));
         }
         warn_uncomputed_formulas(&mut book, &chosen, &range);
         let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
@@ -140,15 +157,23 @@ impl RecordSource for SheetRecords {
 }
 
 /// The sheet chosen holds nothing: say which sheets hold data.
-fn empty_sheet<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
-    book: &mut R,
+/// (Sheets too large to lay out are not looked into.)
+fn empty_sheet<RS: std::io::Read + std::io::Seek>(
+    book: &mut Sheets<RS>,
     chosen: &str,
     named: bool,
-    name: &impl std::fmt::Display,
+    path: &Path,
+    bound: Bound,
 ) -> anyhow::Error {
+    let name = path.display();
     let full: Vec<String> = (book.sheet_names().into_iter())
         .filter(|n| n != chosen)
         .filter(|n| {
+            if let Sheets::Xlsx(xlsx) = &mut *book
+                && bound::check_span(xlsx, path, n, bound).is_err()
+            {
+                return false;
+            }
             book.worksheet_range(n)
                 .is_ok_and(|r| r.used_cells().any(|(_, _, c)| !text(c).trim().is_empty()))
         })
@@ -211,7 +236,7 @@ fn warn_uncomputed_formulas<R: Reader<RS>, RS: std::io::Read + std::io::Seek>(
 }
 
 /// `A1`-style name of a 0-based cell.
-fn cell_name(row: u32, col: u32) -> String {
+pub(crate) fn cell_name(row: u32, col: u32) -> String {
     let mut letters = String::new();
     let mut n = col + 1;
     while n > 0 {

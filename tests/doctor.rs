@@ -297,3 +297,67 @@ async fn a_token_issued_for_another_api_than_the_url_is_a_warning_naming_it() {
         "{fix}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_that_passed_only_after_retries_is_a_warning_saying_what_failed() {
+    let sb = sandbox(|c| {
+        c.fail_rate = 0.5;
+        c.fail_only = Some("/v2/tags".into());
+        c.fault_seed = 1;
+    })
+    .await;
+    let (code, json) = findings(&sb, &[]).await;
+    assert_eq!(code, 0, "warnings only: {json:#}");
+    let tags = check(&json, "tags");
+    assert_eq!(tags["status"], "warn", "{json:#}");
+    let detail = tags["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("requests failed and were retried"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("HTTP 503") || detail.contains("no answer"),
+        "{detail}"
+    );
+    assert!(tags["fix"].as_str().unwrap().contains("unsteady"), "{tags}");
+    assert_eq!(
+        check(&json, "workspace")["status"],
+        "pass",
+        "only where it failed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_loopback_is_said_as_such_and_no_tls_is_claimed() {
+    let sb = sandbox(|_| {}).await;
+    let (_, json) = findings(&sb, &[]).await;
+    let url = check(&json, "url")["detail"].as_str().unwrap().to_owned();
+    assert!(!url.contains("TLS"), "{url}");
+    assert!(url.contains("plain http (loopback)"), "{url}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_token_fails_its_check_naming_the_damage_and_never_the_token() {
+    let sb = sandbox(|_| {}).await;
+    let broken = format!("{}\n{}", &sb.token()[..4], &sb.token()[4..]);
+    let mut cmd = crate::common::binary();
+    cmd.args(["doctor", "--json", "--url", &sb.base_url()])
+        .env("DATAGALAXY_TOKEN", &broken)
+        .stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = check(&json, "token");
+    assert_eq!(token["status"], "fail");
+    let detail = token["detail"].as_str().unwrap();
+    assert!(detail.contains("a line break at character 5"), "{detail}");
+    assert!(detail.contains("DATAGALAXY_TOKEN"), "{detail}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(&sb.token()[4..]), "never the token");
+}

@@ -451,3 +451,212 @@ async fn a_workbook_that_inflates_past_the_bound_is_refused_naming_the_part() {
     let (code, error) = dg_at(&["check", big], &connection).await;
     assert_eq!((code, error), (1, None));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_technical_name_differing_only_in_case_or_unicode_form_is_warned_and_strict_refuses_it() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let first = dir.path().join("first.csv");
+    std::fs::write(
+        &first,
+        "name,type,technicalName\nOne,Relational,src_0001\nCafé,Relational,café\n",
+    )
+    .unwrap();
+    let report = dir.path().join("first.report.csv");
+    let args = [
+        "run",
+        first.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    assert_eq!(dg_at(&args, &connection).await.0, 0);
+    // Typed again elsewhere: upper case, and the é decomposed (NFD).
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        "name,type,technicalName\nOne,Relational,SRC_0001\nCafé,Relational,cafe\u{301}\n\
+         Two,Relational,New_1\nTwo again,Relational,new_1\n",
+    )
+    .unwrap();
+    let check = dir.path().join("again.check.csv");
+    let args = [
+        "check",
+        again.to_str().unwrap(),
+        "--report",
+        check.to_str().unwrap(),
+    ];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!((code, error), (0, None), "warnings, not errors");
+    let (_, rows) = crate::common::read_report(&check);
+    let said = |row: usize| rows[row]["error"].clone();
+    assert_eq!(rows[0]["result"], "would-create");
+    assert!(
+        said(0).contains("'SRC_0001' differs from the existing source 'src_0001'"),
+        "{}",
+        said(0)
+    );
+    assert!(
+        said(1).contains("the existing source 'café'"),
+        "{}",
+        said(1)
+    );
+    assert!(
+        said(3).contains("differs from the technical name of row 4"),
+        "{}",
+        said(3)
+    );
+    assert!(said(2).is_empty(), "{}", said(2));
+    let mut strict = args.to_vec();
+    strict.push("--strict-names");
+    let summary = dir.path().join("s.json");
+    strict.extend(["--summary-json", summary.to_str().unwrap()]);
+    assert_eq!(dg_at(&strict, &connection).await.0, 1);
+    let (_, rows) = crate::common::read_report(&dir.path().join("again.check.csv"));
+    let results: Vec<&str> = rows.iter().map(|r| r["result"].as_str()).collect();
+    assert_eq!(results, ["invalid", "invalid", "would-create", "invalid"]);
+    // A check writes its summary beside the run's, never over it.
+    let summary = dir.path().join("s.check.json");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let group = &summary["errors"][0];
+    assert_eq!(group["count"], 3);
+    assert!(
+        group["kind"].as_str().unwrap().contains("only in case"),
+        "{group}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_from_notepad_works_and_a_damaged_token_is_refused_before_it_is_sent() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(2)).unwrap();
+    let token = dir.path().join("token.txt");
+    let token_s = token.to_str().unwrap();
+    let args = |report: &str| {
+        let report = dir.path().join(report).display().to_string();
+        let url = sb.base_url();
+        [
+            "run",
+            input.to_str().unwrap(),
+            "--quiet",
+            "--url",
+            &url,
+            "--token-file",
+            token_s,
+            "--report",
+            &report,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        dg(&args).await
+    };
+    // What Windows Notepad writes: a byte-order mark and a line end.
+    std::fs::write(&token, format!("\u{FEFF}{}\r\n", sb.token())).unwrap();
+    assert_eq!(run(args("a.csv")).await, (0, None));
+    let sent = sb.requests().len();
+    let secret = sb.token().to_owned();
+    for (damaged, said) in [
+        (
+            format!("{}\n{}", &secret[..3], &secret[3..]),
+            "a line break at character 4",
+        ),
+        (
+            format!("{} {}", &secret[..3], &secret[3..]),
+            "a space at character 4",
+        ),
+        (format!("{}\u{7}", secret), "a control character (U+0007)"),
+        (format!("{}é", secret), "a non-ASCII character (U+00E9)"),
+        ("\u{FEFF} \n".to_owned(), "is empty"),
+    ] {
+        std::fs::write(&token, &damaged).unwrap();
+        let (code, error) = run(args("b.csv")).await;
+        let error = error.unwrap_or_default();
+        assert_eq!(code, 2, "{damaged:?}: {error}");
+        assert!(
+            error.contains(said) && error.contains(token_s),
+            "{said:?}: {error}"
+        );
+        assert!(!error.contains(&secret[3..]), "never the token: {error}");
+    }
+    assert_eq!(
+        sb.requests().len(),
+        sent,
+        "nothing was sent with a damaged token"
+    );
+    assert!(!dir.path().join("b.csv").exists());
+}
+
+#[test]
+fn a_url_with_a_user_and_password_is_refused_without_printing_them() {
+    for (flag, env) in [(true, false), (false, true)] {
+        let mut cmd = crate::common::binary();
+        cmd.args(["check", "--quiet"])
+            .arg(crate::binary::repo_file("samples/sources.csv"));
+        let url = "https://ann:s3cr3t@acme.example.com/v2";
+        if flag {
+            cmd.args(["--url", url]);
+        }
+        if env {
+            cmd.env("DATAGALAXY_URL", url);
+        }
+        let out = cmd.env("DATAGALAXY_TOKEN", "tok").output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(said.contains("user name or password"), "{said}");
+        assert!(said.contains("use https://acme.example.com/v2"), "{said}");
+        assert!(!said.contains("s3cr3t") && !said.contains("ann"), "{said}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_counts_every_error_of_every_row() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let input = dir.path().join("in.csv");
+    let mut csv = String::from("name,type,status,owners\n");
+    for i in 1..=4 {
+        csv.push_str(&format!("s{i},Graph,Valide,nobody{i}@example.com\n"));
+    }
+    csv.push_str("ok,Relational,Validated,\n");
+    std::fs::write(&input, csv).unwrap();
+    let summary = dir.path().join("s.json");
+    let report = dir.path().join("r.csv");
+    let args = [
+        "run",
+        input.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ];
+    assert_eq!(dg_at(&args, &connection).await.0, 1);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["rows"], 5);
+    let groups: Vec<(String, u64)> = (summary["errors"].as_array().unwrap().iter())
+        .map(|g| {
+            (
+                g["kind"].as_str().unwrap().to_owned(),
+                g["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for kind in [
+        "type: unknown source type",
+        "status: unknown status",
+        "owners: unknown user",
+    ] {
+        assert!(groups.contains(&(kind.to_owned(), 4)), "{kind}: {groups:?}");
+    }
+    assert_eq!(
+        summary["errors"][0]["first_rows"],
+        serde_json::json!([2, 3, 4, 5])
+    );
+}

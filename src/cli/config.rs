@@ -93,6 +93,8 @@ pub(crate) struct ImportConfig {
     pub(crate) excel_report: bool,
     /// Sources per bulk request (1: one request per row).
     pub(crate) batch_size: usize,
+    /// `--strict-names`.
+    pub(crate) strict_names: bool,
     /// What the run record and the report say was done holds here (false
     /// with `--other-target` against another target: nothing is carried).
     pub(crate) carry: bool,
@@ -244,6 +246,7 @@ impl ImportConfig {
             recorded_retire,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
+            strict_names: rows.strict_names,
             carry,
         };
         refuse_outputs_over_input(&config.job, &config.outputs())?;

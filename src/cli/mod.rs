@@ -297,6 +297,10 @@ pub(crate) struct RowArgs {
     /// Same as --if-exists update.
     #[arg(long)]
     pub(crate) upsert: bool,
+    /// A technical name that differs from an existing source's (or an
+    /// earlier row's) only in case or Unicode form is an error, not a warning.
+    #[arg(long)]
+    pub(crate) strict_names: bool,
     /// Create the tags that no known tag explains (POST /tags) instead of
     /// failing their rows; needs the right to create tags.
     #[arg(long)]

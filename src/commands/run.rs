@@ -630,6 +630,7 @@ fn settings<'a>(
         directory,
         header,
         if_exists: config.if_exists,
+        strict_names: config.strict_names,
         rules: rules(config, rows),
         concurrency: config.concurrency.get(),
         prior,

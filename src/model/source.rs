@@ -20,6 +20,13 @@ pub(crate) fn fold(text: &str) -> String {
         .collect()
 }
 
+/// A technical name as two systems may both have typed it: composed
+/// (NFC: `café` from a Mac and from Windows alike) and in lower case.
+pub(crate) fn folded_name(technical_name: &str) -> String {
+    let composed = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(technical_name);
+    composed.to_lowercase()
+}
+
 /// A technical name in 8 bytes: what the planner keeps per row to find
 /// duplicates, and what orders the upserts of one name.
 pub(crate) fn fingerprint(technical_name: &str) -> u64 {
@@ -151,6 +158,15 @@ mod tests {
     }
 
     #[test]
+    fn names_typed_on_two_systems_fold_to_one() {
+        let nfd = "cafe\u{301}";
+        assert_ne!(nfd, "café");
+        assert_eq!(folded_name(nfd), folded_name("CAFÉ"));
+        assert_eq!(folded_name("SRC_0001"), "src_0001");
+        assert_ne!(folded_name("src-0001"), folded_name("src_0001"));
+    }
+
+    #[test]
     fn a_draft_leaves_unset_fields_out_of_the_body() {
         let draft = SourceDraft {
             name: "Sales".into(),
@@ -276,6 +292,16 @@ pub(crate) enum RowError {
         first_row: u64,
         technical_name: String,
     },
+    #[error(
+        "{column}: '{value}' differs from {other} only in case or Unicode form: \
+         it would be a second source (write it as the other is written to update that one)"
+    )]
+    NearDuplicate {
+        column: String,
+        value: String,
+        /// "the existing source 'x'" or "row 5's 'x'".
+        other: String,
+    },
 }
 
 impl RowError {
@@ -300,6 +326,9 @@ impl RowError {
             RowError::TooManyCells { .. } => ErrorKind::row(Problem::TooManyCells),
             RowError::NotUtf8 { column } => of(column, Problem::NotUtf8),
             RowError::Duplicate { .. } => ErrorKind::row(Problem::DuplicateTechnicalName),
+            RowError::NearDuplicate { column, .. } => {
+                of(column, Problem::NearDuplicateTechnicalName)
+            }
         }
     }
 }

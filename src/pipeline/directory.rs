@@ -11,7 +11,7 @@ use crate::client::api::wire::{Project, SourceItem, TagItem, UserItem, VersionIt
 use crate::client::api::{ApiError, Client};
 use crate::exit::{Stop, usage};
 use crate::model::outcome::Outcome;
-use crate::model::source::{RowError, SourceDraft, SourceType, Status};
+use crate::model::source::{RowError, SourceDraft, SourceType, Status, folded_name};
 use crate::model::suggest;
 use crate::pipeline::attributes::{self, Definition, Definitions, Format};
 use crate::pipeline::compare::{self, Current, Interner};
@@ -190,6 +190,10 @@ pub(crate) struct Directory {
     /// Fingerprints of the existing sources' names, in lower case: a row
     /// that creates a source under a name already taken is told so.
     names: std::collections::HashSet<u64>,
+    /// The existing technical names, by the fingerprint of their folded form
+    /// (`folded_name`): a row's name that differs only in case or Unicode
+    /// form is told which source it nearly names.
+    folded: HashMap<u64, Box<str>>,
     /// The listing carried the sources' attributes (it was asked to, and the
     /// tenant honoured it): rows can be compared with what the server holds.
     pub(crate) attributes_known: bool,
@@ -252,6 +256,9 @@ impl Directory {
                 && existing.iter().all(|(_, e)| e.current.is_some()),
             names: (existing.iter())
                 .map(|(_, e)| crate::model::source::fingerprint(&e.name.to_lowercase()))
+                .collect(),
+            folded: (existing.iter())
+                .map(|(key, _)| (folded_fingerprint(key), key.as_str().into()))
                 .collect(),
             existing: existing.into_iter().collect(),
             definitions: None,
@@ -332,6 +339,16 @@ impl Directory {
     pub(crate) fn name_taken(&self, name: &str) -> bool {
         self.names
             .contains(&crate::model::source::fingerprint(&name.to_lowercase()))
+    }
+
+    /// The existing technical name that `technical_name` matches but for
+    /// case or Unicode form, when it matches none exactly.
+    pub(crate) fn nearly(&self, technical_name: &str) -> Option<&str> {
+        let found = self.folded.get(&folded_fingerprint(technical_name))?;
+        let differs = **found != *technical_name && !self.existing.contains_key(technical_name);
+        // A fingerprint is a hash: the two names must fold alike indeed.
+        let same = || folded_name(found) == folded_name(technical_name);
+        (differs && same()).then_some(&**found)
     }
 
     pub(crate) fn existing(&self, technical_name: &str) -> Option<&Existing> {
@@ -614,6 +631,11 @@ impl Directory {
             .or_insert_with(|| tag.to_owned());
         spelling.clone()
     }
+}
+
+/// The fingerprint of a technical name's folded form.
+pub(crate) fn folded_fingerprint(technical_name: &str) -> u64 {
+    crate::model::source::fingerprint(&folded_name(technical_name))
 }
 
 /// The `upsert` cell: yes/no, any case; anything else goes to `errors`.

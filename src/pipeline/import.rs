@@ -43,6 +43,8 @@ pub(crate) struct Settings<'a> {
     pub(crate) directory: &'a Directory,
     pub(crate) header: &'a HeaderMap,
     pub(crate) if_exists: IfExists,
+    /// `--strict-names`.
+    pub(crate) strict_names: bool,
     pub(crate) rules: Rules,
     pub(crate) concurrency: usize,
     pub(crate) prior: Prior,
@@ -84,6 +86,8 @@ pub(crate) async fn import<W: Write>(
         rules: settings.rules,
         prior: settings.prior,
         seen: HashMap::with_capacity(settings.expected_rows),
+        seen_folded: HashMap::with_capacity(settings.expected_rows),
+        strict_names: settings.strict_names,
     };
     let batch_size = if sender.is_some() {
         settings.batch_size.max(1)

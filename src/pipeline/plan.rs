@@ -108,6 +108,11 @@ pub(crate) struct Planner<'a> {
     pub(crate) prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
     pub(crate) seen: HashMap<u64, u64>,
+    /// The same of their folded forms (case and Unicode form aside).
+    pub(crate) seen_folded: HashMap<u64, u64>,
+    /// `--strict-names`: a technical name that differs from another only in
+    /// case or Unicode form is an error, not a warning.
+    pub(crate) strict_names: bool,
 }
 
 impl Planner<'_> {
@@ -121,6 +126,33 @@ impl Planner<'_> {
             )
         })
     }
+
+    /// A new technical name that another (an existing source's, or an
+    /// earlier row's) matches but for case or Unicode form.
+    fn nearly(&mut self, key: &str, row: u64) -> Option<RowError> {
+        let folded = crate::pipeline::directory::folded_fingerprint(key);
+        let earlier = *self.seen_folded.entry(folded).or_insert(row);
+        let other = match self.directory.nearly(key) {
+            Some(existing) => format!("the existing source '{existing}'"),
+            None if earlier != row => format!("the technical name of row {earlier}"),
+            None => return None,
+        };
+        let column = match self.header.index(Field::TechnicalName) {
+            Some(_) => self.header.label(Field::TechnicalName),
+            None => self.header.label(Field::Name),
+        };
+        Some(RowError::NearDuplicate {
+            column: column.to_owned(),
+            value: key.to_owned(),
+            other,
+        })
+    }
+}
+
+/// The warnings of a row that still goes, in the report's `error` column.
+fn warnings(said: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    let said: Vec<String> = said.into_iter().flatten().collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 fn invalid(row: u64, errors: &[RowError]) -> Outcome {
@@ -213,6 +245,14 @@ impl Planner<'_> {
         };
         let sent_before = self.sent_before(input);
         let existing = self.directory.existing(&key);
+        let near = match (existing, earlier) {
+            (None, false) => self.nearly(&key, row),
+            _ => None,
+        };
+        if let Some(near) = near.as_ref().filter(|_| self.strict_names) {
+            return Plan::Ready(invalid(row, std::slice::from_ref(near)));
+        }
+        let near = near.map(|n| format!("warning: {n} (--strict-names refuses such rows)"));
         // A mandatory custom attribute left empty: the row may not create.
         if !lacks.is_empty() && !earlier && existing.is_none() {
             return Plan::Ready(invalid(row, &lacks));
@@ -227,7 +267,7 @@ impl Planner<'_> {
                 earlier,
                 changes: None,
                 new_tags,
-                warning: None,
+                warning: near,
             };
             return self.upsert(sending, sent_before);
         }
@@ -243,7 +283,7 @@ impl Planner<'_> {
             (Some(e), _) => Plan::Conflict(row, e.clone()),
             (None, _) => Plan::Send(Box::new(Sending {
                 row,
-                warning: self.name_taken(&draft),
+                warning: warnings([near, self.name_taken(&draft)]),
                 draft,
                 exists: false,
                 existing: None,

@@ -21,7 +21,8 @@
 //! - `sandbox/`: the local server;
 //! - `files/`: atomic replacement, the report lock, workbooks, contained
 //!   calls into libraries;
-//! - `model/`: the nouns every stage shares; `exit`: the one exit-code table.
+//! - `model/`: the nouns every stage shares; `exit`: the one exit-code table;
+//!   `voice`: what is said on stderr beside the logs (text, or JSON lines).
 
 pub mod cli;
 pub mod client;
@@ -31,6 +32,7 @@ pub mod files;
 pub mod model;
 pub mod pipeline;
 pub mod sandbox;
+pub mod voice;
 
 use cli::{Command, SandboxArgs};
 use commands::signals::Interrupt;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     }) {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            dg_import::voice::error(&e);
             return ExitCode::from(dg_import::exit::USAGE);
         }
     };
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
     let result = runtime.block_on(dg_import::execute(cli.command));
     if let Err(e) = &result {
-        eprintln!("error: {e:#}");
+        dg_import::voice::error(e);
     }
     ExitCode::from(dg_import::exit::code_of(&result))
 }

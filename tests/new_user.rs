@@ -660,3 +660,105 @@ async fn the_summary_counts_every_error_of_every_row() {
         serde_json::json!([2, 3, 4, 5])
     );
 }
+
+#[test]
+fn json_logs_keep_every_line_of_stderr_json_the_summary_and_errors_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::binary()
+        .args(["--log-format", "json", "run", "--sandbox", "--quiet"])
+        .arg(crate::binary::repo_file("samples/sources.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let summary = lines.iter().find(|l| l["fields"]["summary"].is_object());
+    let summary = summary.expect("the summary is a JSON line");
+    assert_eq!(summary["fields"]["summary"]["rows"], 40);
+    assert!(
+        summary["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("40 rows:")
+    );
+    let failed = crate::common::binary()
+        .args(["--log-format", "json", "check", "--sandbox", "nowhere.csv"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    let last = String::from_utf8_lossy(&failed.stderr);
+    let last: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "ERROR");
+    assert!(
+        last["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nowhere.csv")
+    );
+}
+
+#[test]
+fn the_exit_codes_are_in_help_and_in_the_man_page() {
+    for args in [vec!["--help"], vec!["run", "--help"], vec!["manpage"]] {
+        let out = crate::common::binary().args(&args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "129", "130", "143"] {
+            assert!(text.contains(code), "{args:?}: exit code {code} missing");
+        }
+        assert!(text.contains("before any write"), "{args:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_map_naming_a_column_the_file_lacks_and_a_job_value_clap_refuses_are_said_clearly() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "name,type,Owner email\nA,Relational,john.doe@example.com\n",
+    )
+    .unwrap();
+    let input = input.to_str().unwrap();
+    let (code, error) = dg_at(&["check", input, "--map", "Owner mail=owners"], &connection).await;
+    assert_eq!(code, 2);
+    assert!(
+        error
+            .unwrap()
+            .contains("no column 'Owner mail' — did you mean 'Owner email'?")
+    );
+    let job = dir.path().join("job.toml");
+    std::fs::write(&job, "rate = 2.5\n").unwrap();
+    let (code, error) = dg_at(
+        &["check", input, "--config", job.to_str().unwrap()],
+        &connection,
+    )
+    .await;
+    assert_eq!(code, 2);
+    let error = error.unwrap();
+    assert!(
+        error.contains("job.toml: rate = 2.5: invalid value"),
+        "{error}"
+    );
+    // A job file's url does not make --sandbox unusable: what is typed wins.
+    std::fs::write(&job, "url = \"https://acme.example.com/v2\"\n").unwrap();
+    let report = dir.path().join("r.csv");
+    let (code, error) = dg(&[
+        "check",
+        input,
+        "--config",
+        job.to_str().unwrap(),
+        "--sandbox",
+        "--quiet",
+        "--report",
+        report.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!((code, error), (0, None));
+    assert!(sb.requests().is_empty());
+}

@@ -167,24 +167,7 @@ impl ImportConfig {
             refuse_report_name(given)?;
         }
         let report = report_path(output.report.as_deref(), &job);
-        // A rerun goes where its report's run went; a resume where it was going.
-        let recorded = match &job {
-            Task::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous))?,
-            Task::Run { resume: true, .. } => RunRecord::read(&record::path_for(&report))?,
-            _ => None,
-        };
-        if matches!(
-            job,
-            Task::Run {
-                input: None,
-                resume: true
-            }
-        ) {
-            return Err(usage(
-                "--resume cannot read standard input: what it continues must be \
-                 compared with the file the interrupted run read; name that file",
-            ));
-        }
+        let recorded = recorded_for(&job, &report)?;
         let job = resumed_job(job, recorded.as_ref());
         // A check never writes where a run writes, even from the run's job file.
         let summary_json = match &job {
@@ -200,24 +183,19 @@ impl ImportConfig {
         };
         // The recorded workspace and version make sense only on the recorded server.
         let same_server = recorded.as_ref().filter(|_| !connection.sandbox && carry);
-        let if_exists = if rows.upsert {
-            IfExists::Update
-        } else {
-            rows.if_exists
-                .or(recorded.as_ref().map(|r| r.if_exists))
-                .unwrap_or(IfExists::Fail)
+        let if_exists = match rows.upsert {
+            true => IfExists::Update,
+            false => (rows.if_exists.or(recorded.as_ref().map(|r| r.if_exists)))
+                .unwrap_or(IfExists::Fail),
         };
         let input = input_options(input, &job, recorded.as_ref())?;
         let create_missing_tags =
             rows.create_missing_tags || recorded.as_ref().is_some_and(|r| r.create_missing_tags);
         let retire = retire_options(&rows, &job)?;
-        let recorded_retire = match &job {
-            _ if !carry => None,
-            Task::Rerun { .. } | Task::Run { resume: true, .. } => {
-                recorded.as_ref().and_then(|r| r.retire.clone())
-            }
-            _ => None,
-        };
+        // A rerun or a resume finishes the retirement its run decided.
+        let recorded_retire = (recorded.as_ref())
+            .filter(|_| carry && (job.resume() || matches!(job, Task::Rerun { .. })))
+            .and_then(|r| r.retire.clone());
         let clear_empty_cells = match rows.empty_cells {
             Some(choice) => choice == EmptyCells::Clear,
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
@@ -251,6 +229,24 @@ impl ImportConfig {
         };
         refuse_outputs_over_input(&config.job, &config.outputs())?;
         Ok(config)
+    }
+}
+
+/// The run record a rerun or a resume continues: a rerun goes where its
+/// report's run went; a resume where it was going. A resume of standard
+/// input is refused: it cannot be compared with what the run read.
+fn recorded_for(job: &Task, report: &Path) -> anyhow::Result<Option<RunRecord>> {
+    match job {
+        Task::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous)),
+        Task::Run {
+            input: None,
+            resume: true,
+        } => Err(usage(
+            "--resume cannot read standard input: what it continues must be \
+             compared with the file the interrupted run read; name that file",
+        )),
+        Task::Run { resume: true, .. } => RunRecord::read(&record::path_for(report)),
+        _ => Ok(None),
     }
 }
 

@@ -147,9 +147,7 @@ fn file_args(
                 "--config {name}: unknown key '{key}' for {command}{hint}"
             )));
         }
-        let typed_too = typed
-            .iter()
-            .any(|t| t == &format!("--{key}") || t.starts_with(&format!("--{key}=")));
+        let typed_too = typed_long(typed, key) || conflicts_with_typed(command, key, typed);
         let values =
             values_of(key, value, env).map_err(|e| usage(format!("--config {name}: {e}")))?;
         let values: Vec<String> = values
@@ -167,23 +165,95 @@ fn file_args(
             continue;
         }
         let takes_value = options.iter().any(|(o, v)| o == key && *v);
-        for v in values {
-            match (takes_value, v.as_str()) {
-                (true, _) => args.extend([format!("--{key}"), v]),
-                (false, "true") => args.push(format!("--{key}")),
-                (false, "false") => {}
-                (false, other) => {
-                    return Err(usage(format!(
-                        "--config {name}: {key} is a switch: true or false, not '{other}'"
-                    )));
-                }
-            }
-        }
+        let spelt = key_args(command, key, values, takes_value)
+            .map_err(|e| usage(format!("--config {name}: {e}")))?;
+        args.extend(spelt);
     }
     if let Some(input) = input.filter(|_| !has_positional(typed, &options)) {
         args.push(input);
     }
     Ok(args)
+}
+
+/// A key's values as command-line words: `--key value` for an option (its
+/// value checked as clap would), `--key` for a switch set true.
+fn key_args(
+    command: &str,
+    key: &str,
+    values: Vec<String>,
+    takes_value: bool,
+) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    for v in values {
+        match (takes_value, v.as_str()) {
+            (true, _) => {
+                check_value(command, key, &v)?;
+                args.extend([format!("--{key}"), v]);
+            }
+            (false, "true") => args.push(format!("--{key}")),
+            (false, "false") => {}
+            (false, other) => {
+                return Err(format!("{key} is a switch: true or false, not '{other}'"));
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// Whether `--{key}` (or `--{key}=…`) was typed.
+fn typed_long(typed: &[String], key: &str) -> bool {
+    typed
+        .iter()
+        .any(|t| t == &format!("--{key}") || t.starts_with(&format!("--{key}=")))
+}
+
+/// The command as clap knows it, with its arguments (and the global ones).
+fn subcommand(command: &str) -> clap::Command {
+    let mut cli = Cli::command();
+    cli.build();
+    (cli.find_subcommand(command).cloned()).expect("a command that takes --config")
+}
+
+/// Whether a typed option rules out the job file's `key` (a typed
+/// `--sandbox` and the file's `url`): what is typed wins, so the file's is
+/// left out rather than refused as a conflict the user never typed.
+fn conflicts_with_typed(command: &str, key: &str, typed: &[String]) -> bool {
+    let sub = subcommand(command);
+    let long_of = |a: &clap::Arg| a.get_long().map(str::to_owned);
+    // A conflict is declared on either side.
+    sub.get_arguments().any(|arg| {
+        let conflicts: Vec<String> = (sub.get_arg_conflicts_with(arg).into_iter())
+            .filter_map(long_of)
+            .collect();
+        match arg.get_long() {
+            Some(long) if long == key => conflicts.iter().any(|c| typed_long(typed, c)),
+            Some(long) if typed_long(typed, long) => conflicts.iter().any(|c| c == key),
+            _ => false,
+        }
+    })
+}
+
+/// The job file's value for `key` as clap would read it from the command
+/// line: a value it refuses is said with the key and the value.
+fn check_value(command: &str, key: &str, value: &str) -> Result<(), String> {
+    let sub = subcommand(command).no_binary_name(true);
+    match sub.try_get_matches_from([format!("--{key}={value}")]) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::ValueValidation
+            ) =>
+        {
+            let said = e.to_string();
+            let first = said.lines().next().unwrap_or_default();
+            Err(format!(
+                "{key} = {value}: {}",
+                first.trim_start_matches("error: ")
+            ))
+        }
+        // Only the value is judged here; the whole command line is, later.
+        _ => Ok(()),
+    }
 }
 
 /// The options a job file gives `command`, as `(key, value)` pairs spelled
@@ -309,6 +379,34 @@ mod tests {
         assert!(args.contains(&"--quiet".to_owned()));
         assert_eq!(args.iter().filter(|a| *a == "--map").count(), 1, "{args:?}");
         let cli = <Cli as clap::Parser>::try_parse_from(&args);
+        assert!(cli.is_ok(), "{:?}", cli.err());
+    }
+
+    #[test]
+    fn a_value_clap_refuses_names_the_job_file_and_a_typed_flag_drops_what_it_rules_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("job.toml");
+        std::fs::write(&job, "rate = 2.5\n").unwrap();
+        let args = ["dg-import", "check", "--config", job.to_str().unwrap()].map(OsString::from);
+        let err = expand(args.to_vec(), env).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "--config {}: rate = 2.5: invalid value",
+                job.display()
+            )),
+            "{err}"
+        );
+        std::fs::write(
+            &job,
+            "url = \"https://acme.example.com/v2\"\nquiet = true\n",
+        )
+        .unwrap();
+        let mut typed = args.to_vec();
+        typed.push("--sandbox".into());
+        let expanded = expand(typed, env).unwrap();
+        assert!(!expanded.iter().any(|a| a == "--url"), "{expanded:?}");
+        assert!(expanded.iter().any(|a| a == "--quiet"), "{expanded:?}");
+        let cli = <Cli as clap::Parser>::try_parse_from(&expanded);
         assert!(cli.is_ok(), "{:?}", cli.err());
     }
 

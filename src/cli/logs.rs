@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 
 pub fn init(format: LogFormat, verbose: u8) {
+    crate::voice::set_json(format == LogFormat::Json);
     let default = match verbose {
         0 => "dg_import=info",
         1 => "dg_import=debug",

@@ -27,11 +27,24 @@ pub(crate) const VERSION: &str = concat!(
     ")"
 );
 
+/// The exit-code table (`exit.rs`; README "Exit codes"), as `--help` and
+/// the man page say it.
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes:
+  0    every row created, updated or unchanged (doctor: no check failed)
+  1    finished; some rows invalid, failed or skipped (doctor: a check failed)
+  2    usage or configuration error, before any write: fix the command or the file
+  3    stopped by the API (401, the breaker, --max-wait, set-up reads failing)
+  4    stopped by a local error after writes began: fix it, then --resume
+  129  hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM):
+       the report is written; --resume finishes the run";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dg-import",
     version = VERSION,
-    about = "Bulk import of data sources into DataGalaxy"
+    about = "Bulk import of data sources into DataGalaxy",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,17 +60,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Import the sources of a CSV file or a spreadsheet (`-`: CSV on standard input).
+    #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
     /// Attempt again the rows of a report that are not created, updated or unchanged.
+    #[command(after_help = EXIT_CODES)]
     Rerun(RerunArgs),
     /// Dry run: what `run` would do with each row, without any write.
+    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Serve a local DataGalaxy-compatible API until Ctrl-C.
     Sandbox(SandboxArgs),
     /// Write the sources of a version as a file `run` reads back: CSV or a workbook.
+    #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
     /// Check each link from here to the tenant, in order, and say what the
     /// tenant does where the API varies (reads only, unless --write-probe).
+    #[command(after_help = EXIT_CODES)]
     Doctor(DoctorArgs),
     /// Print a shell completion script (see the README for where it goes).
     Completions {
@@ -118,6 +136,10 @@ pub(crate) fn manpage() -> std::io::Result<String> {
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
     man.render_subcommands_section(&mut out)?;
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for line in EXIT_CODES.lines().skip(1) {
+        writeln!(out, ".br\n{}", line.trim_start())?;
+    }
     for command in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
         let name = format!("dg-import {}", command.get_name());
         writeln!(out, ".SH \"{}\"", name.to_uppercase())?;

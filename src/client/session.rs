@@ -63,7 +63,8 @@ impl Session {
                         .map_err(|e| usage(format!("reading {}: {e}", path.display())))?;
                 }
                 let sandbox = Sandbox::start(config).await?;
-                eprintln!("sandbox started at {} (in-process)", sandbox.base_url());
+                let said = format!("sandbox started at {} (in-process)", sandbox.base_url());
+                crate::voice::say("INFO", &said, None);
                 let before = sandbox.sources().len();
                 Ok(Session {
                     url: reqwest::Url::parse(&sandbox.base_url())?,
@@ -92,10 +93,11 @@ impl Session {
         if let Some((sandbox, before)) = self.sandbox {
             let store = sandbox.store();
             let workspace = store.workspaces.first().map_or("", |w| w.name.as_str());
-            eprintln!(
+            let said = format!(
                 "sandbox now holds {} sources in '{workspace}' ({before} before); it stops with this command",
                 store.sources.len(),
             );
+            crate::voice::say("INFO", &said, None);
             drop(store);
             sandbox.shutdown().await?;
         }

@@ -154,7 +154,7 @@ async fn export(
             summary.warnings = written.warnings.clone();
             // A reader that closed the pipe early is done with it: nothing to say.
             if written.output != CLOSED {
-                eprintln!(
+                let said = format!(
                     "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
                  ({} requests, {:.1}s)",
                     summary.sources,
@@ -165,6 +165,7 @@ async fn export(
                     summary.requests,
                     summary.elapsed_secs
                 );
+                crate::voice::say("INFO", &said, None);
             }
         }
         Err(e) => {
@@ -177,7 +178,11 @@ async fn export(
     if let Some(path) = &config.summary_json
         && let Err(e) = crate::files::output::write_json(path, &summary)
     {
-        eprintln!("error: the summary was not written: {e:#}");
+        crate::voice::say(
+            "ERROR",
+            &format!("error: the summary was not written: {e:#}"),
+            None,
+        );
     }
     done.map(|_| exit::SUCCESS)
 }

@@ -70,7 +70,7 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         seen.summary_writable = true;
     }
     if let Some((code, said)) = finished_already(config)? {
-        eprintln!("{said}");
+        crate::voice::say("INFO", &said, None);
         let totals = Totals {
             exit_code: code,
             warnings: vec![said],
@@ -177,7 +177,11 @@ fn write_summary_json(config: &ImportConfig, summary: &Summary) {
     if let Some(path) = &config.summary_json
         && let Err(e) = crate::files::output::write_json(path, summary)
     {
-        eprintln!("error: the summary was not written: {e:#}");
+        crate::voice::say(
+            "ERROR",
+            &format!("error: the summary was not written: {e:#}"),
+            None,
+        );
     }
 }
 
@@ -600,7 +604,12 @@ fn conclude(config: &ImportConfig, mut summary: Summary) -> anyhow::Result<u8> {
         summary.exit_code = Stop::LocalFailure.exit_code();
         summary.stopped = Some(format!("{e:#}"));
     }
-    eprintln!("{summary}");
+    let fields = serde_json::to_value(&summary).ok();
+    crate::voice::say(
+        "INFO",
+        &summary.to_string(),
+        fields.map(|s| serde_json::json!({ "summary": s })),
+    );
     write_summary_json(config, &summary);
     Ok(summary.exit_code)
 }

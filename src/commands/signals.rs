@@ -68,7 +68,11 @@ async fn watch(interrupt: Interrupt, stop: Stop) {
         }
     };
     signal.recv().await;
-    eprintln!("{stop}: finishing the rows in flight (send it again to quit at once)");
+    crate::voice::say(
+        "WARN",
+        &format!("{stop}: finishing the rows in flight (send it again to quit at once)"),
+        None,
+    );
     interrupt.trigger(stop.clone());
     signal.recv().await;
     std::process::exit(stop.exit_code().into());

@@ -108,13 +108,16 @@ impl<'a, I> Units<'a, I> {
         };
         let key = sending.draft.technical_key().to_owned();
         let upsert = sending.draft.upsert;
-        if self.batch_size > 1 && sending.new_tags.is_empty() && !sending.earlier {
+        let route = if sending.exists {
+            Route::Update
+        } else {
+            Route::Create
+        };
+        // A tenant found without the bulk route gets one unit per row from
+        // then on (each counted as it completes, not when a batch would).
+        let bulk = self.sender.is_some_and(|s| s.bulk_route_works(route));
+        if bulk && self.batch_size > 1 && sending.new_tags.is_empty() && !sending.earlier {
             // A missing tag needs creating first, which the bulk routes cannot say.
-            let route = if sending.exists {
-                Route::Update
-            } else {
-                Route::Create
-            };
             let pending = match route {
                 Route::Create => &mut self.creates,
                 Route::Update => &mut self.updates,

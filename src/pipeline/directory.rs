@@ -375,7 +375,10 @@ impl Directory {
                 let statuses = Status::ALL.iter().map(|s| s.as_api());
                 match field {
                     Field::Owners | Field::Stewards => {
-                        suggest::closest(value, self.users.values().map(String::as_str))
+                        let bare = bare_email(value);
+                        (self.users.get(&bare.to_lowercase()).map(String::as_str)).or_else(|| {
+                            suggest::closest(bare, self.users.values().map(String::as_str))
+                        })
                     }
                     Field::Tags => suggest::closest(value, self.tags.values().map(String::as_str)),
                     Field::Type => suggest::closest(value, types),
@@ -656,10 +659,24 @@ fn upsert_of(header: &HeaderMap, cells: &[String], errors: &mut Vec<RowError>) -
     }
 }
 
-/// The list separator a value seems to use instead of `separator`: `,` or
-/// `;` between items (`a@x.com, b@x.com`).
+/// The email in what a mail program copies: `John Doe <john.doe@x.com>`
+/// or `mailto:john.doe@x.com` (a hint, never taken as the email itself).
+fn bare_email(value: &str) -> &str {
+    let inside = match (value.rfind('<'), value.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &value[open + 1..close],
+        _ => value,
+    };
+    let inside = inside.trim();
+    match inside.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &inside[7..],
+        _ => inside,
+    }
+}
+
+/// The list separator a value seems to use instead of `separator`: `,`,
+/// `;` or `|` between items (`a@x.com, b@x.com`).
 fn other_separator(value: &str, separator: char) -> Option<char> {
-    [',', ';']
+    [',', ';', '|']
         .into_iter()
         .find(|c| *c != separator && value.contains(*c))
 }
@@ -961,6 +978,26 @@ mod tests {
             resolve_with(&["name", "type", "tags"], &["a", "NoSql", "Fnance"], rules).unwrap_err();
         assert!(
             errors[0].to_string().ends_with("did you mean Finance?"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_email_as_a_mail_program_copies_it_is_hinted_bare() {
+        for cell in [
+            "John Doe <JOHN.DOE@example.com>",
+            "mailto:john.doe@example.com",
+        ] {
+            let errors = resolve(&["name", "type", "owners"], &["a", "NoSql", cell]).unwrap_err();
+            assert_eq!(
+                errors[0].to_string(),
+                format!("owners: unknown user '{cell}' — did you mean john.doe@example.com?")
+            );
+        }
+        let errors =
+            resolve(&["name", "type", "tags"], &["a", "NoSql", "GDPR|Finance"]).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("lists are separated by ';'"),
             "{errors:?}"
         );
     }

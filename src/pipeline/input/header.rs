@@ -128,6 +128,28 @@ impl HeaderOptions {
     }
 }
 
+/// A `--map` pair whose header is no column of the file would be silently
+/// ignored: it is refused, with the closest column.
+fn refuse_unmatched_map(headers: &[String], options: &HeaderOptions) -> anyhow::Result<()> {
+    for (header, target) in &options.map {
+        if headers.iter().any(|h| match_key(h) == match_key(header)) {
+            continue;
+        }
+        let keys: Vec<String> = headers.iter().map(|h| match_key(h)).collect();
+        let hint = suggest::closest(&match_key(header), keys.iter().map(String::as_str))
+            .and_then(|k| headers.iter().find(|h| match_key(h) == k))
+            .map(|h| format!(" — did you mean '{h}'?"))
+            .unwrap_or_default();
+        let shown: Vec<String> = headers.iter().map(|h| format!("'{h}'")).collect();
+        return Err(usage(format!(
+            "--map '{header}={target}': the file has no column '{header}'{hint} (its \
+             columns: {})",
+            shown.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// A column read as a custom attribute.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct AttributeColumn {
@@ -155,6 +177,7 @@ impl HeaderMap {
     /// The fields' columns; a field named twice, or a missing name or type
     /// column, stops here, before any request.
     pub(crate) fn new(headers: Vec<String>, options: &HeaderOptions) -> anyhow::Result<HeaderMap> {
+        refuse_unmatched_map(&headers, options)?;
         let mut columns: Vec<(Field, usize)> = Vec::new();
         let mut others = Vec::new();
         for (i, header) in headers.iter().enumerate() {
@@ -423,6 +446,21 @@ mod tests {
 
     fn map_with(headers: &[&str], options: &HeaderOptions) -> anyhow::Result<HeaderMap> {
         HeaderMap::new(headers.iter().map(|h| h.to_string()).collect(), options)
+    }
+
+    #[test]
+    fn a_map_naming_a_column_the_file_lacks_is_refused_with_the_closest() {
+        let options = HeaderOptions {
+            map: vec![("Owner mail".into(), "owners".into())],
+            ..Default::default()
+        };
+        let err = map_with(&["name", "type", "Owner email"], &options).unwrap_err();
+        let said = err.to_string();
+        assert!(
+            said.contains("no column 'Owner mail' — did you mean 'Owner email'?"),
+            "{said}"
+        );
+        assert!(said.contains("'name', 'type', 'Owner email'"), "{said}");
     }
 
     fn map(headers: &[&str]) -> anyhow::Result<HeaderMap> {

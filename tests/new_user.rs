@@ -762,3 +762,26 @@ async fn a_map_naming_a_column_the_file_lacks_and_a_job_value_clap_refuses_are_s
     assert_eq!((code, error), (0, None));
     assert!(sb.requests().is_empty());
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_that_is_a_pipe_or_a_folder_is_refused_with_the_way_to_pipe_it() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let fifo = dir.path().join("in.csv");
+    mkfifo(&fifo);
+    for (input, said) in [
+        (fifo.to_str().unwrap(), "pipe it to standard input"),
+        (dir.path().to_str().unwrap(), "is a folder"),
+    ] {
+        let args = ["run", input];
+        let run = dg_at(&args, &connection);
+        let (code, error) = tokio::time::timeout(std::time::Duration::from_secs(30), run)
+            .await
+            .expect("refused at once, never waiting on the pipe");
+        assert_eq!(code, 2);
+        assert!(error.unwrap_or_default().contains(said), "{input}");
+    }
+    assert!(sb.requests().is_empty());
+}

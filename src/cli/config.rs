@@ -121,11 +121,13 @@ impl ImportConfig {
         args: RerunArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ImportConfig> {
+        let previous = args
+            .previous
+            .ok_or_else(|| usage("no report to rerun: name it, or give `input` in the job file"))?;
+        refuse_special_input(&previous)?;
         ImportConfig::resolve(
             Task::Rerun {
-                previous: args.previous.ok_or_else(|| {
-                    usage("no report to rerun: name it, or give `input` in the job file")
-                })?,
+                previous,
                 resume: args.resume,
             },
             args.import,
@@ -557,7 +559,35 @@ fn input_file(input: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     let input = input.ok_or_else(|| {
         usage("no input file: name it (`-` for standard input), or give `input` in the job file")
     })?;
-    Ok((input.as_os_str() != "-").then_some(input))
+    if input.as_os_str() == "-" {
+        return Ok(None);
+    }
+    refuse_special_input(&input)?;
+    Ok(Some(input))
+}
+
+/// A named file is read more than once (its rows counted, its hash taken,
+/// then its rows): a pipe or a device would give each reader other bytes,
+/// or none. Such input goes through standard input; a folder is no input.
+fn refuse_special_input(path: &Path) -> anyhow::Result<()> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let what = match meta.file_type() {
+        t if t.is_file() => return Ok(()),
+        t if t.is_dir() => {
+            return Err(usage(format!(
+                "{}: is a folder: name the file to read",
+                path.display()
+            )));
+        }
+        _ => "is not a regular file (a pipe or a device)",
+    };
+    Err(usage(format!(
+        "{}: {what}: it is read more than once (to count its rows and check it has not \
+         changed), so pipe it to standard input instead: ... | dg-import run -",
+        path.display()
+    )))
 }
 
 /// The report: `--report`, else beside the input's name (a rerun: the

@@ -69,6 +69,21 @@ fn what_it_is(meta: &std::fs::Metadata) -> Option<&'static str> {
     Some("not a regular file")
 }
 
+/// The system folder (`/dev`, `/proc`, `/sys`) `folder` is in, if any: a
+/// name there that is no device yet (`/dev/sda` in a container) would
+/// become a file beside the devices, with a journal beside it.
+/// `/dev/shm` holds files.
+fn system_folder(folder: &Path) -> Option<&'static str> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let real = std::fs::canonicalize(folder).ok()?;
+    let shm = real.starts_with("/dev/shm");
+    ["/dev", "/proc", "/sys"]
+        .into_iter()
+        .find(|system| real.starts_with(system) && !shm)
+}
+
 /// Checks that `path` can take what `what` (the option, or the file's role)
 /// writes: refused with exit 2, naming the path and what is wrong, and how
 /// to write elsewhere.
@@ -101,6 +116,11 @@ pub(crate) fn check(what: &str, path: &Path, allow: Allow) -> anyhow::Result<()>
         Err(e) => return Err(refuse(format!("cannot be read{through} ({e})"))),
     }
     let folder = folder_of(&dest);
+    if let Some(system) = system_folder(folder) {
+        return Err(refuse(format!(
+            "is in {system}, where the system keeps devices, not files{through}"
+        )));
+    }
     match std::fs::metadata(folder) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => return Err(refuse(format!("{} is not a folder", folder.display()))),
@@ -145,6 +165,11 @@ mod tests {
         assert!(!said.contains("standard output"), "{said}");
         let said = refusal(Path::new("/dev/null"), Allow::FILE);
         assert!(said.contains("is a device"), "{said}");
+        let said = refusal(Path::new("/dev/no-such-device-here"), Allow::ANY);
+        assert!(
+            said.contains("is in /dev, where the system keeps devices"),
+            "{said}"
+        );
         assert!(check("x", Path::new("/dev/null"), Allow::ANY).is_ok());
     }
 

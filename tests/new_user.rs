@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::common::{dg, sandbox, valid_rows};
+use crate::common::{dg, dg_at, reach, sandbox, valid_rows};
 
 /// The names in `dir`, to see that a refusal left nothing behind.
 fn names_in(dir: &Path) -> BTreeSet<String> {
@@ -14,22 +14,6 @@ fn names_in(dir: &Path) -> BTreeSet<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect()
-}
-
-/// The connection arguments of `sb`, the token in `dir/token`.
-fn reach(sb: &dg_import::sandbox::Sandbox, dir: &Path) -> Vec<String> {
-    let token = dir.join("token");
-    std::fs::write(&token, sb.token()).unwrap();
-    let token = token.display().to_string();
-    ["--quiet", "--url", &sb.base_url(), "--token-file", &token]
-        .map(String::from)
-        .to_vec()
-}
-
-async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(connection.iter().map(String::as_str));
-    dg(&all).await
 }
 
 #[cfg(unix)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::binary::{dg_import, repo_file};
-use crate::common::{copies, dg, import, posts, sandbox, valid_rows};
+use crate::common::{copies, dg, dg_at, import, posts, reach, sandbox, valid_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quote_never_closed_stops_before_any_write_naming_its_row_column_and_line() {
@@ -40,23 +40,6 @@ async fn a_quote_inside_a_value_makes_its_row_invalid_and_the_others_go_on() {
     assert_eq!(run.row(4)["result"], "created");
     let held = sb.sources().into_iter().find(|s| s.technical_name == "q3");
     assert_eq!(held.unwrap().summary.as_deref(), Some("well \"quoted\""));
-}
-
-/// The arguments that reach `sb` with the token in `dir/token`.
-fn reach(sb: &dg_import::sandbox::Sandbox, dir: &Path) -> Vec<String> {
-    let token = dir.join("token");
-    std::fs::write(&token, sb.token()).unwrap();
-    let token = token.display().to_string();
-    ["--quiet", "--url", &sb.base_url(), "--token-file", &token]
-        .map(String::from)
-        .to_vec()
-}
-
-/// Runs `args` then the connection arguments, in-process.
-async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(connection.iter().map(String::as_str));
-    dg(&all).await
 }
 
 fn text(path: &Path) -> String {

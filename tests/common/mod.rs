@@ -297,6 +297,23 @@ pub async fn dg(args: &[&str]) -> (u8, Option<String>) {
     )
 }
 
+/// The arguments that reach `sb` quietly, its token in `dir/token`.
+pub fn reach(sb: &Sandbox, dir: &Path) -> Vec<String> {
+    let token = dir.join("token");
+    std::fs::write(&token, sb.token()).unwrap();
+    let token = token.display().to_string();
+    ["--quiet", "--url", &sb.base_url(), "--token-file", &token]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Runs `args` then the connection arguments (`reach`), in-process.
+pub async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(connection.iter().map(String::as_str));
+    dg(&all).await
+}
+
 /// The one way the tests start the binary: as a user's shell would, with
 /// none of this machine's DataGalaxy settings or log level, and with the
 /// default SIGHUP disposition even when the tests run under `nohup`.

@@ -769,3 +769,52 @@ async fn an_input_that_is_a_pipe_or_a_folder_is_refused_with_the_way_to_pipe_it(
     }
     assert!(sb.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_with_a_byte_order_mark_gets_a_retired_list_with_one() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = reach(&sb, dir.path());
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, valid_rows(3)).unwrap();
+    let report = dir.path().join("r.csv");
+    let (input_s, report_s) = (input.to_str().unwrap(), report.to_str().unwrap());
+    assert_eq!(
+        dg_at(&["run", input_s, "--report", report_s], &connection)
+            .await
+            .0,
+        0
+    );
+    // What Excel saves: a BOM, and one row fewer.
+    let fewer: String = valid_rows(3)
+        .lines()
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&input, format!("\u{FEFF}{fewer}")).unwrap();
+    let args = [
+        "run",
+        input_s,
+        "--report",
+        report_s,
+        "--if-exists",
+        "update",
+        "--retire-missing",
+        "technicalName:source-*",
+        "--max-retire",
+        "1",
+    ];
+    let (code, error) = dg_at(&args, &connection).await;
+    assert_eq!((code, error), (0, None));
+    let report = std::fs::read(&report).unwrap();
+    let retired = std::fs::read(dir.path().join("r.retired.csv")).unwrap();
+    assert!(
+        report.starts_with(b"\xEF\xBB\xBF"),
+        "the report follows the input"
+    );
+    assert!(
+        retired.starts_with(b"\xEF\xBB\xBF"),
+        "and so does its retired list"
+    );
+    assert!(String::from_utf8_lossy(&retired).contains("source-0003"));
+}

@@ -13,5 +13,6 @@ pub mod exchange;
 pub mod listing;
 pub mod pace;
 pub mod retry;
+pub mod routes;
 pub mod session;
 pub mod shapes;

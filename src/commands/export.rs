@@ -466,7 +466,7 @@ impl Named {
 fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow::Result<()> {
     let mut out = out;
     if bom {
-        out.write_all("\u{FEFF}".as_bytes())?;
+        out.write_all(crate::files::UTF8_BOM)?;
     }
     let mut csv = csv::WriterBuilder::new()
         .delimiter(delimiter)

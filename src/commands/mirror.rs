@@ -231,7 +231,13 @@ async fn sources(
         ("includeAttributes", "true"),
     ];
     let as_seed = |item: Value| seed_source(item, target, definitions);
-    let listed = client.get_all_as("/sources", &query, as_seed).await?;
+    let listed = client
+        .get_all_as(
+            crate::client::routes::Kind::Source.listing(),
+            &query,
+            as_seed,
+        )
+        .await?;
     Ok(listed.into_iter().flatten().collect())
 }
 

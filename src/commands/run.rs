@@ -132,7 +132,10 @@ async fn fill_ids(
     bom: bool,
 ) -> anyhow::Result<PendingReport> {
     let listed: Vec<SourceItem> = match client
-        .get_all("/sources", &[("versionId", target.version_id.as_str())])
+        .get_all(
+            crate::client::routes::Kind::Source.listing(),
+            &[("versionId", target.version_id.as_str())],
+        )
         .await
     {
         Ok(listed) => listed,
@@ -776,7 +779,7 @@ async fn finish(
     if let Some(list) = &retired {
         let path = retire::list_path(&config.report);
         crate::files::atomic::keep_previous(&path)?;
-        retire::write_list(&path, list, delimiter)?;
+        retire::write_list(&path, list, delimiter, bom)?;
     }
     let failed = (retired.iter().flatten())
         .filter(|r| r.result == RetireResult::Failed)

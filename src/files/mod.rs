@@ -9,3 +9,7 @@ pub mod formula;
 pub mod lock;
 pub mod output;
 pub mod workbook;
+
+/// The UTF-8 byte-order mark a CSV file for Excel starts with (reports,
+/// retired lists, exports alike).
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";

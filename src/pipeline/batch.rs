@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::client::api::BulkRoute as Route;
+use crate::model::action::Action;
 use crate::model::source::fingerprint;
 use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::{Plan, Planner, Sending};
@@ -20,7 +20,7 @@ use crate::pipeline::send::Sender;
 
 pub(crate) enum Work {
     One(Box<(InputRow, Plan)>),
-    Batch(Route, Vec<(InputRow, Sending)>),
+    Batch(Action, Vec<(InputRow, Sending)>),
 }
 
 /// A unit of work, with the units it must wait for.
@@ -87,10 +87,10 @@ impl<'a, I> Units<'a, I> {
         }
     }
 
-    fn flush(&mut self, route: Route) {
+    fn flush(&mut self, route: Action) {
         let pending = match route {
-            Route::Create => &mut self.creates,
-            Route::Update => &mut self.updates,
+            Action::Create => &mut self.creates,
+            Action::Update => &mut self.updates,
         };
         let Pending { rows, done } = std::mem::take(pending);
         if !rows.is_empty() {
@@ -108,19 +108,15 @@ impl<'a, I> Units<'a, I> {
         };
         let key = sending.draft.technical_key().to_owned();
         let upsert = sending.draft.upsert;
-        let route = if sending.exists {
-            Route::Update
-        } else {
-            Route::Create
-        };
+        let route = Action::of(sending.exists);
         // A tenant found without the bulk route gets one unit per row from
         // then on (each counted as it completes, not when a batch would).
-        let bulk = self.sender.is_some_and(|s| s.bulk_route_works(route));
+        let bulk = (self.sender).is_some_and(|s| s.client().routes().bulk_works(route));
         if bulk && self.batch_size > 1 && sending.new_tags.is_empty() && !sending.earlier {
             // A missing tag needs creating first, which the bulk routes cannot say.
             let pending = match route {
-                Route::Create => &mut self.creates,
-                Route::Update => &mut self.updates,
+                Action::Create => &mut self.creates,
+                Action::Update => &mut self.updates,
             };
             pending.rows.push((row, *sending));
             let (full, done) = (pending.rows.len() >= self.batch_size, pending.done.clone());
@@ -134,8 +130,8 @@ impl<'a, I> Units<'a, I> {
         }
         let mut after = Vec::new();
         if sending.earlier {
-            self.flush(Route::Create);
-            self.flush(Route::Update);
+            self.flush(Action::Create);
+            self.flush(Action::Update);
             after.extend(self.last.get(&fingerprint(&key)).cloned());
         }
         let done = CancellationToken::new();
@@ -159,8 +155,8 @@ impl<I: Iterator<Item = anyhow::Result<InputRow>>> Iterator for Units<'_, I> {
                 return Some(Ok(unit));
             }
             let Some(row) = self.rows.next() else {
-                self.flush(Route::Create);
-                self.flush(Route::Update);
+                self.flush(Action::Create);
+                self.flush(Action::Update);
                 return self.ready.pop_front().map(Ok);
             };
             let row = match row {

@@ -20,12 +20,13 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::client::api::wire::BulkCounts;
-use crate::client::api::{Answer, ApiError, BulkRoute as Route};
+use crate::client::api::{Answer, ApiError};
 use crate::client::exchange::{Exchange, Reply};
+use crate::client::routes::{self, Kind, Way};
+use crate::model::action::Action;
 use crate::model::outcome::{Outcome, RowResult};
 use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::Sending;
@@ -46,11 +47,11 @@ impl Item<'_> {
 
 /// The body of one item on `route`: the row's fields, keyed by technical
 /// name for an edit, never with `upsert` (the route says what to do).
-fn item_body(route: Route, sending: &Sending) -> Value {
+fn item_body(route: Action, sending: &Sending) -> Value {
     let mut body = serde_json::to_value(&sending.draft).expect("a draft serializes");
     let fields = body.as_object_mut().expect("a draft is an object");
     fields.remove("upsert");
-    if route == Route::Update {
+    if route == Action::Update {
         fields.insert("technicalName".into(), sending.draft.technical_key().into());
     }
     body
@@ -59,11 +60,11 @@ fn item_body(route: Route, sending: &Sending) -> Value {
 /// Sends a batch; one outcome per row, in the batch's order.
 pub(crate) async fn send_batch(
     sender: &Sender<'_>,
-    route: Route,
+    route: Action,
     rows: Vec<(InputRow, Sending)>,
 ) -> Vec<(InputRow, Outcome)> {
     let mut outcomes = Vec::with_capacity(rows.len());
-    if !sender.bulk_route_works(route) {
+    if !sender.client().routes().bulk_works(route) {
         for (row, sending) in rows {
             let outcome = sender.send(&sending).await;
             outcomes.push((row, outcome));
@@ -73,7 +74,7 @@ pub(crate) async fn send_batch(
     let mut noted = Vec::with_capacity(rows.len());
     for (row, sending) in rows {
         // Not one row goes once the run stops (or the journal cannot take it).
-        if sender.stopped().is_none() && sender.note_sent(sending.row, route == Route::Update) {
+        if sender.stopped().is_none() && sender.note_sent(sending.row, route == Action::Update) {
             noted.push((row, sending));
         } else {
             let o = sender.skipped(row.row);
@@ -95,10 +96,10 @@ pub(crate) async fn send_batch(
     outcomes
 }
 
-fn done(route: Route, item: &Item<'_>, status: Option<u16>) -> Outcome {
+fn done(route: Action, item: &Item<'_>, status: Option<u16>) -> Outcome {
     let result = match route {
-        Route::Create => RowResult::Created,
-        Route::Update => RowResult::Updated,
+        Action::Create => RowResult::Created,
+        Action::Update => RowResult::Updated,
     };
     let mut o = item.sending.outcome(result);
     o.http_status = status;
@@ -132,7 +133,7 @@ impl<'a> Batch<'a> {
 
     /// After an attempt whose outcome is unknown: all or nothing, so
     /// whatever exists now was made by that attempt.
-    async fn look_up(&mut self, sender: &Sender<'_>, exchange: &Exchange<'_>, route: Route) {
+    async fn look_up(&mut self, sender: &Sender<'_>, exchange: &Exchange<'_>, route: Action) {
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.open) {
             let item = &self.items[i];
@@ -178,10 +179,10 @@ impl<'a> Batch<'a> {
 
 /// Whether a 2xx bulk answer proves the batch done: counts that account
 /// for every item, and for a create, nothing updated.
-fn proven(answer: &Answer, route: Route, sent: usize) -> bool {
+fn proven(answer: &Answer, route: Action, sent: usize) -> bool {
     answer
         .json::<BulkCounts>()
-        .is_ok_and(|c| c.accounts_for(sent) && (route == Route::Update || c.updated == 0))
+        .is_ok_and(|c| c.accounts_for(sent) && (route == Action::Update || c.updated == 0))
 }
 
 /// What to do after reading a bulk answer.
@@ -195,12 +196,13 @@ enum Then {
 /// Sends `items` as one request, splitting it on a 400.
 fn post<'a>(
     sender: &'a Sender<'a>,
-    route: Route,
+    route: Action,
     items: Vec<Item<'a>>,
 ) -> BoxFuture<'a, Vec<Outcome>> {
     async move {
-        let url = (sender.client()).url(&format!("/sources/bulk/{}", sender.version_id()), &[]);
-        let mut exchange = sender.exchange(route.method(), url);
+        let bulk = routes::route(Kind::Source, Way::Bulk(route), sender.version_id());
+        let url = sender.client().url(&bulk.path, &[]);
+        let mut exchange = sender.exchange(bulk.method, url);
         let mut batch = Batch::new(items);
         let mut then = Then::Next;
         loop {
@@ -219,14 +221,14 @@ fn post<'a>(
             then = match reply {
                 Reply::Answered(a) => read(sender, &mut exchange, route, &mut batch, a).await,
                 // A 5xx may come after the write, and the create route is all or nothing.
-                Reply::Again(Some(e)) if route == Route::Create => match e {
+                Reply::Again(Some(e)) if route == Action::Create => match e {
                     ApiError::Http { .. } => Then::LookUp,
                     e if e.may_have_reached_server() => Then::LookUp,
                     _ => Then::Next,
                 },
                 Reply::Again(_) => Then::Next,
                 Reply::Over(over) => {
-                    let created = route == Route::Create;
+                    let created = route == Action::Create;
                     batch.settle_open(|item| {
                         sender.ended(item.row(), item.attempts, &over, created)
                     });
@@ -242,7 +244,7 @@ fn post<'a>(
 async fn read<'a>(
     sender: &'a Sender<'a>,
     exchange: &mut Exchange<'_>,
-    route: Route,
+    route: Action,
     batch: &mut Batch<'a>,
     answer: Answer,
 ) -> Then {
@@ -263,11 +265,12 @@ async fn read<'a>(
                 batch.settle_open(|item| sender.ended(item.row(), item.attempts, &over, false));
                 Then::Next
             }
-            _ if route == Route::Create => Then::LookUp,
+            _ if route == Action::Create => Then::LookUp,
             _ => Then::Next,
         };
     }
-    if route_missing(answer.status) && sender.bulk_route_missing(route) {
+    if routes::is_missing(answer.status.as_u16()) {
+        sender.client().routes().bulk_missing(route);
         // Nothing was done: one request per row from now on.
         for i in std::mem::take(&mut batch.open) {
             let mut o = sender.send(batch.items[i].sending).await;
@@ -290,12 +293,4 @@ async fn read<'a>(
     let mut outcomes = outcomes.into_iter();
     batch.settle_open(|_| outcomes.next().expect("one outcome per item"));
     Then::Next
-}
-
-/// The tenant has no such route.
-fn route_missing(status: StatusCode) -> bool {
-    matches!(
-        status,
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
-    )
 }

@@ -303,7 +303,13 @@ impl Directory {
                     }
                     (s.technical_key().to_owned(), Existing::listed(s, &pool))
                 };
-                (client.get_all_as("/sources", &in_version, existing).await)
+                (client
+                    .get_all_as(
+                        crate::client::routes::Kind::Source.listing(),
+                        &in_version,
+                        existing,
+                    )
+                    .await)
                     .map_err(listing("listing the existing sources"))
             },
             load_definitions(client),

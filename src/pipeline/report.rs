@@ -33,7 +33,7 @@ impl<W: Write> ReportWriter<W> {
         bom: bool,
     ) -> anyhow::Result<ReportWriter<W>> {
         if bom {
-            out.write_all(b"\xEF\xBB\xBF")?;
+            out.write_all(crate::files::UTF8_BOM)?;
         }
         let mut csv = csv::WriterBuilder::new()
             .flexible(true)

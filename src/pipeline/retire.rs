@@ -14,11 +14,12 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::client::api::Client;
+use crate::client::routes::{self, Kind, Way};
 use crate::exit::usage;
+use crate::model::action::Action;
 use crate::model::source::{Status, fingerprint};
 use crate::pipeline::directory::Directory;
 use crate::pipeline::scope::Scope;
@@ -151,35 +152,37 @@ pub(crate) async fn retire(
     batch_size: usize,
 ) -> Vec<Retired> {
     let mut done = Vec::with_capacity(retirees.len());
-    let mut bulk = batch_size > 1;
+    let known = client.routes();
     for chunk in retirees.chunks(batch_size.max(1)) {
-        if bulk {
+        // The rows may have found the bulk edit missing already.
+        if batch_size > 1 && known.bulk_works(Action::Update) {
             let body: Vec<serde_json::Value> = chunk
                 .iter()
                 .map(|r| serde_json::json!({"technicalName": r.technical_name, "status": "Obsolete"}))
                 .collect();
-            let url = client.url(&format!("/sources/bulk/{version_id}"), &[]);
+            let bulk = routes::route(Kind::Source, Way::Bulk(Action::Update), version_id);
+            let url = client.url(&bulk.path, &[]);
             match client
-                .send_with_retries(Method::PUT, url, Some(&body), client.writes())
+                .send_with_retries(bulk.method, url, Some(&body), client.writes())
                 .await
             {
                 Ok(a) if a.status.is_success() => {
                     done.extend(chunk.iter().map(|r| outcome(r, Ok(()))));
                     continue;
                 }
-                Ok(a) if matches!(a.status.as_u16(), 404 | 405 | 501) => {
-                    tracing::warn!("the API has no bulk edit route here: retiring one by one");
-                    bulk = false;
+                Ok(a) if routes::is_missing(a.status.as_u16()) => {
+                    known.bulk_missing(Action::Update);
                 }
                 // Refused as a whole (one bad item) or failing: each on its own.
                 _ => {}
             }
         }
         for r in chunk {
-            let url = client.url(&format!("/sources/{version_id}/{}", r.id), &[]);
+            let one = routes::route(Kind::Source, Way::ById(&r.id), version_id);
+            let url = client.url(&one.path, &[]);
             let body = serde_json::json!({"status": "Obsolete"});
             let result = match client
-                .send_with_retries(Method::PUT, url, Some(&body), client.writes())
+                .send_with_retries(one.method, url, Some(&body), client.writes())
                 .await
             {
                 Ok(a) if a.status.is_success() => Ok(()),
@@ -230,8 +233,13 @@ pub(crate) fn list_path(report: &Path) -> PathBuf {
 
 /// The retired list, `technicalName,name,source_id,result,error`, at
 /// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
-/// CSV; atomically.
-pub(crate) fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> anyhow::Result<()> {
+/// CSV (with a byte-order mark when the report has one); atomically.
+pub(crate) fn write_list(
+    path: &Path,
+    retired: &[Retired],
+    delimiter: u8,
+    bom: bool,
+) -> anyhow::Result<()> {
     let headers = ["technicalName", "name", "source_id", "result", "error"].map(String::from);
     let rows: Vec<Vec<String>> = retired
         .iter()
@@ -253,6 +261,9 @@ pub(crate) fn write_list(path: &Path, retired: &[Retired], delimiter: u8) -> any
         return crate::files::workbook::write(path, "retired", &headers, rows, &look);
     }
     crate::files::atomic::write_with(path, |out| {
+        if bom {
+            std::io::Write::write_all(out, crate::files::UTF8_BOM)?;
+        }
         let mut csv = csv::WriterBuilder::new()
             .delimiter(delimiter)
             .from_writer(out);

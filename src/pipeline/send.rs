@@ -7,16 +7,16 @@
 //! resend.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
 use crate::client::api::wire::{Created, SourceItem};
-use crate::client::api::{Answer, ApiError, BulkRoute as Route, Client};
+use crate::client::api::{Answer, ApiError, Client};
 use crate::client::breaker::Breaker;
 use crate::client::exchange::{Exchange, Over, Reply};
+use crate::client::routes::{self, Kind, Way};
 use crate::exit::Stop;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::directory::{Existing, Target, with_source};
@@ -36,8 +36,6 @@ pub(crate) struct Sender<'a> {
     /// The first local failure (the journal or the report unwritable):
     /// the run stops on it and ends with exit 4.
     local_failure: Mutex<Option<anyhow::Error>>,
-    /// The tenant answered a bulk route (create, update) with 404, 405 or 501.
-    no_bulk: [AtomicBool; 2],
     /// One creation per missing tag (lower case), shared by the rows that need it.
     tag_makers: Mutex<HashMap<String, TagMaker>>,
     created_tags: Mutex<Vec<String>>,
@@ -51,7 +49,6 @@ impl<'a> Sender<'a> {
             journal,
             breaker: Mutex::default(),
             local_failure: Mutex::default(),
-            no_bulk: Default::default(),
             tag_makers: Mutex::default(),
             created_tags: Mutex::default(),
         }
@@ -89,26 +86,6 @@ impl<'a> Sender<'a> {
                 false
             }
         }
-    }
-
-    /// The tenant has the bulk route for `route`, as far as we know.
-    pub(crate) fn bulk_route_works(&self, route: Route) -> bool {
-        !self.no_bulk[route as usize].load(Ordering::Relaxed)
-    }
-
-    /// Notes that the tenant lacks the bulk route for `route` (said once).
-    /// Always true, for use in a match guard.
-    pub(crate) fn bulk_route_missing(&self, route: Route) -> bool {
-        if !self.no_bulk[route as usize].swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                "the API has no bulk {} route here: going on one request per row",
-                match route {
-                    Route::Create => "create",
-                    Route::Update => "edit",
-                }
-            );
-        }
-        true
     }
 
     /// The tags this run created.
@@ -184,7 +161,8 @@ impl<'a> Sender<'a> {
             ("versionId", self.version_id.as_str()),
             ("technicalName", technical_name),
         ];
-        let found: Vec<SourceItem> = self.client.get_all("/sources", &query).await?;
+        let listing = Kind::Source.listing();
+        let found: Vec<SourceItem> = self.client.get_all(listing, &query).await?;
         Ok(found
             .into_iter()
             .find(|s| s.technical_key() == technical_name)
@@ -200,9 +178,8 @@ impl<'a> Sender<'a> {
             return Outcome::new(row, RowResult::Failed)
                 .with_error(ErrorKind::of("tags", Problem::TagsNotCreated), message);
         }
-        let url = self
-            .client
-            .url(&format!("/sources/{}", self.version_id), &[]);
+        let route = routes::route(Kind::Source, Way::One, &self.version_id);
+        let url = self.client.url(&route.path, &[]);
         let mut exchange = self.exchange(Method::POST, url);
         // An earlier attempt may have reached the server and created the source.
         let mut maybe_created = false;

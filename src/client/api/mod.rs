@@ -223,30 +223,14 @@ impl Answer {
     }
 }
 
-/// The two bulk routes of sources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BulkRoute {
-    /// `POST /sources/bulk/{versionId}`: new sources.
-    Create,
-    /// `PUT /sources/bulk/{versionId}`: edits keyed by technical name.
-    Update,
-}
-
-impl BulkRoute {
-    pub(crate) fn method(self) -> Method {
-        match self {
-            BulkRoute::Create => Method::POST,
-            BulkRoute::Update => Method::PUT,
-        }
-    }
-}
-
 pub(crate) struct Client {
     http: reqwest::Client,
     base: Url,
     token: Token,
     pace: Arc<Pace>,
     max_retries: u32,
+    /// What this run learned of the tenant's routes (a missing bulk route).
+    known: crate::client::routes::Known,
     /// A listing page timed out and was split (said once).
     pub(in crate::client) split_pages: std::sync::atomic::AtomicBool,
 }
@@ -299,12 +283,18 @@ impl Client {
             token,
             pace,
             max_retries: options.max_retries,
+            known: Default::default(),
             split_pages: Default::default(),
         })
     }
 
     pub(crate) fn pace(&self) -> &Pace {
         &self.pace
+    }
+
+    /// What this run learned of the tenant's routes.
+    pub(crate) fn routes(&self) -> &crate::client::routes::Known {
+        &self.known
     }
 
     /// The base URL requests go to.

@@ -7,7 +7,6 @@
 use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::verdict::Check;
@@ -15,7 +14,9 @@ use super::{Doctor, Line};
 use crate::client::api::wire::Created;
 use crate::client::api::{Answer, ApiError};
 use crate::client::retry::Policy;
+use crate::client::routes::{self, Kind, Route, Way};
 use crate::client::shapes;
+use crate::model::action::Action;
 use crate::pipeline::directory::Target;
 
 /// The scratch source: its name (its technical name too) and id.
@@ -54,9 +55,9 @@ pub(super) async fn run(
     }
     let upsert = upsert(doctor, line, target, &scratch).await;
     doctor.add(upsert);
-    let edit = bulk(doctor, line, target, Method::PUT, &scratch).await;
+    let edit = bulk(doctor, line, target, Action::Update, &scratch).await;
     doctor.add(edit);
-    let create_route = bulk(doctor, line, target, Method::POST, &scratch).await;
+    let create_route = bulk(doctor, line, target, Action::Create, &scratch).await;
     doctor.add(create_route);
     settle_attributes(doctor, line, target, &scratch).await;
     let retire = retire(line, target, &scratch).await;
@@ -91,14 +92,13 @@ fn confirm(name: &str, target: &Target) -> anyhow::Result<bool> {
 /// One write to `path`; `policy`: how often it may be sent again.
 async fn write(
     line: &Line,
-    method: Method,
-    path: &str,
+    route: Route,
     body: &Value,
     policy: Policy,
 ) -> Result<Answer, ApiError> {
-    let url = line.client.url(path, &[]);
+    let url = line.client.url(&route.path, &[]);
     line.client
-        .send_with_retries(method, url, Some(body), policy)
+        .send_with_retries(route.method, url, Some(body), policy)
         .await
 }
 
@@ -118,9 +118,9 @@ async fn create(
     const NAME: &str = "probe create";
     let body = json!({"name": scratch.name, "technicalName": scratch.name,
                       "type": "Relational", "status": "Proposed"});
-    let path = format!("/sources/{}", target.version_id);
+    let one = routes::route(Kind::Source, Way::One, &target.version_id);
     let fix = "the token needs the right to create sources in this version";
-    match write(line, Method::POST, &path, &body, Policy::writes(0)).await {
+    match write(line, one, &body, Policy::writes(0)).await {
         Ok(a) if a.status.is_success() => {
             doctor.facts.create_status = Some(a.status.as_u16());
             scratch.id = a.json::<Created>().ok().map(|c| c.id);
@@ -150,8 +150,8 @@ async fn upsert(doctor: &mut Doctor<'_>, line: &Line, target: &Target, scratch: 
     const NAME: &str = "probe upsert";
     let body = json!({"name": scratch.name, "technicalName": scratch.name,
                       "type": "Relational", "status": "Proposed", "upsert": true});
-    let path = format!("/sources/{}", target.version_id);
-    match write(line, Method::POST, &path, &body, line.client.writes()).await {
+    let one = routes::route(Kind::Source, Way::One, &target.version_id);
+    match write(line, one, &body, line.client.writes()).await {
         Ok(a) if a.status.is_success() => {
             let status = a.status.as_u16();
             doctor.facts.upsert_status = Some(status);
@@ -179,10 +179,10 @@ async fn bulk(
     doctor: &mut Doctor<'_>,
     line: &Line,
     target: &Target,
-    method: Method,
+    action: Action,
     scratch: &Scratch,
 ) -> Check {
-    let edit = method == Method::PUT;
+    let edit = action == Action::Update;
     let (name, body) = match edit {
         true => (
             "probe bulk edit",
@@ -190,18 +190,19 @@ async fn bulk(
         ),
         false => ("probe bulk create", json!([])),
     };
-    let path = format!("/sources/bulk/{}", target.version_id);
-    let answer = write(line, method.clone(), &path, &body, line.client.writes()).await;
+    let bulk = routes::route(Kind::Source, Way::Bulk(action), &target.version_id);
+    let said = format!("{} {}", bulk.method, Kind::Source.listing()) + "/bulk";
+    let answer = write(line, bulk, &body, line.client.writes()).await;
     let exists = match &answer {
         Ok(a) if a.status.is_success() || (!edit && a.status.as_u16() == 400) => Some(true),
-        Ok(a) if matches!(a.status.as_u16(), 404 | 405 | 501) => Some(false),
+        Ok(a) if routes::is_missing(a.status.as_u16()) => Some(false),
         _ => None,
     };
     match edit {
         true => doctor.facts.bulk_update = exists,
         false => doctor.facts.bulk_create = exists,
     }
-    let route = format!("{method} /sources/bulk");
+    let route = said;
     match (exists, answer) {
         (Some(true), Ok(a)) => Check::pass(
             name,
@@ -238,7 +239,11 @@ async fn settle_attributes(
         ("includeAttributes", "true"),
     ];
     if let Ok(listed) = doctor
-        .get(line, line.client.url("/sources", &query))
+        .get(
+            line,
+            line.client
+                .url(crate::client::routes::Kind::Source.listing(), &query),
+        )
         .await
         .and_then(|a| a.json::<Value>())
     {
@@ -251,20 +256,22 @@ async fn settle_attributes(
 async fn retire(line: &Line, target: &Target, scratch: &Scratch) -> Check {
     const NAME: &str = "probe retire";
     let v = &target.version_id;
-    let (path, method, body) = match &scratch.id {
-        Some(id) => (
-            format!("/sources/{v}/{id}"),
-            Method::PUT,
-            json!({"status": "Obsolete"}),
-        ),
+    let (way, body) = match &scratch.id {
+        Some(id) => (Way::ById(id), json!({"status": "Obsolete"})),
         None => (
-            format!("/sources/bulk/{v}"),
-            Method::PUT,
+            Way::Bulk(Action::Update),
             json!([{"technicalName": scratch.name, "status": "Obsolete"}]),
         ),
     };
     let fix = format!("set the source '{}' Obsolete by hand", scratch.name);
-    match write(line, method, &path, &body, line.client.writes()).await {
+    match write(
+        line,
+        routes::route(Kind::Source, way, v),
+        &body,
+        line.client.writes(),
+    )
+    .await
+    {
         Ok(a) if a.status.is_success() => Check::pass(
             NAME,
             format!(

@@ -180,7 +180,8 @@ pub(super) async fn sources(doctor: &mut Doctor<'_>, line: &Line, found: &mut Fo
             ("page", n.as_str()),
             ("limit", limit.as_str()),
         ];
-        line.client.url("/sources", &query)
+        line.client
+            .url(crate::client::routes::Kind::Source.listing(), &query)
     };
     let first: Value =
         match doctor
@@ -263,7 +264,9 @@ fn listed_attributes(doctor: &mut Doctor<'_>, items: &[Value]) -> Check {
     };
     Check::pass(
         NAME,
-        format!("sources come with their attributes (includeAttributes honoured); {people}"),
+        format!(
+            "the listed sources come with their attributes (includeAttributes honoured); {people}"
+        ),
     )
 }
 
@@ -281,7 +284,13 @@ pub(super) async fn filter(doctor: &mut Doctor<'_>, line: &Line, found: &mut Fou
         ("technicalName", asked.as_str()),
         ("limit", "100"),
     ];
-    let answer = doctor.get(line, line.client.url("/sources", &query)).await;
+    let answer = doctor
+        .get(
+            line,
+            line.client
+                .url(crate::client::routes::Kind::Source.listing(), &query),
+        )
+        .await;
     let listed: Value = match answer.and_then(|a| a.json()) {
         Ok(listed) => listed,
         Err(e) => {

@@ -16,12 +16,14 @@
 //!   `import` drives it;
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the `exchange` that decides what an answer means and
-//!   what follows it (with `retry` and the `breaker`), `listing`s, and the
-//!   `session` that opens the API or an in-process sandbox;
+//!   what follows it (with `retry` and the `breaker`), `listing`s, the
+//!   `routes` table (a kind and a way of writing it to a method and a path),
+//!   `base_url`, and the `session` that opens the API or an in-process sandbox;
 //! - `sandbox/`: the local server;
-//! - `files/`: atomic replacement, the report lock, workbooks, contained
-//!   calls into libraries;
-//! - `model/`: the nouns every stage shares; `exit`: the one exit-code table;
+//! - `files/`: every output checked first (`output`), atomic replacement
+//!   through links, the report lock, workbooks, contained calls into libraries;
+//! - `model/`: the nouns every stage shares (a row's `action`: create or
+//!   update); `exit`: the one exit-code table;
 //!   `voice`: what is said on stderr beside the logs (text, or JSON lines).
 
 pub mod cli;

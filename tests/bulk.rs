@@ -167,8 +167,9 @@ async fn a_bulk_import_killed_mid_batch_and_resumed_ends_complete_without_duplic
     // Five kills at random moments, each at most 8 requests on: 50 batches
     // of 20 cannot all be written before the fifth.
     let mut kills = 0;
+    let mut points = crate::common::kill_points();
     for n in 0..5 {
-        if kill_after_writes(&sb, &mut run(n > 0), fastrand::usize(2..8)).await {
+        if kill_after_writes(&sb, &mut run(n > 0), points.usize(2..8)).await {
             kills += 1;
         }
     }

@@ -157,8 +157,9 @@ async fn an_import_killed_at_ten_random_moments_and_resumed_each_time_ends_compl
     // Ten kills at random moments, each at most 80 writes on: 997 rows to
     // create cannot all be written before the tenth.
     let mut kills = 0;
+    let mut points = crate::common::kill_points();
     for n in 0..10 {
-        if kill_after_writes(&sb, &mut run(n > 0), fastrand::usize(20..80)).await {
+        if kill_after_writes(&sb, &mut run(n > 0), points.usize(20..80)).await {
             kills += 1;
         }
     }

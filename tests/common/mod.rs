@@ -314,6 +314,17 @@ pub async fn dg_at(args: &[&str], connection: &[String]) -> (u8, Option<String>)
     dg(&all).await
 }
 
+/// The random kill points of a test, seeded: `DG_KILL_SEED` when set, else
+/// drawn and printed, so that a failing test says the seed that replays it.
+pub fn kill_points() -> fastrand::Rng {
+    let seed = std::env::var("DG_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("kill points: DG_KILL_SEED={seed} replays them");
+    fastrand::Rng::with_seed(seed)
+}
+
 /// The one way the tests start the binary: as a user's shell would, with
 /// none of this machine's DataGalaxy settings or log level, and with the
 /// default SIGHUP disposition even when the tests run under `nohup`.

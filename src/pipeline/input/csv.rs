@@ -210,13 +210,13 @@ fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
 
 /// A file that is no text: a workbook under another name, or other bytes.
 fn refuse_binary(head: &[u8]) -> anyhow::Result<()> {
-    use super::sheet::Container;
-    let kind = match Container::of(head) {
-        Some(Container::Zip) => {
+    use super::sheet::ByteFormat;
+    let kind = match ByteFormat::of(head) {
+        Some(ByteFormat::Zip) => {
             "a zip archive: an .xlsx, .xlsm or .ods workbook saved under another name? \
              Give it its extension"
         }
-        Some(Container::Ole) => "an Excel 97-2003 workbook saved under another name? Name it .xls",
+        Some(ByteFormat::Ole) => "an Excel 97-2003 workbook saved under another name? Name it .xls",
         None if head.contains(&0) => {
             "binary bytes (NUL bytes), not text: is it the file you meant?"
         }

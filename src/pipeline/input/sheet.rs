@@ -27,19 +27,19 @@ pub(crate) struct SheetRecords {
 
 /// What a workbook's bytes are, told by their first ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Container {
+pub(crate) enum ByteFormat {
     /// A zip archive: .xlsx, .xlsm, .ods.
     Zip,
     /// An OLE2 compound file: .xls (Excel 97-2003).
     Ole,
 }
 
-impl Container {
-    pub(crate) fn of(head: &[u8]) -> Option<Container> {
+impl ByteFormat {
+    pub(crate) fn of(head: &[u8]) -> Option<ByteFormat> {
         if head.starts_with(b"PK\x03\x04") {
-            Some(Container::Zip)
+            Some(ByteFormat::Zip)
         } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-            Some(Container::Ole)
+            Some(ByteFormat::Ole)
         } else {
             None
         }
@@ -48,15 +48,15 @@ impl Container {
 
 /// A workbook's bytes start with a zip archive (.xlsx, .xlsm, .ods) or an
 /// OLE2 compound file (.xls); anything else was given the wrong name.
-fn refuse_other_bytes(path: &Path) -> anyhow::Result<Container> {
+fn refuse_other_bytes(path: &Path) -> anyhow::Result<ByteFormat> {
     let name = path.display();
     let mut head = [0u8; 8];
     let read = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .map_err(|e| usage(format!("reading {name}: {e}")))?;
     let head = &head[..read];
-    if let Some(container) = Container::of(head) {
-        return Ok(container);
+    if let Some(format) = ByteFormat::of(head) {
+        return Ok(format);
     }
     let looks = match head.is_empty() {
         true => "it is empty".to_owned(),
@@ -74,7 +74,7 @@ impl SheetRecords {
         sheet: Option<&str>,
         bound: Bound,
     ) -> anyhow::Result<SheetRecords> {
-        if refuse_other_bytes(path)? == Container::Zip {
+        if refuse_other_bytes(path)? == ByteFormat::Zip {
             bound::check_parts(path, bound)?;
             bound::check_ods_span(path, bound)?;
         }

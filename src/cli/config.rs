@@ -264,7 +264,10 @@ fn same_target(
     other_target: bool,
 ) -> anyhow::Result<bool> {
     let here = match endpoint {
-        Endpoint::Sandbox { .. } if recorded.sandbox => return Ok(true),
+        // A record written before records said so: a loopback URL.
+        Endpoint::Sandbox { .. } if recorded.sandbox || was_loopback(&recorded.url) => {
+            return Ok(true);
+        }
         Endpoint::Sandbox { .. } => "an in-process sandbox (--sandbox)".to_owned(),
         Endpoint::Api { url, .. } => url.to_string(),
     };
@@ -306,6 +309,10 @@ fn same_target(
              again to this one; nothing was sent"
         ))),
     }
+}
+
+fn was_loopback(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| crate::client::base_url::is_loopback(&u))
 }
 
 /// `--concurrency`, else the rate (between 8 and 256): a second of latency

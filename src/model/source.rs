@@ -23,6 +23,9 @@ pub(crate) fn fold(text: &str) -> String {
 /// A technical name as two systems may both have typed it: composed
 /// (NFC: `café` from a Mac and from Windows alike) and in lower case.
 pub(crate) fn folded_name(technical_name: &str) -> String {
+    if technical_name.is_ascii() {
+        return technical_name.to_ascii_lowercase();
+    }
     let composed = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(technical_name);
     composed.to_lowercase()
 }

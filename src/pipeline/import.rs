@@ -86,7 +86,7 @@ pub(crate) async fn import<W: Write>(
         rules: settings.rules,
         prior: settings.prior,
         seen: HashMap::with_capacity(settings.expected_rows),
-        seen_folded: HashMap::with_capacity(settings.expected_rows),
+        seen_folded: HashMap::new(),
         strict_names: settings.strict_names,
     };
     let batch_size = if sender.is_some() {

@@ -108,7 +108,8 @@ pub(crate) struct Planner<'a> {
     pub(crate) prior: Prior,
     /// Fingerprint of each technical name seen → its first row.
     pub(crate) seen: HashMap<u64, u64>,
-    /// The same of their folded forms (case and Unicode form aside).
+    /// The first row of each folded form (case and Unicode form aside) of
+    /// the names not already folded.
     pub(crate) seen_folded: HashMap<u64, u64>,
     /// `--strict-names`: a technical name that differs from another only in
     /// case or Unicode form is an error, not a warning.
@@ -130,12 +131,23 @@ impl Planner<'_> {
     /// A new technical name that another (an existing source's, or an
     /// earlier row's) matches but for case or Unicode form.
     fn nearly(&mut self, key: &str, row: u64) -> Option<RowError> {
-        let folded = crate::pipeline::directory::folded_fingerprint(key);
-        let earlier = *self.seen_folded.entry(folded).or_insert(row);
-        let other = match self.directory.nearly(key) {
-            Some(existing) => format!("the existing source '{existing}'"),
-            None if earlier != row => format!("the technical name of row {earlier}"),
-            None => return None,
+        let folded = crate::model::source::folded_name(key);
+        let print = fingerprint(&folded);
+        // Names already in their folded form (most) are in `seen`; only the
+        // others are kept in `seen_folded`, under their folded form.
+        let earlier = match folded == key {
+            true => self.seen_folded.get(&print).copied(),
+            false => {
+                let earlier = (self.seen_folded.get(&print).copied())
+                    .or_else(|| self.seen.get(&print).copied());
+                self.seen_folded.entry(print).or_insert(row);
+                earlier
+            }
+        };
+        let other = match (self.directory.nearly(key), earlier) {
+            (Some(existing), _) => format!("the existing source '{existing}'"),
+            (None, Some(earlier)) => format!("the technical name of row {earlier}"),
+            (None, None) => return None,
         };
         let column = match self.header.index(Field::TechnicalName) {
             Some(_) => self.header.label(Field::TechnicalName),

@@ -547,8 +547,8 @@ async fn import_into(
     let bom = rows.dialect().bom || config.excel_report;
     let header = rows.header().clone();
     let mut report = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
-    let sender = journal.as_ref().map(|j| Sender::new(&client, &target, j));
     let progress = Progress::start(total, config.quiet, pace.clone());
+    let sender = (journal.as_ref()).map(|j| Sender::new(&client, &target, j).counting(&progress));
     let mode = sender.as_ref().map_or(Mode::Check, Mode::Send);
     let settings = settings(config, mode, &directory, &header, &rows, prior, total);
     let tally = tokio::select! {
@@ -556,12 +556,12 @@ async fn import_into(
         _ = drain_on(&interrupt, &pace) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
-    progress.finish();
     let created_tags = sender
         .as_ref()
         .map(Sender::created_tags)
         .unwrap_or_default();
     drop(sender);
+    progress.finish();
     let stopped = pace.stopped().filter(|_| !checking);
     let written = Written {
         report,

@@ -67,6 +67,7 @@ pub(crate) async fn send_batch(
     if !sender.client().routes().bulk_works(route) {
         for (row, sending) in rows {
             let outcome = sender.send(&sending).await;
+            sender.count_now(&outcome);
             outcomes.push((row, outcome));
         }
         return outcomes;
@@ -275,6 +276,7 @@ async fn read<'a>(
         for i in std::mem::take(&mut batch.open) {
             let mut o = sender.send(batch.items[i].sending).await;
             o.attempts += batch.items[i].attempts;
+            sender.count_now(&o);
             batch.settled[i] = Some(o);
         }
         return Then::Next;

@@ -67,6 +67,13 @@ fn conflict(row: u64, existing: &Existing, mode: &Mode<'_>) -> Outcome {
     )
 }
 
+/// A row is done: on the progress, unless its batch's fallback counted it.
+fn count(progress: &Progress, sender: Option<&Sender<'_>>, outcome: &Outcome) {
+    if !sender.is_some_and(|s| s.counted_already(outcome.row)) {
+        progress.row_done(outcome.result.is_success());
+    }
+}
+
 /// Imports (or checks) the rows, recording each outcome as it completes.
 pub(crate) async fn import<W: Write>(
     settings: Settings<'_>,
@@ -133,7 +140,7 @@ pub(crate) async fn import<W: Write>(
                 true => tally.carry(&outcome),
                 false => tally.add(&outcome),
             }
-            progress.row_done(outcome.result.is_success());
+            count(progress, sender, &outcome);
             let recorded = record(sender, report, row, outcome);
             match (recorded, sender) {
                 (Ok(()), _) => {}

@@ -22,6 +22,7 @@ use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::directory::{Existing, Target, with_source};
 use crate::pipeline::journal::{Event, Journal};
 use crate::pipeline::plan::Sending;
+use crate::pipeline::progress::Progress;
 
 /// The creation of one missing tag, awaited by every row that needs it.
 type TagMaker = Arc<OnceCell<Result<(), String>>>;
@@ -39,6 +40,10 @@ pub(crate) struct Sender<'a> {
     /// One creation per missing tag (lower case), shared by the rows that need it.
     tag_makers: Mutex<HashMap<String, TagMaker>>,
     created_tags: Mutex<Vec<String>>,
+    /// The progress, for the rows of a batch sent one by one (a tenant
+    /// without the bulk route): each counted as it ends, not with its batch.
+    progress: Option<&'a Progress>,
+    counted: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl<'a> Sender<'a> {
@@ -51,7 +56,28 @@ impl<'a> Sender<'a> {
             local_failure: Mutex::default(),
             tag_makers: Mutex::default(),
             created_tags: Mutex::default(),
+            progress: None,
+            counted: Mutex::default(),
         }
+    }
+
+    /// Counts on `progress` the rows it sends one by one inside a batch.
+    pub(crate) fn counting(mut self, progress: &'a Progress) -> Sender<'a> {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// A row of a batch that went on its own is done: counted now.
+    pub(crate) fn count_now(&self, outcome: &Outcome) {
+        if let Some(progress) = self.progress {
+            progress.row_done(outcome.result.is_success());
+            self.counted.lock().expect("counted").insert(outcome.row);
+        }
+    }
+
+    /// Whether the row was counted already (`count_now`); forgets it.
+    pub(crate) fn counted_already(&self, row: u64) -> bool {
+        self.counted.lock().expect("counted").remove(&row)
     }
 
     /// The exchange of one request of a row (or a batch): the breaker counts it.

@@ -440,7 +440,7 @@ impl ExportConfig {
             .map_err(|e| usage(format!("--scope {e}")))?;
         let output = args.output.filter(|p| p.as_os_str() != "-");
         if let Some(path) = &output {
-            refuse_unwritable_extension(path)?;
+            refuse_unwritable_extension("-o", path)?;
         }
         let workbook = output
             .as_deref()
@@ -462,10 +462,10 @@ impl ExportConfig {
     }
 }
 
-/// What `export -o` can write: CSV (`.csv`, `.tsv`, `.txt`, or no
+/// What a report or `export -o` can be: CSV (`.csv`, `.tsv`, `.txt`, or no
 /// extension) or a workbook (`.xlsx`); anything else would be CSV under a
-/// name that says otherwise.
-fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
+/// name that says otherwise. Decided once, for both (`flag` names the option).
+fn refuse_unwritable_extension(flag: &str, path: &Path) -> anyhow::Result<()> {
     let Some(ext) = path.extension() else {
         return Ok(());
     };
@@ -474,7 +474,8 @@ fn refuse_unwritable_extension(path: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     Err(usage(format!(
-        "-o {}: export writes CSV (.csv, .tsv, .txt) or a workbook (.xlsx), not .{ext}",
+        "{flag} {}: writes CSV (.csv, .tsv, .txt) or a workbook (.xlsx), not .{ext}; \
+         nothing was sent",
         path.display()
     )))
 }
@@ -493,17 +494,7 @@ fn refuse_report_name(given: &Path) -> anyhow::Result<()> {
                 .display()
         )));
     }
-    let ext = given
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase());
-    match ext.as_deref() {
-        Some("json" | "xls" | "xlsm" | "xlsb" | "ods" | "xml" | "parquet") => Err(usage(format!(
-            "--report {text}: a report is CSV (.csv, .tsv, .txt) or a workbook (.xlsx), \
-             not .{}; nothing was sent",
-            ext.unwrap_or_default()
-        ))),
-        _ => Ok(()),
-    }
+    refuse_unwritable_extension("--report", given)
 }
 
 /// The input flags, over what the run record says. A rerun reads a report

@@ -335,7 +335,7 @@ pub(crate) fn tabulate<'a>(
 ) -> Table<'a> {
     let mut sources: Vec<(&str, &Current)> = directory
         .sources()
-        .filter_map(|(key, e)| Some((key, e.current.as_deref()?)))
+        .filter_map(|(key, e)| Some((key.technical_name(), e.current.as_deref()?)))
         .filter(|(key, current)| scope.is_none_or(|s| s.matches(key, Some(current))))
         .collect();
     // Ignoring case first, as a person scans the file; then exactly.

@@ -18,8 +18,9 @@ use crate::client::session::Session;
 use crate::exit::{self, Stop, usage};
 use crate::files::lock::ReportLock;
 use crate::model::if_exists::IfExists;
+use crate::model::key::{Key, Print};
 use crate::model::outcome::RowResult;
-use crate::model::source::{RowError, Status, fingerprint};
+use crate::model::source::{RowError, Status};
 use crate::pipeline::directory::{self, Directory, Rules};
 use crate::pipeline::import::{self, Mode, Settings};
 use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
@@ -146,9 +147,9 @@ async fn fill_ids(
             return Ok(report);
         }
     };
-    let ids: HashMap<String, SourceItem> = listed
+    let ids: HashMap<Key, SourceItem> = listed
         .into_iter()
-        .map(|s| (s.technical_key().to_owned(), s))
+        .map(|s| (Key::source(s.technical_key()), s))
         .collect();
     let written = report.into_temp()?;
     let mut filled = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
@@ -159,14 +160,12 @@ async fn fill_ids(
     for row in Input::open(Some(written.path()), Layout::Report, &options)? {
         let row = row?;
         let mut outcome = row.previous.expect("a report row has its outcome");
-        if outcome.result == RowResult::Created && outcome.source_id.is_none() {
-            let key = header
-                .cell(&row.cells, Field::TechnicalName)
-                .or(header.cell(&row.cells, Field::Name));
-            if let Some(found) = key.and_then(|k| ids.get(k)) {
-                outcome.source_id = Some(found.id.clone());
-                outcome.location = found.location.clone();
-            }
+        if outcome.result == RowResult::Created
+            && outcome.source_id.is_none()
+            && let Some(found) = header.key(&row.cells).and_then(|k| ids.get(&k))
+        {
+            outcome.source_id = Some(found.id.clone());
+            outcome.location = found.location.clone();
         }
         filled.writer.push(row.seq, outcome, row.cells)?;
     }
@@ -294,8 +293,8 @@ struct Opened {
     facts: InputFacts,
     /// Rows in the file (for the progress bar), not known for stdin.
     total: Option<u64>,
-    /// With `--retire-missing`: the fingerprints of the file's technical names.
-    names: HashSet<u64>,
+    /// With `--retire-missing`: the prints of the file's keys.
+    names: HashSet<Print>,
     prior: Prior,
     resuming: bool,
 }
@@ -322,7 +321,7 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let rows = Input::open(path, layout, &config.input)?;
     let encoding = encoding_of(config, &rows);
     // A quick first pass (not for stdin): the progress bar's total, and for
-    // --retire-missing every technical name of the file, as fingerprints.
+    // --retire-missing every key of the file, as prints.
     let mut names = HashSet::new();
     let total = match path {
         Some(path) => {
@@ -340,11 +339,10 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
                         row.row
                     )));
                 }
-                if config.retire.is_some() {
-                    let key = header.cell(&row.cells, Field::TechnicalName);
-                    if let Some(key) = key.or(header.cell(&row.cells, Field::Name)) {
-                        names.insert(fingerprint(key));
-                    }
+                if config.retire.is_some()
+                    && let Some(key) = header.key(&row.cells)
+                {
+                    names.insert(key.print());
                 }
             }
             Some(count)
@@ -410,12 +408,12 @@ struct Retirement {
 fn plan_retirement(
     config: &ImportConfig,
     directory: &Directory,
-    names: &HashSet<u64>,
+    names: &HashSet<Print>,
 ) -> anyhow::Result<Retirement> {
     if let Some(recorded) = &config.recorded_retire {
         let obsolete = |r: &Retiree| {
             let current = directory
-                .existing(&r.technical_name)
+                .existing(&Key::source(&r.technical_name))
                 .and_then(|e| e.current.as_deref());
             current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()))
         };

@@ -1,10 +1,11 @@
-//! The nouns every stage shares: a source as a row describes it, its
-//! planned action (create or update),
-//! fingerprint, what a row does when its source exists, what happened to
-//! a row (its outcome), and the closest known value to an unknown one.
+//! The nouns every stage shares: a source as a row describes it, the `key`
+//! that names an object through a run, its planned `action` (create or
+//! update), what a row does when its source exists, what happened to a row
+//! (its outcome), and the closest known value to an unknown one.
 
 pub mod action;
 pub mod if_exists;
+pub mod key;
 pub mod outcome;
 pub mod source;
 pub mod suggest;

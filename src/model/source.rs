@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Serialize;
 
+use crate::model::key::Key;
 use crate::model::outcome::{ErrorKind, Problem};
 
 /// Folds a word for lenient comparison: lower case, without spaces, `_` or `-`.
@@ -18,24 +18,6 @@ pub(crate) fn fold(text: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// A technical name as two systems may both have typed it: composed
-/// (NFC: `café` from a Mac and from Windows alike) and in lower case.
-pub(crate) fn folded_name(technical_name: &str) -> String {
-    if technical_name.is_ascii() {
-        return technical_name.to_ascii_lowercase();
-    }
-    let composed = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(technical_name);
-    composed.to_lowercase()
-}
-
-/// A technical name in 8 bytes: what the planner keeps per row to find
-/// duplicates, and what orders the upserts of one name.
-pub(crate) fn fingerprint(technical_name: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    technical_name.hash(&mut h);
-    h.finish()
 }
 
 macro_rules! wire_enum {
@@ -134,6 +116,11 @@ impl SourceDraft {
     pub(crate) fn technical_key(&self) -> &str {
         self.technical_name.as_deref().unwrap_or(&self.name)
     }
+
+    /// The source's key in the run.
+    pub(crate) fn key(&self) -> Key {
+        Key::source(self.technical_key())
+    }
 }
 
 #[cfg(test)]
@@ -158,15 +145,6 @@ mod tests {
             SourceType::expected(),
             "Relational, NonRelational, NoSql or TagBase"
         );
-    }
-
-    #[test]
-    fn names_typed_on_two_systems_fold_to_one() {
-        let nfd = "cafe\u{301}";
-        assert_ne!(nfd, "café");
-        assert_eq!(folded_name(nfd), folded_name("CAFÉ"));
-        assert_eq!(folded_name("SRC_0001"), "src_0001");
-        assert_ne!(folded_name("src-0001"), folded_name("src_0001"));
     }
 
     #[test]

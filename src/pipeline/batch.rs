@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use tokio_util::sync::CancellationToken;
 
 use crate::model::action::Action;
-use crate::model::source::fingerprint;
+use crate::model::key::{Key, Print};
 use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::{Plan, Planner, Sending};
 use crate::pipeline::send::Sender;
@@ -53,8 +53,8 @@ pub(crate) struct Units<'a, I> {
     creates: Pending,
     updates: Pending,
     ready: VecDeque<Unit>,
-    /// Fingerprint of an upserted technical name → the unit that carries its last row.
-    last: HashMap<u64, CancellationToken>,
+    /// The print of an upserted key → the unit that carries its last row.
+    last: HashMap<Print, CancellationToken>,
     /// Units done are forgotten when `last` grows past this.
     prune_at: usize,
 }
@@ -79,8 +79,8 @@ impl<'a, I> Units<'a, I> {
         }
     }
 
-    fn remember(&mut self, technical_name: &str, done: &CancellationToken) {
-        self.last.insert(fingerprint(technical_name), done.clone());
+    fn remember(&mut self, key: &Key, done: &CancellationToken) {
+        self.last.insert(key.print(), done.clone());
         if self.last.len() > self.prune_at {
             self.last.retain(|_, t| !t.is_cancelled());
             self.prune_at = (self.last.len() * 2).max(1024);
@@ -106,9 +106,9 @@ impl<'a, I> Units<'a, I> {
                 .push_back(Unit::new(Work::One(Box::new((row, plan))), vec![], done));
             return;
         };
-        let key = sending.draft.technical_key().to_owned();
+        let key = sending.key.clone();
         let upsert = sending.draft.upsert;
-        let route = Action::of(sending.exists);
+        let route = sending.action;
         // A tenant found without the bulk route gets one unit per row from
         // then on (each counted as it completes, not when a batch would).
         let bulk = (self.sender).is_some_and(|s| s.client().routes().bulk_works(route));
@@ -132,7 +132,7 @@ impl<'a, I> Units<'a, I> {
         if sending.earlier {
             self.flush(Action::Create);
             self.flush(Action::Update);
-            after.extend(self.last.get(&fingerprint(&key)).cloned());
+            after.extend(self.last.get(&key.print()).cloned());
         }
         let done = CancellationToken::new();
         if upsert {

@@ -27,7 +27,7 @@ use crate::client::api::{Answer, ApiError};
 use crate::client::exchange::{Exchange, Reply};
 use crate::client::routes::{self, Kind, Way};
 use crate::model::action::Action;
-use crate::model::outcome::{Outcome, RowResult};
+use crate::model::outcome::Outcome;
 use crate::pipeline::input::InputRow;
 use crate::pipeline::plan::Sending;
 use crate::pipeline::send::Sender;
@@ -52,7 +52,7 @@ fn item_body(route: Action, sending: &Sending) -> Value {
     let fields = body.as_object_mut().expect("a draft is an object");
     fields.remove("upsert");
     if route == Action::Update {
-        fields.insert("technicalName".into(), sending.draft.technical_key().into());
+        fields.insert("technicalName".into(), sending.key.technical_name().into());
     }
     body
 }
@@ -75,7 +75,7 @@ pub(crate) async fn send_batch(
     let mut noted = Vec::with_capacity(rows.len());
     for (row, sending) in rows {
         // Not one row goes once the run stops (or the journal cannot take it).
-        if sender.stopped().is_none() && sender.note_sent(sending.row, route == Action::Update) {
+        if sender.stopped().is_none() && sender.note_sent(sending.row, sending.action) {
             noted.push((row, sending));
         } else {
             let o = sender.skipped(row.row);
@@ -97,12 +97,8 @@ pub(crate) async fn send_batch(
     outcomes
 }
 
-fn done(route: Action, item: &Item<'_>, status: Option<u16>) -> Outcome {
-    let result = match route {
-        Action::Create => RowResult::Created,
-        Action::Update => RowResult::Updated,
-    };
-    let mut o = item.sending.outcome(result);
+fn done(item: &Item<'_>, status: Option<u16>) -> Outcome {
+    let mut o = item.sending.outcome(item.sending.action.done());
     o.http_status = status;
     o.attempts = item.attempts;
     o
@@ -134,13 +130,13 @@ impl<'a> Batch<'a> {
 
     /// After an attempt whose outcome is unknown: all or nothing, so
     /// whatever exists now was made by that attempt.
-    async fn look_up(&mut self, sender: &Sender<'_>, exchange: &Exchange<'_>, route: Action) {
+    async fn look_up(&mut self, sender: &Sender<'_>, exchange: &Exchange<'_>) {
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.open) {
             let item = &self.items[i];
-            self.settled[i] = match sender.find(item.sending.draft.technical_key()).await {
+            self.settled[i] = match sender.find(&item.sending.key).await {
                 Ok(Some(found)) => {
-                    let mut o = done(route, item, None);
+                    let mut o = done(item, None);
                     o.source_id = Some(found.id);
                     o.location = found.location;
                     Some(o)
@@ -208,7 +204,7 @@ fn post<'a>(
         let mut then = Then::Next;
         loop {
             if let Then::LookUp = then {
-                batch.look_up(sender, &exchange, route).await;
+                batch.look_up(sender, &exchange).await;
             }
             if batch.open.is_empty() {
                 return batch.outcomes();
@@ -252,7 +248,7 @@ async fn read<'a>(
     let sent = batch.open.len();
     if answer.status.is_success() && proven(&answer, route, sent) {
         exchange.accepted();
-        batch.settle_open(|item| done(route, item, Some(answer.status.as_u16())));
+        batch.settle_open(|item| done(item, Some(answer.status.as_u16())));
         return Then::Next;
     }
     if answer.status.is_success() {

@@ -10,8 +10,9 @@ use std::sync::Mutex;
 use crate::client::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::client::api::{ApiError, Client};
 use crate::exit::{Stop, usage};
+use crate::model::key::{Key, Print};
 use crate::model::outcome::Outcome;
-use crate::model::source::{RowError, SourceDraft, SourceType, Status, folded_name};
+use crate::model::source::{RowError, SourceDraft, SourceType, Status};
 use crate::model::suggest;
 use crate::pipeline::attributes::{self, Definition, Definitions, Format};
 use crate::pipeline::compare::{self, Current, Interner};
@@ -185,15 +186,15 @@ pub(crate) struct Directory {
     users: HashMap<String, String>,
     /// lower-case tag → as listed
     tags: HashMap<String, String>,
-    /// technical name → source
-    existing: HashMap<String, Existing>,
-    /// Fingerprints of the existing sources' names, in lower case: a row
-    /// that creates a source under a name already taken is told so.
-    names: std::collections::HashSet<u64>,
-    /// The existing technical names, by the fingerprint of their folded form
-    /// (`folded_name`): a row's name that differs only in case or Unicode
-    /// form is told which source it nearly names.
-    folded: HashMap<u64, Box<str>>,
+    /// key → source
+    existing: HashMap<Key, Existing>,
+    /// Prints of the existing sources' names, in lower case: a row that
+    /// creates a source under a name already taken is told so.
+    names: std::collections::HashSet<Print>,
+    /// The existing keys, by the print of their folded form: a row's key
+    /// that differs only in case or Unicode form is told which source it
+    /// nearly names.
+    folded: HashMap<Print, Key>,
     /// The listing carried the sources' attributes (it was asked to, and the
     /// tenant honoured it): rows can be compared with what the server holds.
     pub(crate) attributes_known: bool,
@@ -238,16 +239,16 @@ impl Directory {
     ) -> Directory {
         let existing = existing
             .into_iter()
-            .map(|s| (s.technical_key().to_owned(), Existing::from(s)))
+            .map(|s| (Key::source(s.technical_key()), Existing::from(s)))
             .collect();
         Directory::with_existing(users, tags, existing)
     }
 
-    /// `existing`: technical name and source, as listed.
+    /// `existing`: key and source, as listed.
     fn with_existing(
         users: Vec<String>,
         tags: Vec<String>,
-        existing: Vec<(String, Existing)>,
+        existing: Vec<(Key, Existing)>,
     ) -> Directory {
         Directory {
             users: users.into_iter().map(|e| (e.to_lowercase(), e)).collect(),
@@ -255,10 +256,10 @@ impl Directory {
             attributes_known: !existing.is_empty()
                 && existing.iter().all(|(_, e)| e.current.is_some()),
             names: (existing.iter())
-                .map(|(_, e)| crate::model::source::fingerprint(&e.name.to_lowercase()))
+                .map(|(_, e)| Print::of(&e.name.to_lowercase()))
                 .collect(),
             folded: (existing.iter())
-                .map(|(key, _)| (folded_fingerprint(key), key.as_str().into()))
+                .map(|(key, _)| (key.folded().print(), key.clone()))
                 .collect(),
             existing: existing.into_iter().collect(),
             definitions: None,
@@ -301,7 +302,7 @@ impl Directory {
                     if let Some(p) = progress {
                         p.row_done(true);
                     }
-                    (s.technical_key().to_owned(), Existing::listed(s, &pool))
+                    (Key::source(s.technical_key()), Existing::listed(s, &pool))
                 };
                 (client
                     .get_all_as(
@@ -343,27 +344,26 @@ impl Directory {
 
     /// Whether an existing source bears this name (any case).
     pub(crate) fn name_taken(&self, name: &str) -> bool {
-        self.names
-            .contains(&crate::model::source::fingerprint(&name.to_lowercase()))
+        self.names.contains(&Print::of(&name.to_lowercase()))
     }
 
-    /// The existing technical name that `technical_name` matches but for
-    /// case or Unicode form, when it matches none exactly.
-    pub(crate) fn nearly(&self, technical_name: &str) -> Option<&str> {
-        let found = self.folded.get(&folded_fingerprint(technical_name))?;
-        let differs = **found != *technical_name && !self.existing.contains_key(technical_name);
-        // A fingerprint is a hash: the two names must fold alike indeed.
-        let same = || folded_name(found) == folded_name(technical_name);
-        (differs && same()).then_some(&**found)
+    /// The existing key that `key` matches but for case or Unicode form,
+    /// when it matches none exactly.
+    pub(crate) fn nearly(&self, key: &Key) -> Option<&Key> {
+        let folded = key.folded();
+        let found = self.folded.get(&folded.print())?;
+        let differs = found != key && !self.existing.contains_key(key);
+        // A print is a hash: the two keys must fold alike indeed.
+        (differs && found.folded() == folded).then_some(found)
     }
 
-    pub(crate) fn existing(&self, technical_name: &str) -> Option<&Existing> {
-        self.existing.get(technical_name)
+    pub(crate) fn existing(&self, key: &Key) -> Option<&Existing> {
+        self.existing.get(key)
     }
 
-    /// Every existing source, by technical name.
-    pub(crate) fn sources(&self) -> impl Iterator<Item = (&str, &Existing)> {
-        self.existing.iter().map(|(k, e)| (k.as_str(), e))
+    /// Every existing source, by key.
+    pub(crate) fn sources(&self) -> impl Iterator<Item = (&Key, &Existing)> {
+        self.existing.iter()
     }
 
     pub(crate) fn counts(&self) -> (usize, usize, usize) {
@@ -640,11 +640,6 @@ impl Directory {
             .or_insert_with(|| tag.to_owned());
         spelling.clone()
     }
-}
-
-/// The fingerprint of a technical name's folded form.
-pub(crate) fn folded_fingerprint(technical_name: &str) -> u64 {
-    crate::model::source::fingerprint(&folded_name(technical_name))
 }
 
 /// The `upsert` cell: yes/no, any case; anything else goes to `errors`.

@@ -116,11 +116,7 @@ pub(crate) async fn import<W: Write>(
                     (Plan::Ready(o), _) => o,
                     (Plan::Conflict(number, existing), _) => conflict(number, &existing, mode),
                     (Plan::Send(sending), Some(s)) => s.send(&sending).await,
-                    (Plan::Send(sending), None) => sending.outcome(if sending.exists {
-                        RowResult::WouldUpdate
-                    } else {
-                        RowResult::WouldCreate
-                    }),
+                    (Plan::Send(sending), None) => sending.outcome(sending.action.would()),
                 };
                 vec![(row, outcome, false)]
             }

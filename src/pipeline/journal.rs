@@ -17,21 +17,47 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::model::action::Action;
 use crate::model::outcome::Outcome;
 
 /// One line of the journal.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Event {
-    /// The row's request is about to go out; `existed`: its source existed
-    /// when the row was planned (so that a resume can tell created from updated).
-    Sent {
-        row: u64,
-        #[serde(default)]
-        existed: bool,
-    },
+    /// The row's request is about to go out.
+    Sent(Sent),
     /// The row's final outcome.
     Done(Outcome),
+}
+
+/// A row about to be sent, with what it does: a resume that finds its
+/// object tells from it whether the row created or updated it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SentLine")]
+pub struct Sent {
+    pub row: u64,
+    pub action: Action,
+}
+
+/// A `sent` line as any release wrote it: with its `action`, or (before
+/// there was one) with `existed`, whether the object existed then.
+#[derive(Deserialize)]
+struct SentLine {
+    row: u64,
+    #[serde(default)]
+    action: Option<Action>,
+    #[serde(default)]
+    existed: bool,
+}
+
+impl From<SentLine> for Sent {
+    fn from(line: SentLine) -> Sent {
+        let action = line.action.unwrap_or(Action::of(line.existed));
+        Sent {
+            row: line.row,
+            action,
+        }
+    }
 }
 
 /// The journal of a report: `<report>.journal`.
@@ -165,12 +191,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = path_for(&dir.path().join("x.report.csv"));
         let journal = Journal::create(&path).unwrap();
-        journal
-            .record(&Event::Sent {
-                row: 2,
-                existed: false,
-            })
-            .unwrap();
+        let sent = Sent {
+            row: 2,
+            action: Action::Create,
+        };
+        journal.record(&Event::Sent(sent)).unwrap();
         let mut done = Outcome::new(2, RowResult::Created);
         done.source_id = Some("id".into());
         journal.record(&Event::Done(done.clone())).unwrap();
@@ -183,13 +208,39 @@ mod tests {
             .unwrap();
         assert_eq!(
             Journal::read(&path).unwrap(),
+            [Event::Sent(sent), Event::Done(done)]
+        );
+    }
+
+    #[test]
+    fn a_journal_of_the_release_before_actions_reads_as_the_same_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.journal");
+        let old = concat!(
+            "{\"event\":\"sent\",\"row\":2,\"existed\":false}\n",
+            "{\"event\":\"sent\",\"row\":3,\"existed\":true}\n",
+            "{\"event\":\"sent\",\"row\":4}\n",
+        );
+        std::fs::write(&path, old).unwrap();
+        let actions: Vec<(u64, Action)> = (Journal::read(&path).unwrap().into_iter())
+            .map(|e| match e {
+                Event::Sent(s) => (s.row, s.action),
+                Event::Done(o) => panic!("no outcome was written: {o:?}"),
+            })
+            .collect();
+        assert_eq!(
+            actions,
             [
-                Event::Sent {
-                    row: 2,
-                    existed: false
-                },
-                Event::Done(done)
+                (2, Action::Create),
+                (3, Action::Update),
+                (4, Action::Create)
             ]
         );
+        let new = serde_json::to_string(&Event::Sent(Sent {
+            row: 3,
+            action: Action::Update,
+        }))
+        .unwrap();
+        assert_eq!(new, r#"{"event":"sent","row":3,"action":"update"}"#);
     }
 }

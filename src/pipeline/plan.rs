@@ -5,13 +5,15 @@
 
 use std::collections::HashMap;
 
+use crate::model::action::Action;
 use crate::model::if_exists::IfExists;
+use crate::model::key::{Key, Print};
 use crate::model::outcome::{Outcome, RowResult};
-use crate::model::source::{RowError, SourceDraft, fingerprint};
+use crate::model::source::{RowError, SourceDraft};
 use crate::pipeline::compare;
 use crate::pipeline::directory::{Directory, Existing, Rules, with_source};
 use crate::pipeline::input::{Field, HeaderMap, InputRow};
-use crate::pipeline::journal::Event;
+use crate::pipeline::journal::{Event, Sent};
 
 /// What a row will do, decided in file order before it starts.
 pub(crate) enum Plan {
@@ -24,13 +26,16 @@ pub(crate) enum Plan {
     Send(Box<Sending>),
 }
 
-/// A row to send.
+/// A row to send: the planned unit of work.
 #[derive(Debug)]
 pub(crate) struct Sending {
     pub(crate) row: u64,
+    /// The object it writes.
+    pub(crate) key: Key,
+    /// `Update` when the object exists (or an earlier row of this file makes it).
+    pub(crate) action: Action,
+    /// What it sends.
     pub(crate) draft: SourceDraft,
-    /// The source exists (or an earlier row of this file made it): the result is `updated`.
-    pub(crate) exists: bool,
     /// The source as listed, when it exists.
     pub(crate) existing: Option<Existing>,
     /// An earlier row of this file has the same technical name: this one
@@ -64,11 +69,11 @@ impl Sending {
 
 /// What earlier runs into this report already did: outcomes kept in the
 /// journal of an interrupted run, and rows whose request went out without a
-/// recorded answer (with whether their source existed then).
+/// recorded answer (with what that request did).
 #[derive(Debug, Default)]
 pub(crate) struct Prior {
     pub(crate) done: HashMap<u64, Outcome>,
-    pub(crate) sent: HashMap<u64, bool>,
+    pub(crate) sent: HashMap<u64, Action>,
     /// The report read was made against another target (`--other-target`):
     /// none of its outcomes holds here.
     pub(crate) other_target: bool,
@@ -79,8 +84,8 @@ impl Prior {
         let mut prior = Prior::default();
         for event in events {
             match event {
-                Event::Sent { row, existed } => {
-                    prior.sent.insert(row, existed);
+                Event::Sent(Sent { row, action }) => {
+                    prior.sent.insert(row, action);
                 }
                 Event::Done(outcome) => prior.carry(outcome),
             }
@@ -106,11 +111,11 @@ pub(crate) struct Planner<'a> {
     pub(crate) if_exists: IfExists,
     pub(crate) rules: Rules,
     pub(crate) prior: Prior,
-    /// Fingerprint of each technical name seen → its first row.
-    pub(crate) seen: HashMap<u64, u64>,
+    /// The print of each key seen → its first row.
+    pub(crate) seen: HashMap<Print, u64>,
     /// The first row of each folded form (case and Unicode form aside) of
-    /// the names not already folded.
-    pub(crate) seen_folded: HashMap<u64, u64>,
+    /// the keys not already folded.
+    pub(crate) seen_folded: HashMap<Print, u64>,
     /// `--strict-names`: a technical name that differs from another only in
     /// case or Unicode form is an error, not a warning.
     pub(crate) strict_names: bool,
@@ -128,14 +133,14 @@ impl Planner<'_> {
         })
     }
 
-    /// A new technical name that another (an existing source's, or an
-    /// earlier row's) matches but for case or Unicode form.
-    fn nearly(&mut self, key: &str, row: u64) -> Option<RowError> {
-        let folded = crate::model::source::folded_name(key);
-        let print = fingerprint(&folded);
-        // Names already in their folded form (most) are in `seen`; only the
+    /// A new key that another (an existing source's, or an earlier row's)
+    /// matches but for case or Unicode form.
+    fn nearly(&mut self, key: &Key, row: u64) -> Option<RowError> {
+        let folded = key.folded();
+        let print = folded.print();
+        // Keys already in their folded form (most) are in `seen`; only the
         // others are kept in `seen_folded`, under their folded form.
-        let earlier = match folded == key {
+        let earlier = match folded == *key {
             true => self.seen_folded.get(&print).copied(),
             false => {
                 let earlier = (self.seen_folded.get(&print).copied())
@@ -155,7 +160,7 @@ impl Planner<'_> {
         };
         Some(RowError::NearDuplicate {
             column: column.to_owned(),
-            value: key.to_owned(),
+            value: key.to_string(),
             other,
         })
     }
@@ -184,18 +189,15 @@ impl Planner<'_> {
         let outcome = (self.prior.done.remove(&input.row))
             .or_else(|| (input.previous.clone()).filter(|p| p.result.is_done()))
             .filter(|_| !self.prior.other_target)?;
-        let header = self.header;
-        let key = (header.cell(&input.cells, Field::TechnicalName))
-            .or(header.cell(&input.cells, Field::Name));
-        if let Some(key) = key {
-            self.seen.entry(fingerprint(key)).or_insert(input.row);
+        if let Some(key) = self.header.key(&input.cells) {
+            self.seen.entry(key.print()).or_insert(input.row);
         }
         Some(outcome)
     }
 
-    /// Whether the row was sent before without a known outcome, by the
-    /// journal or by a report's attempts; `Some(existed)`.
-    fn sent_before(&mut self, input: &InputRow) -> Option<bool> {
+    /// What the row's request did when it was sent before without a known
+    /// outcome, by the journal or by a report's attempts.
+    fn sent_before(&mut self, input: &InputRow) -> Option<Action> {
         self.prior.sent.remove(&input.row).or_else(|| {
             input
                 .previous
@@ -203,14 +205,14 @@ impl Planner<'_> {
                 .filter(|_| !self.prior.other_target)
                 // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
                 .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
-                .map(|_| false)
+                .map(|_| Action::Create)
         })
     }
 
     /// A row that may update: sent with what changes, or `unchanged`.
     /// The listing is this run's: it already shows what an earlier attempt
     /// without an answer did.
-    fn upsert(&self, mut sending: Sending, sent_before: Option<bool>) -> Plan {
+    fn upsert(&self, mut sending: Sending, sent_before: Option<Action>) -> Plan {
         // An earlier row of this file may change the source first: no comparison.
         let existing = sending.existing.as_ref().filter(|_| !sending.earlier);
         if let Some(current) = existing.and_then(|e| e.current.as_deref()) {
@@ -219,7 +221,7 @@ impl Planner<'_> {
             if changes.is_empty() {
                 // Our own earlier attempt created it just so.
                 let result = match sent_before {
-                    Some(false) => RowResult::Created,
+                    Some(Action::Create) => RowResult::Created,
                     _ => RowResult::Unchanged,
                 };
                 return Plan::Ready(sending.outcome(result));
@@ -240,18 +242,18 @@ impl Planner<'_> {
                 Err(errors) => return Plan::Ready(invalid(row, &errors)),
             };
         let upsert = draft.upsert || self.if_exists == IfExists::Update;
-        let key = draft.technical_key().to_owned();
-        let earlier = match self.seen.get(&fingerprint(&key)) {
+        let key = draft.key();
+        let earlier = match self.seen.get(&key.print()) {
             Some(first_row) if !upsert => {
                 let dup = RowError::Duplicate {
                     first_row: *first_row,
-                    technical_name: key,
+                    technical_name: key.to_string(),
                 };
                 return Plan::Ready(invalid(row, &[dup]));
             }
             Some(_) => true,
             None => {
-                self.seen.insert(fingerprint(&key), row);
+                self.seen.insert(key.print(), row);
                 false
             }
         };
@@ -273,8 +275,9 @@ impl Planner<'_> {
             draft.upsert = true;
             let sending = Sending {
                 row,
+                key,
+                action: Action::of(earlier || existing.is_some()),
                 draft,
-                exists: earlier || existing.is_some(),
                 existing: existing.cloned(),
                 earlier,
                 changes: None,
@@ -285,7 +288,7 @@ impl Planner<'_> {
         }
         match (existing, sent_before) {
             // It was sent without an answer when it did not exist: it exists now because of us.
-            (Some(e), Some(false)) => {
+            (Some(e), Some(Action::Create)) => {
                 tracing::debug!("row {row}: found after an earlier attempt without an answer");
                 Plan::Ready(with_source(Outcome::new(row, RowResult::Created), e))
             }
@@ -295,9 +298,10 @@ impl Planner<'_> {
             (Some(e), _) => Plan::Conflict(row, e.clone()),
             (None, _) => Plan::Send(Box::new(Sending {
                 row,
+                key,
+                action: Action::Create,
                 warning: warnings([near, self.name_taken(&draft)]),
                 draft,
-                exists: false,
                 existing: None,
                 earlier: false,
                 changes: None,

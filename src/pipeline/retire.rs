@@ -20,7 +20,8 @@ use crate::client::api::Client;
 use crate::client::routes::{self, Kind, Way};
 use crate::exit::usage;
 use crate::model::action::Action;
-use crate::model::source::{Status, fingerprint};
+use crate::model::key::Print;
+use crate::model::source::Status;
 use crate::pipeline::directory::Directory;
 use crate::pipeline::scope::Scope;
 
@@ -80,12 +81,13 @@ pub(crate) struct Decision {
 pub(crate) fn decide(
     directory: &Directory,
     scope: &Scope,
-    in_file: &HashSet<u64>,
+    in_file: &HashSet<Print>,
     limit: Option<MaxRetire>,
 ) -> anyhow::Result<Decision> {
     let mut in_scope = 0;
     let mut retirees: Vec<Retiree> = Vec::new();
-    for (technical_name, source) in directory.sources() {
+    for (key, source) in directory.sources() {
+        let technical_name = key.technical_name();
         let current = source.current.as_deref();
         if !scope.matches(technical_name, current) {
             continue;
@@ -93,7 +95,7 @@ pub(crate) fn decide(
         in_scope += 1;
         let obsolete =
             current.is_some_and(|c| c.status.as_deref() == Some(Status::Obsolete.as_api()));
-        if !obsolete && !in_file.contains(&fingerprint(technical_name)) {
+        if !obsolete && !in_file.contains(&key.print()) {
             retirees.push(Retiree {
                 technical_name: technical_name.to_owned(),
                 name: source.name.clone(),

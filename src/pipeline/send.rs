@@ -18,9 +18,11 @@ use crate::client::breaker::Breaker;
 use crate::client::exchange::{Exchange, Over, Reply};
 use crate::client::routes::{self, Kind, Way};
 use crate::exit::Stop;
+use crate::model::action::Action;
+use crate::model::key::Key;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::directory::{Existing, Target, with_source};
-use crate::pipeline::journal::{Event, Journal};
+use crate::pipeline::journal::{Event, Journal, Sent};
 use crate::pipeline::plan::Sending;
 use crate::pipeline::progress::Progress;
 
@@ -104,8 +106,8 @@ impl<'a> Sender<'a> {
 
     /// Records that `row` is about to be sent; false (the run stopping)
     /// when the journal cannot take it, and then it must not be sent.
-    pub(crate) fn note_sent(&self, row: u64, existed: bool) -> bool {
-        match self.journal.record(&Event::Sent { row, existed }) {
+    pub(crate) fn note_sent(&self, row: u64, action: Action) -> bool {
+        match self.journal.record(&Event::Sent(Sent { row, action })) {
             Ok(()) => true,
             Err(e) => {
                 self.fail_locally(e);
@@ -180,9 +182,10 @@ impl<'a> Sender<'a> {
         )
     }
 
-    /// The source with exactly this technical name, if any (the API's
-    /// filter may match partially).
-    pub(crate) async fn find(&self, technical_name: &str) -> Result<Option<Existing>, ApiError> {
+    /// The source with exactly this key, if any (the API's filter may
+    /// match partially).
+    pub(crate) async fn find(&self, key: &Key) -> Result<Option<Existing>, ApiError> {
+        let technical_name = key.technical_name();
         let query = [
             ("versionId", self.version_id.as_str()),
             ("technicalName", technical_name),
@@ -211,7 +214,7 @@ impl<'a> Sender<'a> {
         let mut maybe_created = false;
         loop {
             if maybe_created && !draft.upsert {
-                match self.find(draft.technical_key()).await {
+                match self.find(&sending.key).await {
                     Ok(Some(found)) => {
                         let mut o = with_source(Outcome::new(row, RowResult::Created), &found);
                         o.attempts = exchange.attempts();
@@ -222,7 +225,7 @@ impl<'a> Sender<'a> {
                     Err(e) => return self.failed_lookup(row, exchange.attempts(), e, &exchange),
                 }
             }
-            if !self.note_sent(row, sending.exists) {
+            if !self.note_sent(row, sending.action) {
                 return self.skipped(row);
             }
             match exchange.attempt(Some(draft)).await {
@@ -319,11 +322,7 @@ impl<'a> Sender<'a> {
 
 /// The outcome of a row the API accepted.
 fn sent(sending: &Sending, answer: &Answer, attempts: u32) -> Outcome {
-    let done = match sending.exists {
-        true => RowResult::Updated,
-        false => RowResult::Created,
-    };
-    let mut o = sending.outcome(done);
+    let mut o = sending.outcome(sending.action.done());
     o.http_status = Some(answer.status.as_u16());
     o.attempts = attempts;
     match answer.json::<Created>() {

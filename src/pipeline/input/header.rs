@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::exit::usage;
+use crate::model::key::Key;
 use crate::model::source::fold;
 use crate::model::suggest;
 use crate::pipeline::attributes::{Definition, Definitions};
@@ -353,6 +354,14 @@ impl HeaderMap {
     pub(crate) fn cell<'r>(&self, cells: &'r [String], field: Field) -> Option<&'r str> {
         let value = cells.get(self.index(field)?)?.trim();
         (!value.is_empty()).then_some(value)
+    }
+
+    /// The key of the object a row describes: its technical name, or its
+    /// name when it has none.
+    pub(crate) fn key(&self, cells: &[String]) -> Option<Key> {
+        (self.cell(cells, Field::TechnicalName))
+            .or(self.cell(cells, Field::Name))
+            .map(Key::source)
     }
 
     /// A list field's items, trimmed, empty items dropped.

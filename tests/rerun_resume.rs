@@ -414,3 +414,57 @@ async fn a_second_run_into_the_same_report_is_refused_while_the_first_holds_it()
     first.kill().unwrap();
     first.wait().unwrap();
 }
+
+/// The files a run of release 0.3.0 left when it was killed mid-run
+/// (`tests/fixtures/interrupted-0.3.0`, as that binary wrote them) and the
+/// state its server held then: this release finishes the run, and every
+/// row's source exists once, the ten creates the server applied without a
+/// recorded answer among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_the_previous_release_left_unfinished_resumes_with_no_duplicate() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interrupted-0.3.0");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "sources.csv",
+        "sources.report.csv.journal",
+        "sources.report.csv.run.json",
+        "state.json",
+    ] {
+        std::fs::copy(fixture.join(name), dir.path().join(name)).unwrap();
+    }
+    let sb = sandbox(|c| c.state_file = Some(dir.path().join("state.json"))).await;
+    assert_eq!(sb.sources().len(), 5 + 65, "the state the kill left");
+    // The one edit: the record names the port of the sandbox it ran against.
+    let record = dir.path().join("sources.report.csv.run.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let moved = text.replace("http://127.0.0.1:18455/v2", &sb.base_url());
+    assert_ne!(moved, text);
+    std::fs::write(&record, moved).unwrap();
+
+    let input = dir.path().join("sources.csv");
+    let report = dir.path().join("sources.report.csv");
+    let connection = crate::common::reach(&sb, dir.path());
+    let input_arg = input.display().to_string();
+    let report_arg = report.display().to_string();
+    let args = ["run", &input_arg, "--report", &report_arg, "--resume"];
+    let (code, error) = crate::common::dg_at(&args, &connection).await;
+    assert_eq!(code, 0, "{error:?}");
+
+    let copies = copies(&sb);
+    assert!(copies.values().all(|&n| n == 1), "{copies:?}");
+    assert_eq!(sb.sources().len(), 5 + 120);
+    let rows = read_report(&report).1;
+    assert_eq!(rows.len(), 120);
+    assert_eq!(
+        results(&report),
+        BTreeMap::from([("created".into(), 80), ("updated".into(), 40)])
+    );
+    for r in &rows {
+        let stored = (sb.sources().into_iter())
+            .find(|s| s.technical_name == r["technicalName"])
+            .expect("every row's source exists");
+        assert_eq!(stored.name, r["name"], "row {}", r["row"]);
+        assert_eq!(stored.summary.as_deref(), Some(r["summary"].as_str()));
+    }
+    assert!(!dir.path().join("sources.report.csv.journal").exists());
+}

@@ -219,11 +219,8 @@ impl Planner<'_> {
             let definitions = self.directory.definitions.as_ref();
             let changes = compare::changes(&sending.draft, current, definitions);
             if changes.is_empty() {
-                // Our own earlier attempt created it just so.
-                let result = match sent_before {
-                    Some(Action::Create) => RowResult::Created,
-                    _ => RowResult::Unchanged,
-                };
+                // Our own earlier attempt without an answer made it so.
+                let result = sent_before.map_or(RowResult::Unchanged, Action::done);
                 return Plan::Ready(sending.outcome(result));
             }
             sending.changes = Some(compare::describe(&changes));

@@ -69,15 +69,41 @@ fn classify(result: Result<Answer, ApiError>) -> Meaning {
     }
 }
 
+/// Whether an attempt that failed so may have done its work on the server
+/// before failing, decided here once for rows, batches and reruns: no
+/// answer after the request may have left, a 5xx (a server may fail after
+/// its write), or a 2xx whose body proves nothing, may have; a refusal (a
+/// 4xx, a 429), a request never sent, a refused certificate or a host that
+/// does not resolve did nothing.
+pub(crate) fn may_have_acted(failure: &ApiError) -> bool {
+    match failure {
+        ApiError::Http { status, .. } => *status >= 500,
+        ApiError::Transport { maybe_sent, .. } => *maybe_sent,
+        ApiError::Decode(_) => true,
+        ApiError::Stopped(_) | ApiError::Tls(_) | ApiError::Unresolved(_) => false,
+    }
+}
+
+/// The same of a row's last attempt as a report recorded it: its HTTP
+/// status, none when no answer came (which may have left).
+pub(crate) fn recorded_may_have_acted(status: Option<u16>) -> bool {
+    status.is_none_or(|s| s >= 500)
+}
+
+/// A refusal saying that the object exists already: how the API answers
+/// a create of a name it holds (its message is all that says so).
+pub(crate) fn says_exists(e: &ApiError) -> bool {
+    matches!(e, ApiError::Http { status: 400..=499, message } if message.contains("already exists"))
+}
+
 /// What the caller does next.
 #[derive(Debug)]
 pub(crate) enum Reply {
     /// A 2xx, or a refusal (a 4xx other than 401 and 429): the caller reads it.
     Answered(Answer),
     /// Go again: the backoff has been waited, or a 429's pause is under
-    /// way. Carries what failed (none after a 429, which did no work), so
-    /// that the caller knows whether the attempt may have acted.
-    Again(Option<ApiError>),
+    /// way; with whether the failed attempt may have acted (`may_have_acted`).
+    Again { may_have_acted: bool },
     /// No further attempt.
     Over(Over),
 }
@@ -158,7 +184,9 @@ impl<'c> Exchange<'c> {
         }
         match meaning {
             Meaning::Answer(a) => Reply::Answered(a),
-            Meaning::Paused => Reply::Again(None),
+            Meaning::Paused => Reply::Again {
+                may_have_acted: false,
+            },
             Meaning::Unauthorized(e) => {
                 self.client.pace().halt(Stop::Unauthorized);
                 Reply::Over(Over::Unauthorized(e))
@@ -173,7 +201,9 @@ impl<'c> Exchange<'c> {
                     self.unresolved
                 );
                 self.back_off(Duration::from_secs(1)).await;
-                Reply::Again(Some(e))
+                Reply::Again {
+                    may_have_acted: may_have_acted(&e),
+                }
             }
             Meaning::Unresolved(e) | Meaning::Final(e) => Reply::Over(Over::Failed(e)),
             Meaning::Stopped(stop) => {
@@ -205,7 +235,9 @@ impl<'c> Exchange<'c> {
         );
         self.back_off(self.policy.backoff(self.retries, retry_after))
             .await;
-        Reply::Again(Some(error))
+        Reply::Again {
+            may_have_acted: may_have_acted(&error),
+        }
     }
 
     /// Spends one retry without waiting (a create answered "already
@@ -271,7 +303,7 @@ impl Client {
         loop {
             match exchange.attempt(body).await {
                 Reply::Answered(a) => return Ok(a),
-                Reply::Again(_) => continue,
+                Reply::Again { .. } => continue,
                 Reply::Over(over) => return Err(over.into_error()),
             }
         }
@@ -334,6 +366,43 @@ mod tests {
             classify(Err(ApiError::Tls("refused".into()))),
             Meaning::Final(_)
         ));
+    }
+
+    #[test]
+    fn whether_an_attempt_may_have_acted_is_decided_for_every_way_it_can_fail() {
+        let http = |status: u16| ApiError::Http {
+            status,
+            message: "x".into(),
+        };
+        for status in [500, 502, 503, 504] {
+            assert!(may_have_acted(&http(status)), "{status}");
+            assert!(recorded_may_have_acted(Some(status)), "{status}");
+        }
+        for status in [400, 403, 404, 409, 422, 429] {
+            assert!(!may_have_acted(&http(status)), "{status}");
+            assert!(!recorded_may_have_acted(Some(status)), "{status}");
+        }
+        assert!(may_have_acted(&transport(true, false)));
+        assert!(may_have_acted(&transport(true, true)));
+        assert!(!may_have_acted(&transport(false, false)));
+        assert!(recorded_may_have_acted(None));
+        assert!(may_have_acted(&ApiError::Decode("{}".into())));
+        assert!(!may_have_acted(&Stop::Interrupted.into()));
+        assert!(!may_have_acted(&ApiError::Tls("refused".into())));
+        assert!(!may_have_acted(&ApiError::Unresolved("x".into())));
+    }
+
+    #[test]
+    fn only_a_refusal_that_says_so_means_the_object_exists() {
+        let said = |status: u16, message: &str| ApiError::Http {
+            status,
+            message: message.into(),
+        };
+        assert!(says_exists(&said(400, "a source 'crm' already exists")));
+        assert!(says_exists(&said(409, "already exists")));
+        assert!(!says_exists(&said(400, "type is required")));
+        assert!(!says_exists(&said(503, "already exists")));
+        assert!(!says_exists(&transport(true, false)));
     }
 
     #[test]

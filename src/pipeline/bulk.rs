@@ -217,13 +217,11 @@ fn post<'a>(
             }
             then = match reply {
                 Reply::Answered(a) => read(sender, &mut exchange, route, &mut batch, a).await,
-                // A 5xx may come after the write, and the create route is all or nothing.
-                Reply::Again(Some(e)) if route == Action::Create => match e {
-                    ApiError::Http { .. } => Then::LookUp,
-                    e if e.may_have_reached_server() => Then::LookUp,
-                    _ => Then::Next,
-                },
-                Reply::Again(_) => Then::Next,
+                // The create route is all or nothing: what exists now, that attempt made.
+                Reply::Again {
+                    may_have_acted: true,
+                } if route == Action::Create => Then::LookUp,
+                Reply::Again { .. } => Then::Next,
                 Reply::Over(over) => {
                     let created = route == Action::Create;
                     batch.settle_open(|item| {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::client::exchange::recorded_may_have_acted;
 use crate::model::action::Action;
 use crate::model::if_exists::IfExists;
 use crate::model::key::{Key, Print};
@@ -203,8 +204,7 @@ impl Planner<'_> {
                 .previous
                 .as_ref()
                 .filter(|_| !self.prior.other_target)
-                // A clean refusal (4xx) created nothing; no answer or a 5xx may have.
-                .filter(|p| p.attempts > 0 && p.http_status.is_none_or(|s| s >= 500))
+                .filter(|p| p.attempts > 0 && recorded_may_have_acted(p.http_status))
                 .map(|_| Action::Create)
         })
     }

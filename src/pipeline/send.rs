@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use crate::client::api::wire::{Created, SourceItem};
 use crate::client::api::{Answer, ApiError, Client};
 use crate::client::breaker::Breaker;
-use crate::client::exchange::{Exchange, Over, Reply};
+use crate::client::exchange::{Exchange, Over, Reply, says_exists};
 use crate::client::routes::{self, Kind, Way};
 use crate::exit::Stop;
 use crate::model::action::Action;
@@ -150,7 +150,7 @@ impl<'a> Sender<'a> {
                 Ok(())
             }
             // Someone made it meanwhile (or an answer was lost): it exists, which is what we want.
-            Ok(a) if already_exists(&a.error()) => Ok(()),
+            Ok(a) if says_exists(&a.error()) => Ok(()),
             Ok(a) => Err(format!("could not create tag '{tag}': {}", a.error())),
             Err(e) => Err(format!("could not create tag '{tag}': {e}")),
         }
@@ -236,7 +236,7 @@ impl<'a> Sender<'a> {
                 Reply::Answered(a) => {
                     let e = a.error();
                     // Our own earlier attempt may have created it: find it rather than fail.
-                    let ours = already_exists(&e) && exchange.attempts() > 1 && !draft.upsert;
+                    let ours = says_exists(&e) && exchange.attempts() > 1 && !draft.upsert;
                     if ours && exchange.spend_retry() {
                         maybe_created = true;
                         continue;
@@ -244,10 +244,7 @@ impl<'a> Sender<'a> {
                     exchange.refused(&e);
                     return self.rejected(row, exchange.attempts(), e);
                 }
-                // A 5xx may also come after the write: the "already exists" above covers it.
-                Reply::Again(failure) => {
-                    maybe_created |= failure.is_some_and(|e| e.may_have_reached_server());
-                }
+                Reply::Again { may_have_acted } => maybe_created |= may_have_acted,
                 Reply::Over(over) => {
                     return self.ended(row, exchange.attempts(), &over, maybe_created);
                 }
@@ -333,9 +330,4 @@ fn sent(sending: &Sending, answer: &Answer, attempts: u32) -> Outcome {
         Err(e) => o.error = Some(format!("the API's answer had no id: {e}")),
     }
     o
-}
-
-/// A refusal saying that the object exists already.
-fn already_exists(e: &ApiError) -> bool {
-    matches!(e, ApiError::Http { message, .. } if message.contains("already exists"))
 }

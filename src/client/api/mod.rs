@@ -143,17 +143,6 @@ impl ApiError {
         }
     }
 
-    /// No answer, but the request may have reached the server (and acted).
-    pub(crate) fn may_have_reached_server(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Transport {
-                maybe_sent: true,
-                ..
-            }
-        )
-    }
-
     /// The same failure, saying how many attempts it took.
     pub(crate) fn after_attempts(self, attempts: u32) -> ApiError {
         let plural = if attempts == 1 { "" } else { "s" };

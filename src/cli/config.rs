@@ -16,10 +16,11 @@ use crate::client::base_url::parse_base_url;
 use crate::client::pace::PaceConfig;
 use crate::client::session::{Endpoint, Reach};
 use crate::exit::usage;
+use crate::files::beside::Beside;
 use crate::files::output::Allow;
 use crate::model::if_exists::IfExists;
 use crate::pipeline::input::{HeaderOptions, InputOptions};
-use crate::pipeline::record::{self, RunRecord};
+use crate::pipeline::record::RunRecord;
 use crate::pipeline::retire::MaxRetire;
 use crate::pipeline::scope::Scope;
 use crate::sandbox::SandboxConfig;
@@ -239,7 +240,7 @@ impl ImportConfig {
 /// input is refused: it cannot be compared with what the run read.
 fn recorded_for(job: &Task, report: &Path) -> anyhow::Result<Option<RunRecord>> {
     match job {
-        Task::Rerun { previous, .. } => RunRecord::read(&record::path_for(previous)),
+        Task::Rerun { previous, .. } => RunRecord::read(&Beside::Record.of(previous)),
         Task::Run {
             input: None,
             resume: true,
@@ -247,7 +248,7 @@ fn recorded_for(job: &Task, report: &Path) -> anyhow::Result<Option<RunRecord>> 
             "--resume cannot read standard input: what it continues must be \
              compared with the file the interrupted run read; name that file",
         )),
-        Task::Run { resume: true, .. } => RunRecord::read(&record::path_for(report)),
+        Task::Run { resume: true, .. } => RunRecord::read(&Beside::Record.of(report)),
         _ => Ok(None),
     }
 }
@@ -657,27 +658,18 @@ pub(crate) fn outputs(
     if checking && crate::files::atomic::is_null(report) {
         return outputs;
     }
-    let prev = crate::files::atomic::prev_path;
-    outputs.push(out("the previous report", prev(report), Allow::FILE));
-    outputs.push(out(
-        "the report's lock",
-        crate::files::lock::path_for(report),
-        Allow::FILE,
-    ));
+    let mut beside = vec![Beside::Previous, Beside::Lock];
     if !checking {
-        let journal = crate::pipeline::journal::path_for(report);
-        outputs.push(out("the journal", journal, Allow::FILE));
-        let record = crate::pipeline::record::path_for(report);
-        outputs.push(out("the run record", record, Allow::FILE));
+        beside.extend([Beside::Journal, Beside::Record]);
+    }
+    for b in beside {
+        outputs.push(out(b.what(), b.of(report), Allow::FILE));
     }
     if retiring {
-        let retired = crate::pipeline::retire::list_path(report);
-        outputs.push(out(
-            "the previous retired list",
-            prev(&retired),
-            Allow::FILE,
-        ));
-        outputs.push(out("the retired list", retired, Allow::FILE));
+        let retired = Beside::Retired.of(report);
+        let prev = crate::files::beside::previous(&retired);
+        outputs.push(out("the previous retired list", prev, Allow::FILE));
+        outputs.push(out(Beside::Retired.what(), retired, Allow::FILE));
     }
     outputs
 }

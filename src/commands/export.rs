@@ -26,7 +26,7 @@ use crate::files::workbook;
 use crate::pipeline::attributes::{self, Format};
 use crate::pipeline::compare::Current;
 use crate::pipeline::directory::{self, Directory};
-use crate::pipeline::input::Field;
+use crate::pipeline::input::{Field, Notation};
 use crate::pipeline::progress::Progress;
 
 /// The importer's own columns, in the order `run` documents them: every
@@ -258,7 +258,7 @@ async fn list_and_write(
              includeAttributes): an export would lose their values",
         ));
     }
-    let separator = if config.delimiter == b';' { ',' } else { ';' };
+    let separator = Notation::of(config.delimiter, None).list_separator;
     let mut table = tabulate(&directory, config.scope.as_ref(), separator);
     if let Some(scope) = &config.scope {
         let said = scope.warnings(&directory, table.len());

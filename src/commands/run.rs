@@ -16,6 +16,7 @@ use crate::client::api::wire::SourceItem;
 use crate::client::pace::Pace;
 use crate::client::session::Session;
 use crate::exit::{self, Stop, usage};
+use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
 use crate::model::if_exists::IfExists;
 use crate::model::key::{Key, Print};
@@ -24,7 +25,7 @@ use crate::model::source::{RowError, Status};
 use crate::pipeline::directory::{self, Directory, Rules};
 use crate::pipeline::import::{self, Mode, Settings};
 use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
-use crate::pipeline::journal::{self, Journal};
+use crate::pipeline::journal::Journal;
 use crate::pipeline::plan::Prior;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::record::{self, RunRecord};
@@ -96,10 +97,10 @@ fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Total
 /// to do, nothing is sent, and its exit code is this one's (with what to
 /// tell the user).
 fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)>> {
-    if !config.job.resume() || !config.carry || journal::path_for(&config.report).exists() {
+    if !config.job.resume() || !config.carry || Beside::Journal.of(&config.report).exists() {
         return Ok(None);
     }
-    let Some(last) = RunRecord::read(&record::path_for(&config.report))? else {
+    let Some(last) = RunRecord::read(&Beside::Record.of(&config.report))? else {
         return Ok(None);
     };
     let Some(code) = last.exit_code.filter(|_| last.finished()) else {
@@ -194,7 +195,7 @@ fn prior_work(
     input_hash: Option<&str>,
 ) -> anyhow::Result<(Prior, bool)> {
     let resume = config.job.resume();
-    let recorded = RunRecord::read(&record::path_for(&config.report))?;
+    let recorded = RunRecord::read(&Beside::Record.of(&config.report))?;
     let same_input =
         |r: &RunRecord| r.input_sha256.as_deref() == input_hash && input_hash.is_some();
     // Another target (--other-target): what was done there is not done here.
@@ -269,7 +270,7 @@ fn refuse_changed_input(
     recorded: &RunRecord,
     input_hash: Option<&str>,
 ) -> anyhow::Result<()> {
-    let unfinished = journal::path_for(&config.report).exists();
+    let unfinished = Beside::Journal.of(&config.report).exists();
     if recorded.command != "run" && !unfinished {
         return Ok(());
     }
@@ -350,7 +351,7 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
         None => None,
     };
     let hash = path.map(record::sha256_of).transpose()?;
-    let journal_path = journal::path_for(&config.report);
+    let journal_path = Beside::Journal.of(&config.report);
     let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
     Ok(Opened {
         rows,
@@ -597,7 +598,7 @@ async fn import_into(
 /// A run record that cannot be marked done is a local failure after
 /// writes (exit 4), said in the summary; the report is in place all the same.
 fn conclude(config: &ImportConfig, mut summary: Summary) -> anyhow::Result<u8> {
-    let record = record::path_for(&config.report);
+    let record = Beside::Record.of(&config.report);
     if !matches!(config.job, Task::Check { .. })
         && let Err(e) = RunRecord::mark_done(&record, summary.exit_code)
     {
@@ -652,10 +653,10 @@ fn settings<'a>(
 /// How cells become a source, for this input and these flags.
 fn rules(config: &ImportConfig, rows: &Input) -> Rules {
     Rules {
-        list_separator: rows.list_separator(),
+        list_separator: rows.notation().list_separator,
         create_missing_tags: config.create_missing_tags,
         clear_empty_cells: config.clear_empty_cells,
-        decimal_comma: rows.dialect().delimiter == b';',
+        decimal_comma: rows.notation().decimal_comma,
     }
 }
 
@@ -707,8 +708,8 @@ fn start_journal(
         retire: retirement.retirees.clone(),
         exit_code: None,
     };
-    record.write(&record::path_for(&config.report))?;
-    let path = journal::path_for(&config.report);
+    record.write(&Beside::Record.of(&config.report))?;
+    let path = Beside::Journal.of(&config.report);
     match resuming {
         true => Journal::append(&path).map(Some),
         false => Journal::create(&path).map(Some),
@@ -775,7 +776,7 @@ async fn finish(
         }
     };
     if let Some(list) = &retired {
-        let path = retire::list_path(&config.report);
+        let path = Beside::Retired.of(&config.report);
         crate::files::atomic::keep_previous(&path)?;
         retire::write_list(&path, list, delimiter, bom)?;
     }

@@ -113,19 +113,10 @@ pub(crate) fn scratch_for(path: &Path, prefix: &str) -> anyhow::Result<tempfile:
         .with_context(|| format!("creating {} in {}", path.display(), dir.display()))
 }
 
-/// `r.report.csv` → `r.report.prev.csv`: where the file a command replaces is kept.
-pub(crate) fn prev_path(path: &Path) -> std::path::PathBuf {
-    let ext = path.extension().unwrap_or_default().to_string_lossy();
-    match ext.is_empty() {
-        true => path.with_extension("prev"),
-        false => path.with_extension(format!("prev.{ext}")),
-    }
-}
-
-/// Keeps `path`, if it exists, as `prev_path(path)`, before it is replaced.
+/// Keeps `path`, if it exists, as its previous one (`beside::previous`), before it is replaced.
 pub(crate) fn keep_previous(path: &Path) -> anyhow::Result<()> {
     if path.is_file() {
-        let prev = prev_path(path);
+        let prev = crate::files::beside::previous(path);
         std::fs::copy(path, &prev).with_context(|| format!("keeping {}", prev.display()))?;
     }
     Ok(())

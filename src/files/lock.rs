@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::exit::usage;
+use crate::files::beside::Beside;
 
 pub struct ReportLock {
     file: File,
@@ -57,15 +58,9 @@ fn lock_once(path: &Path, report: &Path) -> anyhow::Result<Option<File>> {
     }
 }
 
-pub(crate) fn path_for(report: &Path) -> PathBuf {
-    let mut name = report.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
-}
-
 impl ReportLock {
     pub fn acquire(report: &Path) -> anyhow::Result<ReportLock> {
-        let path = path_for(report);
+        let path = Beside::Lock.of(report);
         // Another holder removing the file between our open and our lock
         // is rare; a path that never stays put is an error, not a spin.
         let mut tries = 0;
@@ -113,7 +108,7 @@ mod tests {
         );
         drop(held);
         assert!(
-            !path_for(&report).exists(),
+            !Beside::Lock.of(&report).exists(),
             "the lock file goes with its holder"
         );
         assert!(ReportLock::acquire(&report).is_ok());

@@ -1,9 +1,10 @@
 //! The user's files, handled with care: atomic replacement (and the
-//! previous one kept), the report's lock, workbooks, the formula guard on
+//! previous one kept), the files `beside` a report named once, the report's lock, workbooks, the formula guard on
 //! cells, and calls into a library contained when damaged bytes could make
 //! it panic.
 
 pub mod atomic;
+pub mod beside;
 pub mod contain;
 pub mod formula;
 pub mod lock;

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use crate::client::api::wire::{Project, SourceItem, TagItem, UserItem, VersionItem, Workspaces};
 use crate::client::api::{ApiError, Client};
+use crate::client::routes;
 use crate::exit::{Stop, usage};
 use crate::model::key::{Key, Print};
 use crate::model::outcome::Outcome;
@@ -305,11 +306,7 @@ impl Directory {
                     (Key::source(s.technical_key()), Existing::listed(s, &pool))
                 };
                 (client
-                    .get_all_as(
-                        crate::client::routes::Kind::Source.listing(),
-                        &in_version,
-                        existing,
-                    )
+                    .get_all_as(routes::Kind::Source.listing(), &in_version, existing)
                     .await)
                     .map_err(listing("listing the existing sources"))
             },
@@ -724,7 +721,8 @@ async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>
 }
 
 /// The attribute definitions of sources as listed, every page in one
-/// listing; `None` when the tenant will not list them (403, 404, 405).
+/// listing; `None` when the tenant will not list them (403, or the
+/// route missing: 404, 405, 501).
 pub(crate) async fn attribute_listing(
     client: &Client,
 ) -> Result<Option<serde_json::Value>, ApiError> {
@@ -734,7 +732,13 @@ pub(crate) async fn attribute_listing(
         .await
     {
         Ok(listing) => listing,
-        Err(e) if matches!(e.status(), Some(403..=405)) => return Ok(None),
+        // Refused to this token, or a route the tenant lacks.
+        Err(e)
+            if e.status()
+                .is_some_and(|s| s == 403 || routes::is_missing(s)) =>
+        {
+            return Ok(None);
+        }
         Err(e) => return Err(e),
     };
     // A paged answer: the other pages, by number, as every listing.

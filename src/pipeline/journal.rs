@@ -60,13 +60,6 @@ impl From<SentLine> for Sent {
     }
 }
 
-/// The journal of a report: `<report>.journal`.
-pub(crate) fn path_for(report: &Path) -> PathBuf {
-    let mut name = report.as_os_str().to_owned();
-    name.push(".journal");
-    PathBuf::from(name)
-}
-
 pub struct Journal {
     file: Mutex<File>,
     path: PathBuf,
@@ -189,7 +182,7 @@ mod tests {
     #[test]
     fn events_read_back_as_written_and_a_torn_last_line_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let path = path_for(&dir.path().join("x.report.csv"));
+        let path = crate::files::beside::Beside::Journal.of(&dir.path().join("x.report.csv"));
         let journal = Journal::create(&path).unwrap();
         let sent = Sent {
             row: 2,

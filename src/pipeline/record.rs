@@ -4,7 +4,7 @@
 //! the token.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -46,12 +46,6 @@ pub struct RunRecord {
     /// while it runs, and after a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) exit_code: Option<u8>,
-}
-
-pub(crate) fn path_for(report: &Path) -> PathBuf {
-    let mut name = report.as_os_str().to_owned();
-    name.push(".run.json");
-    PathBuf::from(name)
 }
 
 impl RunRecord {

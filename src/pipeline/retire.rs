@@ -12,7 +12,7 @@
 //! that `rerun` and `--resume` finish it rather than recompute it.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -224,15 +224,6 @@ pub(crate) fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
         .collect()
 }
 
-/// `sources.report.csv` → `sources.report.retired.csv`.
-pub(crate) fn list_path(report: &Path) -> PathBuf {
-    let stem = report.file_stem().unwrap_or_default().to_string_lossy();
-    let ext = report
-        .extension()
-        .map_or_else(|| "csv".into(), |e| e.to_string_lossy());
-    report.with_file_name(format!("{stem}.retired.{ext}"))
-}
-
 /// The retired list, `technicalName,name,source_id,result,error`, at
 /// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
 /// CSV (with a byte-order mark when the report has one); atomically.
@@ -310,13 +301,5 @@ mod tests {
             1000,
             2000
         ));
-    }
-
-    #[test]
-    fn the_retired_list_sits_beside_the_report() {
-        assert_eq!(
-            list_path(Path::new("out/sources.report.csv")),
-            PathBuf::from("out/sources.report.retired.csv")
-        );
     }
 }

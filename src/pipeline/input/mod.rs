@@ -102,6 +102,32 @@ pub(crate) fn display_name(path: Option<&Path>) -> String {
 }
 
 /// The rows of an input.
+/// How a file writes lists and numbers: two decisions, each with its own
+/// reason, both read from the file's delimiter unless a flag says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Notation {
+    /// What separates a list's items (`--list-separator`): `;`, or `,` in a
+    /// file whose cells are separated by `;` (a list is never split on the
+    /// file's own delimiter).
+    pub(crate) list_separator: char,
+    /// `2,5` is a number: the file is what a spreadsheet writes where the
+    /// comma is the decimal mark, which is why it separates cells by `;`.
+    pub(crate) decimal_comma: bool,
+}
+
+impl Notation {
+    pub(crate) fn of(delimiter: u8, list_separator: Option<char>) -> Notation {
+        let default_separator = match delimiter {
+            b';' => ',',
+            _ => ';',
+        };
+        Notation {
+            list_separator: list_separator.unwrap_or(default_separator),
+            decimal_comma: delimiter == b';',
+        }
+    }
+}
+
 pub struct Input {
     source: Box<dyn RecordSource>,
     layout: Layout,
@@ -112,7 +138,7 @@ pub struct Input {
     skip: usize,
     header: HeaderMap,
     dialect: Dialect,
-    list_separator: char,
+    notation: Notation,
     seq: u64,
     name: String,
 }
@@ -174,9 +200,7 @@ impl Input {
         };
         let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
             .with_context(|| format!("reading the header of {name}"))?;
-        let list_separator = options
-            .list_separator
-            .unwrap_or(if dialect.delimiter == b';' { ',' } else { ';' });
+        let notation = Notation::of(dialect.delimiter, options.list_separator);
         Ok(Input {
             source,
             layout,
@@ -184,7 +208,7 @@ impl Input {
             skip,
             header,
             dialect,
-            list_separator,
+            notation,
             seq: 0,
             name,
         })
@@ -210,8 +234,8 @@ impl Input {
         self.dialect
     }
 
-    pub(crate) fn list_separator(&self) -> char {
-        self.list_separator
+    pub(crate) fn notation(&self) -> Notation {
+        self.notation
     }
 
     /// A report's leading cells: the outcome it recorded for the row.
@@ -410,7 +434,7 @@ mod tests {
         };
         let (input, rows) = read(bytes, &options);
         assert_eq!(input.dialect().delimiter, b';');
-        assert_eq!(input.list_separator(), ',');
+        assert_eq!(input.notation().list_separator, ',');
         assert_eq!(rows[0].cells, ["Café crème", "NoSql", "GDPR,PII"]);
         assert_eq!(rows[0].defect, None);
     }

@@ -36,7 +36,7 @@ pub mod pipeline;
 pub mod sandbox;
 pub mod voice;
 
-use cli::{Command, SandboxArgs};
+use cli::Command;
 use commands::signals::Interrupt;
 
 /// Runs one command; `Ok` carries its exit code.
@@ -63,7 +63,10 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
             let config = cli::doctor::DoctorConfig::resolve(args, env)?;
             commands::doctor::execute(config).await
         }
-        Command::Sandbox(args) => serve_sandbox(args).await,
+        Command::Sandbox(args) => {
+            let mirror = cli::doctor::MirrorConfig::resolve(&args.mirror, env)?;
+            commands::sandbox::serve(args.into_config()?, mirror).await
+        }
         Command::Completions { shell } => {
             print!("{}", shell.script());
             Ok(exit::SUCCESS)
@@ -73,39 +76,6 @@ pub async fn execute(command: Command) -> anyhow::Result<u8> {
             Ok(exit::SUCCESS)
         }
     }
-}
-
-/// `dg-import sandbox`: serve until Ctrl-C.
-async fn serve_sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
-    let mirror = cli::doctor::MirrorConfig::resolve(&args.mirror, env)?;
-    let mut config = args.into_config()?;
-    if let Some(mirror) = &mirror {
-        let seed = commands::mirror::copy(mirror).await?;
-        if let Some(path) = &mirror.save_seed {
-            files::atomic::write_json(path, &seed)?;
-            eprintln!("seed written to {}", path.display());
-        }
-        eprintln!("mirrored {}", seed.summary());
-        config.seed = serde_json::to_string(&seed)?;
-    }
-    let flags = config.client_flags();
-    let faults = (config.fail_rate > 0.0 || config.drop_after_commit_rate > 0.0)
-        .then_some(config.fault_seed);
-    let sandbox = sandbox::Sandbox::start(config).await?;
-    eprintln!("DataGalaxy sandbox listening");
-    eprintln!("  DATAGALAXY_URL={}", sandbox.base_url());
-    eprintln!("  DATAGALAXY_TOKEN={}", sandbox.token());
-    if !flags.is_empty() {
-        eprintln!("Its limits are not a tenant's: give the runs that rehearse on it");
-        eprintln!("  {flags}");
-    }
-    if let Some(seed) = faults {
-        eprintln!("Faults drawn from --fault-seed {seed} (the same seed fails the same requests)");
-    }
-    eprintln!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
-    sandbox.shutdown().await?;
-    Ok(exit::SUCCESS)
 }
 
 fn env(name: &str) -> Option<String> {

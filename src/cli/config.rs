@@ -736,11 +736,7 @@ impl SandboxArgs {
                 "--rate, --hourly-limit and --hour-secs must be at least 1",
             ));
         }
-        let seed = match &self.seed {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| usage(format!("reading seed {}: {e}", path.display())))?,
-            None => crate::sandbox::store::BUILT_IN_SEED.to_owned(),
-        };
+        let seed = crate::sandbox::store::Seed::text_of(self.seed.as_deref())?;
         Ok(SandboxConfig {
             host: self.host,
             port: self.port,

@@ -188,7 +188,7 @@ impl<'c> Exchange<'c> {
                 may_have_acted: false,
             },
             Meaning::Unauthorized(e) => {
-                self.client.pace().halt(Stop::Unauthorized);
+                self.client.halt().stop(Stop::Unauthorized);
                 Reply::Over(Over::Unauthorized(e))
             }
             Meaning::Transient { error, retry_after } => self.retry(error, retry_after).await,
@@ -207,7 +207,7 @@ impl<'c> Exchange<'c> {
             }
             Meaning::Unresolved(e) | Meaning::Final(e) => Reply::Over(Over::Failed(e)),
             Meaning::Stopped(stop) => {
-                self.client.pace().halt(stop.clone());
+                self.client.halt().stop(stop.clone());
                 Reply::Over(Over::Stopped(stop))
             }
         }
@@ -274,7 +274,7 @@ impl<'c> Exchange<'c> {
         let Some(breaker) = self.breaker else { return };
         let tripped = breaker.lock().expect("breaker lock").record(verdict);
         if let Some(stop) = tripped {
-            self.client.pace().halt(stop);
+            self.client.halt().stop(stop);
         }
     }
 
@@ -283,7 +283,7 @@ impl<'c> Exchange<'c> {
     async fn back_off(&self, wait: Duration) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = self.client.pace().halted() => {}
+            _ = self.client.halt().halted() => {}
         }
     }
 }

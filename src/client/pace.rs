@@ -30,9 +30,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::client::halt::Halt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use super::budget::Budget;
 use crate::exit::Stop;
@@ -73,12 +73,8 @@ pub(crate) struct Pace {
     /// Wall-clock time spent waiting for the hourly budget.
     budget: Mutex<WaitClock>,
     resumed: Notify,
-    /// Cancelled when the run stops: waiters give up with `Stop::Halted`.
-    halt: CancellationToken,
-    /// Why the run stopped: the first reason given.
-    stop: Mutex<Option<Stop>>,
-    /// Cancelled when answers in flight are no longer awaited.
-    cut: CancellationToken,
+    /// The run's stop (`halt.rs`): waiters give up with `Stop::Halted`.
+    halt: Arc<Halt>,
     pub(crate) counters: Counters,
 }
 
@@ -291,11 +287,12 @@ pub(crate) struct Ticket {
 impl Pace {
     #[cfg(test)]
     pub(crate) fn new(config: PaceConfig) -> Pace {
-        Pace::with_hour(config, Duration::from_secs(3600))
+        Pace::with_hour(config, Duration::from_secs(3600), Arc::default())
     }
 
-    /// `hour` is shorter only for rehearsals against a sandbox with a short hour.
-    pub(crate) fn with_hour(config: PaceConfig, hour: Duration) -> Pace {
+    /// `hour` is shorter only for rehearsals against a sandbox with a short
+    /// hour; `halt` is the run's, which the pace heeds and never decides.
+    pub(crate) fn with_hour(config: PaceConfig, hour: Duration, halt: Arc<Halt>) -> Pace {
         let rate = config.rate.get();
         let hourly = u64::from(config.hourly_limit.get());
         Pace {
@@ -313,50 +310,16 @@ impl Pace {
             pause: Mutex::default(),
             budget: Mutex::default(),
             resumed: Notify::new(),
-            halt: CancellationToken::new(),
-            stop: Mutex::default(),
-            cut: CancellationToken::new(),
+            halt,
             counters: Counters::default(),
         }
-    }
-
-    /// Stops the run for `why` (the first reason wins): every current and
-    /// future `acquire` fails with `Stop::Halted`, back-offs end.
-    pub(crate) fn halt(&self, why: Stop) {
-        let mut stop = self.stop.lock().expect("stop lock");
-        if stop.is_none() && why != Stop::Halted {
-            tracing::warn!("stopping: {why}");
-            *stop = Some(why);
-        }
-        drop(stop);
-        self.halt.cancel();
-    }
-
-    /// Why the run stopped, once it has.
-    pub(crate) fn stopped(&self) -> Option<Stop> {
-        self.stop.lock().expect("stop lock").clone()
-    }
-
-    /// Resolves once the run halts (back-offs end there).
-    pub(crate) async fn halted(&self) {
-        self.halt.cancelled().await;
-    }
-
-    /// Answers still in flight are no longer awaited.
-    pub(crate) fn cut_off(&self) {
-        self.cut.cancel();
-    }
-
-    /// Resolves once answers in flight are no longer awaited.
-    pub(crate) async fn cut(&self) {
-        self.cut.cancelled().await;
     }
 
     /// Waits until one request may be sent now. Fails when the run halts, or
     /// when the total 429 pause would exceed `max_wait`.
     pub(crate) async fn acquire(&self) -> Result<Ticket, Stop> {
         tokio::select! {
-            _ = self.halt.cancelled() => Err(Stop::Halted),
+            _ = self.halt.halted() => Err(Stop::Halted),
             ticket = self.acquire_inner() => ticket,
         }
     }
@@ -669,7 +632,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_hour_window_holds_no_more_than_the_hourly_limit() {
-        let pace = Pace::with_hour(config(1000, 5), Duration::from_millis(300));
+        let pace = Pace::with_hour(config(1000, 5), Duration::from_millis(300), Arc::default());
         let start = Instant::now();
         let mut times = vec![];
         for _ in 0..7 {
@@ -684,7 +647,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_low_remaining_caps_the_window_at_the_tenants_real_limit() {
-        let pace = Pace::with_hour(config(1000, 1000), Duration::from_millis(200));
+        let pace = Pace::with_hour(
+            config(1000, 1000),
+            Duration::from_millis(200),
+            Arc::default(),
+        );
         let ticket = pace.acquire().await.unwrap();
         // The tenant says only 3 more: its limit is 4 an hour, whatever we were told.
         pace.observe(ticket, Some(200), Some(3), None).unwrap();

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::api::{Client, ClientOptions, Token};
+use crate::client::halt::Halt;
 use crate::client::pace::{Pace, PaceConfig};
-use crate::exit::usage;
 use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Where requests go.
@@ -57,11 +57,10 @@ impl Session {
                 sandbox: None,
             }),
             Endpoint::Sandbox { seed } => {
-                let mut config = SandboxConfig::default();
-                if let Some(path) = seed {
-                    config.seed = std::fs::read_to_string(path)
-                        .map_err(|e| usage(format!("reading {}: {e}", path.display())))?;
-                }
+                let config = SandboxConfig {
+                    seed: crate::sandbox::store::Seed::text_of(seed.as_deref())?,
+                    ..SandboxConfig::default()
+                };
                 let sandbox = Sandbox::start(config).await?;
                 let said = format!("sandbox started at {} (in-process)", sandbox.base_url());
                 crate::voice::say("INFO", &said, None);
@@ -78,13 +77,19 @@ impl Session {
 
     /// The limiter and the client every request goes through.
     pub(crate) fn connect(&self, reach: &Reach) -> anyhow::Result<(Arc<Pace>, Client)> {
-        let pace = Arc::new(Pace::with_hour(reach.pace, reach.hour));
+        let halt = Arc::new(Halt::default());
+        let pace = Arc::new(Pace::with_hour(reach.pace, reach.hour, halt.clone()));
         let options = ClientOptions {
             timeout: reach.timeout,
             ca_cert: self.ca_cert.as_deref(),
             max_retries: reach.max_retries,
         };
-        let client = Client::new(self.url.clone(), self.token.clone(), pace.clone(), options)?;
+        let client = Client::new(
+            self.url.clone(),
+            self.token.clone(),
+            (pace.clone(), halt),
+            options,
+        )?;
         Ok((pace, client))
     }
 

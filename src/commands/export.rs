@@ -22,12 +22,14 @@ use crate::cli::config::ExportConfig;
 use crate::client::session::Session;
 use crate::commands::signals::Interrupt;
 use crate::exit::{self, usage};
+use crate::files::table::{Book, Csv, CsvTable, TableFormat};
 use crate::files::workbook;
 use crate::pipeline::attributes::{self, Format};
 use crate::pipeline::compare::Current;
 use crate::pipeline::directory::{self, Directory};
 use crate::pipeline::input::{Field, Notation};
 use crate::pipeline::progress::Progress;
+use crate::pipeline::summary::Common;
 
 /// The importer's own columns, in the order `run` documents them: every
 /// field but `upsert` (an export is of sources, not of instructions).
@@ -41,21 +43,15 @@ pub(crate) fn own_columns() -> impl Iterator<Item = &'static str> {
 const NAMED: usize = 10;
 
 /// What `export` did, printed and written as JSON (`--summary-json`).
+/// Its `warnings` are the sources that would not read back unchanged, by
+/// reason; `stopped` why it stopped (nothing was written then).
 #[derive(Debug, Serialize)]
 pub(crate) struct ExportSummary {
-    pub(crate) schema_version: u32,
-    /// `export`, as every summary names its command.
-    pub(crate) command: &'static str,
+    #[serde(flatten)]
+    pub(crate) common: Common,
     pub(crate) output: String,
     pub(crate) sources: usize,
     pub(crate) attribute_columns: Vec<String>,
-    /// Sources that would not read back unchanged, by reason.
-    pub(crate) warnings: Vec<String>,
-    pub(crate) elapsed_secs: f64,
-    pub(crate) requests: u64,
-    /// Why the export stopped, if it did (nothing was written then).
-    pub(crate) stopped: Option<String>,
-    pub(crate) exit_code: u8,
 }
 
 /// The exported table: its headers, the sources in row order, and what
@@ -133,25 +129,18 @@ async fn export(
     let started = Instant::now();
     let (pace, client) = session.connect(&config.reach)?;
     let done = list_and_write(config, &client, &pace, interrupt).await;
-    let counters = &pace.counters;
     let mut summary = ExportSummary {
-        command: "export",
-        schema_version: crate::pipeline::summary::SCHEMA_VERSION,
+        common: Common::new("export", started, Some(&pace)),
         output: String::new(),
         sources: 0,
         attribute_columns: vec![],
-        warnings: vec![],
-        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
-        stopped: None,
-        exit_code: exit::SUCCESS,
     };
     match &done {
         Ok(written) => {
             summary.output = written.output.clone();
             summary.sources = written.sources;
             summary.attribute_columns = written.attribute_columns.clone();
-            summary.warnings = written.warnings.clone();
+            summary.common.warnings = written.warnings.clone();
             // A reader that closed the pipe early is done with it: nothing to say.
             if written.output != CLOSED {
                 let said = format!(
@@ -162,15 +151,14 @@ async fn export(
                     written.target.version_name,
                     summary.attribute_columns.len(),
                     summary.output,
-                    summary.requests,
-                    summary.elapsed_secs
+                    summary.common.requests,
+                    summary.common.elapsed.as_secs_f64()
                 );
                 crate::voice::say("INFO", &said, None);
             }
         }
         Err(e) => {
-            summary.stopped = Some(format!("{e:#}"));
-            summary.exit_code = exit::code_of_error(e);
+            summary.common.stopped_by(e);
         }
     }
     // Its path was checked before the first request: a failure now leaves
@@ -274,16 +262,19 @@ async fn list_and_write(
             path.display().to_string()
         }
         Some(path) => {
-            crate::files::atomic::write_with(path, |out| {
-                write_csv(out, &table, config.delimiter, true)
-            })?;
+            let csv = Csv {
+                delimiter: config.delimiter,
+                bom: true,
+            };
+            let mut rows = table.rows().map(|(_, row)| Ok(row));
+            TableFormat::Csv(csv).write(path, &table.headers, &mut rows)?;
             path.display().to_string()
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            let wrote = write_csv(&mut out, &table, config.delimiter, false)
-                .and_then(|()| Ok(out.flush()?));
+            let wrote =
+                write_csv(&mut out, &table, config.delimiter).and_then(|()| Ok(out.flush()?));
             match wrote {
                 // `export -o - | head`: the reader had what it wanted.
                 Err(e) if closed_pipe(&e) => CLOSED.into(),
@@ -461,28 +452,18 @@ impl Named {
     }
 }
 
-/// CSV as Excel and `run` read it: cells guarded against formulas; a
-/// byte-order mark for files (Excel then shows accents), none on stdout.
-fn write_csv(out: impl Write, table: &Table, delimiter: u8, bom: bool) -> anyhow::Result<()> {
-    let mut out = out;
-    if bom {
-        out.write_all(crate::files::UTF8_BOM)?;
-    }
-    let mut csv = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(out);
-    let guarded = |cells: &[String]| -> Vec<String> {
-        cells
-            .iter()
-            .map(|c| crate::files::formula::escape(c).into_owned())
-            .collect()
+/// CSV as Excel and `run` read it, on a stream (standard output): cells
+/// guarded against formulas, no byte-order mark (a file gets one).
+fn write_csv(out: impl Write, table: &Table, delimiter: u8) -> anyhow::Result<()> {
+    let style = Csv {
+        delimiter,
+        bom: false,
     };
-    csv.write_record(guarded(&table.headers))?;
+    let mut csv = CsvTable::start(out, style, &table.headers)?;
     for (_, row) in table.rows() {
-        csv.write_record(guarded(&row))?;
+        csv.row(&row)?;
     }
-    csv.flush()?;
-    Ok(())
+    csv.finish().map(drop)
 }
 
 /// A workbook, refused whole (nothing written) when a value is longer than
@@ -506,6 +487,6 @@ fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()>
         widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
         ..Default::default()
     };
-    let rows = table.rows().map(|(_, row)| Ok(row));
-    workbook::write(path, sheet, &table.headers, rows, &look)
+    let mut rows = table.rows().map(|(_, row)| Ok(row));
+    TableFormat::Workbook(Book { sheet, look }).write(path, &table.headers, &mut rows)
 }

@@ -1,10 +1,11 @@
 //! One room per command that talks to the API: `run` (with `rerun` and
 //! `check`), `export`, `doctor` (first contact with a tenant) and the
-//! `mirror` that copies a tenant into a sandbox;
+//! `mirror` that copies a tenant into a sandbox, and the `sandbox` it serves;
 //! `signals` turns Ctrl-C, SIGTERM and SIGHUP into a stop they share.
 
 pub mod doctor;
 pub mod export;
 pub mod mirror;
 pub mod run;
+pub mod sandbox;
 pub mod signals;

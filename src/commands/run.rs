@@ -4,7 +4,7 @@
 //! before any write; the run record is written before the journal; the
 //! report replaces its destination only once every row is in it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ use crate::commands::signals::{self, Interrupt};
 
 use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
-use crate::client::api::wire::SourceItem;
+use crate::client::halt::Halt;
 use crate::client::pace::Pace;
 use crate::client::session::Session;
 use crate::exit::{self, Stop, usage};
@@ -20,9 +20,9 @@ use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
 use crate::model::if_exists::IfExists;
 use crate::model::key::{Key, Print};
-use crate::model::outcome::RowResult;
-use crate::model::source::{RowError, Status};
+use crate::model::source::Status;
 use crate::pipeline::directory::{self, Directory, Rules};
+use crate::pipeline::ids;
 use crate::pipeline::import::{self, Mode, Settings};
 use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
 use crate::pipeline::journal::Journal;
@@ -33,6 +33,7 @@ use crate::pipeline::report::PendingReport;
 use crate::pipeline::retire::{self, RetireResult, Retiree};
 use crate::pipeline::send::Sender;
 use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
+use crate::pipeline::survey::survey;
 
 /// Runs the command; `interrupt` goes off on the first Ctrl-C, SIGTERM or
 /// SIGHUP. Returns the exit code.
@@ -43,12 +44,9 @@ pub(crate) async fn execute(config: ImportConfig, interrupt: Interrupt) -> anyho
     // A scheduler reads the summary on every exit, refusals included (but
     // for the refusal of the summary's own path).
     if let (Err(e), true) = (&result, seen.summary_writable) {
-        let totals = Totals {
-            stopped: Some(format!("{e:#}")),
-            exit_code: exit::code_of_error(e),
-            encoding: seen.encoding.clone(),
-            ..totals(&config, started, seen.pace.as_deref())
-        };
+        let mut totals = totals(&config, started, seen.pace.as_deref());
+        totals.common.stopped_by(e);
+        totals.encoding = seen.encoding.clone();
         write_summary_json(&config, &Summary::new(Tally::default(), totals));
     }
     result
@@ -73,11 +71,9 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
     }
     if let Some((code, said)) = finished_already(config)? {
         crate::voice::say("INFO", &said, None);
-        let totals = Totals {
-            exit_code: code,
-            warnings: vec![said],
-            ..totals(config, Instant::now(), None)
-        };
+        let mut totals = totals(config, Instant::now(), None);
+        totals.common.exit_code = code;
+        totals.common.warnings = vec![said];
         write_summary_json(config, &Summary::new(Tally::default(), totals));
         return Ok(code);
     }
@@ -119,58 +115,6 @@ fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)
         last.command, last.input
     );
     Ok(Some((code, said)))
-}
-
-/// Bulk creates answer counts, not ids: one listing of the version's sources
-/// (5,000 a request) gives them, matched by exact technical name, and the
-/// report is written again from disk with them.
-async fn fill_ids(
-    config: &ImportConfig,
-    client: &Client,
-    target: &directory::Target,
-    header: &HeaderMap,
-    report: PendingReport,
-    delimiter: u8,
-    bom: bool,
-) -> anyhow::Result<PendingReport> {
-    let listed: Vec<SourceItem> = match client
-        .get_all(
-            crate::client::routes::Kind::Source.listing(),
-            &[("versionId", target.version_id.as_str())],
-        )
-        .await
-    {
-        Ok(listed) => listed,
-        Err(e) => {
-            tracing::warn!(
-                "could not list the sources to fill in the ids of the created rows: {e}"
-            );
-            return Ok(report);
-        }
-    };
-    let ids: HashMap<Key, SourceItem> = listed
-        .into_iter()
-        .map(|s| (Key::source(s.technical_key()), s))
-        .collect();
-    let written = report.into_temp()?;
-    let mut filled = PendingReport::create(&config.report, header.headers(), delimiter, bom)?;
-    let options = InputOptions {
-        headers: config.input.headers.clone(),
-        ..Default::default()
-    };
-    for row in Input::open(Some(written.path()), Layout::Report, &options)? {
-        let row = row?;
-        let mut outcome = row.previous.expect("a report row has its outcome");
-        if outcome.result == RowResult::Created
-            && outcome.source_id.is_none()
-            && let Some(found) = header.key(&row.cells).and_then(|k| ids.get(&k))
-        {
-            outcome.source_id = Some(found.id.clone());
-            outcome.location = found.location.clone();
-        }
-        filled.writer.push(row.seq, outcome, row.cells)?;
-    }
-    Ok(filled)
 }
 
 /// Writes the summary, atomically, when asked. Its path was checked
@@ -321,35 +265,11 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     // The header is checked before any request.
     let rows = Input::open(path, layout, &config.input)?;
     let encoding = encoding_of(config, &rows);
-    // A quick first pass (not for stdin): the progress bar's total, and for
-    // --retire-missing every key of the file, as prints.
-    let mut names = HashSet::new();
-    let total = match path {
-        Some(path) => {
-            let first = Input::open(Some(path), layout, &config.input)?;
-            let header = first.header().clone();
-            let mut count = 0;
-            for row in first {
-                let row = row?;
-                count += 1;
-                // A quote never closed ate the rest of the file: no row after it was read.
-                if let Some(defect @ RowError::UnclosedQuote { .. }) = &row.defect {
-                    return Err(usage(format!(
-                        "{}, row {}: {defect}; nothing was sent",
-                        input::display_name(path.into()),
-                        row.row
-                    )));
-                }
-                if config.retire.is_some()
-                    && let Some(key) = header.key(&row.cells)
-                {
-                    names.insert(key.print());
-                }
-            }
-            Some(count)
-        }
-        None => None,
-    };
+    // A first pass, but for stdin: the total, and the keys to retire by.
+    let retiring = config.retire.is_some();
+    let first = (path.map(|p| survey(p, layout, &config.input, retiring))).transpose()?;
+    let total = first.as_ref().map(|s| s.rows);
+    let names = first.map(|s| s.keys).unwrap_or_default();
     let hash = path.map(record::sha256_of).transpose()?;
     let journal_path = Beside::Journal.of(&config.report);
     let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
@@ -458,11 +378,11 @@ fn compares(config: &ImportConfig, header: &HeaderMap) -> bool {
 /// Once interrupted, stops starting rows; answers in flight get a grace
 /// period, then are cut off, their rows recorded as sent without an answer
 /// (for `--resume` or `rerun`). Never resolves.
-async fn drain_on(interrupt: &Interrupt, pace: &Pace) {
+async fn drain_on(interrupt: &Interrupt, halt: &Halt) {
     interrupt.cancelled().await;
-    pace.halt(interrupt.stop());
+    halt.stop(interrupt.stop());
     tokio::time::sleep(signals::GRACE).await;
-    pace.cut_off();
+    halt.cut_off();
     std::future::pending::<()>().await;
 }
 
@@ -552,7 +472,7 @@ async fn import_into(
     let settings = settings(config, mode, &directory, &header, &rows, prior, total);
     let tally = tokio::select! {
         tally = import::import(settings, rows, &mut report.writer, &progress) => tally,
-        _ = drain_on(&interrupt, &pace) => unreachable!("pending forever"),
+        _ = drain_on(&interrupt, client.halt()) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
     let created_tags = sender
@@ -561,7 +481,7 @@ async fn import_into(
         .unwrap_or_default();
     drop(sender);
     progress.finish();
-    let stopped = pace.stopped().filter(|_| !checking);
+    let stopped = client.halt().stopped().filter(|_| !checking);
     let written = Written {
         report,
         journal,
@@ -578,18 +498,18 @@ async fn import_into(
     };
     let finished = (finish(config, &client, &target, written, ending).await)
         .map_err(|e| after_writes(e, !checking))?;
-    let totals = Totals {
-        exit_code: finished.code,
+    let mut totals = Totals {
         retired: finished.retired,
         retire_failed: finished.retire_failed,
-        stopped: stopped.map(|s| s.to_string()),
         created_tags,
         encoding: facts.encoding,
         attribute_columns: attribute_columns(&header),
         retire_scope_matched: retirement.scope_matched,
-        warnings: retirement.warnings,
         ..totals(config, started, Some(&pace))
     };
+    totals.common.exit_code = finished.code;
+    totals.common.stopped = stopped.map(|s| s.to_string());
+    totals.common.warnings = retirement.warnings;
     conclude(config, Summary::new(tally, totals))
 }
 
@@ -600,11 +520,12 @@ async fn import_into(
 fn conclude(config: &ImportConfig, mut summary: Summary) -> anyhow::Result<u8> {
     let record = Beside::Record.of(&config.report);
     if !matches!(config.job, Task::Check { .. })
-        && let Err(e) = RunRecord::mark_done(&record, summary.exit_code)
+        && let Err(e) = RunRecord::mark_done(&record, summary.exit_code())
     {
+        let common = &mut summary.totals.common;
         let e = e.context(Stop::LocalFailure);
-        summary.exit_code = Stop::LocalFailure.exit_code();
-        summary.stopped = Some(format!("{e:#}"));
+        common.exit_code = Stop::LocalFailure.exit_code();
+        common.stopped = Some(format!("{e:#}"));
     }
     let fields = serde_json::to_value(&summary).ok();
     crate::voice::say(
@@ -613,7 +534,7 @@ fn conclude(config: &ImportConfig, mut summary: Summary) -> anyhow::Result<u8> {
         fields.map(|s| serde_json::json!({ "summary": s })),
     );
     write_summary_json(config, &summary);
-    Ok(summary.exit_code)
+    Ok(summary.exit_code())
 }
 
 /// An error once writes have begun (`writing`) that no stop explains is a
@@ -785,7 +706,14 @@ async fn finish(
         .count() as u64;
     let listed = retired.as_ref().map_or(0, |r| r.len() as u64);
     if tally.created_without_id > 0 {
-        report = fill_ids(config, client, target, header, report, delimiter, bom).await?;
+        let to = ids::Rewrite {
+            path: &config.report,
+            header,
+            headers: config.input.headers.clone(),
+            delimiter,
+            bom,
+        };
+        report = ids::fill(client, target, report, to).await?;
     }
     // Nothing replaces a report without keeping the one it replaces.
     crate::files::atomic::keep_previous(&config.report)?;

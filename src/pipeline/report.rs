@@ -12,13 +12,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::files::formula::{escape, unescape};
+use crate::files::formula::unescape;
+use crate::files::table::{Book, Csv, CsvTable, TableFormat};
 use crate::files::workbook;
 use crate::model::outcome::{COLUMNS, Outcome, RowResult};
 
 /// Writes report records in input order, whatever order they complete in.
 pub struct ReportWriter<W: Write> {
-    csv: csv::Writer<W>,
+    csv: CsvTable<W>,
     next_seq: u64,
     waiting: BTreeMap<u64, (Outcome, Vec<String>)>,
 }
@@ -27,24 +28,15 @@ impl<W: Write> ReportWriter<W> {
     /// `delimiter` and `bom` follow the input, so that the report opens in
     /// the same Excel the input came from.
     pub fn new(
-        mut out: W,
+        out: W,
         headers: &[String],
         delimiter: u8,
         bom: bool,
     ) -> anyhow::Result<ReportWriter<W>> {
-        if bom {
-            out.write_all(crate::files::UTF8_BOM)?;
-        }
-        let mut csv = csv::WriterBuilder::new()
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_writer(out);
-        let header: Vec<std::borrow::Cow<'_, str>> = COLUMNS
-            .iter()
-            .map(|c| (*c).into())
-            .chain(headers.iter().map(|h| escape(h)))
+        let header: Vec<String> = (COLUMNS.iter().map(|c| (*c).to_owned()))
+            .chain(headers.iter().cloned())
             .collect();
-        csv.write_record(header.iter().map(|h| h.as_ref()))?;
+        let csv = CsvTable::start(out, Csv { delimiter, bom }, &header)?;
         Ok(ReportWriter {
             csv,
             next_seq: 0,
@@ -73,23 +65,18 @@ impl<W: Write> ReportWriter<W> {
             o.error.clone().unwrap_or_default(),
             o.changes.clone().unwrap_or_default(),
         ];
-        let record: Vec<std::borrow::Cow<'_, str>> =
-            fixed.iter().chain(cells).map(|c| escape(c)).collect();
-        self.csv.write_record(record.iter().map(|c| c.as_ref()))?;
-        Ok(())
+        let record: Vec<&str> = fixed.iter().chain(cells).map(String::as_str).collect();
+        self.csv.row(&record)
     }
 
     /// Flushes and hands back the writer. Every pushed row must have been written.
-    pub fn finish(mut self) -> anyhow::Result<W> {
+    pub fn finish(self) -> anyhow::Result<W> {
         anyhow::ensure!(
             self.waiting.is_empty(),
             "internal: rows missing before row {}",
             self.next_seq + 2
         );
-        self.csv.flush()?;
-        self.csv
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing the report: {}", e.error()))
+        self.csv.finish()
     }
 }
 
@@ -225,7 +212,7 @@ fn result_colour(value: &str) -> Option<u32> {
 pub(crate) fn write_workbook(
     path: &Path,
     headers: &[String],
-    rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,
+    mut rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,
 ) -> anyhow::Result<()> {
     let look = workbook::Look {
         widths: vec![
@@ -241,12 +228,17 @@ pub(crate) fn write_workbook(
         wrapped: vec![6, 7],
         coloured: Some((1, result_colour)),
     };
-    workbook::write(path, "report", headers, rows, &look)
+    let book = Book {
+        sheet: "report",
+        look,
+    };
+    TableFormat::Workbook(book).write(path, headers, &mut rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::formula::escape;
     use crate::model::outcome::report_columns;
 
     #[test]

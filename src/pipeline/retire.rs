@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::api::Client;
 use crate::client::routes::{self, Kind, Way};
 use crate::exit::usage;
+use crate::files::table::{Book, Csv, TableFormat};
 use crate::model::action::Action;
 use crate::model::key::Print;
 use crate::model::source::Status;
@@ -248,28 +249,12 @@ pub(crate) fn write_list(
             .to_vec()
         })
         .collect();
-    if crate::files::workbook::is_workbook(path) {
-        let look = crate::files::workbook::Look::default();
-        let rows = rows.into_iter().map(Ok);
-        return crate::files::workbook::write(path, "retired", &headers, rows, &look);
-    }
-    crate::files::atomic::write_with(path, |out| {
-        if bom {
-            std::io::Write::write_all(out, crate::files::UTF8_BOM)?;
-        }
-        let mut csv = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .from_writer(out);
-        for record in std::iter::once(&headers.to_vec()).chain(&rows) {
-            csv.write_record(
-                record
-                    .iter()
-                    .map(|c| crate::files::formula::escape(c).into_owned()),
-            )?;
-        }
-        csv.flush()?;
-        Ok(())
-    })
+    let book = Book {
+        sheet: "retired",
+        look: Default::default(),
+    };
+    let format = TableFormat::for_path(path, Csv { delimiter, bom }, book);
+    format.write(path, &headers, &mut rows.into_iter().map(Ok))
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ impl<'a> Sender<'a> {
             *first = Some(e);
         }
         drop(first);
-        self.client.pace().halt(Stop::LocalFailure);
+        self.client.halt().stop(Stop::LocalFailure);
     }
 
     /// The local failure that stopped the run, if one did.
@@ -169,7 +169,7 @@ impl<'a> Sender<'a> {
     }
 
     pub(crate) fn stopped(&self) -> Option<Stop> {
-        self.client.pace().stopped()
+        self.client.halt().stopped()
     }
 
     pub(crate) fn skipped(&self, row: u64) -> Outcome {

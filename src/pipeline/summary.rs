@@ -29,46 +29,61 @@ pub(crate) struct ErrorGroup {
     pub(crate) first_rows: Vec<u64>,
 }
 
+/// What every command's summary says (`run`, `rerun`, `check`, `export`),
+/// once: the commands add their own parts beside it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Common {
+    pub(crate) schema_version: u32,
+    pub(crate) command: &'static str,
+    #[serde(rename = "elapsed_secs", serialize_with = "seconds")]
+    pub(crate) elapsed: Duration,
+    pub(crate) requests: u64,
+    /// What the user was warned of (a scope that matches nothing, ...).
+    pub(crate) warnings: Vec<String>,
+    /// Why the command stopped early, if it did.
+    pub(crate) stopped: Option<String>,
+    pub(crate) exit_code: u8,
+}
+
+impl Common {
+    /// What the limiter counted since `started` (nothing before it existed).
+    pub(crate) fn new(command: &'static str, started: Instant, pace: Option<&Pace>) -> Common {
+        Common {
+            schema_version: SCHEMA_VERSION,
+            command,
+            elapsed: started.elapsed(),
+            requests: pace.map_or(0, |p| p.counters.requests.load(Ordering::Relaxed)),
+            warnings: vec![],
+            stopped: None,
+            exit_code: 0,
+        }
+    }
+
+    /// The command stopped on `e`: said, with its exit code.
+    pub(crate) fn stopped_by(&mut self, e: &anyhow::Error) {
+        self.stopped = Some(format!("{e:#}"));
+        self.exit_code = crate::exit::code_of_error(e);
+    }
+}
+
+/// Seconds, to the millisecond.
+fn seconds<S: serde::Serializer>(elapsed: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((elapsed.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// The summary of `run`, `rerun` and `check`: what was done (`Totals`) and
+/// the counts of the rows (`Tally`).
 #[derive(Debug, Serialize)]
 pub(crate) struct Summary {
-    pub(crate) schema_version: u32,
-    /// `run`, `check` or `rerun`.
-    pub(crate) command: &'static str,
-    pub(crate) input: String,
-    pub(crate) report: String,
+    #[serde(flatten)]
+    pub(crate) totals: Totals,
     pub(crate) rows: u64,
     /// Counts per result over the whole report (`done_before` included).
     pub(crate) results: BTreeMap<&'static str, u64>,
     /// Rows an earlier run into this report had done, carried over unsent.
     pub(crate) done_before: u64,
-    pub(crate) elapsed_secs: f64,
     pub(crate) rows_per_sec: f64,
-    pub(crate) requests: u64,
-    pub(crate) retries: u64,
-    /// Requests answered 429.
-    pub(crate) rate_limited: u64,
-    /// Pauses for 429 (one per block of the tenant).
-    pub(crate) pauses: u64,
-    /// Sources set `Obsolete` by `--retire-missing` (`check`: that would be).
-    pub(crate) retired: u64,
-    /// Sources `--retire-missing` failed to retire.
-    pub(crate) retire_failed: u64,
-    /// The existing sources `--retire-missing`'s scope matched (`null`
-    /// without it, and when a rerun finishes a set decided before).
-    pub(crate) retire_scope_matched: Option<u64>,
-    /// What the user was warned of (a scope that matches nothing, ...).
-    pub(crate) warnings: Vec<String>,
-    /// Why the run stopped early, if it did.
-    pub(crate) stopped: Option<String>,
-    /// Tags created by `--create-missing-tags`.
-    pub(crate) created_tags: Vec<String>,
-    /// The encoding a CSV input was read in, when not UTF-8 (`detected`:
-    /// decided from its bytes, without `--encoding`).
-    pub(crate) encoding: Option<Encoding>,
-    /// The columns taken as custom attributes, by header.
-    pub(crate) attribute_columns: Vec<String>,
     pub(crate) errors: Vec<ErrorGroup>,
-    pub(crate) exit_code: u8,
     /// Counts per result of this run's own work (for the text).
     #[serde(skip)]
     now: BTreeMap<&'static str, u64>,
@@ -142,24 +157,32 @@ impl Tally {
     }
 }
 
+/// What a run, rerun or check did beside its rows.
+#[derive(Debug, Serialize)]
 pub(crate) struct Totals {
-    pub(crate) command: &'static str,
+    #[serde(flatten)]
+    pub(crate) common: Common,
     pub(crate) input: String,
     pub(crate) report: String,
-    pub(crate) elapsed: Duration,
-    pub(crate) requests: u64,
     pub(crate) retries: u64,
+    /// Requests answered 429.
     pub(crate) rate_limited: u64,
+    /// Pauses for 429 (one per block of the tenant).
     pub(crate) pauses: u64,
+    /// Sources set `Obsolete` by `--retire-missing` (`check`: that would be).
     pub(crate) retired: u64,
+    /// Sources `--retire-missing` failed to retire.
     pub(crate) retire_failed: u64,
+    /// The existing sources `--retire-missing`'s scope matched (`null`
+    /// without it, and when a rerun finishes a set decided before).
     pub(crate) retire_scope_matched: Option<u64>,
-    pub(crate) warnings: Vec<String>,
-    pub(crate) stopped: Option<String>,
+    /// Tags created by `--create-missing-tags`.
     pub(crate) created_tags: Vec<String>,
+    /// The encoding a CSV input was read in, when not UTF-8 (`detected`:
+    /// decided from its bytes, without `--encoding`).
     pub(crate) encoding: Option<Encoding>,
+    /// The columns taken as custom attributes, by header.
     pub(crate) attribute_columns: Vec<String>,
-    pub(crate) exit_code: u8,
 }
 
 impl Totals {
@@ -174,38 +197,30 @@ impl Totals {
     ) -> Totals {
         let count = |c: fn(&Pace) -> &AtomicU64| pace.map_or(0, |p| c(p).load(Ordering::Relaxed));
         Totals {
-            command,
+            common: Common::new(command, started, pace),
             input: input.to_owned(),
             report: report.display().to_string(),
-            elapsed: started.elapsed(),
-            requests: count(|p| &p.counters.requests),
             retries: count(|p| &p.counters.retries),
             rate_limited: count(|p| &p.counters.rate_limited),
             pauses: count(|p| &p.counters.pauses),
             retired: 0,
             retire_failed: 0,
             retire_scope_matched: None,
-            warnings: vec![],
-            stopped: None,
             created_tags: vec![],
             encoding: None,
             attribute_columns: vec![],
-            exit_code: 0,
         }
     }
 }
 
 impl Summary {
-    pub(crate) fn new(tally: Tally, t: Totals) -> Summary {
+    pub(crate) fn new(tally: Tally, totals: Totals) -> Summary {
         let rows = tally.rows();
-        let secs = t.elapsed.as_secs_f64();
+        let secs = totals.common.elapsed.as_secs_f64();
         let mut errors: Vec<ErrorGroup> = tally.groups.into_values().collect();
         errors.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.kind.cmp(&b.kind)));
         Summary {
-            schema_version: SCHEMA_VERSION,
-            command: t.command,
-            input: t.input,
-            report: t.report,
+            totals,
             rows,
             results: RowResult::ALL
                 .iter()
@@ -219,32 +234,23 @@ impl Summary {
                     (r.as_str(), all - tally.carried.get(r).copied().unwrap_or(0))
                 })
                 .collect(),
-            elapsed_secs: (secs * 1000.0).round() / 1000.0,
             rows_per_sec: if secs > 0.0 {
                 ((rows as f64 / secs) * 100.0).round() / 100.0
             } else {
                 0.0
             },
-            requests: t.requests,
-            retries: t.retries,
-            rate_limited: t.rate_limited,
-            pauses: t.pauses,
-            retired: t.retired,
-            retire_failed: t.retire_failed,
-            retire_scope_matched: t.retire_scope_matched,
-            warnings: t.warnings,
-            stopped: t.stopped,
-            created_tags: t.created_tags,
-            encoding: t.encoding,
-            attribute_columns: t.attribute_columns,
             errors,
-            exit_code: t.exit_code,
         }
+    }
+
+    pub(crate) fn exit_code(&self) -> u8 {
+        self.totals.common.exit_code
     }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (t, common) = (&self.totals, &self.totals.common);
         let counts: Vec<String> = self
             .now
             .iter()
@@ -261,14 +267,14 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "{:.1}s, {:.1} rows/s, {} requests, {} retries, {} refused (429) in {} pauses",
-            self.elapsed_secs,
+            common.elapsed.as_secs_f64(),
             self.rows_per_sec,
-            self.requests,
-            self.retries,
-            self.rate_limited,
-            self.pauses
+            common.requests,
+            t.retries,
+            t.rate_limited,
+            t.pauses
         )?;
-        if let Some(e) = &self.encoding {
+        if let Some(e) = &t.encoding {
             match e.detected {
                 true => writeln!(
                     f,
@@ -278,27 +284,21 @@ impl fmt::Display for Summary {
                 false => writeln!(f, "read as {}", e.name)?,
             }
         }
-        if !self.attribute_columns.is_empty() {
-            writeln!(
-                f,
-                "custom attributes: {}",
-                self.attribute_columns.join(", ")
-            )?;
+        if !t.attribute_columns.is_empty() {
+            let columns = t.attribute_columns.join(", ");
+            writeln!(f, "custom attributes: {columns}")?;
         }
-        if self.command == "check" && self.retired > 0 {
-            writeln!(f, "would retire: {} sources", self.retired)?;
-        } else if self.retired + self.retire_failed > 0 {
-            writeln!(
-                f,
-                "retired: {} sources, {} failed",
-                self.retired, self.retire_failed
-            )?;
+        if common.command == "check" && t.retired > 0 {
+            writeln!(f, "would retire: {} sources", t.retired)?;
+        } else if t.retired + t.retire_failed > 0 {
+            let (retired, failed) = (t.retired, t.retire_failed);
+            writeln!(f, "retired: {retired} sources, {failed} failed")?;
         }
-        if let Some(why) = &self.stopped {
+        if let Some(why) = &common.stopped {
             writeln!(f, "stopped: {why}")?;
         }
-        if !self.created_tags.is_empty() {
-            writeln!(f, "created tags: {}", self.created_tags.join(", "))?;
+        if !t.created_tags.is_empty() {
+            writeln!(f, "created tags: {}", t.created_tags.join(", "))?;
         }
         if !self.errors.is_empty() {
             writeln!(f, "errors:")?;
@@ -319,7 +319,7 @@ impl fmt::Display for Summary {
                 )?;
             }
         }
-        write!(f, "report: {}", self.report)
+        write!(f, "report: {}", t.report)
     }
 }
 
@@ -341,28 +341,15 @@ mod tests {
             ErrorKind::of("owners", Problem::UnknownUser),
             "late but first",
         ));
-        let totals = Totals {
-            command: "run",
-            input: "in.csv".into(),
-            report: "in.report.csv".into(),
-            elapsed: Duration::from_secs(2),
-            requests: 5,
-            retries: 1,
-            rate_limited: 0,
-            pauses: 0,
-            retired: 0,
-            retire_failed: 0,
-            retire_scope_matched: None,
-            warnings: vec![],
-            stopped: None,
-            created_tags: vec![],
-            encoding: Some(Encoding {
-                name: "windows-1252".into(),
-                detected: true,
-            }),
-            attribute_columns: vec!["Data Domain".into()],
-            exit_code: 1,
-        };
+        let mut totals = totals("run", "in.csv", Duration::from_secs(2));
+        totals.common.requests = 5;
+        totals.common.exit_code = 1;
+        totals.retries = 1;
+        totals.encoding = Some(Encoding {
+            name: "windows-1252".into(),
+            detected: true,
+        });
+        totals.attribute_columns = vec!["Data Domain".into()];
         let summary = Summary::new(tally, totals);
         let text = summary.to_string();
         assert!(
@@ -382,7 +369,25 @@ mod tests {
         assert_eq!(json["schema_version"], 1);
         assert_eq!(json["results"]["skipped"], 0);
         assert_eq!(json["errors"][0]["count"], 19);
+        assert_eq!(json["elapsed_secs"], 2.0);
+        assert_eq!(json["exit_code"], 1);
+        assert_eq!(json["command"], "run");
+        assert_eq!(json["report"], "in.report.csv");
     }
+}
+
+/// Totals of `elapsed` with nothing counted.
+#[cfg(test)]
+fn totals(command: &'static str, input: &str, elapsed: Duration) -> Totals {
+    let mut totals = Totals::new(
+        command,
+        input,
+        Path::new("in.report.csv"),
+        Instant::now(),
+        None,
+    );
+    totals.common.elapsed = elapsed;
+    totals
 }
 
 #[cfg(test)]
@@ -426,25 +431,7 @@ mod carried {
     use super::*;
 
     fn first_line(tally: Tally) -> String {
-        let totals = Totals {
-            command: "rerun",
-            input: "in.report.csv".into(),
-            report: "in.report.csv".into(),
-            elapsed: Duration::from_secs(1),
-            requests: 0,
-            retries: 0,
-            rate_limited: 0,
-            pauses: 0,
-            retired: 0,
-            retire_failed: 0,
-            retire_scope_matched: None,
-            warnings: vec![],
-            stopped: None,
-            created_tags: vec![],
-            encoding: None,
-            attribute_columns: vec![],
-            exit_code: 0,
-        };
+        let totals = super::totals("rerun", "in.report.csv", Duration::from_secs(1));
         let summary = Summary::new(tally, totals);
         assert_eq!(summary.results["created"], 40, "the whole report");
         summary.to_string().lines().next().unwrap().to_owned()

@@ -280,10 +280,15 @@ impl Seed {
         Ok(serde_json::from_str(json)?)
     }
 
-    pub fn read(path: &Path) -> anyhow::Result<Seed> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Seed::parse(&text).with_context(|| format!("parsing seed {}", path.display()))
+    /// The text of the seed file at `path`, or of the built-in seed: the
+    /// one reading of a seed, for `sandbox --seed` and `--sandbox-seed`.
+    pub fn text_of(path: Option<&Path>) -> anyhow::Result<String> {
+        match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                crate::exit::usage(format!("reading the seed {}: {e}", path.display()))
+            }),
+            None => Ok(BUILT_IN_SEED.to_owned()),
+        }
     }
 
     /// Builds a store with fresh ids. Version ids are `workspace:version`

@@ -16,6 +16,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::client::halt::Halt;
 use crate::client::pace::Pace;
 use crate::client::retry;
 use crate::exit::{Stop, usage};
@@ -217,6 +218,7 @@ pub(crate) struct Client {
     base: Url,
     token: Token,
     pace: Arc<Pace>,
+    halt: Arc<Halt>,
     max_retries: u32,
     /// What this run learned of the tenant's routes (a missing bulk route).
     known: crate::client::routes::Known,
@@ -242,7 +244,7 @@ impl Client {
     pub(crate) fn new(
         base: Url,
         token: Token,
-        pace: Arc<Pace>,
+        (pace, halt): (Arc<Pace>, Arc<Halt>),
         options: ClientOptions<'_>,
     ) -> anyhow::Result<Client> {
         // reqwest is built without a default crypto provider; ring is ours.
@@ -271,6 +273,7 @@ impl Client {
             base,
             token,
             pace,
+            halt,
             max_retries: options.max_retries,
             known: Default::default(),
             split_pages: Default::default(),
@@ -279,6 +282,11 @@ impl Client {
 
     pub(crate) fn pace(&self) -> &Pace {
         &self.pace
+    }
+
+    /// The run's stop: asked by every request, decided by the run.
+    pub(crate) fn halt(&self) -> &Halt {
+        &self.halt
     }
 
     /// What this run learned of the tenant's routes.
@@ -336,7 +344,7 @@ impl Client {
         }
         let sent = tokio::select! {
             sent = request.send() => sent.map_err(|e| transport(&e)),
-            _ = self.pace.cut() => Err(cut_off()),
+            _ = self.halt.cut() => Err(cut_off()),
         };
         let response = match sent {
             Ok(r) => r,
@@ -361,7 +369,7 @@ impl Client {
             .observe(ticket, Some(status.as_u16()), remaining, retry_after)?;
         let body = tokio::select! {
             body = response.bytes() => body.map_err(|e| transport(&e))?,
-            _ = self.pace.cut() => return Err(cut_off()),
+            _ = self.halt.cut() => return Err(cut_off()),
         };
         Ok(Answer {
             status,

@@ -4,26 +4,31 @@
 //!
 //! The house, from the top floor down (each folder imports only below it):
 //! - `commands/`: `run` (with `rerun` and `check`), `export`, `doctor`
-//!   (first contact with a tenant), and the `signals` that stop them;
+//!   (first contact with a tenant), the `mirror` and the `sandbox` it
+//!   serves, and the `signals` that stop them;
 //! - `cli/`: what was typed (clap), `job` files, and `config`, which
 //!   resolves flags, job file, environment and run record before any request;
 //! - `pipeline/`: a row's trip, in order: `input` (read, map headers to
-//!   fields and custom attributes) → `directory` (validate and resolve
-//!   against cached look-ups, type attribute cells with `attributes`) →
-//!   `plan` (duplicates, what exists, what was done before, what an update
-//!   changes: `compare`) → `batch` (units of work) → `send` or `bulk` →
-//!   `journal` and `report`; `retire` after the rows, in its `scope`;
-//!   `import` drives it;
+//!   fields and custom attributes; `survey`, the first pass) → `directory`
+//!   (cached look-ups; `directory::resolve` validates a row against them,
+//!   typing attribute cells with `attributes`) → `plan` (duplicates, what
+//!   exists, what was done before, what an update changes: `compare`) →
+//!   `batch` (units of work) → `send` or `bulk` → `journal` and `report`;
+//!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
+//!   created in bulk; `import` drives it; `summary` says what happened;
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
-//!   hourly `budget`, the `exchange` that decides what an answer means and
-//!   what follows it (with `retry` and the `breaker`), `listing`s, the
-//!   `routes` table (a kind and a way of writing it to a method and a path),
-//!   `base_url`, and the `session` that opens the API or an in-process sandbox;
-//! - `sandbox/`: the local server;
-//! - `files/`: every output checked first (`output`), atomic replacement
-//!   through links, the report lock, workbooks, contained calls into libraries;
-//! - `model/`: the nouns every stage shares (a row's `action`: create or
-//!   update); `exit`: the one exit-code table;
+//!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
+//!   what an answer means and what follows it (with `retry` and the
+//!   `breaker`), `listing`s, the `routes` table (a kind and a way of writing
+//!   it to a method and a path), `base_url`, the `shapes` answers take, and
+//!   the `session` that opens the API or an in-process sandbox;
+//! - `sandbox/`: the local server (its `store`: data, seed, checks, writes);
+//! - `files/`: every output checked first (`output`), the files `beside` a
+//!   report named once, every `table` written through one seam, atomic
+//!   replacement through links, the report lock, workbooks, contained calls
+//!   into libraries;
+//! - `model/`: the nouns every stage shares (an object's `key`, a row's
+//!   `action`: create or update); `exit`: the one exit-code table;
 //!   `voice`: what is said on stderr beside the logs (text, or JSON lines).
 
 pub mod cli;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use dg_import::sandbox::{LoggedRequest, Variant};
 
 use crate::common::{
-    copies, dg, fall_ill_at_first_write, import, posts, read_report, sandbox, valid_rows,
+    copies, dg, fall_ill_at_first_write, import, posts, read_report, rerun_until_clean, sandbox,
+    valid_rows,
 };
 
 fn refused(log: &[LoggedRequest]) -> usize {
@@ -122,37 +123,10 @@ async fn no_retries_at_a_quarter_of_failures_then_reruns_until_clean_create_each
     .await;
     assert!(first.code <= 1, "{:?}", first.error);
     let report = first.dir.path().join("in.report.csv");
-    let (report_arg, token_arg) = (
-        report.display().to_string(),
-        first.dir.path().join("token").display().to_string(),
-    );
-    let url = sb.base_url();
-    for rerun in 1.. {
-        let pending = read_report(&report)
-            .1
-            .iter()
-            .filter(|r| r["result"] != "created")
-            .count();
-        if pending == 0 {
-            break;
-        }
-        assert!(rerun <= 15, "{pending} rows still not created");
-        let (code, error) = dg(&[
-            "rerun",
-            &report_arg,
-            "--token-file",
-            &token_arg,
-            "--url",
-            &url,
-            "--rate",
-            "2000",
-            "--max-retries",
-            "0",
-            "--quiet",
-        ])
-        .await;
-        assert!(code <= 1, "{error:?}");
-    }
+    let extra = ["--rate", "2000", "--max-retries", "0"];
+    rerun_until_clean(&report, &sb.base_url(), &extra, 15, |_| {}).await;
+    let rows = read_report(&report).1;
+    assert!(rows.iter().all(|r| r["result"] == "created"), "{rows:?}");
     let held = copies(&sb);
     for i in 1..=300 {
         assert_eq!(

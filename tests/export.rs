@@ -524,3 +524,45 @@ fn an_export_into_a_pipe_its_reader_closes_early_exits_0_without_a_message() {
         "{stderr}"
     );
 }
+
+/// The summary's folder is checked before the first request; one that is
+/// gone by the end (removed while the export ran) costs the summary, said
+/// on stderr, and never the export: it is written, and the exit code is 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_whose_summary_cannot_be_written_at_the_end_keeps_its_file_and_exit_0() {
+    let sb =
+        std::sync::Arc::new(sandbox(|c| c.latency = std::time::Duration::from_millis(300)).await);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.csv");
+    let folder = dir.path().join("summaries");
+    std::fs::create_dir(&folder).unwrap();
+    let summary = folder.join("summary.json");
+    let running = {
+        let (sb, dir, out, summary) = (
+            sb.clone(),
+            dir.path().to_owned(),
+            out.clone(),
+            summary.clone(),
+        );
+        tokio::spawn(async move {
+            export(
+                &sb,
+                &dir,
+                &out,
+                &["--summary-json", summary.to_str().unwrap()],
+            )
+            .await
+        })
+    };
+    // The first request comes after every output was checked.
+    crate::common::wait_for("the export's first request", 10, || {
+        !sb.requests().is_empty()
+    })
+    .await;
+    std::fs::remove_dir(&folder).unwrap();
+    let (code, error) = running.await.unwrap();
+    assert_eq!(code, 0, "{error:?}");
+    assert!(!summary.exists());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 1 + sb.sources().len(), "{text}");
+}

@@ -8,8 +8,8 @@ use std::process::Stdio;
 use dg_import::sandbox::Sandbox;
 
 use crate::common::{
-    assert_ids_are_the_servers, copies, dg, import, kill_after_writes, posts, read_report, sandbox,
-    valid_rows,
+    assert_ids_are_the_servers, copies, dg, import, kill_after_writes, posts, read_report,
+    rerun_until_clean, sandbox, valid_rows,
 };
 
 fn results(path: &Path) -> BTreeMap<String, usize> {
@@ -73,49 +73,16 @@ async fn rerunning_the_report_until_nothing_failed_creates_every_valid_row_exact
         "{:?}",
         first.results()
     );
-    let token = first.dir.path().join("token");
-    let url = sb.base_url();
-    let report_arg = report.display().to_string();
-    let token_arg = token.display().to_string();
-    let mut reruns = 0;
-    while results(&report)
-        .keys()
-        .any(|r| r == "failed" || r == "skipped")
-    {
-        reruns += 1;
-        assert!(
-            reruns <= 10,
-            "still failing after 10 reruns: {:?}",
-            results(&report)
-        );
-        let before = posts(&sb.requests());
-        let not_done = read_report(&report)
-            .1
-            .iter()
-            .filter(|r| r["result"] == "failed" || r["result"] == "skipped")
-            .count();
-        let (code, error) = dg(&[
-            "rerun",
-            &report_arg,
-            "--token-file",
-            &token_arg,
-            "--url",
-            &url,
-            "--rate",
-            "2000",
-            "--quiet",
-            "--max-retries",
-            "5",
-        ])
-        .await;
-        assert!(code <= 1, "{error:?}");
+    let mut before = posts(&sb.requests());
+    let extra = ["--rate", "2000", "--max-retries", "5"];
+    rerun_until_clean(&report, &sb.base_url(), &extra, 10, |to_redo| {
         // Done rows are carried over, never sent again.
-        assert!(
-            posts(&sb.requests()) - before <= not_done * 2,
-            "more writes than rows to redo"
-        );
+        let now = posts(&sb.requests());
+        assert!(now - before <= to_redo * 2, "more writes than rows to redo");
+        before = now;
         assert!(first.dir.path().join("in.report.prev.csv").exists());
-    }
+    })
+    .await;
     assert_every_valid_row_once(&sb, &report);
 }
 

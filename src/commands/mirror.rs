@@ -13,6 +13,7 @@ use crate::cli::doctor::{Connection, MirrorConfig};
 use crate::client::api::Client;
 use crate::client::api::wire::VersionItem;
 use crate::client::session::{Endpoint, Session};
+use crate::client::shapes::{ErrorBody, NameFilter, Paging, People, TagsField};
 use crate::commands::doctor::{self, verdict::Facts, verdict::Status};
 use crate::exit::usage;
 use crate::pipeline::directory::{self, Target};
@@ -69,8 +70,14 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
 /// The ways the tenant answers, as the sandbox's variants.
 fn variants(facts: &Facts) -> Vec<Variant> {
     let observed = [
-        (facts.tags_field == Some("label"), Variant::TagLabel),
-        (facts.list_paging == Some("pages"), Variant::NoNextPage),
+        (
+            facts.tags_field == Some(TagsField::Label),
+            Variant::TagLabel,
+        ),
+        (
+            facts.list_paging == Some(Paging::Pages),
+            Variant::NoNextPage,
+        ),
         (
             facts.rate_limit_remaining == Some(false),
             Variant::NoRateLimitHeader,
@@ -80,15 +87,15 @@ fn variants(facts: &Facts) -> Vec<Variant> {
             Variant::NoAttributes,
         ),
         (
-            facts.owners_listed_as == Some("objects"),
+            facts.owners_listed_as == Some(People::Objects),
             Variant::UserObjects,
         ),
         (
-            facts.technical_name_filter == Some("partial"),
+            facts.technical_name_filter == Some(NameFilter::Partial),
             Variant::PartialTechnicalName,
         ),
         (
-            facts.error_body == Some("error-string"),
+            facts.error_body == Some(ErrorBody::ErrorString),
             Variant::PlainErrors,
         ),
         (

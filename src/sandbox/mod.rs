@@ -119,6 +119,8 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// The write was applied, then the connection dropped.
     pub committed_then_dropped: bool,
+    /// What the throttle held it back (zero unless over the rate).
+    pub delayed: Duration,
 }
 
 /// State shared by the routes and the connection layer.
@@ -164,8 +166,13 @@ impl App {
             path: path.to_owned(),
             status: None,
             committed_then_dropped: false,
+            delayed: Duration::ZERO,
         });
         log.len() - 1
+    }
+
+    fn log_delay(&self, entry: usize, delay: Duration) {
+        self.log.lock().expect("log lock")[entry].delayed = delay;
     }
 
     fn log_answer(&self, entry: usize, status: Option<u16>, committed_then_dropped: bool) {

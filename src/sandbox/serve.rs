@@ -94,6 +94,7 @@ async fn handle(
         }
         Admission::Go { delay, remaining } => {
             if !delay.is_zero() {
+                app.log_delay(entry, delay);
                 tokio::time::sleep(delay).await;
             }
             remaining

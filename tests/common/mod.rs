@@ -390,3 +390,45 @@ pub fn send_signal(child: &std::process::Child, name: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// Reruns `report` (its token in `dir/token`) against `url` until no row is
+/// left to do (`failed` or `skipped`), at most `max` times; after each
+/// rerun, `each` gets how many rows it had to redo. Returns the reruns.
+pub async fn rerun_until_clean(
+    report: &Path,
+    url: &str,
+    extra: &[&str],
+    max: usize,
+    mut each: impl FnMut(usize),
+) -> usize {
+    let left = || {
+        (read_report(report).1.iter())
+            .filter(|r| r["result"] == "failed" || r["result"] == "skipped")
+            .count()
+    };
+    let token = report.with_file_name("token").display().to_string();
+    let report_arg = report.display().to_string();
+    let mut reruns = 0;
+    loop {
+        let to_redo = left();
+        if to_redo == 0 {
+            return reruns;
+        }
+        reruns += 1;
+        let counts: BTreeMap<String, usize> =
+            (read_report(report).1.iter()).fold(BTreeMap::new(), |mut c, r| {
+                *c.entry(r["result"].clone()).or_default() += 1;
+                c
+            });
+        assert!(
+            reruns <= max,
+            "still {to_redo} rows to redo after {max} reruns: {counts:?}"
+        );
+        let mut args = vec!["rerun", &report_arg, "--token-file", &token, "--url", url];
+        args.extend(["--quiet"]);
+        args.extend_from_slice(extra);
+        let (code, error) = dg(&args).await;
+        assert!(code <= 1, "{error:?}");
+        each(to_redo);
+    }
+}

@@ -305,7 +305,10 @@ pub(super) async fn filter(doctor: &mut Doctor<'_>, line: &Line, found: &mut Fou
         let key = s.get("technicalName").or_else(|| s.get("name"))?.as_str()?;
         (key != asked).then(|| key.to_owned())
     });
-    doctor.facts.technical_name_filter = Some(if other.is_some() { "partial" } else { "exact" });
+    doctor.facts.technical_name_filter = Some(match other {
+        Some(_) => shapes::NameFilter::Partial,
+        None => shapes::NameFilter::Exact,
+    });
     vec![match other {
         Some(other) => Check::pass(
             NAME,

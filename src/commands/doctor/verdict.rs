@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::client::shapes::{ErrorBody, NameFilter, Paging, People, TagsField};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Status {
@@ -108,19 +110,19 @@ impl fmt::Display for Check {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub(crate) struct Facts {
     /// `name` or `label`: the field that carries a tag's text.
-    pub(crate) tags_field: Option<&'static str>,
+    pub(crate) tags_field: Option<TagsField>,
     /// `next_page` or `pages`: how listing envelopes page.
-    pub(crate) list_paging: Option<&'static str>,
+    pub(crate) list_paging: Option<Paging>,
     pub(crate) rate_limit_remaining: Option<bool>,
     /// The hourly budget at the least: what remains plus what doctor sent before.
     pub(crate) hourly_limit: Option<u64>,
     pub(crate) include_attributes: Option<bool>,
     /// `emails` or `objects`.
-    pub(crate) owners_listed_as: Option<&'static str>,
+    pub(crate) owners_listed_as: Option<People>,
     /// `exact` or `partial`.
-    pub(crate) technical_name_filter: Option<&'static str>,
+    pub(crate) technical_name_filter: Option<NameFilter>,
     /// `error-object`, `error-string`, `message`, `html`, `empty` or `text`.
-    pub(crate) error_body: Option<&'static str>,
+    pub(crate) error_body: Option<ErrorBody>,
     pub(crate) sources: Option<u64>,
     pub(crate) custom_attributes: Option<u64>,
     pub(crate) mandatory_attributes: Option<Vec<String>>,

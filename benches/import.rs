@@ -177,7 +177,8 @@ async fn measure(s: &Scenario) -> Measured {
     } else {
         vec![input.clone()]
     };
-    let batch_args = if exporting {
+    // `check` sends nothing: it takes no --batch-size.
+    let batch_args = if exporting || s.command == "check" {
         vec![]
     } else {
         vec!["--batch-size".to_owned(), s.batch.to_string()]

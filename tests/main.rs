@@ -18,6 +18,7 @@ mod mirror;
 mod properties;
 mod rerun_resume;
 mod sandbox_api;
+mod sandbox_dictionary;
 mod setup_tls;
 mod spreadsheets;
 mod user_files;

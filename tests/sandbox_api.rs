@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use crate::common::{http, sandbox};
 
-struct Api {
-    sandbox: Sandbox,
+pub struct Api {
+    pub sandbox: Sandbox,
     client: reqwest::Client,
 }
 
 impl Api {
-    async fn new(tune: impl FnOnce(&mut SandboxConfig)) -> Api {
+    pub async fn new(tune: impl FnOnce(&mut SandboxConfig)) -> Api {
         Api {
             sandbox: sandbox(tune).await,
             client: http(),
@@ -25,7 +25,7 @@ impl Api {
         format!("{}{path}", self.sandbox.base_url())
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
             .bearer_auth("sandbox-token")
@@ -34,7 +34,7 @@ impl Api {
             .unwrap()
     }
 
-    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .bearer_auth("sandbox-token")
@@ -44,12 +44,12 @@ impl Api {
             .unwrap()
     }
 
-    fn version(&self) -> String {
+    pub fn version(&self) -> String {
         self.sandbox.default_version_id()
     }
 }
 
-async fn json_of(res: reqwest::Response) -> (u16, Value) {
+pub async fn json_of(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }

@@ -222,6 +222,7 @@ async fn attributes(client: &Client) -> anyhow::Result<Vec<AttributeDef>> {
                 values: (values.into_iter().flatten())
                     .filter_map(|v| v.as_str().map(str::to_owned))
                     .collect(),
+                kind: None,
             })
         })
         .collect())

@@ -9,6 +9,8 @@
 //! every request with its arrival time; `shutdown()` stops it (and saves the
 //! state when a state file is configured).
 
+mod answer;
+mod dictionary_routes;
 mod faults;
 mod index;
 mod limits;

@@ -6,23 +6,22 @@
 // them to shrink the `Err` side would buy nothing in a test server.
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::answer::{body_json, error, paged, paged_with, parse_query, refused};
+use super::dictionary_routes as tree;
+use super::store::dictionary::NodeKind;
 use super::store::{Refusal, StoredSource, Written};
 use super::{App, Variant};
 use crate::model::source::SourceType;
-
-type Query = BTreeMap<String, String>;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -41,116 +40,19 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/v2/sources/bulk/{version_id}",
             post(create_bulk).put(edit_bulk),
         )
+        .route("/v2/sources/types", get(tree::source_types))
+        .route("/v2/containers/types", get(tree::container_types))
+        .route("/v2/structures/types", get(tree::structure_types))
+        .route("/v2/fields/types", get(tree::field_types))
+        .route("/v2/containers", get(tree::containers))
+        .route("/v2/structures", get(tree::structures))
+        .route("/v2/fields", get(tree::fields))
+        .route(
+            "/v2/sources/bulktree/{version_id}",
+            post(tree::bulktree).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .fallback(not_found)
         .with_state(app)
-}
-
-/// An error answer in the shape the variants ask for.
-pub(crate) fn error(app: &App, status: StatusCode, message: &str) -> Response {
-    if status.is_server_error() && app.has(Variant::HtmlErrors) {
-        let html = format!(
-            "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
-        );
-        return (status, [(header::CONTENT_TYPE, "text/html")], html).into_response();
-    }
-    let body = if app.has(Variant::PlainErrors) {
-        json!({"error": message})
-    } else {
-        json!({"error": {"message": message, "status": status.as_u16()}})
-    };
-    (status, axum::Json(body)).into_response()
-}
-
-fn refused(app: &App, r: Refusal) -> Response {
-    error(
-        app,
-        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
-        &r.message,
-    )
-}
-
-fn parse_query(raw: Option<String>) -> Query {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn body_json(app: &App, body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        error(
-            app,
-            StatusCode::BAD_REQUEST,
-            &format!("the body is not valid JSON: {e}"),
-        )
-    })
-}
-
-/// The paging envelope of every list endpoint, with an absolute `next_page`.
-fn paged<T: Serialize>(app: &App, path: &str, query: &Query, items: Vec<T>) -> Response {
-    paged_with(app, path, query, items, |i| i)
-}
-
-/// As `paged`, turning only the items of the page asked for into JSON.
-fn paged_with<T, U: Serialize>(
-    app: &App,
-    path: &str,
-    query: &Query,
-    items: Vec<T>,
-    show: impl Fn(T) -> U,
-) -> Response {
-    let number = |key: &str, default: usize| -> Result<usize, Response> {
-        match query.get(key) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| {
-                error(
-                    app,
-                    StatusCode::BAD_REQUEST,
-                    &format!("{key}: '{v}' is not a whole number"),
-                )
-            }),
-        }
-    };
-    let (page, limit) = match (number("page", 1), number("limit", 20)) {
-        (Ok(p), Ok(l)) => (p, l),
-        (Err(e), _) | (_, Err(e)) => return e,
-    };
-    if page < 1 {
-        return error(app, StatusCode::BAD_REQUEST, "page: must be 1 or more");
-    }
-    if !(1..=5000).contains(&limit) {
-        return error(
-            app,
-            StatusCode::BAD_REQUEST,
-            &format!("limit: {limit} is outside 1..5000"),
-        );
-    }
-    let total_sum = items.len();
-    let pages = total_sum.div_ceil(limit).max(1);
-    let results: Vec<U> = items
-        .into_iter()
-        .skip((page - 1).saturating_mul(limit))
-        .take(limit)
-        .map(show)
-        .collect();
-    let mut body = json!({"pages": pages, "total": results.len(), "results": results});
-    if !app.has(Variant::NoNextPage) {
-        let next = (page < pages).then(|| {
-            let mut q = query.clone();
-            q.insert("page".into(), (page + 1).to_string());
-            let qs = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&q)
-                .finish();
-            let origin = if app.has(Variant::ForeignNextPage) {
-                super::FOREIGN_ORIGIN.to_owned()
-            } else {
-                app.origin()
-            };
-            format!("{origin}/v2{path}?{qs}")
-        });
-        body["next_page"] = json!(next);
-        body["total_sum"] = json!(total_sum);
-    }
-    axum::Json(body).into_response()
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {
@@ -274,28 +176,58 @@ const SYSTEM_ATTRIBUTES: &[(&str, &str, &str)] = &[
     ("tags", "Tags", "ManagedTag"),
 ];
 
-/// `GET /attributes?dataType=source`: an array of system and custom
-/// attribute definitions (404 under `--variant no-attribute-definitions`).
+/// The system attributes only fields carry.
+const FIELD_ATTRIBUTES: &[(&str, &str, &str)] = &[
+    ("columnDataType", "Data type", "ValueList"),
+    ("size", "Size", "Number"),
+    ("isMandatory", "Mandatory", "Boolean"),
+    ("isPrimaryKey", "Primary key", "Boolean"),
+    ("order", "Order", "Number"),
+    ("technicalComments", "Technical comments", "Text"),
+];
+
+/// `GET /attributes?dataType=source|container|structure|field`: an array
+/// of system and custom attribute definitions of that kind (404 under
+/// `--variant no-attribute-definitions`).
 async fn attributes(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
     if app.has(Variant::NoAttributeDefinitions) {
         return error(&app, StatusCode::NOT_FOUND, "no route /attributes");
     }
     let query = parse_query(raw);
-    if !query
+    let asked = query
         .get("dataType")
-        .is_some_and(|t| t.eq_ignore_ascii_case("source"))
-    {
-        return axum::Json(json!([])).into_response();
-    }
-    let system = SYSTEM_ATTRIBUTES.iter().map(|(key, name, format)| {
-        json!({"name": name, "attributeKey": key, "format": format, "dataType": "Source",
+        .map(String::as_str)
+        .unwrap_or_default();
+    let kind = match asked.eq_ignore_ascii_case("source") {
+        true => None,
+        false => match NodeKind::of_data_type(asked) {
+            Some(kind) => Some(kind),
+            None => return axum::Json(json!([])).into_response(),
+        },
+    };
+    let data_type = kind.map_or("Source", NodeKind::data_type);
+    let own = match kind {
+        Some(NodeKind::Field) => FIELD_ATTRIBUTES,
+        _ => &[],
+    };
+    let system = SYSTEM_ATTRIBUTES
+        .iter()
+        .chain(own)
+        .map(|(key, name, format)| {
+            json!({"name": name, "attributeKey": key, "format": format, "dataType": data_type,
                "description": null, "defaultValue": null, "isCustom": false,
                "isMandatory": *key == "name", "isEditable": true})
-    });
+        });
     let store = app.store();
-    let custom = store.attributes.iter().map(|a| {
+    let defs = match kind {
+        None => store.attributes.iter().collect::<Vec<_>>(),
+        Some(kind) => (store.dictionary.attributes.iter())
+            .filter(|a| a.kind == Some(kind))
+            .collect(),
+    };
+    let custom = defs.into_iter().map(|a| {
         let mut item = json!({"name": a.name, "attributeKey": a.name.replace(' ', ""),
-            "format": a.format, "dataType": "Source", "description": a.description,
+            "format": a.format, "dataType": data_type, "description": a.description,
             "defaultValue": null, "isCustom": true, "isMandatory": a.is_mandatory,
             "isEditable": true});
         if !a.values.is_empty() {

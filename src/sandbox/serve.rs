@@ -20,9 +20,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::answer::error;
 use super::faults::Draw;
 use super::limits::Admission;
-use super::routes::error;
 use super::{App, Variant};
 
 /// The connection is closed without an answer.

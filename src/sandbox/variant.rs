@@ -60,4 +60,12 @@ pub enum Variant {
     /// `GET /attributes` answers in the paging envelope, 5 a page (the
     /// contract says to tolerate it).
     PagedAttributes,
+    /// `POST /sources/bulktree` answers 201 (the contract: any 2xx).
+    TreeCreated,
+    /// `POST /sources/bulktree` applies the nodes before a bad one, then
+    /// answers 400 (a tenant that is not atomic).
+    TreeNotAtomic,
+    /// Dictionary listings carry `path` but no `typePath` nor
+    /// `functionalPath` (the contract says it may happen).
+    NoTypePaths,
 }

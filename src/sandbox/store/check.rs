@@ -124,6 +124,16 @@ impl Store {
         let Some(def) = found.map(|at| &self.attributes[at]) else {
             return Err(refuse(format!("'{key}': unknown attribute")));
         };
+        self.check_value(def, key, value)
+    }
+
+    /// A value of the custom attribute `def`, typed as its format says.
+    pub(crate) fn check_value(
+        &self,
+        def: &AttributeDef,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), Refusal> {
         let wrong = |expected: &str| {
             refuse(format!(
                 "'{key}': {value} is not {expected} (format {})",

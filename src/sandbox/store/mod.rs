@@ -4,7 +4,10 @@
 //! `check`'s, what changes the data `write`'s.
 
 mod check;
+pub(crate) mod dictionary;
 mod seed;
+pub(crate) mod tree;
+pub(crate) mod types;
 mod write;
 
 pub(crate) use check::Refusal;
@@ -34,6 +37,10 @@ pub struct Store {
     #[serde(default)]
     pub(crate) attributes: Vec<AttributeDef>,
     pub sources: Vec<StoredSource>,
+    /// The containers, structures and fields under the sources, with the
+    /// custom attributes of each kind.
+    #[serde(default)]
+    pub dictionary: dictionary::Dictionary,
     /// What lookups go by (`index.rs`); never saved.
     #[serde(skip)]
     index: std::cell::RefCell<Indexes>,
@@ -86,6 +93,9 @@ pub(crate) struct AttributeDef {
     /// The allowed values of `ValueList` and `MultiValueList`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) values: Vec<String>,
+    /// The kind of dictionary object it belongs to (none: sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<dictionary::NodeKind>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -16,6 +16,8 @@
 //!   `batch` (units of work) → `send` or `bulk` → `journal` and `report`;
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
+//!   `dictionary`: the dictionary's own rooms (its columns, rows and the
+//!   type table), not yet on a row's trip;
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
 //!   what an answer means and what follows it (with `retry` and the

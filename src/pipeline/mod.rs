@@ -13,6 +13,7 @@ pub mod attributes;
 pub mod batch;
 pub mod bulk;
 pub mod compare;
+pub mod dictionary;
 pub mod directory;
 pub mod ids;
 pub mod import;

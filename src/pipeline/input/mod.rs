@@ -7,6 +7,7 @@
 pub(crate) mod bound;
 pub mod csv;
 pub mod header;
+pub mod mysql;
 pub mod quotes;
 pub mod sheet;
 
@@ -102,6 +103,25 @@ pub(crate) fn display_name(path: Option<&Path>) -> String {
 }
 
 /// The rows of an input.
+/// A dictionary is recognised from its header, and said to be one, with
+/// the columns read for each level: this release imports sources only.
+fn refuse_dictionary(name: &str, headers: &[String]) -> anyhow::Result<()> {
+    use crate::pipeline::dictionary::columns::{Shape, shape_of};
+    use crate::pipeline::dictionary::rows::Layout;
+    let what = match shape_of(headers) {
+        Shape::Sources => return Ok(()),
+        Shape::PerField => format!(
+            "a data dictionary, one row per field ({})",
+            Layout::of(headers).levels()
+        ),
+        Shape::PathAndType => "a dictionary in DataGalaxy's format (columns Path and Type)".into(),
+    };
+    Err(usage(format!(
+        "{name} is {what}: this release imports sources (a file with name and type \
+         columns), not yet dictionaries; nothing was sent"
+    )))
+}
+
 /// How a file writes lists and numbers: two decisions, each with its own
 /// reason, both read from the file's delimiter unless a flag says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +218,7 @@ impl Input {
                 ))
             })?,
         };
+        refuse_dictionary(&name, &headers[skip..])?;
         let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
             .with_context(|| format!("reading the header of {name}"))?;
         let notation = Notation::of(dialect.delimiter, options.list_separator);

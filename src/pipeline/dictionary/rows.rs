@@ -1,0 +1,601 @@
+//! A row of a dictionary file, one row per field as data dictionaries and
+//! `information_schema.columns` exports have it, turned into the path of
+//! the object it describes (source, containers, structure, field; a row
+//! with no field describes its structure, one with only a container that
+//! container) and the attributes of that deepest object. Types default per
+//! level from the source's type; nested containers are a path in the
+//! container cell (`landing/2026/sales`); the field's database type goes
+//! through the one table (`data_type`). Every problem names its column and
+//! value.
+
+use std::collections::BTreeMap;
+
+use crate::pipeline::dictionary::columns::{Column, Level, column_of, passed_over};
+use crate::pipeline::dictionary::data_type::{self, Lengths};
+
+/// The schemas databases keep for themselves: passed over unless asked.
+pub const SYSTEM_SCHEMAS: &[&str] = &[
+    "pg_catalog",
+    "information_schema",
+    "sys",
+    "performance_schema",
+    "mysql",
+];
+
+/// How a file's rows are read, beyond its header.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--source NAME`: the source of every row (a technical name), when
+    /// the file has no source column or names one to replace (MySQL's `def`).
+    pub source: Option<String>,
+    /// `--source-type`, for `--source` (default `Relational`).
+    pub source_type: Option<String>,
+    /// `--include-system-schemas`.
+    pub system_schemas: bool,
+    /// What separates the items of owners, stewards and tags (`;` unless
+    /// the file's notation says otherwise).
+    pub list_separator: Option<char>,
+}
+
+/// One element of a path: a level's display name, technical name and type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub level: Level,
+    pub name: String,
+    pub technical_name: String,
+    pub node_type: String,
+}
+
+/// What a row describes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeRow {
+    /// From the source down to the object the row describes.
+    pub path: Vec<Step>,
+    /// The attributes of that object, by their API keys (`description`,
+    /// `columnDataType`, `size`, `isMandatory` ...), as text or JSON.
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// A database type the table does not know (left unset, said once).
+    pub unknown_type: Option<String>,
+}
+
+/// A problem of a row, with its column and value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub column: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// What the columns of a header hold, decided once per file.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    columns: Vec<(usize, Column)>,
+    headers: Vec<String>,
+    /// The export's columns a dictionary passes over (one warning).
+    pub passed_over: Vec<String>,
+    /// Columns neither known nor passed over: the user's own.
+    pub unknown: Vec<String>,
+}
+
+impl Layout {
+    pub fn of(headers: &[String]) -> Layout {
+        let mut layout = Layout {
+            columns: vec![],
+            headers: headers.to_vec(),
+            passed_over: vec![],
+            unknown: vec![],
+        };
+        for (i, header) in headers.iter().enumerate() {
+            match column_of(header) {
+                // The first column of a meaning wins (`description` before `comment`).
+                Some(c) if !layout.columns.iter().any(|(_, k)| *k == c) => {
+                    layout.columns.push((i, c))
+                }
+                Some(_) => layout.passed_over.push(header.clone()),
+                None if passed_over(header) => layout.passed_over.push(header.clone()),
+                None => layout.unknown.push(header.clone()),
+            }
+        }
+        layout
+    }
+
+    /// What each level is read from: `source from 'table_catalog', ...`.
+    pub fn levels(&self) -> String {
+        let levels = [
+            (Level::Source, "source"),
+            (Level::Container, "container"),
+            (Level::Structure, "structure"),
+            (Level::Field, "field"),
+        ];
+        let said: Vec<String> = (levels.iter())
+            .filter(|(level, _)| {
+                self.index(Column::Name(*level)).is_some()
+                    || self.index(Column::TechnicalName(*level)).is_some()
+            })
+            .map(|(level, word)| format!("{word} from '{}'", self.level_header(*level)))
+            .collect();
+        said.join(", ")
+    }
+
+    fn index(&self, column: Column) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|(_, c)| *c == column)
+            .map(|(i, _)| *i)
+    }
+
+    fn cell<'a>(&self, cells: &'a [String], column: Column) -> Option<&'a str> {
+        let value = cells.get(self.index(column)?)?.trim();
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// The header a level's technical name was read from.
+    fn level_header(&self, level: Level) -> String {
+        match self.index(Column::TechnicalName(level)) {
+            Some(_) => self.header(Column::TechnicalName(level)),
+            None => self.header(Column::Name(level)),
+        }
+    }
+
+    fn header(&self, column: Column) -> String {
+        self.index(column)
+            .map_or_else(String::new, |i| self.headers[i].clone())
+    }
+
+    /// A row as the object it describes; `Ok(None)` for a row of a system
+    /// schema passed over.
+    pub fn read(
+        &self,
+        cells: &[String],
+        options: &Options,
+    ) -> Result<Option<NodeRow>, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let source_type = (options.source.as_ref())
+            .and(options.source_type.clone())
+            .or_else(|| {
+                self.cell(cells, Column::Type(Level::Source))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "Relational".to_owned());
+        let defaults = default_types(&source_type);
+        let mut path = Vec::new();
+        let source = match &options.source {
+            Some(name) => Some((name.clone(), name.clone())),
+            None => self.named(cells, Level::Source),
+        };
+        match source {
+            Some((name, technical_name)) => path.push(Step {
+                level: Level::Source,
+                name,
+                technical_name,
+                node_type: source_type.clone(),
+            }),
+            None => problems.push(self.missing(Level::Source)),
+        }
+        if let Some((name, technical)) = self.named(cells, Level::Container) {
+            if !options.system_schemas && SYSTEM_SCHEMAS.contains(&technical.as_str()) {
+                return Ok(None);
+            }
+            // Nested containers: a path in the cell.
+            let names: Vec<&str> = name.split('/').map(str::trim).collect();
+            let technicals: Vec<&str> = technical.split('/').map(str::trim).collect();
+            let node_type = self.typed(cells, Level::Container, defaults[0]);
+            for (n, t) in names
+                .iter()
+                .zip(technicals.iter().chain(std::iter::repeat(&"")))
+            {
+                let t = if t.is_empty() { n } else { t };
+                path.push(step(Level::Container, n, t, &node_type));
+            }
+        }
+        for (level, default) in [(Level::Structure, defaults[1]), (Level::Field, defaults[2])] {
+            if let Some((name, technical)) = self.named(cells, level) {
+                let node_type = self.typed(cells, level, default);
+                path.push(step(level, &name, &technical, &node_type));
+            }
+        }
+        for s in &path {
+            if s.technical_name.contains('\\') {
+                problems.push(Problem {
+                    column: self.level_header(s.level),
+                    value: s.technical_name.clone(),
+                    message: "a technical name may not hold a backslash (the API cannot tell it from a path's separator)".into(),
+                });
+            }
+        }
+        if path.len() < 2 && problems.is_empty() {
+            problems.push(self.missing(Level::Container));
+        }
+        let deepest = path.last().map(|s| s.level);
+        let mut row = NodeRow {
+            path,
+            ..NodeRow::default()
+        };
+        self.common_attributes(cells, &mut row, options.list_separator);
+        if deepest == Some(Level::Field) {
+            self.field_attributes(cells, &mut row, &mut problems);
+        }
+        match problems.is_empty() {
+            true => Ok(Some(row)),
+            false => Err(problems),
+        }
+    }
+
+    /// A level's display name and technical name (each defaults to the other).
+    fn named(&self, cells: &[String], level: Level) -> Option<(String, String)> {
+        let name = self.cell(cells, Column::Name(level));
+        let technical = self.cell(cells, Column::TechnicalName(level));
+        let name = name.or(technical)?;
+        Some((name.to_owned(), technical.unwrap_or(name).to_owned()))
+    }
+
+    fn typed(&self, cells: &[String], level: Level, default: &str) -> String {
+        self.cell(cells, Column::Type(level))
+            .unwrap_or(default)
+            .to_owned()
+    }
+
+    fn missing(&self, level: Level) -> Problem {
+        let (column, what) = match level {
+            Level::Source => (
+                "source",
+                "no source: add a source column, or pass --source NAME",
+            ),
+            _ => (
+                "container",
+                "no container, structure or field: the row describes nothing under its source",
+            ),
+        };
+        Problem {
+            column: column.into(),
+            value: String::new(),
+            message: what.into(),
+        }
+    }
+
+    fn common_attributes(&self, cells: &[String], row: &mut NodeRow, separator: Option<char>) {
+        for (column, key) in [
+            (Column::Status, "status"),
+            (Column::Summary, "summary"),
+            (Column::Description, "description"),
+        ] {
+            if let Some(v) = self.cell(cells, column) {
+                row.attributes.insert(key.into(), v.into());
+            }
+        }
+        let separator = separator.unwrap_or(';');
+        for (column, key) in [
+            (Column::Owners, "owners"),
+            (Column::Stewards, "stewards"),
+            (Column::Tags, "tags"),
+        ] {
+            if let Some(v) = self.cell(cells, column) {
+                let items: Vec<&str> = v
+                    .split(separator)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                row.attributes.insert(key.into(), items.into());
+            }
+        }
+    }
+
+    fn field_attributes(&self, cells: &[String], row: &mut NodeRow, problems: &mut Vec<Problem>) {
+        let number = |column: Column, problems: &mut Vec<Problem>| -> Option<u64> {
+            let v = self.cell(cells, column)?;
+            match v.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push(Problem {
+                        column: self.header(column),
+                        value: v.into(),
+                        message: "not a whole number".into(),
+                    });
+                    None
+                }
+            }
+        };
+        let lengths = Lengths {
+            length: number(Column::Length, problems),
+            precision: number(Column::Precision, problems),
+            scale: number(Column::Scale, problems),
+        };
+        let typed = self
+            .cell(cells, Column::FullType)
+            .or(self.cell(cells, Column::DataType));
+        if let Some(text) = typed {
+            let mapped = data_type::map(text, lengths);
+            match mapped.column_data_type {
+                Some(t) => {
+                    row.attributes
+                        .insert("columnDataType".into(), t.to_string().into());
+                }
+                None => row.unknown_type = Some(text.to_owned()),
+            }
+            if let Some(size) = mapped.size {
+                row.attributes.insert("size".into(), size.into());
+            }
+            if self.index(Column::TechnicalComments).is_none() {
+                row.attributes
+                    .insert("technicalComments".into(), text.into());
+            }
+        }
+        if let Some(v) = self.cell(cells, Column::TechnicalComments) {
+            row.attributes.insert("technicalComments".into(), v.into());
+        }
+        if let Some(order) = number(Column::Order, problems) {
+            row.attributes.insert("order".into(), order.into());
+        }
+        let mandatory = match (
+            self.cell(cells, Column::Mandatory),
+            self.cell(cells, Column::Nullable),
+        ) {
+            (Some(v), _) => self.yes_no(Column::Mandatory, v, problems),
+            (None, Some(v)) => self
+                .yes_no(Column::Nullable, v, problems)
+                .map(|nullable| !nullable),
+            (None, None) => None,
+        };
+        if let Some(m) = mandatory {
+            row.attributes.insert("isMandatory".into(), m.into());
+        }
+        if self.index(Column::PrimaryKey).is_some() {
+            let key = self.cell(cells, Column::PrimaryKey).unwrap_or_default();
+            // MySQL's COLUMN_KEY: PRI, UNI, MUL or empty.
+            let key = match key.to_ascii_uppercase().as_str() {
+                "PRI" => Some(true),
+                "UNI" | "MUL" | "" => Some(false),
+                _ => self.yes_no(Column::PrimaryKey, key, problems),
+            };
+            if let Some(k) = key {
+                row.attributes.insert("isPrimaryKey".into(), k.into());
+            }
+        }
+    }
+
+    fn yes_no(&self, column: Column, value: &str, problems: &mut Vec<Problem>) -> Option<bool> {
+        match value.to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "t" | "1" => Some(true),
+            "no" | "n" | "false" | "f" | "0" => Some(false),
+            _ => {
+                problems.push(Problem {
+                    column: self.header(column),
+                    value: value.into(),
+                    message: "not a yes/no value (YES, NO, true, false, t, f, 1, 0)".into(),
+                });
+                None
+            }
+        }
+    }
+}
+
+fn step(level: Level, name: &str, technical_name: &str, node_type: &str) -> Step {
+    Step {
+        level,
+        name: name.to_owned(),
+        technical_name: technical_name.to_owned(),
+        node_type: node_type.to_owned(),
+    }
+}
+
+/// The types of a container, a structure and a field under a source of
+/// this type, when the file names none.
+pub fn default_types(source_type: &str) -> [&'static str; 3] {
+    match source_type {
+        "NonRelational" => ["Directory", "File", "Field"],
+        "TagBase" => ["Equipment", "Tag", "Field"],
+        _ => ["Model", "Table", "Column"],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::input::mysql;
+
+    fn fixture(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+        let path = format!(
+            "{}/tests/fixtures/dictionary/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        if name.ends_with(".tsv") {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut lines = text.lines();
+            let header = lines
+                .next()
+                .unwrap()
+                .split('\t')
+                .map(str::to_owned)
+                .collect();
+            let rows = lines
+                .map(|l| l.split('\t').map(mysql::decode).collect())
+                .collect();
+            return (header, rows);
+        }
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows = (reader.records().map(Result::unwrap))
+            .map(|r| r.iter().map(str::to_owned).collect())
+            .collect();
+        (header, rows)
+    }
+
+    /// Every row read: the objects by level, and the rows by path.
+    fn read_all(
+        name: &str,
+        options: &Options,
+    ) -> (BTreeMap<Level, usize>, BTreeMap<String, NodeRow>, usize) {
+        let (header, rows) = fixture(name);
+        let layout = Layout::of(&header);
+        let mut levels: BTreeMap<Level, std::collections::BTreeSet<String>> = BTreeMap::new();
+        let mut by_path = BTreeMap::new();
+        let mut skipped = 0;
+        for cells in &rows {
+            let Some(row) = layout.read(cells, options).unwrap() else {
+                skipped += 1;
+                continue;
+            };
+            for depth in 1..=row.path.len() {
+                let path: Vec<String> = row.path[..depth]
+                    .iter()
+                    .map(|s| format!("{}:{}", s.node_type, s.technical_name))
+                    .collect();
+                levels
+                    .entry(row.path[depth - 1].level)
+                    .or_default()
+                    .insert(path.join("\\"));
+            }
+            let path: Vec<&str> = row.path.iter().map(|s| s.technical_name.as_str()).collect();
+            by_path.insert(path.join("."), row);
+        }
+        let counts = levels.into_iter().map(|(l, s)| (l, s.len())).collect();
+        (counts, by_path, skipped)
+    }
+
+    #[test]
+    fn a_real_postgresql_export_reads_unedited_into_its_tree_with_system_schemas_passed_over() {
+        let (counts, rows, skipped) = read_all("postgresql-15-columns.csv", &Options::default());
+        assert_eq!(
+            counts,
+            BTreeMap::from([
+                (Level::Source, 1),
+                (Level::Container, 2),
+                (Level::Structure, 7),
+                (Level::Field, 46)
+            ])
+        );
+        assert_eq!(skipped, 2051 - 46, "pg_catalog and information_schema");
+        let email = &rows["sales_dwh.sales.customers.email"];
+        let types: Vec<&str> = email.path.iter().map(|s| s.node_type.as_str()).collect();
+        assert_eq!(types, ["Relational", "Model", "Table", "Column"]);
+        let a = &email.attributes;
+        assert_eq!(a["columnDataType"], "VariableString");
+        assert_eq!(a["size"], 320);
+        assert_eq!(a["isMandatory"], true);
+        assert_eq!(a["order"], 2);
+        assert_eq!(
+            a["technicalComments"], "character varying",
+            "the type as written, kept"
+        );
+        assert_eq!(
+            rows["sales_dwh.sales.customers.external_ref"]
+                .unknown_type
+                .as_deref(),
+            Some("uuid")
+        );
+        let with_system = Options {
+            system_schemas: true,
+            ..Options::default()
+        };
+        let (counts, _, skipped) = read_all("postgresql-15-columns.csv", &with_system);
+        assert_eq!((counts[&Level::Field], skipped), (2051, 0));
+    }
+
+    #[test]
+    fn the_readme_join_adds_the_primary_key_and_the_comments() {
+        let (_, rows, _) = read_all("postgresql-15-columns-with-keys.csv", &Options::default());
+        let id = &rows["sales_dwh.sales.customers.customer_id"].attributes;
+        assert_eq!(id["isPrimaryKey"], true);
+        let email = &rows["sales_dwh.sales.customers.email"].attributes;
+        assert_eq!(email["isPrimaryKey"], false);
+        assert_eq!(email["description"], "Login and contact address");
+        let line = &rows["sales_dwh.sales.order_lines.line_no"].attributes;
+        assert_eq!(line["isPrimaryKey"], true, "a key of two columns");
+    }
+
+    #[test]
+    fn a_real_mariadb_batch_export_reads_unedited_with_a_source_given() {
+        let options = Options {
+            source: Some("mariadb_prod".into()),
+            ..Options::default()
+        };
+        let (counts, rows, _) = read_all("mariadb-10.11-columns.tsv", &options);
+        assert_eq!(
+            counts,
+            BTreeMap::from([
+                (Level::Source, 1),
+                (Level::Container, 2),
+                (Level::Structure, 5),
+                (Level::Field, 32)
+            ])
+        );
+        let bio = &rows["mariadb_prod.shop.customers.bio"].attributes;
+        assert_eq!(
+            bio["description"],
+            "Free text,\twith a tab and a\nline break"
+        );
+        assert_eq!(bio["columnDataType"], "LongText");
+        assert_eq!(bio["isMandatory"], false);
+        let id = &rows["mariadb_prod.shop.customers.id"].attributes;
+        assert_eq!(id["isPrimaryKey"], true);
+        assert_eq!(id["description"], "Surrogate key");
+        let vip = &rows["mariadb_prod.shop.customers.vip"].attributes;
+        assert_eq!(
+            vip["columnDataType"], "Boolean",
+            "tinyint(1), from COLUMN_TYPE"
+        );
+        let (_, without, _) = read_all("mariadb-10.11-columns.tsv", &Options::default());
+        assert!(
+            without.keys().all(|k| k.starts_with("def.")),
+            "MySQL's catalog is always def"
+        );
+    }
+
+    #[test]
+    fn a_row_without_a_field_describes_its_structure_and_nested_containers_are_a_path() {
+        let header: Vec<String> = [
+            "source",
+            "source type",
+            "container",
+            "table",
+            "column",
+            "description",
+        ]
+        .map(String::from)
+        .to_vec();
+        let layout = Layout::of(&header);
+        let cells = |c: [&str; 6]| c.map(String::from).to_vec();
+        let table = layout
+            .read(
+                &cells([
+                    "lake",
+                    "NonRelational",
+                    "landing/2026/sales",
+                    "orders.csv",
+                    "",
+                    "Daily drop",
+                ]),
+                &Options::default(),
+            )
+            .unwrap()
+            .unwrap();
+        let steps: Vec<(&str, &str)> = table
+            .path
+            .iter()
+            .map(|s| (s.technical_name.as_str(), s.node_type.as_str()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("lake", "NonRelational"),
+                ("landing", "Directory"),
+                ("2026", "Directory"),
+                ("sales", "Directory"),
+                ("orders.csv", "File")
+            ]
+        );
+        assert_eq!(table.attributes["description"], "Daily drop");
+        let bad = layout.read(
+            &cells(["lake", "NonRelational", "a\\b", "t", "c", ""]),
+            &Options::default(),
+        );
+        let problems = bad.unwrap_err();
+        assert_eq!(problems[0].column, "container");
+        assert!(problems[0].message.contains("backslash"), "{problems:?}");
+    }
+}

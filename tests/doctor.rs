@@ -41,6 +41,8 @@ fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_that_keeps_the_contract_passes_every_check_and_gives_every_fact() {
     let sb = sandbox(|_| {}).await;
+    with_a_dictionary(&sb).await;
+    let written = sb.requests().len();
     let (code, json) = findings(&sb, &[]).await;
     assert_eq!(code, 0, "{json:#}");
     let statuses: Vec<&str> = (json["checks"].as_array().unwrap().iter())
@@ -55,17 +57,70 @@ async fn a_tenant_that_keeps_the_contract_passes_every_check_and_gives_every_fac
     assert_eq!(facts["owners_listed_as"], "emails");
     assert_eq!(facts["technical_name_filter"], "exact");
     assert_eq!(facts["error_body"], "error-object");
-    assert_eq!(facts["sources"], 5);
+    assert_eq!(facts["sources"], 5 + 1, "the seed's, and the dictionary's");
     assert_eq!(facts["custom_attributes"], 8);
     assert_eq!(facts["mandatory_attributes"], serde_json::json!([]));
-    // The budget it implies at the least: the sandbox's hourly limit here.
-    assert_eq!(facts["hourly_limit"], 28_800);
+    // The budget it implies at the least: the sandbox's hourly limit, less
+    // the one request the set-up sent before doctor.
+    assert_eq!(facts["hourly_limit"], 28_800 - 1);
     assert!(
         facts.get("create_status").is_none(),
         "no write without --write-probe"
     );
-    let writes = sb.requests().iter().filter(|r| r.method != "GET").count();
+    assert_eq!(facts["dictionary_types"], true);
+    assert_eq!(facts["type_paths"], true);
+    let dictionary = check(&json, "dictionary listing");
+    assert!(
+        dictionary["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\\crm\\sales\\"),
+        "{dictionary}"
+    );
+    let requests = sb.requests();
+    let writes = (requests[written..].iter())
+        .filter(|r| r.method != "GET")
+        .count();
     assert_eq!(writes, 0, "doctor only reads");
+}
+
+/// One source with a schema, a table and a column, through the bulktree.
+async fn with_a_dictionary(sb: &Sandbox) {
+    let tree = serde_json::json!({"name": "crm", "type": "Relational", "children": [
+        {"name": "sales", "type": "Model", "children": [
+            {"name": "orders", "type": "Table", "children": [{"name": "id", "type": "Column"}]}]}]});
+    let url = format!(
+        "{}/sources/bulktree/{}",
+        sb.base_url(),
+        sb.default_version_id()
+    );
+    let sent = crate::common::http()
+        .post(url)
+        .bearer_auth(sb.token())
+        .json(&tree)
+        .send();
+    assert!(sent.await.unwrap().status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_lists_fields_without_their_type_paths_is_a_warning_and_a_fact() {
+    let sb = sandbox(|c| {
+        c.variants.insert(Variant::NoTypePaths);
+    })
+    .await;
+    with_a_dictionary(&sb).await;
+    let (code, json) = findings(&sb, &[]).await;
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(check(&json, "dictionary listing")["status"], "warn");
+    assert_eq!(json["facts"]["type_paths"], false);
+    let empty = sandbox(|_| {}).await;
+    let (_, json) = findings(&empty, &[]).await;
+    assert_eq!(
+        check(&json, "dictionary listing")["status"],
+        "skip",
+        "no field to tell"
+    );
+    assert!(json["facts"]["type_paths"].is_null());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,6 +202,14 @@ async fn the_write_probe_tells_the_routes_and_leaves_its_one_scratch_source_obso
         scratch[0].summary.as_deref(),
         Some("dg-import doctor probe")
     );
+    assert_eq!(facts["tree_status"], 200);
+    let store = sb.store();
+    let tree: Vec<_> = (store.dictionary.nodes.iter())
+        .filter(|n| n.source_id == scratch[0].id)
+        .collect();
+    let types: Vec<&str> = tree.iter().map(|n| n.node_type.as_str()).collect();
+    assert_eq!(types, ["Model", "Table", "Column"], "one scratch tree");
+    assert!(tree.iter().all(|n| n.status.as_deref() == Some("Obsolete")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -274,3 +274,24 @@ async fn the_attributes_of_fields_are_the_common_ones_and_the_field_ones() {
             .any(|d| d["attributeKey"] == "size")
     );
 }
+
+#[tokio::test]
+async fn a_tree_of_more_than_250000_nodes_is_refused_whole_saying_its_count() {
+    let api = Api::new(|_| {}).await;
+    let columns: Vec<Value> = (0..249_998)
+        .map(|i| json!({"name": format!("c{i}"), "type": "Column"}))
+        .collect();
+    let tree = |columns: &[Value]| {
+        json!({"name": "wide", "type": "Relational", "children": [{"name": "m", "type": "Model",
+            "children": [{"name": "t", "type": "Table", "children": columns}]}]})
+    };
+    // 249,998 columns, a table, a schema and the source: one node too many.
+    let (status, answer) = send(&api, tree(&columns)).await;
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("250001 nodes"), "{message}");
+    assert!(listed(&api, "containers", "").await.is_empty());
+    let (status, counts) = send(&api, tree(&columns[1..])).await;
+    assert_eq!(status, 200);
+    assert_eq!(counts["total"], 250_000);
+}

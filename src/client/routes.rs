@@ -1,6 +1,7 @@
 //! The API's routes in one table: for a kind of object and a way of writing
-//! it (one object, one by id, or in bulk; a tree tomorrow), the method and
-//! the path. No caller builds a path. What "this route is missing here"
+//! it (one object, one by id, in bulk, or a source's whole tree), the
+//! method and the path; each kind's listing and the listing of its types.
+//! No caller builds a path. What "this route is missing here"
 //! means (404, 405, 501) is decided here, and what a run learned of it is
 //! remembered here, for every stage that writes (rows, retirement).
 
@@ -10,10 +11,13 @@ use reqwest::Method;
 
 use crate::model::action::Action;
 
-/// The kinds of catalog objects the importer writes.
+/// The kinds of catalog objects: a source, and the dictionary under it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Source,
+    Container,
+    Structure,
+    Field,
 }
 
 impl Kind {
@@ -21,7 +25,25 @@ impl Kind {
     pub(crate) fn listing(self) -> &'static str {
         match self {
             Kind::Source => "/sources",
+            Kind::Container => "/containers",
+            Kind::Structure => "/structures",
+            Kind::Field => "/fields",
         }
+    }
+
+    /// The types the tenant lists for the kind, with the children each takes.
+    pub(crate) fn types(self) -> &'static str {
+        match self {
+            Kind::Source => "/sources/types",
+            Kind::Container => "/containers/types",
+            Kind::Structure => "/structures/types",
+            Kind::Field => "/fields/types",
+        }
+    }
+
+    /// The kind in words, plural: `containers`.
+    pub(crate) fn plural(self) -> &'static str {
+        &self.listing()[1..]
     }
 }
 
@@ -34,6 +56,8 @@ pub(crate) enum Way<'a> {
     ById(&'a str),
     /// Many at once: the bulk route of an action.
     Bulk(Action),
+    /// A source and any part of its tree, each node created or updated.
+    Tree,
 }
 
 /// A method and a path under the base URL.
@@ -44,12 +68,19 @@ pub(crate) struct Route {
 }
 
 /// The route that writes `kind` in `version_id` the `way` asked.
+/// Containers, structures and fields are only ever written in the tree of
+/// their source, whatever the way.
 pub(crate) fn route(kind: Kind, way: Way<'_>, version_id: &str) -> Route {
-    let base = kind.listing();
-    let (method, path) = match way {
-        Way::One => (Method::POST, format!("{base}/{version_id}")),
-        Way::ById(id) => (Method::PUT, format!("{base}/{version_id}/{id}")),
-        Way::Bulk(action) => (action_method(action), format!("{base}/bulk/{version_id}")),
+    let base = Kind::Source.listing();
+    let (method, path) = match (kind, way) {
+        (Kind::Source, Way::One) => (Method::POST, format!("{base}/{version_id}")),
+        (Kind::Source, Way::ById(id)) => (Method::PUT, format!("{base}/{version_id}/{id}")),
+        (Kind::Source, Way::Bulk(action)) => {
+            (action_method(action), format!("{base}/bulk/{version_id}"))
+        }
+        (_, Way::Tree) | (Kind::Container | Kind::Structure | Kind::Field, _) => {
+            (Method::POST, format!("{base}/bulktree/{version_id}"))
+        }
     };
     Route { method, path }
 }
@@ -118,6 +149,20 @@ mod tests {
             let r = route(Kind::Source, way, v);
             assert_eq!((r.method, r.path.as_str()), (method, path), "{way:?}");
         }
+        for kind in [Kind::Source, Kind::Field] {
+            let tree = route(kind, Way::Tree, v);
+            assert_eq!(
+                (tree.method, tree.path.as_str()),
+                (Method::POST, "/sources/bulktree/ws:v1")
+            );
+        }
+        assert_eq!(
+            route(Kind::Container, Way::One, v).path,
+            "/sources/bulktree/ws:v1"
+        );
+        assert_eq!(Kind::Structure.listing(), "/structures");
+        assert_eq!(Kind::Field.types(), "/fields/types");
+        assert_eq!(Kind::Container.plural(), "containers");
         assert!(is_missing(404) && is_missing(405) && is_missing(501));
         assert!(!is_missing(400) && !is_missing(403) && !is_missing(503));
     }

@@ -78,6 +78,7 @@ fn variants(facts: &Facts) -> Vec<Variant> {
             facts.list_paging == Some(Paging::Pages),
             Variant::NoNextPage,
         ),
+        (facts.type_paths == Some(false), Variant::NoTypePaths),
         (
             facts.rate_limit_remaining == Some(false),
             Variant::NoRateLimitHeader,

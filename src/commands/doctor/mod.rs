@@ -2,14 +2,16 @@
 //! is checked in order (the program and its settings, the token, the URL,
 //! the token accepted, the workspace, what can be read, how the listing
 //! answers, the `technicalName` filter, the hourly budget, the shape of an
-//! error, the file's header), each said PASS, WARN, FAIL or SKIP with a
+//! error, the dictionary's types and listing, the file's header), each said PASS, WARN, FAIL or SKIP with a
 //! one-line fix; a link that fails skips what depends on it. It only reads,
 //! at the run's pace, unless `--write-probe` (`probe.rs`).
 //!
 //! `links.rs` checks the way to the tenant, `reads.rs` what it answers,
+//! `dictionary.rs` the dictionary's reads and its probe,
 //! `client::shapes` names the variations, `token.rs` reads a token's claims and
 //! `verdict.rs` says it all.
 
+mod dictionary;
 mod links;
 mod probe;
 mod reads;
@@ -233,6 +235,17 @@ impl Doctor<'_> {
         if self.can("error body") {
             let checks = reads::error_body(self, line).await;
             self.add_all(checks);
+        }
+        if self.can("dictionary types") {
+            let checks = dictionary::types(self, line).await;
+            self.add_all(checks);
+        }
+        match (&found.target, self.cut.is_none()) {
+            (Some(target), true) => {
+                let checks = dictionary::listing(self, line, target).await;
+                self.add_all(checks);
+            }
+            _ => self.skip("dictionary listing"),
         }
     }
 

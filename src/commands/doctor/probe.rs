@@ -1,8 +1,9 @@
 //! `--write-probe`: the writes, tried on ONE scratch source of doctor's own
 //! (`dg-import-doctor-<UTC time>`): a create, the same create as an upsert,
 //! an edit through the bulk edit route, the bulk create route asked with
-//! nothing in it (nothing can be created by it), then the scratch source set
-//! `Obsolete`. Nothing is ever deleted, and no other source is touched.
+//! nothing in it (nothing can be created by it), a scratch tree under it
+//! (`dictionary.rs`), then the tree and the scratch source set `Obsolete`.
+//! Nothing is ever deleted, and no other source is touched.
 
 use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,6 +48,7 @@ pub(super) async fn run(
             "probe upsert",
             "probe bulk edit",
             "probe bulk create",
+            "probe tree",
             "probe retire",
         ] {
             doctor.skip(name);
@@ -60,7 +62,10 @@ pub(super) async fn run(
     let create_route = bulk(doctor, line, target, Action::Create, &scratch).await;
     doctor.add(create_route);
     settle_attributes(doctor, line, target, &scratch).await;
-    let retire = retire(line, target, &scratch).await;
+    let tree = super::dictionary::probe(doctor, line, target, &scratch.name).await;
+    let with_tree = tree.status == super::verdict::Status::Pass;
+    doctor.add(tree);
+    let retire = retire(line, target, &scratch, with_tree).await;
     doctor.add(retire);
     Ok(())
 }
@@ -253,9 +258,13 @@ async fn settle_attributes(
 
 /// The scratch source set `Obsolete` (by id; by the bulk edit when the
 /// create did not say its id).
-async fn retire(line: &Line, target: &Target, scratch: &Scratch) -> Check {
+async fn retire(line: &Line, target: &Target, scratch: &Scratch, with_tree: bool) -> Check {
     const NAME: &str = "probe retire";
     let v = &target.version_id;
+    if with_tree && let Err(e) = super::dictionary::retire(line, target, &scratch.name).await {
+        let fix = format!("set the tree under '{}' Obsolete by hand", scratch.name);
+        return Check::fail(NAME, format!("setting the scratch tree Obsolete: {e}"), fix);
+    }
     let (way, body) = match &scratch.id {
         Some(id) => (Way::ById(id), json!({"status": "Obsolete"})),
         None => (
@@ -275,8 +284,9 @@ async fn retire(line: &Line, target: &Target, scratch: &Scratch) -> Check {
         Ok(a) if a.status.is_success() => Check::pass(
             NAME,
             format!(
-                "scratch source '{}' set Obsolete; nothing was deleted",
-                scratch.name
+                "scratch source '{}'{} set Obsolete; nothing was deleted",
+                scratch.name,
+                if with_tree { " and its tree" } else { "" }
             ),
         ),
         Ok(a) => Check::fail(

@@ -16,7 +16,7 @@ use crate::pipeline::directory;
 use crate::pipeline::input::{Field, Input, InputOptions, Layout, sheet};
 
 /// Every check of this room, in order, for when none can be made.
-pub(super) const NAMES: [&str; 9] = [
+pub(super) const NAMES: [&str; 11] = [
     "workspace",
     "owners and stewards",
     "tags",
@@ -26,6 +26,8 @@ pub(super) const NAMES: [&str; 9] = [
     "technicalName filter",
     "hourly budget",
     "error body",
+    "dictionary types",
+    "dictionary listing",
 ];
 
 /// Sources read at once to learn how they are listed.

@@ -131,6 +131,13 @@ pub(crate) struct Facts {
     pub(crate) create_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) upsert_status: Option<u16>,
+    /// Whether the tenant lists the types of the four kinds.
+    pub(crate) dictionary_types: Option<bool>,
+    /// Whether listed fields carry `typePath` and `functionalPath`.
+    pub(crate) type_paths: Option<bool>,
+    /// With `--write-probe`: what the scratch tree's bulktree answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tree_status: Option<u16>,
     /// With `--write-probe`: whether the bulk routes exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bulk_create: Option<bool>,

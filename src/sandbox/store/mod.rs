@@ -307,6 +307,36 @@ mod tests {
     }
 
     #[test]
+    fn a_seed_source_may_carry_its_dictionary_and_a_bad_node_refuses_the_seed() {
+        let seed = |column_type: &str| {
+            json!({"workspaces": [{"name": "W", "versions": ["v1"]}], "users": [], "tags": [],
+                "attributes": [{"name": "Sensitivity", "format": "Text", "kind": "Field"}],
+                "sources": [{"workspace": "W", "name": "crm", "type": "Relational",
+                  "children": [{"name": "sales", "type": "Model", "children": [
+                    {"name": "orders", "type": "Table", "children": [
+                      {"name": "id", "type": column_type, "Sensitivity": "low"}]}]}]}]})
+            .to_string()
+        };
+        let store = Seed::parse(&seed("Column")).unwrap().into_store().unwrap();
+        let types: Vec<&str> = (store.dictionary.nodes.iter())
+            .map(|n| n.node_type.as_str())
+            .collect();
+        assert_eq!(types, ["Model", "Table", "Column"]);
+        assert!(
+            store.attributes.is_empty(),
+            "the field's attribute is the dictionary's"
+        );
+        let refused = Seed::parse(&seed("Colum"))
+            .unwrap()
+            .into_store()
+            .unwrap_err();
+        assert!(
+            format!("{refused}").contains("\\crm\\sales\\orders\\id: type 'Colum'"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn a_seed_without_a_workspace_is_refused_saying_so() {
         let mut seed: serde_json::Value = serde_json::from_str(BUILT_IN_SEED).unwrap();
         seed["workspaces"] = json!([]);

@@ -185,8 +185,12 @@ impl Seed {
             })
             .collect();
         store.tags = self.tags;
-        store.attributes = self.attributes;
-        for seed in self.sources {
+        // The attributes of a kind of dictionary object are the dictionary's.
+        let (nodes, sources): (Vec<_>, Vec<_>) =
+            self.attributes.into_iter().partition(|a| a.kind.is_some());
+        store.attributes = sources;
+        store.dictionary.attributes = nodes;
+        for mut seed in self.sources {
             let version_id = store
                 .find_version(&seed.workspace, seed.version.as_deref())
                 .with_context(|| {
@@ -199,11 +203,23 @@ impl Seed {
                 store.sources.push(mirrored(id, version_id, seed.body));
                 continue;
             }
-            let body = Value::Object(seed.body);
+            // A source may carry its dictionary, as a bulktree does.
+            let children = seed.body.remove("children");
+            let mut body = Value::Object(seed.body);
             // Seed sources may predate a mandatory attribute, as on a real tenant.
             match store.upsert(&version_id, &body, Mandatory::Waived) {
                 Ok(_) => {}
                 Err(e) => anyhow::bail!("seed source {body}: {}", e.message),
+            }
+            if let Some(children) = children {
+                body["children"] = children;
+                if let Err(e) = store.bulktree(&version_id, &body, true) {
+                    anyhow::bail!(
+                        "the dictionary of seed source {}: {}",
+                        body["name"],
+                        e.message
+                    );
+                }
             }
         }
         Ok(store)

@@ -1,0 +1,273 @@
+//! The tree a dictionary file describes, gathered row by row in file order:
+//! each row's object with the parents its path implies (created with their
+//! name and type when no row describes them), the same typed path twice
+//! refused on the second row naming the first (a table and a view may share
+//! a name: the key is the pair of technical name and type under one
+//! parent), and a sibling whose technical name matches another's only in
+//! case or Unicode form warned, naming it (Snowflake upper-cases names).
+//!
+//! Kept compact for a million fields: a node is its parent's place, its
+//! names, an interned type and the row that describes it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::key::folded_name;
+use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::rows::{NodeRow, Step};
+
+/// A place in the tree.
+pub type At = u32;
+
+/// One object of the tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Its parent's place (`None` for a source).
+    pub parent: Option<At>,
+    pub level: Level,
+    pub name: Box<str>,
+    pub technical_name: Box<str>,
+    /// An index into `Tree::types`.
+    pub node_type: u16,
+    /// The row that describes it; `None` while it is only implied.
+    pub row: Option<u64>,
+    /// What its row says of it.
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// Why a row's object does not enter the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// An earlier row describes the same object.
+    Duplicate { path: String, first_row: u64 },
+}
+
+/// What entered: the row's place, and a warning for a near-duplicate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    pub at: At,
+    /// `Some(path)`: an object whose technical name matches that of one this
+    /// row made (its own, or a parent it implies) but for case or Unicode form.
+    pub nearly: Option<String>,
+}
+
+/// The tree of a file.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+    pub types: Vec<Box<str>>,
+    /// (parent, technical name, type) → place.
+    by_key: HashMap<(Option<At>, Box<str>, u16), At>,
+    /// (parent, folded technical name, type) → the first place of that fold.
+    folded: HashMap<(Option<At>, Box<str>, u16), At>,
+}
+
+impl Tree {
+    fn type_of(&mut self, name: &str) -> u16 {
+        match self.types.iter().position(|t| &**t == name) {
+            Some(at) => at as u16,
+            None => {
+                self.types.push(name.into());
+                (self.types.len() - 1) as u16
+            }
+        }
+    }
+
+    /// The path of a place, `\source\schema\table`, for messages.
+    pub fn path(&self, at: At) -> String {
+        let mut names = Vec::new();
+        let mut here = Some(at);
+        while let Some(place) = here {
+            let node = &self.nodes[place as usize];
+            names.push(&*node.technical_name);
+            here = node.parent;
+        }
+        names.reverse();
+        format!("\\{}", names.join("\\"))
+    }
+
+    /// How many objects of each level the tree holds.
+    pub fn counts(&self) -> BTreeMap<Level, usize> {
+        let mut counts = BTreeMap::new();
+        for node in &self.nodes {
+            *counts.entry(node.level).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Adds the object `row` describes, with the parents its path implies.
+    pub fn add(&mut self, row: u64, node: NodeRow) -> Result<Placed, Refused> {
+        let last = node.path.len().saturating_sub(1);
+        let mut parent: Option<At> = None;
+        let mut nearly = None;
+        for (depth, step) in node.path.iter().enumerate() {
+            let (at, new) = self.place(parent, step);
+            if new && nearly.is_none() {
+                nearly = self.nearly(parent, at);
+            }
+            if depth == last {
+                let described = self.nodes[at as usize].row;
+                if let Some(first_row) = described {
+                    let path = self.path(at);
+                    return Err(Refused::Duplicate { path, first_row });
+                }
+                let this = &mut self.nodes[at as usize];
+                this.row = Some(row);
+                this.name = step.name.as_str().into();
+                this.attributes = node.attributes;
+                return Ok(Placed { at, nearly });
+            }
+            parent = Some(at);
+        }
+        unreachable!("a row's path holds at least its source")
+    }
+
+    /// The place of `step` under `parent`, made (implied) when new.
+    fn place(&mut self, parent: Option<At>, step: &Step) -> (At, bool) {
+        let node_type = self.type_of(&step.node_type);
+        let key = (
+            parent,
+            Box::<str>::from(step.technical_name.as_str()),
+            node_type,
+        );
+        if let Some(&at) = self.by_key.get(&key) {
+            return (at, false);
+        }
+        let at = self.nodes.len() as At;
+        self.nodes.push(Node {
+            parent,
+            level: step.level,
+            name: step.name.as_str().into(),
+            technical_name: key.1.clone(),
+            node_type,
+            row: None,
+            attributes: BTreeMap::new(),
+        });
+        self.by_key.insert(key, at);
+        (at, true)
+    }
+
+    /// A sibling of the new node `at` whose technical name folds alike.
+    fn nearly(&mut self, parent: Option<At>, at: At) -> Option<String> {
+        let node = &self.nodes[at as usize];
+        let folded: Box<str> = folded_name(&node.technical_name).into();
+        let key = (parent, folded, node.node_type);
+        match self.folded.get(&key) {
+            Some(&other) if other != at => Some(self.path(other)),
+            Some(_) => None,
+            None => {
+                self.folded.insert(key, at);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::dictionary::rows::{Layout, Options};
+
+    fn tree_of(header: &str, rows: &[&str]) -> (Tree, Vec<Result<Placed, Refused>>) {
+        let header: Vec<String> = header.split(',').map(str::to_owned).collect();
+        let layout = Layout::of(&header);
+        let mut tree = Tree::default();
+        let placed = rows
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+                let row = layout.read(&cells, &Options::default()).unwrap().unwrap();
+                tree.add(i as u64 + 2, row)
+            })
+            .collect();
+        (tree, placed)
+    }
+
+    #[test]
+    fn parents_are_implied_a_described_parent_takes_its_row_and_a_second_row_is_refused() {
+        let (tree, placed) = tree_of(
+            "source,schema,table,table type,column,description",
+            &[
+                "dwh,sales,orders,Table,id,",
+                "dwh,sales,orders,Table,,Orders of the day",
+                "dwh,sales,orders,View,id,a view of one name",
+                "dwh,sales,orders,Table,id,again",
+            ],
+        );
+        assert!(placed[..3].iter().all(Result::is_ok), "{placed:?}");
+        assert_eq!(
+            placed[3],
+            Err(Refused::Duplicate {
+                path: "\\dwh\\sales\\orders\\id".into(),
+                first_row: 2
+            })
+        );
+        let counts = tree.counts();
+        assert_eq!(counts[&Level::Structure], 2, "a table and a view");
+        assert_eq!(counts[&Level::Field], 2);
+        let table = &tree.nodes[placed[1].as_ref().unwrap().at as usize];
+        assert_eq!(table.row, Some(3));
+        assert_eq!(table.attributes["description"], "Orders of the day");
+        let source = &tree.nodes[0];
+        assert_eq!((source.row, source.level), (None, Level::Source), "implied");
+    }
+
+    #[test]
+    fn a_sibling_named_alike_but_for_case_is_warned_naming_the_other() {
+        let (_, placed) = tree_of(
+            "source,schema,table,column",
+            &[
+                "dwh,sales,orders,ID",
+                "dwh,sales,orders,id",
+                "dwh,SALES,orders,x",
+            ],
+        );
+        assert_eq!(placed[0].as_ref().unwrap().nearly, None);
+        let nearly = placed[1].as_ref().unwrap().nearly.clone();
+        assert_eq!(nearly.as_deref(), Some("\\dwh\\sales\\orders\\ID"));
+        let schema = placed[2].as_ref().unwrap().nearly.clone();
+        assert_eq!(
+            schema.as_deref(),
+            Some("\\dwh\\sales"),
+            "a parent it implies, too"
+        );
+    }
+
+    #[test]
+    fn a_real_postgresql_export_gathers_into_one_tree_of_its_objects() {
+        let path = format!(
+            "{}/tests/fixtures/dictionary/postgresql-15-columns.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let layout = Layout::of(&header);
+        let mut tree = Tree::default();
+        for (i, record) in reader.records().enumerate() {
+            let cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+            if let Some(row) = layout.read(&cells, &Options::default()).unwrap() {
+                tree.add(i as u64 + 2, row).unwrap();
+            }
+        }
+        let counts = tree.counts();
+        let expected = [
+            (Level::Source, 1),
+            (Level::Container, 2),
+            (Level::Structure, 7),
+            (Level::Field, 46),
+        ];
+        assert_eq!(counts, BTreeMap::from(expected));
+        assert_eq!(
+            tree.nodes.iter().filter(|n| n.row.is_some()).count(),
+            46,
+            "only fields have rows"
+        );
+        let types: Vec<&str> = tree.types.iter().map(|t| &**t).collect();
+        assert_eq!(types, ["Relational", "Model", "Table", "Column"]);
+    }
+}

@@ -190,40 +190,43 @@ impl Seed {
             self.attributes.into_iter().partition(|a| a.kind.is_some());
         store.attributes = sources;
         store.dictionary.attributes = nodes;
-        for mut seed in self.sources {
-            let version_id = store
-                .find_version(&seed.workspace, seed.version.as_deref())
-                .with_context(|| {
-                    format!(
-                        "seed source {:?}: no such workspace or version",
-                        seed.body.get("name")
-                    )
-                })?;
-            if let Some(id) = seed.id {
-                store.sources.push(mirrored(id, version_id, seed.body));
-                continue;
-            }
-            // A source may carry its dictionary, as a bulktree does.
-            let children = seed.body.remove("children");
-            let mut body = Value::Object(seed.body);
-            // Seed sources may predate a mandatory attribute, as on a real tenant.
-            match store.upsert(&version_id, &body, Mandatory::Waived) {
-                Ok(_) => {}
-                Err(e) => anyhow::bail!("seed source {body}: {}", e.message),
-            }
-            if let Some(children) = children {
-                body["children"] = children;
-                if let Err(e) = store.bulktree(&version_id, &body, true) {
-                    anyhow::bail!(
-                        "the dictionary of seed source {}: {}",
-                        body["name"],
-                        e.message
-                    );
-                }
-            }
+        for seed in self.sources {
+            seed_source(&mut store, seed)?;
         }
         Ok(store)
     }
+}
+
+/// One source of the seed into the store: as a mirror listed it (with its
+/// id), or as a create would make it, with the dictionary it carries.
+fn seed_source(store: &mut Store, mut seed: SeedSource) -> anyhow::Result<()> {
+    let version_id = store
+        .find_version(&seed.workspace, seed.version.as_deref())
+        .with_context(|| {
+            format!(
+                "seed source {:?}: no such workspace or version",
+                seed.body.get("name")
+            )
+        })?;
+    if let Some(id) = seed.id {
+        store.sources.push(mirrored(id, version_id, seed.body));
+        return Ok(());
+    }
+    // A source may carry its dictionary, as a bulktree does.
+    let children = seed.body.remove("children");
+    let mut body = Value::Object(seed.body);
+    // Seed sources may predate a mandatory attribute, as on a real tenant.
+    if let Err(e) = store.upsert(&version_id, &body, Mandatory::Waived) {
+        anyhow::bail!("seed source {body}: {}", e.message);
+    }
+    if let Some(children) = children {
+        body["children"] = children;
+        if let Err(e) = store.bulktree(&version_id, &body, true) {
+            let name = &body["name"];
+            anyhow::bail!("the dictionary of seed source {name}: {}", e.message);
+        }
+    }
+    Ok(())
 }
 
 /// A mirrored source, stored as the tenant listed it.

@@ -49,6 +49,8 @@ pub enum Column {
     Path,
     /// DataGalaxy's format: the object's type, or one per element of the path.
     PathType,
+    /// DataGalaxy's format: the object's display name.
+    DisplayName,
 }
 
 /// The headers each column goes by, compared folded (any case, spaces,
@@ -159,6 +161,7 @@ const ALIASES: &[(Column, &[&str])] = &[
     ),
     (Column::Path, &["path"]),
     (Column::PathType, &["type"]),
+    (Column::DisplayName, &["name", "display name"]),
 ];
 
 /// Columns `information_schema.columns` exports carry that say nothing a

@@ -44,6 +44,32 @@ impl fmt::Display for ColumnDataType {
     }
 }
 
+impl ColumnDataType {
+    pub const ALL: [ColumnDataType; 12] = [
+        ColumnDataType::VariableString,
+        ColumnDataType::FixedString,
+        ColumnDataType::String,
+        ColumnDataType::LongText,
+        ColumnDataType::Integer,
+        ColumnDataType::Decimal,
+        ColumnDataType::Numeric,
+        ColumnDataType::Boolean,
+        ColumnDataType::Date,
+        ColumnDataType::DateTime,
+        ColumnDataType::TimeStamp,
+        ColumnDataType::Binary,
+    ];
+}
+
+/// Whether a type is written as the API spells `columnDataType` (any case),
+/// as DataGalaxy's own exports write it.
+pub fn is_api_spelling(text: &str) -> bool {
+    let text = text.trim();
+    ColumnDataType::ALL
+        .iter()
+        .any(|t| t.to_string().eq_ignore_ascii_case(text))
+}
+
 /// What a database's type says of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapped {

@@ -1,5 +1,6 @@
 //! A row of a dictionary file, one row per field as data dictionaries and
-//! `information_schema.columns` exports have it, turned into the path of
+//! `information_schema.columns` exports have it (or one row per object in
+//! DataGalaxy's own `Path`/`Type` format), turned into the path of
 //! the object it describes (source, containers, structure, field; a row
 //! with no field describes its structure, one with only a container that
 //! container) and the attributes of that deepest object. Types default per
@@ -10,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::source::fold;
 use crate::pipeline::dictionary::columns::{Column, Level, column_of, passed_over};
 use crate::pipeline::dictionary::data_type::{self, Lengths};
 
@@ -305,6 +307,8 @@ impl Layout {
             .or(self.cell(cells, Column::DataType));
         if let Some(text) = typed {
             let mapped = data_type::map(text, lengths);
+            // The API's own spelling (a DataGalaxy export): its size is the size.
+            let api = data_type::is_api_spelling(text);
             match mapped.column_data_type {
                 Some(t) => {
                     row.attributes
@@ -312,10 +316,11 @@ impl Layout {
                 }
                 None => row.unknown_type = Some(text.to_owned()),
             }
-            if let Some(size) = mapped.size {
+            if let Some(size) = mapped.size.or(lengths.length.filter(|_| api)) {
                 row.attributes.insert("size".into(), size.into());
             }
-            if self.index(Column::TechnicalComments).is_none() {
+            // The database's type as written, kept where nothing else goes.
+            if !api && self.index(Column::TechnicalComments).is_none() {
                 row.attributes
                     .insert("technicalComments".into(), text.into());
             }
@@ -342,9 +347,12 @@ impl Layout {
         if self.index(Column::PrimaryKey).is_some() {
             let key = self.cell(cells, Column::PrimaryKey).unwrap_or_default();
             // MySQL's COLUMN_KEY: PRI, UNI, MUL or empty.
+            let mysql = fold(&self.header(Column::PrimaryKey)) == "columnkey";
             let key = match key.to_ascii_uppercase().as_str() {
                 "PRI" => Some(true),
-                "UNI" | "MUL" | "" => Some(false),
+                "UNI" | "MUL" => Some(false),
+                "" if mysql => Some(false),
+                "" => None,
                 _ => self.yes_no(Column::PrimaryKey, key, problems),
             };
             if let Some(k) = key {
@@ -365,6 +373,106 @@ impl Layout {
                 });
                 None
             }
+        }
+    }
+}
+
+/// The level of a node type, as the contract's usual shapes have it; the
+/// tenant's own types (`GET /…/types`) are what a run checks against.
+pub fn level_of(node_type: &str) -> Option<Level> {
+    match node_type {
+        "Relational" | "NonRelational" | "NoSql" | "TagBase" => Some(Level::Source),
+        "Model" | "Directory" | "Equipment" => Some(Level::Container),
+        "Table" | "View" | "File" | "Document" | "Tag" => Some(Level::Structure),
+        "Column" | "Field" => Some(Level::Field),
+        _ => None,
+    }
+}
+
+impl Layout {
+    /// A row of DataGalaxy's own format: `Path`, the technical names from the
+    /// source down, each after a backslash (the first one optional), and
+    /// `Type`, one per element (`\Relational\Model\Table`) or the object's
+    /// own. With its own type only, the parents' steps carry no type: they
+    /// are the objects earlier rows of the file describe (`Tree::add`).
+    pub fn read_path_type(&self, cells: &[String]) -> Result<NodeRow, Vec<Problem>> {
+        let problem = |column: Column, value: &str, message: &str| Problem {
+            column: self.header(column),
+            value: value.to_owned(),
+            message: message.to_owned(),
+        };
+        let path = self.cell(cells, Column::Path).unwrap_or_default();
+        let elements: Vec<&str> = path
+            .strip_prefix('\\')
+            .unwrap_or(path)
+            .split('\\')
+            .collect();
+        if path.is_empty() || elements.iter().any(|e| e.trim().is_empty()) {
+            return Err(vec![problem(
+                Column::Path,
+                path,
+                "not a path of technical names (\\source\\schema\\table)",
+            )]);
+        }
+        let typed = self.cell(cells, Column::PathType).unwrap_or_default();
+        let types: Vec<&str> = match typed.strip_prefix('\\') {
+            Some(rest) => rest.split('\\').collect(),
+            None => {
+                let mut own = vec![""; elements.len() - 1];
+                own.push(typed);
+                own
+            }
+        };
+        if types.len() != elements.len() {
+            let message = format!(
+                "{} types for the {} elements of the path",
+                types.len(),
+                elements.len()
+            );
+            return Err(vec![problem(Column::PathType, typed, &message)]);
+        }
+        let last = types[types.len() - 1];
+        let Some(level) = level_of(last) else {
+            return Err(vec![problem(
+                Column::PathType,
+                last,
+                "not a source, container, structure or field type",
+            )]);
+        };
+        let mut steps = Vec::with_capacity(elements.len());
+        for (depth, (element, node_type)) in elements.iter().zip(&types).enumerate() {
+            let level = match (depth, level_of(node_type)) {
+                (0, _) => Level::Source,
+                (_, Some(level)) => level,
+                // Untyped: the object an earlier row describes.
+                (_, None) if node_type.is_empty() => Level::Container,
+                (_, None) => {
+                    return Err(vec![problem(
+                        Column::PathType,
+                        node_type,
+                        "not a container, structure or field type",
+                    )]);
+                }
+            };
+            steps.push(step(level, element, element, node_type));
+        }
+        let leaf = steps.last_mut().expect("a path has an element");
+        leaf.level = level;
+        if let Some(name) = self.cell(cells, Column::DisplayName) {
+            leaf.name = name.to_owned();
+        }
+        let mut row = NodeRow {
+            path: steps,
+            ..NodeRow::default()
+        };
+        self.common_attributes(cells, &mut row, None);
+        let mut problems = Vec::new();
+        if level == Level::Field {
+            self.field_attributes(cells, &mut row, &mut problems);
+        }
+        match problems.is_empty() {
+            true => Ok(row),
+            false => Err(problems),
         }
     }
 }

@@ -39,6 +39,12 @@ pub struct Node {
 pub enum Refused {
     /// An earlier row describes the same object.
     Duplicate { path: String, first_row: u64 },
+    /// A parent given without its type (DataGalaxy's format with the
+    /// object's own type) that no earlier row describes.
+    UnknownParent { path: String },
+    /// A parent given without its type that names two objects (a table and
+    /// a view of one name).
+    AmbiguousParent { path: String },
 }
 
 /// What entered: the row's place, and a warning for a near-duplicate.
@@ -59,7 +65,13 @@ pub struct Tree {
     by_key: HashMap<(Option<At>, Box<str>, u16), At>,
     /// (parent, folded technical name, type) → the first place of that fold.
     folded: HashMap<(Option<At>, Box<str>, u16), At>,
+    /// (parent, technical name) → its place whatever its type (`AMBIGUOUS`
+    /// when two types share it), for parents given without their type.
+    by_name: HashMap<(Option<At>, Box<str>), At>,
 }
+
+/// Two objects of one name under one parent.
+const AMBIGUOUS: At = At::MAX;
 
 impl Tree {
     fn type_of(&mut self, name: &str) -> u16 {
@@ -100,6 +112,10 @@ impl Tree {
         let mut parent: Option<At> = None;
         let mut nearly = None;
         for (depth, step) in node.path.iter().enumerate() {
+            if step.node_type.is_empty() && depth < last {
+                parent = Some(self.named(parent, step)?);
+                continue;
+            }
             let (at, new) = self.place(parent, step);
             if new && nearly.is_none() {
                 nearly = self.nearly(parent, at);
@@ -119,6 +135,18 @@ impl Tree {
             parent = Some(at);
         }
         unreachable!("a row's path holds at least its source")
+    }
+
+    /// The object an untyped step of a path names: one an earlier row made.
+    fn named(&self, parent: Option<At>, step: &Step) -> Result<At, Refused> {
+        let key = (parent, Box::<str>::from(step.technical_name.as_str()));
+        let above = parent.map_or_else(String::new, |p| self.path(p));
+        let path = format!("{above}\\{}", step.technical_name);
+        match self.by_name.get(&key) {
+            Some(&AMBIGUOUS) => Err(Refused::AmbiguousParent { path }),
+            Some(&at) => Ok(at),
+            None => Err(Refused::UnknownParent { path }),
+        }
     }
 
     /// The place of `step` under `parent`, made (implied) when new.
@@ -142,6 +170,10 @@ impl Tree {
             row: None,
             attributes: BTreeMap::new(),
         });
+        let named = self.by_name.entry((parent, key.1.clone())).or_insert(at);
+        if *named != at {
+            *named = AMBIGUOUS;
+        }
         self.by_key.insert(key, at);
         (at, true)
     }
@@ -269,5 +301,127 @@ mod tests {
         );
         let types: Vec<&str> = tree.types.iter().map(|t| &**t).collect();
         assert_eq!(types, ["Relational", "Model", "Table", "Column"]);
+    }
+
+    /// The tree of the real PostgreSQL export, written again in DataGalaxy's
+    /// format (one row per object, the source's too, parents first; every
+    /// other row with its own type only) and read back: the same tree.
+    #[test]
+    fn the_same_dictionary_in_datagalaxys_path_and_type_format_gives_the_same_tree() {
+        let path = format!(
+            "{}/tests/fixtures/dictionary/postgresql-15-columns-with-keys.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let layout = Layout::of(&header);
+        let mut flat = Tree::default();
+        for (i, record) in reader.records().enumerate() {
+            let cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+            flat.add(
+                i as u64 + 2,
+                layout.read(&cells, &Options::default()).unwrap().unwrap(),
+            )
+            .unwrap();
+        }
+        let keys = [
+            "description",
+            "columnDataType",
+            "size",
+            "isMandatory",
+            "isPrimaryKey",
+            "order",
+            "technicalComments",
+        ];
+        let columns = [
+            "Path",
+            "Type",
+            "Name",
+            "Description",
+            "Data type",
+            "Size",
+            "Mandatory",
+            "Primary key",
+            "Order",
+            "Technical comments",
+        ];
+        let header: Vec<String> = columns.map(String::from).to_vec();
+        let dg = Layout::of(&header);
+        let mut again = Tree::default();
+        for (at, node) in flat.nodes.iter().enumerate() {
+            let mut chain = vec![at as At];
+            while let Some(up) = flat.nodes[*chain.last().unwrap() as usize].parent {
+                chain.push(up);
+            }
+            chain.reverse();
+            let types: Vec<&str> = chain
+                .iter()
+                .map(|&c| &*flat.types[flat.nodes[c as usize].node_type as usize])
+                .collect();
+            let typed = match at % 2 {
+                0 => format!("\\{}", types.join("\\")),
+                _ => types.last().unwrap().to_string(),
+            };
+            let text = |v: Option<&serde_json::Value>| match v {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let mut cells = vec![flat.path(at as At), typed, node.name.to_string()];
+            cells.extend(keys.iter().map(|k| text(node.attributes.get(*k))));
+            again
+                .add(at as u64 + 2, dg.read_path_type(&cells).unwrap())
+                .unwrap();
+        }
+        assert_eq!(again.counts(), flat.counts());
+        for (at, node) in flat.nodes.iter().enumerate() {
+            let twin = &again.nodes[at];
+            assert_eq!(again.path(at as At), flat.path(at as At));
+            assert_eq!(
+                again.types[twin.node_type as usize],
+                flat.types[node.node_type as usize]
+            );
+            assert_eq!((twin.level, &twin.name), (node.level, &node.name));
+            assert_eq!(twin.attributes, node.attributes, "{}", flat.path(at as At));
+        }
+    }
+
+    #[test]
+    fn a_parent_given_without_its_type_is_the_one_an_earlier_row_describes() {
+        let header: Vec<String> = ["Path", "Type"].map(String::from).to_vec();
+        let dg = Layout::of(&header);
+        let row =
+            |path: &str, t: &str| dg.read_path_type(&[path.to_owned(), t.to_owned()]).unwrap();
+        let mut tree = Tree::default();
+        tree.add(2, row("\\crm\\sales\\orders", "\\Relational\\Model\\Table"))
+            .unwrap();
+        tree.add(3, row("crm\\sales\\orders\\id", "Column"))
+            .unwrap();
+        assert_eq!(tree.counts()[&Level::Field], 1);
+        assert_eq!(
+            tree.add(4, row("\\crm\\hr\\staff", "Table")),
+            Err(Refused::UnknownParent {
+                path: "\\crm\\hr".into()
+            })
+        );
+        tree.add(5, row("\\crm\\sales\\orders", "\\Relational\\Model\\View"))
+            .unwrap();
+        assert_eq!(
+            tree.add(6, row("\\crm\\sales\\orders\\total", "Column")),
+            Err(Refused::AmbiguousParent {
+                path: "\\crm\\sales\\orders".into()
+            })
+        );
+        let bad = dg.read_path_type(&["\\crm\\sales".to_owned(), "\\Relational".to_owned()]);
+        assert!(
+            bad.unwrap_err()[0]
+                .message
+                .contains("1 types for the 2 elements")
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! call them in-process exactly as the binary does.
 //!
 //! The house, from the top floor down (each folder imports only below it):
-//! - `commands/`: `run` (with `rerun` and `check`), `export`, `doctor`
+//! - `commands/`: `run` (with `rerun` and `check`), `export` (of sources,
+//!   or of the dictionary), `doctor`
 //!   (first contact with a tenant), the `mirror` and the `sandbox` it
 //!   serves, and the `signals` that stop them;
 //! - `cli/`: what was typed (clap), `job` files, and `config`, which
@@ -16,8 +17,8 @@
 //!   `batch` (units of work) → `send` or `bulk` → `journal` and `report`;
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
-//!   `dictionary`: the dictionary's own rooms (its columns, rows and the
-//!   type table), not yet on a row's trip;
+//!   `dictionary`: the dictionary's own rooms (its columns, rows, tree,
+//!   type table, listing and export), not yet on a row's trip;
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
 //!   what an answer means and what follows it (with `retry` and the

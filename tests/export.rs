@@ -566,3 +566,140 @@ async fn an_export_whose_summary_cannot_be_written_at_the_end_keeps_its_file_and
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 1 + sb.sources().len(), "{text}");
 }
+
+/// The tree a dictionary file makes, by (path, type path): its attributes.
+type Described =
+    std::collections::BTreeMap<(String, String), std::collections::BTreeMap<String, Value>>;
+
+fn described(tree: &dg_import::pipeline::dictionary::tree::Tree) -> Described {
+    let mut all = Described::new();
+    for (at, node) in tree.nodes.iter().enumerate() {
+        let mut types = vec![tree.types[node.node_type as usize].to_string()];
+        let mut up = node.parent;
+        while let Some(p) = up {
+            let parent = &tree.nodes[p as usize];
+            types.push(tree.types[parent.node_type as usize].to_string());
+            up = parent.parent;
+        }
+        types.reverse();
+        let key = (tree.path(at as u32), format!("\\{}", types.join("\\")));
+        all.insert(key, node.attributes.clone());
+    }
+    all
+}
+
+/// A CSV file as its header and rows (a byte-order mark aside).
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = (reader.records().map(Result::unwrap))
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The bulktree of `tree`'s source at `at`, as the contract's body.
+fn tree_body(tree: &dg_import::pipeline::dictionary::tree::Tree, at: usize) -> Value {
+    let node = &tree.nodes[at];
+    let mut body = json!({"name": &*node.name, "technicalName": &*node.technical_name,
+                          "type": &*tree.types[node.node_type as usize]});
+    for (key, value) in &node.attributes {
+        body[key] = value.clone();
+    }
+    let children: Vec<Value> = (tree.nodes.iter().enumerate())
+        .filter(|(_, n)| n.parent == Some(at as u32))
+        .map(|(child, _)| tree_body(tree, child))
+        .collect();
+    if !children.is_empty() {
+        body["children"] = Value::Array(children);
+    }
+    body
+}
+
+/// A real PostgreSQL's `information_schema.columns` (with the README's key
+/// and comment join), put in the sandbox through the bulktree, exported
+/// flat and in DataGalaxy's format: each file reads back as that tree,
+/// types, sizes, keys, order and comments included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dictionary_exported_flat_or_in_datagalaxys_format_reads_back_as_the_tree_the_tenant_holds()
+ {
+    use dg_import::pipeline::dictionary::rows::{Layout, Options};
+    use dg_import::pipeline::dictionary::tree::Tree;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dictionary/postgresql-15-columns-with-keys.csv");
+    let (header, rows) = csv_rows(&fixture);
+    let layout = Layout::of(&header);
+    let mut original = Tree::default();
+    for (i, cells) in rows.iter().enumerate() {
+        let row = layout.read(cells, &Options::default()).unwrap().unwrap();
+        original.add(i as u64 + 2, row).unwrap();
+    }
+    let sb = sandbox(|_| {}).await;
+    let url = format!(
+        "{}/sources/bulktree/{}",
+        sb.base_url(),
+        sb.default_version_id()
+    );
+    let sent = crate::common::http()
+        .post(url)
+        .bearer_auth(sb.token())
+        .json(&tree_body(&original, 0));
+    let answer = sent.send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let (flat, datagalaxy) = (dir.path().join("flat.csv"), dir.path().join("dg.csv"));
+    let summary = dir.path().join("summary.json");
+    let summary_arg = ["--summary-json", summary.to_str().unwrap()];
+    let (code, error) = export(
+        &sb,
+        dir.path(),
+        &flat,
+        &[&["--kind", "dictionary"], &summary_arg[..]].concat(),
+    )
+    .await;
+    assert_eq!(code, 0, "{error:?}");
+    let said: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(
+        said["objects"],
+        json!({"containers": 2, "structures": 7, "fields": 46})
+    );
+    assert_eq!(
+        said["sources"], 1,
+        "only the sources that hold a dictionary"
+    );
+    let args = ["--kind", "dictionary", "--format", "datagalaxy"];
+    let (code, error) = export(&sb, dir.path(), &datagalaxy, &args).await;
+    assert_eq!(code, 0, "{error:?}");
+
+    let (header, rows) = csv_rows(&flat);
+    let layout = Layout::of(&header);
+    assert!(
+        layout.unknown.is_empty() && layout.passed_over.is_empty(),
+        "{layout:?}"
+    );
+    let mut from_flat = Tree::default();
+    for (i, cells) in rows.iter().enumerate() {
+        let row = layout.read(cells, &Options::default()).unwrap().unwrap();
+        from_flat.add(i as u64 + 2, row).unwrap();
+    }
+    let (header, rows) = csv_rows(&datagalaxy);
+    let layout = Layout::of(&header);
+    let mut from_datagalaxy = Tree::default();
+    for (i, cells) in rows.iter().enumerate() {
+        from_datagalaxy
+            .add(i as u64 + 2, layout.read_path_type(cells).unwrap())
+            .unwrap();
+    }
+    let held = described(&original);
+    assert_eq!(held.len(), 1 + 2 + 7 + 46);
+    assert_eq!(described(&from_flat), held);
+    assert_eq!(described(&from_datagalaxy), held);
+}

@@ -424,6 +424,8 @@ pub(crate) struct ExportConfig {
     /// `None`: standard output.
     pub(crate) output: Option<PathBuf>,
     pub(crate) scope: Option<Scope>,
+    /// `Some`: the dictionary, in this shape; `None`: the sources.
+    pub(crate) dictionary: Option<crate::pipeline::dictionary::export::Format>,
     pub(crate) delimiter: u8,
     pub(crate) reach: Reach,
     pub(crate) quiet: bool,
@@ -449,12 +451,28 @@ impl ExportConfig {
         if workbook && args.delimiter.is_some() {
             return Err(usage("--delimiter is for a CSV export, not a workbook"));
         }
+        use crate::pipeline::dictionary::export::Format;
+        let dictionary = match (args.kind, args.format) {
+            (crate::cli::ExportKind::Dictionary, format) => Some(format.unwrap_or(Format::Flat)),
+            (crate::cli::ExportKind::Sources, None) => None,
+            (crate::cli::ExportKind::Sources, Some(_)) => {
+                return Err(usage(
+                    "--format is the shape of a dictionary export: add --kind dictionary",
+                ));
+            }
+        };
+        if dictionary.is_some() && scope.as_ref().is_some_and(Scope::needs_attributes) {
+            return Err(usage(
+                "--kind dictionary takes --scope technicalName:GLOB (a tag scope is for sources)",
+            ));
+        }
         Ok(ExportConfig {
             endpoint,
             workspace: args.connection.workspace,
             version: args.connection.version,
             output,
             scope,
+            dictionary,
             delimiter: args.delimiter.map_or(b',', |d| d as u8),
             reach: args.pace.reach(),
             quiet: args.quiet,

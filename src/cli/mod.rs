@@ -219,6 +219,14 @@ pub struct ExportArgs {
     /// Only these sources: technicalName:GLOB (e.g. technicalName:crm_*) or tag:NAME.
     #[arg(long, value_name = "SCOPE")]
     pub(crate) scope: Option<String>,
+    /// What to export: the sources, or the dictionary under them
+    /// (containers, structures and fields).
+    #[arg(long, value_enum, default_value_t = ExportKind::Sources)]
+    pub(crate) kind: ExportKind,
+    /// The shape of a dictionary export: one row per field (`flat`, the
+    /// default), or DataGalaxy's own Path/Type (`datagalaxy`).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<crate::pipeline::dictionary::export::Format>,
     /// Delimiter of a CSV export (default `,`; `;` for Excel where the
     /// decimal separator is a comma). `tab` for a tab.
     #[arg(long, value_parser = parse_delimiter)]
@@ -233,6 +241,13 @@ pub struct ExportArgs {
     /// No progress bar: a plain log line every 10 seconds.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+}
+
+/// What `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportKind {
+    Sources,
+    Dictionary,
 }
 
 /// `doctor`: first contact with a tenant.

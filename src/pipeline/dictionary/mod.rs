@@ -2,11 +2,15 @@
 //! dictionary file holds (`columns`), a row read as the path of the object
 //! it describes and that object's attributes (`rows`), the tree the rows
 //! describe, duplicates and near-duplicates found (`tree`), and the one table
-//! from a database's data type to a field's `columnDataType` (`data_type`). Tested on the
-//! exports real databases wrote (`tests/fixtures/dictionary`); `run`,
-//! `check` and `export` do not read or write dictionaries yet.
+//! from a database's data type to a field's `columnDataType` (`data_type`);
+//! the tenant's dictionary listed into the same tree (`listing`), and a tree
+//! written as a table to edit and read back (`export`). Tested on the
+//! exports real databases wrote (`tests/fixtures/dictionary`); `export
+//! --kind dictionary` writes one, `run` and `check` do not read them yet.
 
 pub mod columns;
 pub mod data_type;
+pub mod export;
+pub(crate) mod listing;
 pub mod rows;
 pub mod tree;

@@ -10,9 +10,10 @@
 //! knows and whose list values hold no list separator; the others are named
 //! in a warning.
 
-use std::collections::BTreeSet;
+mod dictionary;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ use crate::cli::config::ExportConfig;
 use crate::client::session::Session;
 use crate::commands::signals::Interrupt;
 use crate::exit::{self, usage};
-use crate::files::table::{Book, Csv, CsvTable, TableFormat};
+use crate::files::table::{Book, Csv, CsvTable, Rows, TableFormat};
 use crate::files::workbook;
 use crate::pipeline::attributes::{self, Format};
 use crate::pipeline::compare::Current;
@@ -52,6 +53,9 @@ pub(crate) struct ExportSummary {
     pub(crate) output: String,
     pub(crate) sources: usize,
     pub(crate) attribute_columns: Vec<String>,
+    /// A dictionary export: its containers, structures and fields.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) objects: BTreeMap<String, usize>,
 }
 
 /// The exported table: its headers, the sources in row order, and what
@@ -128,12 +132,16 @@ async fn export(
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     let (pace, client) = session.connect(&config.reach)?;
-    let done = list_and_write(config, &client, &pace, interrupt).await;
+    let done = match config.dictionary {
+        Some(format) => dictionary::list_and_write(config, format, &client, &pace, interrupt).await,
+        None => list_and_write(config, &client, &pace, interrupt).await,
+    };
     let mut summary = ExportSummary {
         common: Common::new("export", started, Some(&pace)),
         output: String::new(),
         sources: 0,
         attribute_columns: vec![],
+        objects: BTreeMap::new(),
     };
     match &done {
         Ok(written) => {
@@ -141,20 +149,10 @@ async fn export(
             summary.sources = written.sources;
             summary.attribute_columns = written.attribute_columns.clone();
             summary.common.warnings = written.warnings.clone();
+            summary.objects = written.objects.clone();
             // A reader that closed the pipe early is done with it: nothing to say.
             if written.output != CLOSED {
-                let said = format!(
-                    "exported {} sources of '{}' version '{}' with {} custom attribute columns to {} \
-                 ({} requests, {:.1}s)",
-                    summary.sources,
-                    written.target.workspace_name,
-                    written.target.version_name,
-                    summary.attribute_columns.len(),
-                    summary.output,
-                    summary.common.requests,
-                    summary.common.elapsed.as_secs_f64()
-                );
-                crate::voice::say("INFO", &said, None);
+                crate::voice::say("INFO", &said(&summary, written), None);
             }
         }
         Err(e) => {
@@ -173,6 +171,35 @@ async fn export(
         );
     }
     done.map(|_| exit::SUCCESS)
+}
+
+/// What an export says it did.
+fn said(summary: &ExportSummary, written: &Exported) -> String {
+    let what = match summary.objects.is_empty() {
+        true => format!(
+            "{} sources with {} custom attribute columns",
+            summary.sources,
+            summary.attribute_columns.len()
+        ),
+        false => {
+            let objects: Vec<String> = (["containers", "structures", "fields"].iter())
+                .map(|kind| format!("{} {kind}", summary.objects.get(*kind).unwrap_or(&0)))
+                .collect();
+            format!(
+                "the dictionary of {} sources ({})",
+                summary.sources,
+                objects.join(", ")
+            )
+        }
+    };
+    format!(
+        "exported {what} of '{}' version '{}' to {} ({} requests, {:.1}s)",
+        written.target.workspace_name,
+        written.target.version_name,
+        summary.output,
+        summary.common.requests,
+        summary.common.elapsed.as_secs_f64()
+    )
 }
 
 /// The summary's path and the export's, checked before the first request;
@@ -219,6 +246,8 @@ struct Exported {
     sources: usize,
     attribute_columns: Vec<String>,
     warnings: Vec<String>,
+    /// A dictionary's objects by kind (`containers`...); empty for sources.
+    objects: BTreeMap<String, usize>,
 }
 
 async fn list_and_write(
@@ -256,38 +285,26 @@ async fn list_and_write(
     for warning in &table.warnings {
         tracing::warn!("{warning}");
     }
-    let output = match &config.output {
-        Some(path) if workbook::is_workbook(path) => {
-            write_workbook(path, &table, &target.version_name)?;
-            path.display().to_string()
-        }
-        Some(path) => {
-            let csv = Csv {
-                delimiter: config.delimiter,
-                bom: true,
-            };
-            let mut rows = table.rows().map(|(_, row)| Ok(row));
-            TableFormat::Csv(csv).write(path, &table.headers, &mut rows)?;
-            path.display().to_string()
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            let wrote =
-                write_csv(&mut out, &table, config.delimiter).and_then(|()| Ok(out.flush()?));
-            match wrote {
-                // `export -o - | head`: the reader had what it wanted.
-                Err(e) if closed_pipe(&e) => CLOSED.into(),
-                wrote => wrote.map(|()| "standard output".into())?,
-            }
-        }
+    if config.output.as_deref().is_some_and(workbook::is_workbook) {
+        refuse_long_cells(&table)?;
+    }
+    let look = workbook::Look {
+        widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
+        ..Default::default()
     };
+    let book = Book {
+        sheet: &target.version_name,
+        look,
+    };
+    let mut rows = table.rows().map(|(_, row)| Ok(row));
+    let output = write_out(config, &table.headers, &mut rows, book)?;
     Ok(Exported {
         output,
         sources: table.len(),
         attribute_columns: table.attribute_columns(),
         warnings: table.warnings.clone(),
         target,
+        objects: BTreeMap::new(),
     })
 }
 
@@ -452,41 +469,58 @@ impl Named {
     }
 }
 
-/// CSV as Excel and `run` read it, on a stream (standard output): cells
-/// guarded against formulas, no byte-order mark (a file gets one).
-fn write_csv(out: impl Write, table: &Table, delimiter: u8) -> anyhow::Result<()> {
-    let style = Csv {
-        delimiter,
-        bom: false,
+/// Writes the table where `-o` says: a workbook or a CSV file (with a
+/// byte-order mark, for Excel), atomically, or CSV on standard output (no
+/// mark; a reader that closes the pipe early ends it quietly). Says where.
+fn write_out(
+    config: &ExportConfig,
+    headers: &[String],
+    rows: Rows<'_>,
+    book: Book<'_>,
+) -> anyhow::Result<String> {
+    let Some(path) = &config.output else {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let style = Csv {
+            delimiter: config.delimiter,
+            bom: false,
+        };
+        let wrote = CsvTable::start(&mut out, style, headers).and_then(|mut csv| {
+            for row in rows {
+                csv.row(&row?)?;
+            }
+            csv.finish().map(drop)
+        });
+        return match wrote.and_then(|()| Ok(out.flush()?)) {
+            // `export -o - | head`: the reader had what it wanted.
+            Err(e) if closed_pipe(&e) => Ok(CLOSED.into()),
+            wrote => wrote.map(|()| "standard output".into()),
+        };
     };
-    let mut csv = CsvTable::start(out, style, &table.headers)?;
-    for (_, row) in table.rows() {
-        csv.row(&row)?;
-    }
-    csv.finish().map(drop)
+    let csv = Csv {
+        delimiter: config.delimiter,
+        bom: true,
+    };
+    TableFormat::for_path(path, csv, book).write(path, headers, rows)?;
+    Ok(path.display().to_string())
 }
 
-/// A workbook, refused whole (nothing written) when a value is longer than
-/// a cell holds.
-fn write_workbook(path: &Path, table: &Table, sheet: &str) -> anyhow::Result<()> {
+/// A workbook is refused whole (nothing written) when a value is longer
+/// than a cell holds.
+fn refuse_long_cells(table: &Table) -> anyhow::Result<()> {
     let too_long: Vec<&str> = table
         .rows()
         .filter(|(_, row)| row.iter().any(|c| !workbook::fits(c)))
         .map(|(key, _)| key)
         .collect();
-    if !too_long.is_empty() {
-        return Err(usage(format!(
-            "{} sources hold a value longer than an Excel cell holds ({} characters): {}; \
-             nothing was written: export them to CSV instead (--output FILE.csv)",
-            too_long.len(),
-            workbook::CELL_LIMIT,
-            too_long.join(", ")
-        )));
+    if too_long.is_empty() {
+        return Ok(());
     }
-    let look = workbook::Look {
-        widths: vec![(0, 28.0), (6, 40.0), (7, 48.0), (8, 28.0)],
-        ..Default::default()
-    };
-    let mut rows = table.rows().map(|(_, row)| Ok(row));
-    TableFormat::Workbook(Book { sheet, look }).write(path, &table.headers, &mut rows)
+    Err(usage(format!(
+        "{} sources hold a value longer than an Excel cell holds ({} characters): {}; \
+         nothing was written: export them to CSV instead (--output FILE.csv)",
+        too_long.len(),
+        workbook::CELL_LIMIT,
+        too_long.join(", ")
+    )))
 }

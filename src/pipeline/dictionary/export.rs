@@ -1,0 +1,203 @@
+//! The dictionary as a table a person edits and `run` reads back: one row
+//! per field, with a row for each container and structure that carries
+//! attributes of its own (`flat`), or one row per object in DataGalaxy's
+//! own `Path`/`Type` format (`datagalaxy`). Sorted by path, a table's
+//! fields in their order.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::tree::{At, Node, Tree};
+
+/// The shape of a dictionary export.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One row per field, a column per level (as a data dictionary has it).
+    Flat,
+    /// The format of DataGalaxy itself: one row per object, by Path and Type.
+    Datagalaxy,
+}
+
+/// The attributes written, by API key, under their column's header.
+const ATTRIBUTES: &[(&str, &str)] = &[
+    ("status", "status"),
+    ("owners", "owners"),
+    ("stewards", "stewards"),
+    ("tags", "tags"),
+    ("summary", "summary"),
+    ("description", "description"),
+    ("columnDataType", "data type"),
+    ("size", "size"),
+    ("isMandatory", "mandatory"),
+    ("isPrimaryKey", "primary key"),
+    ("order", "order"),
+    ("technicalComments", "technical comments"),
+];
+
+const LEVELS: [(Level, &str); 4] = [
+    (Level::Source, "source"),
+    (Level::Container, "container"),
+    (Level::Structure, "structure"),
+    (Level::Field, "field"),
+];
+
+/// A table's header and rows.
+pub(crate) struct Table {
+    pub(crate) headers: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+/// The sources that hold a dictionary (the others are not written).
+pub(crate) fn parents(tree: &Tree) -> std::collections::HashSet<At> {
+    tree.nodes.iter().filter_map(|n| n.parent).collect()
+}
+
+/// The tree as a table of `format`; `separator` joins list values.
+pub(crate) fn table(tree: &Tree, format: Format, separator: char) -> anyhow::Result<Table> {
+    let parents = parents(tree);
+    let mut order: Vec<At> = (0..tree.nodes.len() as At)
+        .filter(|at| tree.nodes[*at as usize].level != Level::Source || parents.contains(at))
+        .collect();
+    let key = |at: &At| sort_key(tree, *at);
+    order.sort_by_cached_key(key);
+    let mut table = match format {
+        Format::Flat => Table {
+            headers: flat_headers(),
+            rows: vec![],
+        },
+        Format::Datagalaxy => Table {
+            headers: ["Path", "Type", "Name"]
+                .into_iter()
+                .map(String::from)
+                .chain(ATTRIBUTES.iter().map(|(_, h)| capitalised(h)))
+                .collect(),
+            rows: vec![],
+        },
+    };
+    for at in order {
+        let row = match format {
+            Format::Datagalaxy => Some(datagalaxy_row(tree, at, separator)),
+            Format::Flat => flat_row(tree, at, separator)?,
+        };
+        table.rows.extend(row);
+    }
+    Ok(table)
+}
+
+fn flat_headers() -> Vec<String> {
+    let mut headers = Vec::new();
+    for (_, word) in LEVELS {
+        headers.extend([
+            word.to_owned(),
+            format!("{word} technical name"),
+            format!("{word} type"),
+        ]);
+    }
+    headers.extend(ATTRIBUTES.iter().map(|(_, h)| (*h).to_owned()));
+    headers
+}
+
+fn capitalised(header: &str) -> String {
+    let mut chars = header.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// The chain from the source down to `at`.
+fn chain(tree: &Tree, at: At) -> Vec<&Node> {
+    let mut chain = vec![&tree.nodes[at as usize]];
+    while let Some(up) = chain.last().and_then(|n| n.parent) {
+        chain.push(&tree.nodes[up as usize]);
+    }
+    chain.reverse();
+    chain
+}
+
+/// By path (a table before a view of its name), a table's fields in their order.
+fn sort_key(tree: &Tree, at: At) -> Vec<(u64, String, u16)> {
+    chain(tree, at)
+        .iter()
+        .map(|n| {
+            let order = n.attributes.get("order").and_then(Value::as_u64);
+            (
+                order.unwrap_or(0),
+                n.technical_name.to_lowercase(),
+                n.node_type,
+            )
+        })
+        .collect()
+}
+
+fn cell(value: Option<&Value>, separator: char) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => {
+            let items: Vec<String> = items.iter().map(|i| cell(Some(i), separator)).collect();
+            items.join(&separator.to_string())
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+fn attribute_cells(node: &Node, separator: char) -> impl Iterator<Item = String> + '_ {
+    ATTRIBUTES
+        .iter()
+        .map(move |(key, _)| cell(node.attributes.get(*key), separator))
+}
+
+fn datagalaxy_row(tree: &Tree, at: At, separator: char) -> Vec<String> {
+    let node = &tree.nodes[at as usize];
+    let types: Vec<&str> = chain(tree, at)
+        .iter()
+        .map(|n| &*tree.types[n.node_type as usize])
+        .collect();
+    let mut row = vec![
+        tree.path(at),
+        format!("\\{}", types.join("\\")),
+        node.name.to_string(),
+    ];
+    row.extend(attribute_cells(node, separator));
+    row
+}
+
+/// A field's row, or a container's or structure's that carries attributes
+/// of its own; nested containers join their names with `/`.
+fn flat_row(tree: &Tree, at: At, separator: char) -> anyhow::Result<Option<Vec<String>>> {
+    let node = &tree.nodes[at as usize];
+    let own = node.level == Level::Field || !node.attributes.is_empty();
+    if !own || node.level == Level::Source {
+        return Ok(None);
+    }
+    let mut levels: BTreeMap<Level, Vec<&Node>> = BTreeMap::new();
+    for n in chain(tree, at) {
+        levels.entry(n.level).or_default().push(n);
+    }
+    if levels.get(&Level::Structure).is_some_and(|s| s.len() > 1) {
+        anyhow::bail!(
+            "{} lies in a structure within a structure, which one row per field cannot say: \
+             export with --format datagalaxy",
+            tree.path(at)
+        );
+    }
+    let mut row = Vec::new();
+    for (level, _) in LEVELS {
+        let nodes = levels.get(&level).map_or(&[][..], Vec::as_slice);
+        let joined = |part: &dyn Fn(&Node) -> String| {
+            nodes.iter().map(|n| part(n)).collect::<Vec<_>>().join("/")
+        };
+        row.push(joined(&|n| n.name.to_string()));
+        row.push(joined(&|n| n.technical_name.to_string()));
+        row.push(nodes.last().map_or_else(String::new, |n| {
+            tree.types[n.node_type as usize].to_string()
+        }));
+    }
+    row.extend(attribute_cells(node, separator));
+    Ok(Some(row))
+}

@@ -1,0 +1,208 @@
+//! The tenant's dictionary, listed once: the version's sources, then its
+//! containers, structures and fields (5,000 a page, with their attributes),
+//! gathered into the same tree a file's rows make (`tree.rs`), so that what
+//! the tenant holds and what a file says compare node by node. A listing
+//! without `typePath` (the contract allows it) is placed by each node's own
+//! type under the parent its `path` names, parents being listed before
+//! their children.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::client::api::Client;
+use crate::client::api::wire::SourceItem;
+use crate::client::routes::Kind;
+use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::rows::{NodeRow, Step, level_of};
+use crate::pipeline::dictionary::tree::{Refused, Tree};
+use crate::pipeline::directory::{Target, setup_error};
+
+/// A container, structure or field as the tenant lists it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Listed {
+    name: String,
+    #[serde(default)]
+    technical_name: Option<String>,
+    #[serde(rename = "type")]
+    node_type: String,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    type_path: Option<String>,
+    #[serde(default)]
+    attributes: Option<Map<String, Value>>,
+}
+
+/// The attributes a dictionary object carries, by their API keys; the
+/// custom ones (by display name) are counted apart.
+const KNOWN: &[&str] = &[
+    "status",
+    "owners",
+    "stewards",
+    "tags",
+    "summary",
+    "description",
+    "columnDataType",
+    "size",
+    "isMandatory",
+    "isPrimaryKey",
+    "order",
+    "technicalComments",
+];
+
+/// What the listing found: the tree, and the custom attribute values it
+/// held that a dictionary export does not write yet.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    pub(crate) tree: Tree,
+    pub(crate) custom_values: usize,
+}
+
+/// Every source of the version whose technical name `keep` accepts, with
+/// its dictionary.
+pub(crate) async fn list(
+    client: &Client,
+    target: &Target,
+    keep: impl Fn(&str) -> bool,
+) -> anyhow::Result<Held> {
+    let version = [("versionId", target.version_id.as_str())];
+    let sources: Vec<SourceItem> = (client.get_all(Kind::Source.listing(), &version).await)
+        .map_err(|e| setup_error("listing the sources", e))?;
+    let mut held = Held::default();
+    let mut kept = std::collections::HashMap::new();
+    for s in sources.iter().filter(|s| keep(s.technical_key())) {
+        let source_type = s.source_type.clone().unwrap_or_else(|| "Relational".into());
+        let row = NodeRow {
+            path: vec![step(
+                Level::Source,
+                &s.name,
+                s.technical_key(),
+                &source_type,
+            )],
+            ..NodeRow::default()
+        };
+        held.tree.add(0, row).expect("a source listed once");
+        kept.insert(s.technical_key().to_owned(), source_type);
+    }
+    let query = [
+        ("versionId", target.version_id.as_str()),
+        ("includeAttributes", "true"),
+    ];
+    let mut nodes: Vec<Listed> = Vec::new();
+    for kind in [Kind::Container, Kind::Structure, Kind::Field] {
+        let what = format!("listing the {}", kind.plural());
+        let listed = client.get_all::<Listed>(kind.listing(), &query).await;
+        nodes.extend(listed.map_err(|e| setup_error(&what, e))?);
+    }
+    // Parents before their children, whatever order the kinds came in.
+    let depth = |n: &Listed| n.path.as_deref().map_or(0, |p| p.matches('\\').count());
+    nodes.sort_by_key(depth);
+    for node in nodes {
+        place(&mut held, &kept, node)?;
+    }
+    Ok(held)
+}
+
+/// One listed node into the tree, under the parent its path names.
+fn place(
+    held: &mut Held,
+    kept: &std::collections::HashMap<String, String>,
+    node: Listed,
+) -> anyhow::Result<()> {
+    let Some(path) = node.path.as_deref() else {
+        anyhow::bail!(
+            "the tenant listed '{}' ({}) without its path: its place in the dictionary cannot be told",
+            node.name,
+            node.node_type
+        );
+    };
+    let elements: Vec<&str> = path.trim_start_matches('\\').split('\\').collect();
+    let Some(source_type) = kept.get(elements[0]) else {
+        return Ok(()); // Out of scope, or a source the listing did not hold.
+    };
+    let types: Vec<String> = match node.type_path.as_deref() {
+        Some(t) => t
+            .trim_start_matches('\\')
+            .split('\\')
+            .map(str::to_owned)
+            .collect(),
+        None => (0..elements.len())
+            .map(|i| match i {
+                0 => source_type.clone(),
+                i if i + 1 == elements.len() => node.node_type.clone(),
+                _ => String::new(),
+            })
+            .collect(),
+    };
+    let last = elements.len() - 1;
+    let steps = (elements.iter().zip(&types).enumerate())
+        .map(|(i, (tn, t))| {
+            let level = if i == 0 {
+                Some(Level::Source)
+            } else {
+                level_of(t)
+            };
+            let name = if i == last { node.name.as_str() } else { tn };
+            step(level.unwrap_or(Level::Container), name, tn, t)
+        })
+        .collect();
+    let technical = node.technical_name.as_deref().unwrap_or(&node.name);
+    debug_assert_eq!(elements[last], technical);
+    let mut attributes = BTreeMap::new();
+    for (key, value) in node.attributes.unwrap_or_default() {
+        // What is not set: null, an empty text or list.
+        let unset = match &value {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        match (KNOWN.contains(&key.as_str()), unset) {
+            (_, true) => {}
+            (true, false) => {
+                attributes.insert(key, people_as_emails(value));
+            }
+            (false, false) => held.custom_values += 1,
+        }
+    }
+    let row = NodeRow {
+        path: steps,
+        attributes,
+        unknown_type: None,
+    };
+    match held.tree.add(0, row) {
+        Ok(_) => Ok(()),
+        Err(Refused::Duplicate { .. }) => Ok(()),
+        Err(Refused::UnknownParent { path } | Refused::AmbiguousParent { path }) => {
+            anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
+        }
+    }
+}
+
+/// Owners and stewards as emails, whether listed as emails or user objects.
+fn people_as_emails(value: Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Object(o) => o.get("email").cloned().unwrap_or(Value::Null),
+                    other => other,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn step(level: Level, name: &str, technical_name: &str, node_type: &str) -> Step {
+    Step {
+        level,
+        name: name.to_owned(),
+        technical_name: technical_name.to_owned(),
+        node_type: node_type.to_owned(),
+    }
+}

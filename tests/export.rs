@@ -630,6 +630,12 @@ fn tree_body(tree: &dg_import::pipeline::dictionary::tree::Tree, at: usize) -> V
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dictionary_exported_flat_or_in_datagalaxys_format_reads_back_as_the_tree_the_tenant_holds()
  {
+    dictionary_round_trip(None).await;
+    // A tenant that lists no typePath: each node placed by its own type.
+    dictionary_round_trip(Some(dg_import::sandbox::Variant::NoTypePaths)).await;
+}
+
+async fn dictionary_round_trip(variant: Option<dg_import::sandbox::Variant>) {
     use dg_import::pipeline::dictionary::rows::{Layout, Options};
     use dg_import::pipeline::dictionary::tree::Tree;
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -641,7 +647,7 @@ async fn a_dictionary_exported_flat_or_in_datagalaxys_format_reads_back_as_the_t
         let row = layout.read(cells, &Options::default()).unwrap().unwrap();
         original.add(i as u64 + 2, row).unwrap();
     }
-    let sb = sandbox(|_| {}).await;
+    let sb = sandbox(|c| c.variants.extend(variant)).await;
     let url = format!(
         "{}/sources/bulktree/{}",
         sb.base_url(),
@@ -700,6 +706,6 @@ async fn a_dictionary_exported_flat_or_in_datagalaxys_format_reads_back_as_the_t
     }
     let held = described(&original);
     assert_eq!(held.len(), 1 + 2 + 7 + 46);
-    assert_eq!(described(&from_flat), held);
-    assert_eq!(described(&from_datagalaxy), held);
+    assert_eq!(described(&from_flat), held, "{variant:?}");
+    assert_eq!(described(&from_datagalaxy), held, "{variant:?}");
 }

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::common::{dg, read_report, sandbox};
 
-/// A tenant of 300 sources, 250 users and 36 tags, as a seed.
+/// A tenant of 300 sources, 250 users and 36 tags, as a seed; the first
+/// source holds a dictionary (a schema, a table and a view of one name,
+/// four columns).
 fn tenant_seed() -> String {
     let users: Vec<Value> = (0..250)
         .map(|i| json!({"email": format!("user{i:03}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
@@ -28,6 +30,12 @@ fn tenant_seed() -> String {
                    "Data Domain": "Finance"})
         })
         .collect();
+    let mut sources = sources;
+    let column = |name: &str, data_type: &str| json!({"name": name, "type": "Column", "columnDataType": data_type});
+    sources[0]["children"] = json!([{"name": "sales", "type": "Model", "description": "Sales", "children": [
+        {"name": "orders", "type": "Table", "owners": ["user001@example.com"],
+         "children": [column("id", "Integer"), column("total", "Decimal"), column("note", "LongText")]},
+        {"name": "orders", "type": "View", "children": [column("id", "Integer")]}]}]);
     json!({
         "workspaces": [{"name": "Acme", "versioning": true, "versions": ["v1", "v2"]}],
         "users": users,
@@ -88,7 +96,7 @@ fn start_mirror(tenant_url: &str, dir: &Path) -> (Child, String) {
             "--port",
             "0",
             "--mirror",
-            "--with-sources",
+            "--with-dictionary",
             "--version",
             "v1",
         ])
@@ -184,6 +192,48 @@ async fn a_mirror_and_its_saved_seed_check_a_file_row_for_row_as_the_tenant_does
     let seed = dir.path().join("seed.json");
     let offline = ["--sandbox", "--sandbox-seed", seed.to_str().unwrap()];
     let at_seed = checked(dir.path(), "seed", &offline).await;
+    let fields_of = |base: String| async move {
+        let version = "?versionId=";
+        let ws: Value = (crate::common::http().get(format!("{base}/workspaces")))
+            .bearer_auth("sandbox-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let v1 = ws["projects"][0]["defaultVersionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let url = format!("{base}/fields{version}{v1}&includeAttributes=true&limit=100");
+        let page: Value = (crate::common::http().get(url))
+            .bearer_auth("sandbox-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut fields: Vec<(String, String, Value)> = (page["results"].as_array().unwrap().iter())
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_owned(),
+                    f["typePath"].as_str().unwrap().to_owned(),
+                    f["attributes"]["columnDataType"].clone(),
+                )
+            })
+            .collect();
+        fields.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        fields
+    };
+    let held = fields_of(url.clone()).await;
+    assert_eq!(held.len(), 4, "{held:?}");
+    assert_eq!(
+        fields_of(mirror_url.clone()).await,
+        held,
+        "the mirror holds the tenant's dictionary"
+    );
     crate::common::interrupt(&mirror);
     let ended = tokio::task::spawn_blocking(move || {
         let mut mirror = mirror;

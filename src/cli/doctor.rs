@@ -124,6 +124,8 @@ fn run_defaults() -> PaceArgs {
 pub(crate) struct MirrorConfig {
     pub(crate) tenant: DoctorConfig,
     pub(crate) with_sources: bool,
+    /// Implies `with_sources`.
+    pub(crate) with_dictionary: bool,
     pub(crate) save_seed: Option<PathBuf>,
 }
 
@@ -161,7 +163,8 @@ impl MirrorConfig {
         };
         Ok(Some(MirrorConfig {
             tenant,
-            with_sources: args.with_sources,
+            with_sources: args.with_sources || args.with_dictionary,
+            with_dictionary: args.with_dictionary,
             save_seed: args.save_seed,
         }))
     }

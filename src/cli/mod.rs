@@ -582,6 +582,10 @@ pub(crate) struct MirrorArgs {
     /// Copy the version's sources too, with their attributes.
     #[arg(long, requires = "mirror")]
     pub(crate) with_sources: bool,
+    /// Copy the version's dictionary too (containers, structures and fields
+    /// under the sources, with their attributes); implies --with-sources.
+    #[arg(long, requires = "mirror")]
+    pub(crate) with_dictionary: bool,
     /// Also write the copy as a seed file (no URL or token in it), for
     /// `sandbox --seed` and `--sandbox --sandbox-seed` later, offline.
     #[arg(long, value_name = "FILE", requires = "mirror")]

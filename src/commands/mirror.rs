@@ -63,8 +63,68 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
     if config.with_sources {
         seed.sources = sources(&client, &target, &seed.attributes).await?;
     }
+    if config.with_dictionary {
+        dictionary(&client, &target, &mut seed.sources).await?;
+    }
     seed.workspaces.push(workspace);
     Ok(seed)
+}
+
+/// The dictionary under the copied sources, as the `children` of each (a
+/// bulktree's shape). Custom attributes of its objects are not copied yet.
+async fn dictionary(
+    client: &Client,
+    target: &Target,
+    sources: &mut [SeedSource],
+) -> anyhow::Result<()> {
+    let held = crate::pipeline::dictionary::listing::list(client, target, |_| true).await?;
+    let tree = &held.tree;
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+    for (at, node) in tree.nodes.iter().enumerate() {
+        if let Some(parent) = node.parent {
+            children.entry(parent).or_default().push(at as u32);
+        }
+    }
+    let body = |at: u32| node_body(tree, &children, at);
+    for (at, node) in tree.nodes.iter().enumerate() {
+        let Some(below) = children.get(&(at as u32)).filter(|_| node.parent.is_none()) else {
+            continue;
+        };
+        let technical = |s: &SeedSource| {
+            (s.body.get("technicalName").or(s.body.get("name"))).and_then(Value::as_str)
+                == Some(&*node.technical_name)
+        };
+        if let Some(source) = sources.iter_mut().find(|s| technical(s)) {
+            let nodes: Vec<Value> = below.iter().map(|&c| body(c)).collect();
+            source.body.insert("children".into(), Value::Array(nodes));
+        }
+    }
+    Ok(())
+}
+
+/// A node of the tree and the nodes under it, as a bulktree carries them.
+fn node_body(
+    tree: &crate::pipeline::dictionary::tree::Tree,
+    children: &std::collections::HashMap<u32, Vec<u32>>,
+    at: u32,
+) -> Value {
+    let node = &tree.nodes[at as usize];
+    let mut body = Map::new();
+    body.insert("name".into(), Value::from(&*node.name));
+    body.insert("technicalName".into(), Value::from(&*node.technical_name));
+    body.insert(
+        "type".into(),
+        Value::from(&*tree.types[node.node_type as usize]),
+    );
+    body.extend(node.attributes.clone());
+    if let Some(below) = children.get(&at) {
+        let nodes = below
+            .iter()
+            .map(|&c| node_body(tree, children, c))
+            .collect();
+        body.insert("children".into(), Value::Array(nodes));
+    }
+    Value::Object(body)
 }
 
 /// The ways the tenant answers, as the sandbox's variants.

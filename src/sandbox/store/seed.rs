@@ -208,12 +208,24 @@ fn seed_source(store: &mut Store, mut seed: SeedSource) -> anyhow::Result<()> {
                 seed.body.get("name")
             )
         })?;
-    if let Some(id) = seed.id {
-        store.sources.push(mirrored(id, version_id, seed.body));
-        return Ok(());
-    }
     // A source may carry its dictionary, as a bulktree does.
     let children = seed.body.remove("children");
+    if let Some(id) = seed.id {
+        let source = mirrored(id, version_id.clone(), seed.body);
+        let head = serde_json::json!({"name": source.name, "technicalName": source.technical_name,
+                                      "type": source.source_type, "children": children});
+        store.sources.push(source);
+        if children_given(&head)
+            && let Err(e) = store.bulktree(&version_id, &head, true)
+        {
+            anyhow::bail!(
+                "the dictionary of seed source {}: {}",
+                head["name"],
+                e.message
+            );
+        }
+        return Ok(());
+    }
     let mut body = Value::Object(seed.body);
     // Seed sources may predate a mandatory attribute, as on a real tenant.
     if let Err(e) = store.upsert(&version_id, &body, Mandatory::Waived) {
@@ -227,6 +239,10 @@ fn seed_source(store: &mut Store, mut seed: SeedSource) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn children_given(body: &Value) -> bool {
+    body["children"].as_array().is_some_and(|c| !c.is_empty())
 }
 
 /// A mirrored source, stored as the tenant listed it.

@@ -447,12 +447,8 @@ fn rss_mib() -> u64 {
     kib / 1024
 }
 
-/// (k): the sandbox's own speed as it fills: sources created 100 a request,
-/// 8 requests at once, straight to its bulk route (no client pace); the
-/// rate over the 10,000 sources before 10k, 100k and 1M, the process's
-/// memory there, and the time of a listing page of 5,000 at the end.
-async fn sandbox_scale(name: &str) {
-    use futures::StreamExt;
+/// A sandbox with no throttle, and a client for it.
+async fn unthrottled() -> (Sandbox, reqwest::Client) {
     let sandbox = Sandbox::start(SandboxConfig {
         rate: u32::MAX,
         hourly_limit: u32::MAX,
@@ -461,7 +457,38 @@ async fn sandbox_scale(name: &str) {
     .await
     .unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
+    (sandbox, reqwest::Client::new())
+}
+
+/// The time of page 150 of 5,000 `kind` with their attributes.
+async fn page_of_5000(sandbox: &Sandbox, http: &reqwest::Client, kind: &str) {
+    let version = sandbox.default_version_id();
+    let page = format!(
+        "{}/{kind}?versionId={version}&includeAttributes=true&page=150&limit=5000",
+        sandbox.base_url()
+    );
+    let started = Instant::now();
+    let listed = http
+        .get(&page)
+        .bearer_auth(sandbox.token())
+        .send()
+        .await
+        .unwrap();
+    let bytes = listed.bytes().await.unwrap().len();
+    println!(
+        "  a listing page of 5,000 {kind} at 1,000,000 held: {:.0} ms ({} KiB)",
+        started.elapsed().as_secs_f64() * 1e3,
+        bytes / 1024
+    );
+}
+
+/// (k): the sandbox's own speed as it fills: sources created 100 a request,
+/// 8 requests at once, straight to its bulk route (no client pace); the
+/// rate over the 10,000 sources before 10k, 100k and 1M, the process's
+/// memory there, and the time of a listing page of 5,000 at the end.
+async fn sandbox_scale(name: &str) {
+    use futures::StreamExt;
+    let (sandbox, http) = unthrottled().await;
     let version = sandbox.default_version_id();
     let url = format!("{}/sources/bulk/{version}", sandbox.base_url());
     let batch = |b: usize| {
@@ -495,23 +522,7 @@ async fn sandbox_scale(name: &str) {
             rss_mib()
         );
     }
-    let page = format!(
-        "{}/sources?versionId={version}&includeAttributes=true&page=150&limit=5000",
-        sandbox.base_url()
-    );
-    let started = Instant::now();
-    let listed = http
-        .get(&page)
-        .bearer_auth(sandbox.token())
-        .send()
-        .await
-        .unwrap();
-    let bytes = listed.bytes().await.unwrap().len();
-    println!(
-        "  a listing page of 5,000 at 1,000,000: {:.0} ms ({} KiB)",
-        started.elapsed().as_secs_f64() * 1e3,
-        bytes / 1024
-    );
+    page_of_5000(&sandbox, &http, "sources").await;
     sandbox.shutdown().await.unwrap();
 }
 
@@ -521,15 +532,7 @@ async fn sandbox_scale(name: &str) {
 /// process's memory, and a listing page of 5,000 fields at the end.
 async fn sandbox_dictionary_scale(name: &str) {
     use futures::StreamExt;
-    let sandbox = Sandbox::start(SandboxConfig {
-        rate: u32::MAX,
-        hourly_limit: u32::MAX,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
+    let (sandbox, http) = unthrottled().await;
     let version = sandbox.default_version_id();
     let url = format!("{}/sources/bulktree/{version}", sandbox.base_url());
     let tree = |s: usize| {
@@ -567,22 +570,6 @@ async fn sandbox_dictionary_scale(name: &str) {
             rss_mib()
         );
     }
-    let page = format!(
-        "{}/fields?versionId={version}&includeAttributes=true&page=150&limit=5000",
-        sandbox.base_url()
-    );
-    let started = Instant::now();
-    let listed = http
-        .get(&page)
-        .bearer_auth(sandbox.token())
-        .send()
-        .await
-        .unwrap();
-    let bytes = listed.bytes().await.unwrap().len();
-    println!(
-        "  a listing page of 5,000 fields at 1,000,000: {:.0} ms ({} KiB)",
-        started.elapsed().as_secs_f64() * 1e3,
-        bytes / 1024
-    );
+    page_of_5000(&sandbox, &http, "fields").await;
     sandbox.shutdown().await.unwrap();
 }

@@ -15,7 +15,7 @@ use crate::client::api::Client;
 use crate::client::api::wire::SourceItem;
 use crate::client::routes::Kind;
 use crate::pipeline::dictionary::columns::Level;
-use crate::pipeline::dictionary::rows::{NodeRow, Step, level_of};
+use crate::pipeline::dictionary::rows::{NodeRow, level_of, step};
 use crate::pipeline::dictionary::tree::{Refused, Tree};
 use crate::pipeline::directory::{Target, setup_error};
 
@@ -195,14 +195,5 @@ fn people_as_emails(value: Value) -> Value {
                 .collect(),
         ),
         other => other,
-    }
-}
-
-fn step(level: Level, name: &str, technical_name: &str, node_type: &str) -> Step {
-    Step {
-        level,
-        name: name.to_owned(),
-        technical_name: technical_name.to_owned(),
-        node_type: node_type.to_owned(),
     }
 }

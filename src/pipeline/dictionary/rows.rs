@@ -477,7 +477,8 @@ impl Layout {
     }
 }
 
-fn step(level: Level, name: &str, technical_name: &str, node_type: &str) -> Step {
+/// A step of a path.
+pub(crate) fn step(level: Level, name: &str, technical_name: &str, node_type: &str) -> Step {
     Step {
         level,
         name: name.to_owned(),

@@ -265,10 +265,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_real_postgresql_export_gathers_into_one_tree_of_its_objects() {
+    /// The tree of a real PostgreSQL export of the fixtures.
+    fn postgresql(fixture: &str) -> Tree {
         let path = format!(
-            "{}/tests/fixtures/dictionary/postgresql-15-columns.csv",
+            "{}/tests/fixtures/dictionary/{fixture}",
             env!("CARGO_MANIFEST_DIR")
         );
         let mut reader = csv::Reader::from_path(path).unwrap();
@@ -286,6 +286,12 @@ mod tests {
                 tree.add(i as u64 + 2, row).unwrap();
             }
         }
+        tree
+    }
+
+    #[test]
+    fn a_real_postgresql_export_gathers_into_one_tree_of_its_objects() {
+        let tree = postgresql("postgresql-15-columns.csv");
         let counts = tree.counts();
         let expected = [
             (Level::Source, 1),
@@ -308,27 +314,7 @@ mod tests {
     /// other row with its own type only) and read back: the same tree.
     #[test]
     fn the_same_dictionary_in_datagalaxys_path_and_type_format_gives_the_same_tree() {
-        let path = format!(
-            "{}/tests/fixtures/dictionary/postgresql-15-columns-with-keys.csv",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut reader = csv::Reader::from_path(path).unwrap();
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let layout = Layout::of(&header);
-        let mut flat = Tree::default();
-        for (i, record) in reader.records().enumerate() {
-            let cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
-            flat.add(
-                i as u64 + 2,
-                layout.read(&cells, &Options::default()).unwrap().unwrap(),
-            )
-            .unwrap();
-        }
+        let flat = postgresql("postgresql-15-columns-with-keys.csv");
         let keys = [
             "description",
             "columnDataType",

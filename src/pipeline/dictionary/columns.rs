@@ -53,6 +53,23 @@ pub enum Column {
     DisplayName,
 }
 
+/// The attributes of a dictionary object, by their API keys, and the header
+/// a file of `export` writes each under (one of its aliases below).
+pub(crate) const ATTRIBUTES: &[(&str, &str)] = &[
+    ("status", "status"),
+    ("owners", "owners"),
+    ("stewards", "stewards"),
+    ("tags", "tags"),
+    ("summary", "summary"),
+    ("description", "description"),
+    ("columnDataType", "data type"),
+    ("size", "size"),
+    ("isMandatory", "mandatory"),
+    ("isPrimaryKey", "primary key"),
+    ("order", "order"),
+    ("technicalComments", "technical comments"),
+];
+
 /// The headers each column goes by, compared folded (any case, spaces,
 /// `_` and `-` aside).
 const ALIASES: &[(Column, &[&str])] = &[
@@ -296,6 +313,13 @@ mod tests {
         assert_eq!(of("ordinal_position"), Some(Column::Order));
         assert_eq!(of("COLUMN_KEY"), Some(Column::PrimaryKey));
         assert_eq!(of("COLUMN_COMMENT"), Some(Column::Description));
+    }
+
+    #[test]
+    fn every_header_an_export_writes_is_one_the_reader_knows() {
+        for (key, header) in ATTRIBUTES {
+            assert!(column_of(header).is_some(), "{key}: {header}");
+        }
     }
 
     #[test]

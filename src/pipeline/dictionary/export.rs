@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::columns::{ATTRIBUTES, Level};
 use crate::pipeline::dictionary::tree::{At, Node, Tree};
 
 /// The shape of a dictionary export.
@@ -22,22 +22,6 @@ pub enum Format {
     /// The format of DataGalaxy itself: one row per object, by Path and Type.
     Datagalaxy,
 }
-
-/// The attributes written, by API key, under their column's header.
-const ATTRIBUTES: &[(&str, &str)] = &[
-    ("status", "status"),
-    ("owners", "owners"),
-    ("stewards", "stewards"),
-    ("tags", "tags"),
-    ("summary", "summary"),
-    ("description", "description"),
-    ("columnDataType", "data type"),
-    ("size", "size"),
-    ("isMandatory", "mandatory"),
-    ("isPrimaryKey", "primary key"),
-    ("order", "order"),
-    ("technicalComments", "technical comments"),
-];
 
 const LEVELS: [(Level, &str); 4] = [
     (Level::Source, "source"),

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::client::api::Client;
 use crate::client::api::wire::SourceItem;
 use crate::client::routes::Kind;
-use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::columns::{ATTRIBUTES, Level};
 use crate::pipeline::dictionary::rows::{NodeRow, level_of, step};
 use crate::pipeline::dictionary::tree::{Refused, Tree};
 use crate::pipeline::directory::{Target, setup_error};
@@ -35,23 +35,6 @@ struct Listed {
     #[serde(default)]
     attributes: Option<Map<String, Value>>,
 }
-
-/// The attributes a dictionary object carries, by their API keys; the
-/// custom ones (by display name) are counted apart.
-const KNOWN: &[&str] = &[
-    "status",
-    "owners",
-    "stewards",
-    "tags",
-    "summary",
-    "description",
-    "columnDataType",
-    "size",
-    "isMandatory",
-    "isPrimaryKey",
-    "order",
-    "technicalComments",
-];
 
 /// What the listing found: the tree, and the custom attribute values it
 /// held that a dictionary export does not write yet.
@@ -160,7 +143,9 @@ fn place(
             Value::Array(a) => a.is_empty(),
             _ => false,
         };
-        match (KNOWN.contains(&key.as_str()), unset) {
+        // The custom ones (by display name) are counted apart.
+        let known = ATTRIBUTES.iter().any(|(k, _)| *k == key);
+        match (known, unset) {
             (_, true) => {}
             (true, false) => {
                 attributes.insert(key, people_as_emails(value));

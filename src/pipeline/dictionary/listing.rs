@@ -67,8 +67,10 @@ pub(crate) async fn list(
             )],
             ..NodeRow::default()
         };
-        held.tree.add(0, row).expect("a source listed once");
-        kept.insert(s.technical_key().to_owned(), source_type);
+        // A technical name listed twice is one source (the first listed).
+        if held.tree.add(0, row).is_ok() {
+            kept.insert(s.technical_key().to_owned(), source_type);
+        }
     }
     let query = [
         ("versionId", target.version_id.as_str()),
@@ -128,12 +130,17 @@ fn place(
             } else {
                 level_of(t)
             };
-            let name = if i == last { node.name.as_str() } else { tn };
-            step(level.unwrap_or(Level::Container), name, tn, t)
+            // The object's own names as listed; its parents' from its path.
+            let (name, technical) = match i == last {
+                true => (
+                    node.name.as_str(),
+                    node.technical_name.as_deref().unwrap_or(tn),
+                ),
+                false => (*tn, *tn),
+            };
+            step(level.unwrap_or(Level::Container), name, technical, t)
         })
         .collect();
-    let technical = node.technical_name.as_deref().unwrap_or(&node.name);
-    debug_assert_eq!(elements[last], technical);
     let mut attributes = BTreeMap::new();
     for (key, value) in node.attributes.unwrap_or_default() {
         // What is not set: null, an empty text or list.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use dg_import::sandbox::{Sandbox, StoredSource};
 use serde_json::{Value, json};
 
+use crate::common::dictionary::{csv_rows, described, tree_body};
 use crate::common::{dg, import, import_file, read_report, sandbox, sheet_rows};
 
 /// `dg-import export` in-process into `out`; its exit code and error.
@@ -565,62 +566,6 @@ async fn an_export_whose_summary_cannot_be_written_at_the_end_keeps_its_file_and
     assert!(!summary.exists());
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 1 + sb.sources().len(), "{text}");
-}
-
-/// The tree a dictionary file makes, by (path, type path): its attributes.
-type Described =
-    std::collections::BTreeMap<(String, String), std::collections::BTreeMap<String, Value>>;
-
-fn described(tree: &dg_import::pipeline::dictionary::tree::Tree) -> Described {
-    let mut all = Described::new();
-    for (at, node) in tree.nodes.iter().enumerate() {
-        let mut types = vec![tree.types[node.node_type as usize].to_string()];
-        let mut up = node.parent;
-        while let Some(p) = up {
-            let parent = &tree.nodes[p as usize];
-            types.push(tree.types[parent.node_type as usize].to_string());
-            up = parent.parent;
-        }
-        types.reverse();
-        let key = (tree.path(at as u32), format!("\\{}", types.join("\\")));
-        all.insert(key, node.attributes.clone());
-    }
-    all
-}
-
-/// A CSV file as its header and rows (a byte-order mark aside).
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let bytes = std::fs::read(path).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = (reader.records().map(Result::unwrap))
-        .map(|r| r.iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
-
-/// The bulktree of `tree`'s source at `at`, as the contract's body.
-fn tree_body(tree: &dg_import::pipeline::dictionary::tree::Tree, at: usize) -> Value {
-    let node = &tree.nodes[at];
-    let mut body = json!({"name": &*node.name, "technicalName": &*node.technical_name,
-                          "type": &*tree.types[node.node_type as usize]});
-    for (key, value) in &node.attributes {
-        body[key] = value.clone();
-    }
-    let children: Vec<Value> = (tree.nodes.iter().enumerate())
-        .filter(|(_, n)| n.parent == Some(at as u32))
-        .map(|(child, _)| tree_body(tree, child))
-        .collect();
-    if !children.is_empty() {
-        body["children"] = Value::Array(children);
-    }
-    body
 }
 
 /// A real PostgreSQL's `information_schema.columns` (with the README's key

@@ -6,6 +6,7 @@ mod binary;
 mod blocked_tenant;
 mod bulk;
 mod common;
+mod dictionary;
 mod doctor;
 mod export;
 mod import_faults;

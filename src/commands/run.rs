@@ -69,6 +69,12 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         crate::files::output::check(output.what, &output.path, output.allow)?;
         seen.summary_writable = true;
     }
+    // A dictionary is checked in its own room (`run` does not import one yet).
+    if matches!(config.job, Task::Check { .. })
+        && crate::commands::check_dictionary::is_dictionary(config)?
+    {
+        return crate::commands::check_dictionary::execute(config, &interrupt).await;
+    }
     if let Some((code, said)) = finished_already(config)? {
         crate::voice::say("INFO", &said, None);
         let mut totals = totals(config, Instant::now(), None);
@@ -117,19 +123,9 @@ fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)
     Ok(Some((code, said)))
 }
 
-/// Writes the summary, atomically, when asked. Its path was checked
-/// before the first request; a failure now leaves the exit code as it is
-/// (the run's work is done) and is said on stderr.
+/// Writes the summary when asked (`summary::write_if_asked`).
 fn write_summary_json(config: &ImportConfig, summary: &Summary) {
-    if let Some(path) = &config.summary_json
-        && let Err(e) = crate::files::output::write_json(path, summary)
-    {
-        crate::voice::say(
-            "ERROR",
-            &format!("error: the summary was not written: {e:#}"),
-            None,
-        );
-    }
+    crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), summary);
 }
 
 /// What an interrupted or finished earlier run left for this one.

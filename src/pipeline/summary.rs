@@ -71,6 +71,18 @@ fn seconds<S: serde::Serializer>(elapsed: &Duration, s: S) -> Result<S::Ok, S::E
     s.serialize_f64((elapsed.as_secs_f64() * 1000.0).round() / 1000.0)
 }
 
+/// Writes a summary, atomically, where `--summary-json` says. Its path was
+/// checked before the first request; a failure now leaves the exit code as
+/// it is (the command's work is done) and is said on stderr.
+pub(crate) fn write_if_asked(path: Option<&Path>, summary: &impl Serialize) {
+    if let Some(path) = path
+        && let Err(e) = crate::files::output::write_json(path, summary)
+    {
+        let said = format!("error: the summary was not written: {e:#}");
+        crate::voice::say("ERROR", &said, None);
+    }
+}
+
 /// The summary of `run`, `rerun` and `check`: what was done (`Totals`) and
 /// the counts of the rows (`Tally`).
 #[derive(Debug, Serialize)]

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod dictionary;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;

@@ -159,17 +159,8 @@ async fn export(
             summary.common.stopped_by(e);
         }
     }
-    // Its path was checked before the first request: a failure now leaves
-    // the export as done (and its exit code), and is said.
-    if let Some(path) = &config.summary_json
-        && let Err(e) = crate::files::output::write_json(path, &summary)
-    {
-        crate::voice::say(
-            "ERROR",
-            &format!("error: the summary was not written: {e:#}"),
-            None,
-        );
-    }
+    // A failure now leaves the export as done (and its exit code), and is said.
+    crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), &summary);
     done.map(|_| exit::SUCCESS)
 }
 

@@ -141,8 +141,26 @@ fn place(
             step(level.unwrap_or(Level::Container), name, technical, t)
         })
         .collect();
+    let attributes = known_attributes(held, node.attributes.unwrap_or_default());
+    let row = NodeRow {
+        path: steps,
+        attributes,
+        unknown_type: None,
+    };
+    match held.tree.add(0, row) {
+        Ok(_) => Ok(()),
+        Err(Refused::Duplicate { .. }) => Ok(()),
+        Err(Refused::UnknownParent { path } | Refused::AmbiguousParent { path }) => {
+            anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
+        }
+    }
+}
+
+/// The attributes a dictionary object carries that are set, by API key;
+/// the custom ones (by display name) are counted apart.
+fn known_attributes(held: &mut Held, listed: Map<String, Value>) -> BTreeMap<String, Value> {
     let mut attributes = BTreeMap::new();
-    for (key, value) in node.attributes.unwrap_or_default() {
+    for (key, value) in listed {
         // What is not set: null, an empty text or list.
         let unset = match &value {
             Value::Null => true,
@@ -160,18 +178,7 @@ fn place(
             (false, false) => held.custom_values += 1,
         }
     }
-    let row = NodeRow {
-        path: steps,
-        attributes,
-        unknown_type: None,
-    };
-    match held.tree.add(0, row) {
-        Ok(_) => Ok(()),
-        Err(Refused::Duplicate { .. }) => Ok(()),
-        Err(Refused::UnknownParent { path } | Refused::AmbiguousParent { path }) => {
-            anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
-        }
-    }
+    attributes
 }
 
 /// Owners and stewards as emails, whether listed as emails or user objects.

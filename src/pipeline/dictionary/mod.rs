@@ -8,9 +8,11 @@
 //! exports real databases wrote (`tests/fixtures/dictionary`); `export
 //! --kind dictionary` writes one, `run` and `check` do not read them yet.
 
+pub(crate) mod check;
 pub mod columns;
 pub mod data_type;
 pub mod export;
 pub(crate) mod listing;
 pub mod rows;
 pub mod tree;
+pub(crate) mod types;

@@ -97,6 +97,30 @@ impl Tree {
         format!("\\{}", names.join("\\"))
     }
 
+    /// The (technical name, type) of each object from the source down to `at`.
+    pub fn key_path(&self, at: At) -> Vec<(&str, &str)> {
+        let mut keys = Vec::new();
+        let mut here = Some(at);
+        while let Some(place) = here {
+            let node = &self.nodes[place as usize];
+            keys.push((&*node.technical_name, &*self.types[node.node_type as usize]));
+            here = node.parent;
+        }
+        keys.reverse();
+        keys
+    }
+
+    /// The object of this key path, if the tree holds it.
+    pub fn find(&self, keys: &[(&str, &str)]) -> Option<At> {
+        let mut parent = None;
+        for (technical_name, node_type) in keys {
+            let node_type = self.types.iter().position(|t| &**t == *node_type)? as u16;
+            let key = (parent, Box::<str>::from(*technical_name), node_type);
+            parent = Some(*self.by_key.get(&key)?);
+        }
+        parent
+    }
+
     /// How many objects of each level the tree holds.
     pub fn counts(&self) -> BTreeMap<Level, usize> {
         let mut counts = BTreeMap::new();

@@ -118,7 +118,8 @@ fn refuse_dictionary(name: &str, headers: &[String]) -> anyhow::Result<()> {
     };
     Err(usage(format!(
         "{name} is {what}: this release imports sources (a file with name and type \
-         columns), not yet dictionaries; nothing was sent"
+         columns), not yet dictionaries (`check` reads one against the tenant); nothing \
+         was sent"
     )))
 }
 
@@ -163,12 +164,71 @@ pub struct Input {
     name: String,
 }
 
-impl Input {
-    pub fn open(
-        path: Option<&Path>,
-        layout: Layout,
-        options: &InputOptions,
-    ) -> anyhow::Result<Input> {
+/// A file opened to its header: where its records come from, how it was
+/// written, its header as text.
+struct Opened {
+    source: Box<dyn RecordSource>,
+    dialect: Dialect,
+    guarded: bool,
+    headers: Vec<String>,
+    name: String,
+}
+
+/// A file's rows under its header, whatever they describe (what a
+/// dictionary is read from): every dialect, encoding and spreadsheet the
+/// sources' reader takes, and what `mysql -B` writes (`mysql.rs`).
+pub struct Records {
+    opened: Opened,
+    /// `mysql -B` output: `NULL` and backslash escapes decoded.
+    batch: bool,
+}
+
+impl Records {
+    pub fn open(path: &Path, options: &InputOptions) -> anyhow::Result<Records> {
+        let opened = Opened::open(Some(path), options)?;
+        let batch = mysql::is_batch_header(&opened.headers.join("\t"));
+        Ok(Records { opened, batch })
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.opened.headers
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.opened.dialect
+    }
+
+    pub fn name(&self) -> &str {
+        &self.opened.name
+    }
+
+    /// The next row that is not blank: its number as a person sees it, and
+    /// its cells as text (bytes that are not UTF-8 read as they can be).
+    pub fn next_row(&mut self) -> anyhow::Result<Option<(u64, Vec<String>)>> {
+        loop {
+            let Some(record) = self.opened.source.next_record()? else {
+                return Ok(None);
+            };
+            if record.cells.iter().all(blank) {
+                continue;
+            }
+            let guarded = self.opened.guarded;
+            let cells = (record.cells.into_iter())
+                .map(|cell| match cell {
+                    RawCell::Text(t) if self.batch => mysql::decode(&t),
+                    RawCell::Text(t) if guarded => unescape(&t).to_owned(),
+                    RawCell::Text(t) => t,
+                    RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+                })
+                .collect();
+            return Ok(Some((record.row, cells)));
+        }
+    }
+}
+
+impl Opened {
+    /// The file's records and its header row, checked.
+    fn open(path: Option<&Path>, options: &InputOptions) -> anyhow::Result<Opened> {
         let name = display_name(path);
         let guarded = !path.is_some_and(sheet::is_spreadsheet);
         let (mut source, dialect): (Box<dyn RecordSource>, Dialect) = match path {
@@ -209,6 +269,29 @@ impl Input {
                 ))),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Opened {
+            source,
+            dialect,
+            guarded,
+            headers,
+            name,
+        })
+    }
+}
+
+impl Input {
+    pub fn open(
+        path: Option<&Path>,
+        layout: Layout,
+        options: &InputOptions,
+    ) -> anyhow::Result<Input> {
+        let Opened {
+            source,
+            dialect,
+            guarded,
+            headers,
+            name,
+        } = Opened::open(path, options)?;
         let skip = match layout {
             Layout::Plain => 0,
             Layout::Report => report_columns(&headers).ok_or_else(|| {

@@ -1,0 +1,138 @@
+//! `check` of a dictionary file (one row per field, or DataGalaxy's
+//! Path/Type): every row read and checked against the tenant (its types
+//! and the children each accepts, its users and tags, the file's own
+//! duplicates) and compared with the dictionary it holds, then written to
+//! the report with what a write would do: create, update (what changes),
+//! leave unchanged. Read only: `run` does not import dictionaries yet.
+
+use std::time::Instant;
+
+use crate::cli::config::ImportConfig;
+use crate::client::session::Session;
+use crate::commands::signals::Interrupt;
+use crate::exit::{self, usage};
+use crate::files::lock::ReportLock;
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::pipeline::dictionary::check::Checker;
+use crate::pipeline::dictionary::columns::{Shape, shape_of};
+use crate::pipeline::dictionary::listing;
+use crate::pipeline::dictionary::rows::{Layout, Options};
+use crate::pipeline::dictionary::tree::Tree;
+use crate::pipeline::dictionary::types::Types;
+use crate::pipeline::directory::{self, Directory};
+use crate::pipeline::input::{Notation, Records};
+use crate::pipeline::report::PendingReport;
+use crate::pipeline::summary::{Summary, Tally, Totals};
+
+/// Whether the input of a `check` is a dictionary (by its header).
+pub(crate) fn is_dictionary(config: &ImportConfig) -> anyhow::Result<bool> {
+    let Some(path) = config.job.input() else {
+        return Ok(false);
+    };
+    let records = Records::open(path, &config.input)?;
+    Ok(shape_of(records.headers()) != Shape::Sources)
+}
+
+pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let path = config
+        .job
+        .input()
+        .ok_or_else(|| usage("a dictionary is read from a file"))?;
+    let mut records = Records::open(path, &config.input)?;
+    let _lock = match crate::files::atomic::is_null(&config.report) {
+        true => None,
+        false => Some(ReportLock::acquire(&config.report)?),
+    };
+    let session = Session::open(&config.endpoint).await?;
+    let (pace, client) = session.connect(&config.reach)?;
+    let setup = async {
+        let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
+        let target = directory::locate(&client, ws, version).await?;
+        let directory = Directory::load(&client, &target, false, None).await?;
+        let types = Types::load(&client).await?;
+        let held = listing::list(&client, &target, |_| true).await?;
+        anyhow::Ok((directory, types, held.tree))
+    };
+    let (directory, types, held) = tokio::select! {
+        found = setup => found?,
+        _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
+    };
+    let tally = check_rows(config, &mut records, &directory, &types, &held)?;
+    let totals = Totals::new(
+        "check",
+        records.name(),
+        &config.report,
+        started,
+        Some(&pace),
+    );
+    let mut summary = Summary::new(tally, totals);
+    let code = match all_done(&summary) {
+        true => exit::SUCCESS,
+        false => exit::SOME_ROWS_NOT_DONE,
+    };
+    summary.totals.common.exit_code = code;
+    let fields = serde_json::to_value(&summary).ok();
+    let fields = fields.map(|s| serde_json::json!({ "summary": s }));
+    crate::voice::say("INFO", &summary.to_string(), fields);
+    crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), &summary);
+    session.close().await?;
+    Ok(code)
+}
+
+/// No row that `run` would refuse (rows of system schemas passed over aside).
+fn all_done(summary: &Summary) -> bool {
+    let bad = ["invalid", "failed", "conflict"];
+    bad.iter()
+        .all(|r| summary.results.get(r).copied().unwrap_or(0) == 0)
+}
+
+/// Reads, checks and reports every row, in file order.
+fn check_rows(
+    config: &ImportConfig,
+    records: &mut Records,
+    directory: &Directory,
+    types: &Types,
+    held: &Tree,
+) -> anyhow::Result<Tally> {
+    let headers = records.headers().to_vec();
+    let layout = Layout::of(&headers);
+    let path_and_type = shape_of(&headers) == Shape::PathAndType;
+    let dialect = records.dialect();
+    let options = Options {
+        list_separator: Some(
+            Notation::of(dialect.delimiter, config.input.list_separator).list_separator,
+        ),
+        ..Options::default()
+    };
+    let mut checker = Checker {
+        directory,
+        types,
+        held,
+        if_exists: config.if_exists,
+        file: Tree::default(),
+    };
+    let bom = dialect.bom || config.excel_report;
+    let mut report = PendingReport::create(&config.report, &headers, dialect.delimiter, bom)?;
+    let mut tally = Tally::default();
+    let mut seq = 0;
+    while let Some((row, cells)) = records.next_row()? {
+        let read = match path_and_type {
+            true => Some(layout.read_path_type(&cells)),
+            false => layout.read(&cells, &options).transpose(),
+        };
+        let outcome = match read {
+            Some(read) => checker.row(row, read),
+            None => Outcome::new(row, RowResult::Skipped).with_error(
+                ErrorKind::row(Problem::Other("a system schema".into())),
+                "a system schema, passed over",
+            ),
+        };
+        tally.add(&outcome);
+        report.writer.push(seq, outcome, cells)?;
+        seq += 1;
+    }
+    crate::files::atomic::keep_previous(&config.report)?;
+    report.persist()?;
+    Ok(tally)
+}

@@ -1,0 +1,220 @@
+//! A dictionary file's rows checked, in file order, against the tenant:
+//! what is wrong with each (its column and value named), and what a write
+//! would do to its object: create it, update what differs (said), leave it
+//! unchanged, or, as `--if-exists` says, refuse or skip an object that
+//! exists. Types are the tenant's (`types.rs`), with the children each
+//! accepts; owners, stewards and tags are the directory's.
+
+use serde_json::Value;
+
+use crate::model::if_exists::IfExists;
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::rows::{NodeRow, Problem as RowProblem};
+use crate::pipeline::dictionary::tree::{At, Refused, Tree};
+use crate::pipeline::dictionary::types::Types;
+use crate::pipeline::directory::Directory;
+
+/// What the rows are checked against, and the tree of the rows so far.
+pub(crate) struct Checker<'a> {
+    pub(crate) directory: &'a Directory,
+    pub(crate) types: &'a Types,
+    /// The tenant's dictionary, as listed.
+    pub(crate) held: &'a Tree,
+    pub(crate) if_exists: IfExists,
+    pub(crate) file: Tree,
+}
+
+impl Checker<'_> {
+    /// The outcome `check` gives a row.
+    pub(crate) fn row(&mut self, row: u64, read: Result<NodeRow, Vec<RowProblem>>) -> Outcome {
+        let node = match read {
+            Ok(node) => node,
+            Err(problems) => return invalid(row, problems),
+        };
+        let mut problems = self.known(&node);
+        problems.extend(self.types_of(&node));
+        if !problems.is_empty() {
+            return invalid(row, problems);
+        }
+        let placed = match self.file.add(row, node) {
+            Ok(placed) => placed,
+            Err(refused) => return refused_row(row, refused),
+        };
+        let mut o = self.compare(row, placed.at);
+        if let Some(other) = placed.nearly.filter(|_| o.result == RowResult::WouldCreate) {
+            o.error = Some(format!(
+                "warning: a technical name that matches '{other}' but for case or Unicode form"
+            ));
+        }
+        o
+    }
+
+    /// Owners, stewards and tags the tenant does not know.
+    fn known(&self, node: &NodeRow) -> Vec<RowProblem> {
+        let mut problems = Vec::new();
+        for (key, is_user) in [("owners", true), ("stewards", true), ("tags", false)] {
+            let items = node.attributes.get(key).and_then(Value::as_array);
+            for item in items.into_iter().flatten().filter_map(Value::as_str) {
+                let known = match is_user {
+                    true => self.directory.knows_user(item),
+                    false => self.directory.knows_tag(item),
+                };
+                if !known {
+                    let what = if is_user {
+                        "unknown user"
+                    } else {
+                        "unknown tag"
+                    };
+                    problems.push(problem(key, item, what));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Each type of the path, checked against the tenant's and its parent's.
+    fn types_of(&self, node: &NodeRow) -> Vec<RowProblem> {
+        let mut problems = Vec::new();
+        for (i, step) in node.path.iter().enumerate() {
+            // A step without a type is an object an earlier row describes.
+            if step.node_type.is_empty() {
+                continue;
+            }
+            let column = format!("{} type", word(step.level));
+            let parent = i.checked_sub(1).map(|p| node.path[p].node_type.as_str());
+            let refused = match parent {
+                None => (self
+                    .types
+                    .get(&step.node_type)
+                    .is_none_or(|t| t.level != Level::Source))
+                .then(|| format!("'{}' is not a source type of this tenant", step.node_type)),
+                Some(parent) => self.types.refuse_child(parent, &step.node_type, step.level),
+            };
+            if let Some(message) = refused {
+                problems.push(problem(&column, &step.node_type, &message));
+                break;
+            }
+        }
+        problems
+    }
+
+    /// What a write would do to the object at `at` of the file's tree.
+    fn compare(&self, row: u64, at: At) -> Outcome {
+        let keys = self.file.key_path(at);
+        let Some(listed) = self.held.find(&keys) else {
+            return Outcome::new(row, RowResult::WouldCreate);
+        };
+        match self.if_exists {
+            IfExists::Fail => {
+                let mut o = Outcome::new(row, RowResult::Conflict).with_error(
+                    ErrorKind::row(Problem::AlreadyExists),
+                    "already exists (--if-exists update updates it)",
+                );
+                o.source_id = None;
+                return o;
+            }
+            IfExists::Skip => return Outcome::new(row, RowResult::Unchanged),
+            IfExists::Update => {}
+        }
+        let (mine, theirs) = (
+            &self.file.nodes[at as usize],
+            &self.held.nodes[listed as usize],
+        );
+        let mut changes = Vec::new();
+        if mine.name != theirs.name {
+            changes.push(format!("name: {} -> {}", theirs.name, mine.name));
+        }
+        for (key, value) in &mine.attributes {
+            let held = theirs.attributes.get(key);
+            if !same(held, value) {
+                changes.push(describe(key, held, value));
+            }
+        }
+        let mut o = match changes.is_empty() {
+            true => Outcome::new(row, RowResult::Unchanged),
+            false => Outcome::new(row, RowResult::WouldUpdate),
+        };
+        o.changes = (!changes.is_empty()).then(|| changes.join("; "));
+        o
+    }
+}
+
+/// Two values alike, lists in any order and case.
+fn same(held: Option<&Value>, value: &Value) -> bool {
+    let folded = |v: &Value| -> Option<Vec<String>> {
+        let mut items: Vec<String> = (v.as_array()?.iter())
+            .map(|i| i.as_str().unwrap_or_default().to_lowercase())
+            .collect();
+        items.sort();
+        Some(items)
+    };
+    match (held, value) {
+        (Some(h), v) if v.is_array() => folded(h) == folded(v),
+        (Some(h), v) => h == v,
+        (None, _) => false,
+    }
+}
+
+fn describe(key: &str, held: Option<&Value>, value: &Value) -> String {
+    match (held, value) {
+        (Some(Value::String(h)), Value::String(v)) if h.len() + v.len() > 60 => {
+            format!("{key} changed")
+        }
+        (Some(h), v) => format!("{key}: {h} -> {v}"),
+        (None, v) => format!("{key}: (unset) -> {v}"),
+    }
+}
+
+fn word(level: Level) -> &'static str {
+    match level {
+        Level::Source => "source",
+        Level::Container => "container",
+        Level::Structure => "structure",
+        Level::Field => "field",
+    }
+}
+
+fn problem(column: &str, value: &str, message: &str) -> RowProblem {
+    RowProblem {
+        column: column.to_owned(),
+        value: value.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// A row whose problems are named, each with its column and value.
+fn invalid(row: u64, problems: Vec<RowProblem>) -> Outcome {
+    let kinds = (problems.iter())
+        .map(|p| ErrorKind::of(&p.column, Problem::Other(p.message.clone())))
+        .collect();
+    let said: Vec<String> = (problems.iter())
+        .map(|p| match p.value.is_empty() {
+            true => format!("{}: {}", p.column, p.message),
+            false => format!("{}: '{}': {}", p.column, p.value, p.message),
+        })
+        .collect();
+    Outcome::new(row, RowResult::Invalid).with_errors(kinds, said.join("; "))
+}
+
+fn refused_row(row: u64, refused: Refused) -> Outcome {
+    let (kind, message) = match refused {
+        Refused::Duplicate { path, first_row } => (
+            Problem::DuplicateTechnicalName,
+            format!("{path}: the same object as row {first_row}"),
+        ),
+        Refused::UnknownParent { path } => (
+            Problem::Other("parent unknown".into()),
+            format!(
+                "{path}: no earlier row describes it: give the Type as a path (\\Relational\\Model\\Table)"
+            ),
+        ),
+        Refused::AmbiguousParent { path } => (
+            Problem::Other("parent ambiguous".into()),
+            format!(
+                "{path} names two objects: give the Type as a path (\\Relational\\Model\\Table)"
+            ),
+        ),
+    };
+    Outcome::new(row, RowResult::Invalid).with_errors(vec![ErrorKind::row(kind)], message)
+}

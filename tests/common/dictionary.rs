@@ -1,0 +1,97 @@
+//! Dictionaries in the tests: a tree by its paths, a CSV file's rows, and
+//! the bulktree that puts a tree in a sandbox.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+/// The tree a dictionary file makes, by (path, type path): its attributes.
+pub type Described =
+    std::collections::BTreeMap<(String, String), std::collections::BTreeMap<String, Value>>;
+
+pub fn described(tree: &dg_import::pipeline::dictionary::tree::Tree) -> Described {
+    let mut all = Described::new();
+    for (at, node) in tree.nodes.iter().enumerate() {
+        let mut types = vec![tree.types[node.node_type as usize].to_string()];
+        let mut up = node.parent;
+        while let Some(p) = up {
+            let parent = &tree.nodes[p as usize];
+            types.push(tree.types[parent.node_type as usize].to_string());
+            up = parent.parent;
+        }
+        types.reverse();
+        let key = (tree.path(at as u32), format!("\\{}", types.join("\\")));
+        all.insert(key, node.attributes.clone());
+    }
+    all
+}
+
+/// A CSV file as its header and rows (a byte-order mark aside).
+pub fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = (reader.records().map(Result::unwrap))
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The bulktree of `tree`'s source at `at`, as the contract's body.
+pub fn tree_body(tree: &dg_import::pipeline::dictionary::tree::Tree, at: usize) -> Value {
+    let node = &tree.nodes[at];
+    let mut body = json!({"name": &*node.name, "technicalName": &*node.technical_name,
+                          "type": &*tree.types[node.node_type as usize]});
+    for (key, value) in &node.attributes {
+        body[key] = value.clone();
+    }
+    let children: Vec<Value> = (tree.nodes.iter().enumerate())
+        .filter(|(_, n)| n.parent == Some(at as u32))
+        .map(|(child, _)| tree_body(tree, child))
+        .collect();
+    if !children.is_empty() {
+        body["children"] = Value::Array(children);
+    }
+    body
+}
+
+/// The tree of a fixture of one row per field, read as `run` would.
+pub fn fixture_tree(name: &str) -> dg_import::pipeline::dictionary::tree::Tree {
+    use dg_import::pipeline::dictionary::rows::{Layout, Options};
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dictionary")
+        .join(name);
+    let (header, rows) = csv_rows(&fixture);
+    let layout = Layout::of(&header);
+    let mut tree = dg_import::pipeline::dictionary::tree::Tree::default();
+    for (i, cells) in rows.iter().enumerate() {
+        if let Some(row) = layout.read(cells, &Options::default()).unwrap() {
+            tree.add(i as u64 + 2, row).unwrap();
+        }
+    }
+    tree
+}
+
+/// Puts the tree's first source and its dictionary in the sandbox.
+pub async fn put(
+    sb: &dg_import::sandbox::Sandbox,
+    tree: &dg_import::pipeline::dictionary::tree::Tree,
+) {
+    let url = format!(
+        "{}/sources/bulktree/{}",
+        sb.base_url(),
+        sb.default_version_id()
+    );
+    let sent = crate::common::http()
+        .post(url)
+        .bearer_auth(sb.token())
+        .json(&tree_body(tree, 0));
+    let answer = sent.send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+}

@@ -1,0 +1,142 @@
+//! A dictionary file checked against a tenant, as a new user meets it: a
+//! real PostgreSQL's `information_schema.columns`, unedited, predicted row
+//! for row; the same file once the tenant holds its tree; a file with the
+//! mistakes people make, each named with its row, column and value.
+
+use std::path::Path;
+
+use crate::common::dictionary::{fixture_tree, put};
+use crate::common::{read_report, sandbox};
+
+const FIXTURE: &str = "postgresql-15-columns-with-keys.csv";
+
+/// `check FILE` against the sandbox; its exit code, error and report rows.
+async fn check(
+    sb: &dg_import::sandbox::Sandbox,
+    file: &Path,
+    extra: &[&str],
+) -> (
+    u8,
+    Option<String>,
+    Vec<std::collections::BTreeMap<String, String>>,
+) {
+    let dir = file.parent().unwrap();
+    let connection = crate::common::reach(sb, dir);
+    let report = dir.join("r.csv").display().to_string();
+    let file = file.display().to_string();
+    let mut args = vec!["check", file.as_str(), "--report", report.as_str()];
+    args.extend_from_slice(extra);
+    let (code, error) = crate::common::dg_at(&args, &connection).await;
+    let rows = read_report(&dir.join("r.check.csv")).1;
+    (code, error, rows)
+}
+
+fn counts(
+    rows: &[std::collections::BTreeMap<String, String>],
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in rows {
+        *counts.entry(r["result"].clone()).or_default() += 1;
+    }
+    counts
+}
+
+fn copy_fixture(dir: &Path) -> std::path::PathBuf {
+    let to = dir.join("columns.csv");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dictionary")
+        .join(FIXTURE);
+    std::fs::copy(from, &to).unwrap();
+    to
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_postgresql_dictionary_checked_unedited_would_create_every_column_and_writes_nothing()
+ {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_fixture(dir.path());
+    let (code, error, rows) = check(&sb, &file, &[]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(counts(&rows), [("would-create".to_owned(), 46)].into());
+    assert_eq!(
+        rows[0]["table_name"], "invoices",
+        "the file's own cells follow"
+    );
+    let writes = sb.requests().iter().filter(|r| r.method != "GET").count();
+    assert_eq!(writes, 0, "check only reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_the_tenant_holds_the_tree_a_check_says_unchanged_and_an_edited_comment_would_update()
+{
+    let sb = sandbox(|_| {}).await;
+    put(&sb, &fixture_tree(FIXTURE)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_fixture(dir.path());
+    let (code, _, rows) = check(&sb, &file, &[]).await;
+    assert_eq!(code, 1, "they exist: --if-exists fail refuses them");
+    assert_eq!(counts(&rows), [("conflict".to_owned(), 46)].into());
+    let (code, error, rows) = check(&sb, &file, &["--if-exists", "update"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(counts(&rows), [("unchanged".to_owned(), 46)].into());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace("Login and contact address", "Where we write to");
+    assert_ne!(edited, text);
+    std::fs::write(&file, edited).unwrap();
+    let (_, _, rows) = check(&sb, &file, &["--if-exists", "update"]).await;
+    assert_eq!(counts(&rows)["would-update"], 1);
+    let email = rows.iter().find(|r| r["result"] == "would-update").unwrap();
+    assert_eq!(email["column_name"], "email");
+    assert_eq!(
+        email["changes"],
+        "description: \"Login and contact address\" -> \"Where we write to\""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_mistake_of_a_dictionary_file_is_named_with_its_row_column_and_value() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dictionary.csv");
+    std::fs::write(
+        &file,
+        "source,schema,table,table type,column,field type,owners\n\
+         crm,sales,orders,Table,id,Column,john.doe@example.com\n\
+         crm,sales,orders,Table,total,Colum,\n\
+         crm,sales,orders,Tabel,x,Column,\n\
+         crm,sales,orders,Table,note,Column,nobody@example.com\n\
+         crm,sales,orders,Table,id,Column,\n\
+         crm,sales,or\\ders,Table,y,Column,\n",
+    )
+    .unwrap();
+    let (code, error, rows) = check(&sb, &file, &[]).await;
+    assert_eq!(code, 1, "{error:?}");
+    let said = |row: &str| {
+        let r = rows.iter().find(|r| r["row"] == row).unwrap();
+        (r["result"].clone(), r["error"].clone())
+    };
+    assert_eq!(said("2").0, "would-create");
+    let (result, error) = said("3");
+    assert_eq!(result, "invalid");
+    assert!(
+        error.contains(
+            "field type: 'Colum': 'Colum' is not a field type of this tenant (did you mean Column?)"
+        ),
+        "{error}"
+    );
+    let (_, error) = said("4");
+    assert!(
+        error.contains("structure type: 'Tabel'") && error.contains("did you mean Table?"),
+        "{error}"
+    );
+    let (_, error) = said("5");
+    assert_eq!(error, "owners: 'nobody@example.com': unknown user");
+    let (_, error) = said("6");
+    assert_eq!(error, "\\crm\\sales\\orders\\id: the same object as row 2");
+    let (_, error) = said("7");
+    assert!(
+        error.starts_with("table: 'or\\ders': a technical name may not hold a backslash"),
+        "{error}"
+    );
+}

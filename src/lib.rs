@@ -18,7 +18,8 @@
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
 //!   `dictionary`: the dictionary's own rooms (its columns, rows, tree,
-//!   type table, listing and export), not yet on a row's trip;
+//!   type table, the tenant's types and listing, the check and the export),
+//!   for `check` and `export`, not yet for `run`;
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
 //!   what an answer means and what follows it (with `retry` and the

@@ -3,10 +3,11 @@
 //! it describes and that object's attributes (`rows`), the tree the rows
 //! describe, duplicates and near-duplicates found (`tree`), and the one table
 //! from a database's data type to a field's `columnDataType` (`data_type`);
-//! the tenant's dictionary listed into the same tree (`listing`), and a tree
+//! the tenant's dictionary listed into the same tree (`listing`) with its
+//! types (`types`), a file's rows checked against both (`check`), and a tree
 //! written as a table to edit and read back (`export`). Tested on the
-//! exports real databases wrote (`tests/fixtures/dictionary`); `export
-//! --kind dictionary` writes one, `run` and `check` do not read them yet.
+//! exports real databases wrote (`tests/fixtures/dictionary`); `check` and
+//! `export --kind dictionary` use them, `run` does not import one yet.
 
 pub(crate) mod check;
 pub mod columns;

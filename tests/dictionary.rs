@@ -140,3 +140,39 @@ async fn each_mistake_of_a_dictionary_file_is_named_with_its_row_column_and_valu
         "{error}"
     );
 }
+
+/// A real MariaDB's `mysql -B` export (tab-separated, `NULL`s, escapes),
+/// whose catalog is always `def`: checked unedited with `--source`, its
+/// columns would be made under that source, its system schemas passed over
+/// (or read, when asked), and a comment's tab and line break read as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_mariadb_batch_export_is_checked_unedited_with_a_source_given() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("columns.tsv");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dictionary/mariadb-10.11-columns.tsv");
+    std::fs::copy(from, &file).unwrap();
+    let (code, error, rows) = check(&sb, &file, &["--source", "mariadb_prod"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(
+        counts(&rows),
+        [
+            ("skipped".to_owned(), 3199),
+            ("would-create".to_owned(), 32)
+        ]
+        .into()
+    );
+    let bio = rows.iter().find(|r| r["COLUMN_NAME"] == "bio").unwrap();
+    assert_eq!(
+        bio["COLUMN_COMMENT"],
+        "Free text,\twith a tab and a\nline break"
+    );
+    let (_, _, rows) = check(
+        &sb,
+        &file,
+        &["--source", "mariadb_prod", "--include-system-schemas"],
+    )
+    .await;
+    assert_eq!(counts(&rows), [("would-create".to_owned(), 3231)].into());
+}

@@ -547,6 +547,13 @@ pub(crate) fn input_options(
             extra: args.extra_columns.unwrap_or(before.headers.extra),
         },
         max_part_mb: args.max_part_mb.or(before.max_part_mb),
+        kind: args.kind.or(before.kind),
+        dictionary: crate::pipeline::dictionary::rows::Options {
+            source: args.source.or(before.dictionary.source),
+            source_type: args.source_type.or(before.dictionary.source_type),
+            system_schemas: args.include_system_schemas || before.dictionary.system_schemas,
+            list_separator: None,
+        },
     })
 }
 

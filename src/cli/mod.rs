@@ -396,6 +396,21 @@ pub(crate) struct InputArgs {
     /// to, in MiB; a part or a sheet over it is refused [default: 512].
     #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_part_mb: Option<u64>,
+    /// What the file describes [default: told from its header: a field or
+    /// column column, or Path and Type, make a dictionary].
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<crate::pipeline::input::FileKind>,
+    /// A dictionary's source (a technical name), for a file without a
+    /// source column or to replace the one it has (MySQL's is always `def`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) source: Option<String>,
+    /// The type of --source [default: Relational].
+    #[arg(long, value_name = "TYPE", requires = "source")]
+    pub(crate) source_type: Option<String>,
+    /// Read the rows of system schemas too (pg_catalog, information_schema,
+    /// sys, performance_schema, mysql), passed over by default.
+    #[arg(long)]
+    pub(crate) include_system_schemas: bool,
 }
 
 /// A count of 1 or more; a 0 is refused naming the range.

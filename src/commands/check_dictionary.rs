@@ -29,8 +29,13 @@ pub(crate) fn is_dictionary(config: &ImportConfig) -> anyhow::Result<bool> {
     let Some(path) = config.job.input() else {
         return Ok(false);
     };
-    let records = Records::open(path, &config.input)?;
-    Ok(shape_of(records.headers()) != Shape::Sources)
+    match config.input.kind {
+        Some(kind) => Ok(kind == crate::pipeline::input::FileKind::Dictionary),
+        None => {
+            let records = Records::open(path, &config.input)?;
+            Ok(shape_of(records.headers()) != Shape::Sources)
+        }
+    }
 }
 
 pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> anyhow::Result<u8> {
@@ -103,7 +108,7 @@ fn check_rows(
         list_separator: Some(
             Notation::of(dialect.delimiter, config.input.list_separator).list_separator,
         ),
-        ..Options::default()
+        ..config.input.dictionary.clone()
     };
     let mut checker = Checker {
         directory,

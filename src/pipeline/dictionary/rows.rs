@@ -25,7 +25,7 @@ pub const SYSTEM_SCHEMAS: &[&str] = &[
 ];
 
 /// How a file's rows are read, beyond its header.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     /// `--source NAME`: the source of every row (a technical name), when
     /// the file has no source column or names one to replace (MySQL's `def`).
@@ -37,6 +37,12 @@ pub struct Options {
     /// What separates the items of owners, stewards and tags (`;` unless
     /// the file's notation says otherwise).
     pub list_separator: Option<char>,
+}
+
+impl Options {
+    pub(crate) fn is_default(&self) -> bool {
+        *self == Options::default()
+    }
 }
 
 /// One element of a path: a level's display name, technical name and type.

@@ -95,6 +95,23 @@ pub struct InputOptions {
     /// `--max-part-mb`: the bound on a workbook part's inflated size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_part_mb: Option<u64>,
+    /// `--kind`: what the file describes, when its header is not to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<FileKind>,
+    /// How a dictionary's rows are read (`--source` ...).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::pipeline::dictionary::rows::Options::is_default"
+    )]
+    pub(crate) dictionary: crate::pipeline::dictionary::rows::Options,
+}
+
+/// What a file describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Sources,
+    Dictionary,
 }
 
 /// A short name of the input for messages.
@@ -105,10 +122,13 @@ pub(crate) fn display_name(path: Option<&Path>) -> String {
 /// The rows of an input.
 /// A dictionary is recognised from its header, and said to be one, with
 /// the columns read for each level: this release imports sources only.
-fn refuse_dictionary(name: &str, headers: &[String]) -> anyhow::Result<()> {
+fn refuse_dictionary(name: &str, headers: &[String], kind: Option<FileKind>) -> anyhow::Result<()> {
     use crate::pipeline::dictionary::columns::{Shape, shape_of};
     use crate::pipeline::dictionary::rows::Layout;
     let what = match shape_of(headers) {
+        Shape::Sources if kind == Some(FileKind::Dictionary) => {
+            "a dictionary (--kind dictionary)".into()
+        }
         Shape::Sources => return Ok(()),
         Shape::PerField => format!(
             "a data dictionary, one row per field ({})",
@@ -301,7 +321,9 @@ impl Input {
                 ))
             })?,
         };
-        refuse_dictionary(&name, &headers[skip..])?;
+        if options.kind != Some(FileKind::Sources) {
+            refuse_dictionary(&name, &headers[skip..], options.kind)?;
+        }
         let header = HeaderMap::new(headers[skip..].to_vec(), &options.headers)
             .with_context(|| format!("reading the header of {name}"))?;
         let notation = Notation::of(dialect.delimiter, options.list_separator);

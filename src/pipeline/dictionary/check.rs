@@ -81,7 +81,7 @@ impl Checker<'_> {
             if step.node_type.is_empty() {
                 continue;
             }
-            let column = format!("{} type", word(step.level));
+            let column = format!("{} type", step.level.word());
             let parent = i.checked_sub(1).map(|p| node.path[p].node_type.as_str());
             let refused = match parent {
                 None => (self
@@ -163,15 +163,6 @@ fn describe(key: &str, held: Option<&Value>, value: &Value) -> String {
         }
         (Some(h), v) => format!("{key}: {h} -> {v}"),
         (None, v) => format!("{key}: (unset) -> {v}"),
-    }
-}
-
-fn word(level: Level) -> &'static str {
-    match level {
-        Level::Source => "source",
-        Level::Container => "container",
-        Level::Structure => "structure",
-        Level::Field => "field",
     }
 }
 

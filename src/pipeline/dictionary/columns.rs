@@ -18,6 +18,25 @@ pub enum Level {
     Field,
 }
 
+impl Level {
+    pub const ALL: [Level; 4] = [
+        Level::Source,
+        Level::Container,
+        Level::Structure,
+        Level::Field,
+    ];
+
+    /// `container`, as messages and headers say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Source => "source",
+            Level::Container => "container",
+            Level::Structure => "structure",
+            Level::Field => "field",
+        }
+    }
+}
+
 /// What a column of a dictionary file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Column {

@@ -23,13 +23,6 @@ pub enum Format {
     Datagalaxy,
 }
 
-const LEVELS: [(Level, &str); 4] = [
-    (Level::Source, "source"),
-    (Level::Container, "container"),
-    (Level::Structure, "structure"),
-    (Level::Field, "field"),
-];
-
 /// A table's header and rows.
 pub(crate) struct Table {
     pub(crate) headers: Vec<String>,
@@ -75,7 +68,7 @@ pub(crate) fn table(tree: &Tree, format: Format, separator: char) -> anyhow::Res
 
 fn flat_headers() -> Vec<String> {
     let mut headers = Vec::new();
-    for (_, word) in LEVELS {
+    for word in Level::ALL.map(Level::word) {
         headers.extend([
             word.to_owned(),
             format!("{word} technical name"),
@@ -171,7 +164,7 @@ fn flat_row(tree: &Tree, at: At, separator: char) -> anyhow::Result<Option<Vec<S
         );
     }
     let mut row = Vec::new();
-    for (level, _) in LEVELS {
+    for level in Level::ALL {
         let nodes = levels.get(&level).map_or(&[][..], Vec::as_slice);
         let joined = |part: &dyn Fn(&Node) -> String| {
             nodes.iter().map(|n| part(n)).collect::<Vec<_>>().join("/")

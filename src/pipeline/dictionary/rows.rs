@@ -109,18 +109,12 @@ impl Layout {
 
     /// What each level is read from: `source from 'table_catalog', ...`.
     pub fn levels(&self) -> String {
-        let levels = [
-            (Level::Source, "source"),
-            (Level::Container, "container"),
-            (Level::Structure, "structure"),
-            (Level::Field, "field"),
-        ];
-        let said: Vec<String> = (levels.iter())
-            .filter(|(level, _)| {
+        let said: Vec<String> = (Level::ALL.into_iter())
+            .filter(|level| {
                 self.index(Column::Name(*level)).is_some()
                     || self.index(Column::TechnicalName(*level)).is_some()
             })
-            .map(|(level, word)| format!("{word} from '{}'", self.level_header(*level)))
+            .map(|level| format!("{} from '{}'", level.word(), self.level_header(level)))
             .collect();
         said.join(", ")
     }

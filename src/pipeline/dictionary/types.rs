@@ -81,7 +81,7 @@ impl Types {
             let hint = closest.map_or_else(String::new, |c| format!(" (did you mean {c}?)"));
             return Some(format!(
                 "'{child}' is not a {} type of this tenant{hint}: it has {}",
-                word(level),
+                level.word(),
                 known.join(", ")
             ));
         }
@@ -96,14 +96,5 @@ impl Types {
                 accepted.join(", ")
             )),
         }
-    }
-}
-
-fn word(level: Level) -> &'static str {
-    match level {
-        Level::Source => "source",
-        Level::Container => "container",
-        Level::Structure => "structure",
-        Level::Field => "field",
     }
 }

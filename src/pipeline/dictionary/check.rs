@@ -107,12 +107,10 @@ impl Checker<'_> {
         };
         match self.if_exists {
             IfExists::Fail => {
-                let mut o = Outcome::new(row, RowResult::Conflict).with_error(
+                return Outcome::new(row, RowResult::Conflict).with_error(
                     ErrorKind::row(Problem::AlreadyExists),
                     "already exists (--if-exists update updates it)",
                 );
-                o.source_id = None;
-                return o;
             }
             IfExists::Skip => return Outcome::new(row, RowResult::Unchanged),
             IfExists::Update => {}

@@ -176,3 +176,53 @@ async fn a_real_mariadb_batch_export_is_checked_unedited_with_a_source_given() {
     .await;
     assert_eq!(counts(&rows), [("would-create".to_owned(), 3231)].into());
 }
+
+/// A column that is no dictionary's is refused before any request, naming
+/// it with the closest known header; `--extra-columns ignore` passes it
+/// over, said in the summary as the export's own columns are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_no_dictionary_holds_stops_the_check_before_any_request_unless_passed_over() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dictionary.csv");
+    std::fs::write(
+        &file,
+        "source,schema,table,column,descriptoin,udt_name\ncrm,sales,orders,id,Key,int8\n",
+    )
+    .unwrap();
+    let (code, error, _) = {
+        let connection = crate::common::reach(&sb, dir.path());
+        let file = file.display().to_string();
+        let (code, error) = crate::common::dg_at(&["check", &file], &connection).await;
+        (code, error, ())
+    };
+    assert_eq!(code, 2);
+    let error = error.unwrap();
+    assert!(
+        error.contains("'descriptoin' (did you mean 'description'?)"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("udt_name"),
+        "an export's own column is passed over: {error}"
+    );
+    assert!(sb.requests().is_empty(), "refused before any request");
+    let summary = dir.path().join("summary.json");
+    let summary_arg = summary.display().to_string();
+    let extra = [
+        "--extra-columns",
+        "ignore",
+        "--summary-json",
+        summary_arg.as_str(),
+    ];
+    let (code, error, rows) = check(&sb, &file, &extra).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(rows[0]["result"], "would-create");
+    // A check's summary is named as one, as its report is.
+    let summary = dir.path().join("summary.check.json");
+    let said: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let warnings = said["warnings"].to_string();
+    assert!(warnings.contains("passed over: udt_name"), "{warnings}");
+    assert!(warnings.contains("'descriptoin'"), "{warnings}");
+}

@@ -14,13 +14,13 @@ use crate::exit::{self, usage};
 use crate::files::lock::ReportLock;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::check::Checker;
-use crate::pipeline::dictionary::columns::{Shape, shape_of};
+use crate::pipeline::dictionary::columns::{self, Shape, shape_of};
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::dictionary::rows::{Layout, Options};
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::types::Types;
 use crate::pipeline::directory::{self, Directory};
-use crate::pipeline::input::{Notation, Records};
+use crate::pipeline::input::{ExtraColumns, Notation, Records};
 use crate::pipeline::report::PendingReport;
 use crate::pipeline::summary::{Summary, Tally, Totals};
 
@@ -45,6 +45,9 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         .input()
         .ok_or_else(|| usage("a dictionary is read from a file"))?;
     let mut records = Records::open(path, &config.input)?;
+    // The header is judged before any request.
+    let layout = Layout::of(records.headers());
+    let warnings = columns_left(records.name(), &layout, config.input.headers.extra)?;
     let _lock = match crate::files::atomic::is_null(&config.report) {
         true => None,
         false => Some(ReportLock::acquire(&config.report)?),
@@ -63,14 +66,15 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         found = setup => found?,
         _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
     };
-    let tally = check_rows(config, &mut records, &directory, &types, &held)?;
-    let totals = Totals::new(
+    let tally = check_rows(config, &mut records, (&layout, &directory, &types, &held))?;
+    let mut totals = Totals::new(
         "check",
         records.name(),
         &config.report,
         started,
         Some(&pace),
     );
+    totals.common.warnings = warnings;
     let mut summary = Summary::new(tally, totals);
     let code = match all_done(&summary) {
         true => exit::SUCCESS,
@@ -92,16 +96,48 @@ fn all_done(summary: &Summary) -> bool {
         .all(|r| summary.results.get(r).copied().unwrap_or(0) == 0)
 }
 
+/// The columns a dictionary does not read: an export's own, passed over
+/// with a warning; the others as `--extra-columns` says (stop, by default).
+fn columns_left(name: &str, layout: &Layout, extra: ExtraColumns) -> anyhow::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    if !layout.passed_over.is_empty() {
+        let columns = layout.passed_over.join(", ");
+        warnings.push(format!(
+            "columns a dictionary does not hold, passed over: {columns}"
+        ));
+    }
+    if !layout.unknown.is_empty() {
+        let named: Vec<String> = (layout.unknown.iter())
+            .map(|h| match columns::closest(h) {
+                Some(c) => format!("'{h}' (did you mean '{c}'?)"),
+                None => format!("'{h}'"),
+            })
+            .collect();
+        if extra == ExtraColumns::Error {
+            return Err(usage(format!(
+                "{name}: {} not a column of a dictionary: rename it, or pass \
+                 --extra-columns ignore to pass it over; nothing was sent",
+                named.join(", ")
+            )));
+        }
+        warnings.push(format!(
+            "columns passed over (custom attributes of dictionary objects are not read yet): {}",
+            named.join(", ")
+        ));
+    }
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(warnings)
+}
+
 /// Reads, checks and reports every row, in file order.
 fn check_rows(
     config: &ImportConfig,
     records: &mut Records,
-    directory: &Directory,
-    types: &Types,
-    held: &Tree,
+    (layout, directory, types, held): (&Layout, &Directory, &Types, &Tree),
 ) -> anyhow::Result<Tally> {
     let headers = records.headers().to_vec();
-    let layout = Layout::of(&headers);
     let path_and_type = shape_of(&headers) == Shape::PathAndType;
     let dialect = records.dialect();
     let options = Options {

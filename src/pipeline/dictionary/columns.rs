@@ -263,6 +263,12 @@ pub fn column_of(header: &str) -> Option<Column> {
         .map(|(column, _)| *column)
 }
 
+/// The known header closest to `header`, for a did-you-mean.
+pub fn closest(header: &str) -> Option<&'static str> {
+    let names = ALIASES.iter().flat_map(|(_, names)| names.iter().copied());
+    crate::model::suggest::closest(header, names)
+}
+
 /// Whether a header is one an export carries that a dictionary passes over.
 pub fn passed_over(header: &str) -> bool {
     let folded = fold(header);

@@ -44,7 +44,7 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         .job
         .input()
         .ok_or_else(|| usage("a dictionary is read from a file"))?;
-    let mut records = Records::open(path, &config.input)?;
+    let records = Records::open(path, &config.input)?;
     // The header is judged before any request.
     let layout = Layout::of(records.headers());
     let warnings = columns_left(records.name(), &layout, config.input.headers.extra)?;
@@ -53,6 +53,37 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         false => Some(ReportLock::acquire(&config.report)?),
     };
     let session = Session::open(&config.endpoint).await?;
+    let read = Read {
+        records,
+        layout,
+        warnings,
+    };
+    let code = against(config, &session, interrupt, read, started).await;
+    session.close().await?;
+    code
+}
+
+/// The file as opened, and what its header said.
+struct Read {
+    records: Records,
+    layout: Layout,
+    warnings: Vec<String>,
+}
+
+/// The check proper, on an open session (closed by the caller, whatever
+/// comes of it).
+async fn against(
+    config: &ImportConfig,
+    session: &Session,
+    interrupt: &Interrupt,
+    read: Read,
+    started: Instant,
+) -> anyhow::Result<u8> {
+    let Read {
+        mut records,
+        layout,
+        warnings,
+    } = read;
     let (pace, client) = session.connect(&config.reach)?;
     let setup = async {
         let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
@@ -85,7 +116,6 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
     let fields = fields.map(|s| serde_json::json!({ "summary": s }));
     crate::voice::say("INFO", &summary.to_string(), fields);
     crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), &summary);
-    session.close().await?;
     Ok(code)
 }
 

@@ -89,17 +89,7 @@ async fn with_a_dictionary(sb: &Sandbox) {
     let tree = serde_json::json!({"name": "crm", "type": "Relational", "children": [
         {"name": "sales", "type": "Model", "children": [
             {"name": "orders", "type": "Table", "children": [{"name": "id", "type": "Column"}]}]}]});
-    let url = format!(
-        "{}/sources/bulktree/{}",
-        sb.base_url(),
-        sb.default_version_id()
-    );
-    let sent = crate::common::http()
-        .post(url)
-        .bearer_auth(sb.token())
-        .json(&tree)
-        .send();
-    assert!(sent.await.unwrap().status().is_success());
+    crate::common::dictionary::post_tree(sb, &tree).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use dg_import::sandbox::{Sandbox, StoredSource};
 use serde_json::{Value, json};
 
-use crate::common::dictionary::{csv_rows, described, tree_body};
+use crate::common::dictionary::{csv_rows, described, fixture_tree, put};
 use crate::common::{dg, import, import_file, read_report, sandbox, sheet_rows};
 
 /// `dg-import export` in-process into `out`; its exit code and error.
@@ -583,27 +583,9 @@ async fn a_dictionary_exported_flat_or_in_datagalaxys_format_reads_back_as_the_t
 async fn dictionary_round_trip(variant: Option<dg_import::sandbox::Variant>) {
     use dg_import::pipeline::dictionary::rows::{Layout, Options};
     use dg_import::pipeline::dictionary::tree::Tree;
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/dictionary/postgresql-15-columns-with-keys.csv");
-    let (header, rows) = csv_rows(&fixture);
-    let layout = Layout::of(&header);
-    let mut original = Tree::default();
-    for (i, cells) in rows.iter().enumerate() {
-        let row = layout.read(cells, &Options::default()).unwrap().unwrap();
-        original.add(i as u64 + 2, row).unwrap();
-    }
+    let original = fixture_tree("postgresql-15-columns-with-keys.csv");
     let sb = sandbox(|c| c.variants.extend(variant)).await;
-    let url = format!(
-        "{}/sources/bulktree/{}",
-        sb.base_url(),
-        sb.default_version_id()
-    );
-    let sent = crate::common::http()
-        .post(url)
-        .bearer_auth(sb.token())
-        .json(&tree_body(&original, 0));
-    let answer = sent.send().await.unwrap();
-    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    put(&sb, &original).await;
 
     let dir = tempfile::tempdir().unwrap();
     let (flat, datagalaxy) = (dir.path().join("flat.csv"), dir.path().join("dg.csv"));

@@ -83,6 +83,11 @@ pub async fn put(
     sb: &dg_import::sandbox::Sandbox,
     tree: &dg_import::pipeline::dictionary::tree::Tree,
 ) {
+    post_tree(sb, &tree_body(tree, 0)).await;
+}
+
+/// Sends one bulktree to the sandbox; it must be taken.
+pub async fn post_tree(sb: &dg_import::sandbox::Sandbox, body: &Value) {
     let url = format!(
         "{}/sources/bulktree/{}",
         sb.base_url(),
@@ -91,7 +96,7 @@ pub async fn put(
     let sent = crate::common::http()
         .post(url)
         .bearer_auth(sb.token())
-        .json(&tree_body(tree, 0));
+        .json(body);
     let answer = sent.send().await.unwrap();
     assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
 }

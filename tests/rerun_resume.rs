@@ -400,7 +400,7 @@ async fn a_run_the_previous_release_left_unfinished_resumes_with_no_duplicate() 
         std::fs::copy(fixture.join(name), dir.path().join(name)).unwrap();
     }
     let sb = sandbox(|c| c.state_file = Some(dir.path().join("state.json"))).await;
-    assert_eq!(sb.sources().len(), 5 + 65, "the state the kill left");
+    assert_eq!(sb.sources().len(), 5 + 75, "the state the kill left");
     // The one edit: the record names the port of the sandbox it ran against.
     let record = dir.path().join("sources.report.csv.run.json");
     let text = std::fs::read_to_string(&record).unwrap();

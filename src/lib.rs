@@ -18,8 +18,9 @@
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
 //!   `dictionary`: the dictionary's own rooms (its columns, rows, tree,
-//!   type table, the tenant's types and listing, the check and the export),
-//!   for `check` and `export`, not yet for `run`;
+//!   type table, the tenant's types and listing, the check, the `plan` of
+//!   bulktrees a run sends, their `write` and the export), for `check`,
+//!   `run` and `export` (`commands::dictionary` runs the first two);
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
 //!   what an answer means and what follows it (with `retry` and the

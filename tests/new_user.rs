@@ -820,32 +820,21 @@ async fn a_report_with_a_byte_order_mark_gets_a_retired_list_with_one() {
 }
 
 /// An `information_schema.columns` export a real PostgreSQL wrote, given
-/// to `run`: named as a dictionary, with the column each level is read
-/// from, exit 2, nothing sent (this release imports sources only; `check`
-/// reads it: `tests/dictionary.rs`).
+/// to `run --resume`: a dictionary's run keeps no journal yet, so it is
+/// refused with exit 2 before any request, saying to run it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dictionary_file_is_named_as_one_with_the_columns_of_each_level_and_nothing_is_sent() {
+async fn resuming_a_dictionary_run_is_refused_saying_to_run_it_again_and_nothing_is_sent() {
     let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/dictionary/postgresql-15-columns.csv"
     );
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.csv").display().to_string();
-    for command in ["run"] {
-        let (code, error) = dg(&[
-            command,
-            fixture,
-            "--sandbox",
-            "--report",
-            &report,
-            "--quiet",
-        ])
-        .await;
-        assert_eq!(code, 2, "{command}: {error:?}");
-        let error = error.unwrap();
-        assert!(error.contains("is a data dictionary"), "{error}");
-        assert!(error.contains("container from 'table_schema'"), "{error}");
-        assert!(error.contains("nothing was sent"), "{error}");
-        assert!(!dir.path().join("r.csv").exists());
-    }
+    let args = ["run", fixture, "--sandbox", "--report", &report, "--resume"];
+    let (code, error) = dg(&args).await;
+    assert_eq!(code, 2, "{error:?}");
+    let error = error.unwrap();
+    assert!(error.contains("no journal to resume"), "{error}");
+    assert!(error.contains("nothing was sent"), "{error}");
+    assert!(!dir.path().join("r.csv").exists());
 }

@@ -94,6 +94,8 @@ pub(crate) struct ImportConfig {
     pub(crate) excel_report: bool,
     /// Sources per bulk request (1: one request per row).
     pub(crate) batch_size: usize,
+    /// `--tree-size`: a dictionary's nodes per bulktree.
+    pub(crate) tree_size: Option<usize>,
     /// `--strict-names`.
     pub(crate) strict_names: bool,
     /// What the run record and the report say was done holds here (false
@@ -146,6 +148,7 @@ impl ImportConfig {
         let pacing = PacingArgs {
             concurrency: None,
             batch_size: 100,
+            tree_size: None,
             pace: args.pace,
         };
         ImportConfig::resolve(Task::Check { input }, args.import, pacing, env)
@@ -203,7 +206,6 @@ impl ImportConfig {
             Some(choice) => choice == EmptyCells::Clear,
             None => recorded.as_ref().is_some_and(|r| r.clear_empty_cells),
         };
-        let concurrency = concurrency_of(&pacing);
         let config = ImportConfig {
             workspace: connection
                 .workspace
@@ -216,7 +218,7 @@ impl ImportConfig {
             report,
             summary_json,
             if_exists,
-            concurrency,
+            concurrency: concurrency_of(&pacing),
             reach: pacing.pace.reach(),
             quiet: output.quiet,
             force: output.force,
@@ -227,6 +229,7 @@ impl ImportConfig {
             recorded_retire,
             excel_report: output.excel_report,
             batch_size: usize::from(pacing.batch_size),
+            tree_size: pacing.tree_size.map(|n| n as usize),
             strict_names: rows.strict_names,
             carry,
         };
@@ -775,6 +778,7 @@ impl SandboxArgs {
             latency: Duration::from_millis(self.latency_ms),
             fail_rate: self.fail_rate,
             fail_only: self.fail_only,
+            refuse_node: self.refuse_node,
             drop_after_commit_rate: self.drop_after_commit_rate,
             fault_seed: self.fault_seed.unwrap_or_else(|| fastrand::u64(..)),
             variants: self.variant.into_iter().collect::<BTreeSet<_>>(),

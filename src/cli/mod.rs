@@ -462,6 +462,11 @@ pub(crate) struct PacingArgs {
     /// edit route; 1 sends one request per row.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub(crate) batch_size: u16,
+    /// A dictionary's nodes written per bulktree (1..249999, default 5000),
+    /// each with the chain of its parents: a lost answer costs one resend
+    /// of this many.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..250_000))]
+    pub(crate) tree_size: Option<u32>,
     #[command(flatten)]
     pub(crate) pace: PaceArgs,
 }
@@ -555,6 +560,10 @@ pub struct SandboxArgs {
     /// Only requests whose path starts with this fail (e.g. /v2/attributes).
     #[arg(long, value_name = "PATH")]
     pub(crate) fail_only: Option<String>,
+    /// A bulktree carrying the node of this path (`\shop\sales\orders`) is
+    /// refused with a 400 naming it, as a tenant refuses what no check sees.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) refuse_node: Option<String>,
     /// Fraction of writes applied and then dropped unanswered.
     #[arg(long, default_value_t = 0.0)]
     pub(crate) drop_after_commit_rate: f64,

@@ -1,9 +1,9 @@
 //! One room per command that talks to the API: `run` (with `rerun` and
-//! `check`; `check_dictionary` for a dictionary file), `export`, `doctor` (first contact with a tenant) and the
+//! `check`; `dictionary` for a dictionary file), `export`, `doctor` (first contact with a tenant) and the
 //! `mirror` that copies a tenant into a sandbox, and the `sandbox` it serves;
 //! `signals` turns Ctrl-C, SIGTERM and SIGHUP into a stop they share.
 
-pub mod check_dictionary;
+pub mod dictionary;
 pub mod doctor;
 pub mod export;
 pub mod mirror;

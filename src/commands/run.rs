@@ -69,11 +69,11 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         crate::files::output::check(output.what, &output.path, output.allow)?;
         seen.summary_writable = true;
     }
-    // A dictionary is checked in its own room (`run` does not import one yet).
-    if matches!(config.job, Task::Check { .. })
-        && crate::commands::check_dictionary::is_dictionary(config)?
+    // A dictionary is checked and written in its own room.
+    if matches!(config.job, Task::Check { .. } | Task::Run { .. })
+        && crate::commands::dictionary::is_dictionary(config)?
     {
-        return crate::commands::check_dictionary::execute(config, &interrupt).await;
+        return crate::commands::dictionary::execute(config, &interrupt).await;
     }
     if let Some((code, said)) = finished_already(config)? {
         crate::voice::say("INFO", &said, None);

@@ -151,7 +151,8 @@ pub(crate) async fn bulktree(
         return error(&app, StatusCode::NOT_FOUND, &message);
     }
     let atomic = !app.has(Variant::TreeNotAtomic);
-    let done = store.bulktree(&version_id, &body, atomic);
+    let refuse_node = app.config.refuse_node.as_deref();
+    let done = store.bulktree(&version_id, &body, (atomic, refuse_node));
     drop(store);
     let status = match app.has(Variant::TreeCreated) {
         true => StatusCode::CREATED,

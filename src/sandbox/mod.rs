@@ -61,6 +61,10 @@ pub struct SandboxConfig {
     /// The injected failures hit only paths that start with this (e.g.
     /// `/v2/attributes`): one route down, the others up.
     pub fail_only: Option<String>,
+    /// A bulktree carrying the node of this path (`\source\schema\table`)
+    /// is refused with a 400 naming it, as a tenant refuses what no check
+    /// can see.
+    pub refuse_node: Option<String>,
     pub drop_after_commit_rate: f64,
     /// The faults are a function of this and of each request (`faults.rs`).
     pub fault_seed: u64,
@@ -102,6 +106,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             fail_rate: 0.0,
             fail_only: None,
+            refuse_node: None,
             drop_after_commit_rate: 0.0,
             fault_seed: fastrand::u64(..),
             variants: BTreeSet::new(),

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::model::if_exists::IfExists;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::model::source::Status;
 use crate::pipeline::dictionary::columns::Level;
 use crate::pipeline::dictionary::rows::{NodeRow, Problem as RowProblem};
 use crate::pipeline::dictionary::tree::{At, Refused, Tree};
@@ -28,11 +29,12 @@ pub(crate) struct Checker<'a> {
 impl Checker<'_> {
     /// The outcome `check` gives a row.
     pub(crate) fn row(&mut self, row: u64, read: Result<NodeRow, Vec<RowProblem>>) -> Outcome {
-        let node = match read {
+        let mut node = match read {
             Ok(node) => node,
             Err(problems) => return invalid(row, problems),
         };
-        let mut problems = self.known(&node);
+        let mut problems = status(&mut node).into_iter().collect::<Vec<_>>();
+        problems.extend(self.known(&node));
         problems.extend(self.types_of(&node));
         if !problems.is_empty() {
             return invalid(row, problems);
@@ -138,8 +140,26 @@ impl Checker<'_> {
     }
 }
 
+/// The row's status, in the API's spelling (`in revision` is `InRevision`),
+/// or the problem of one the API does not know.
+fn status(node: &mut NodeRow) -> Option<RowProblem> {
+    let given = node.attributes.get_mut("status")?;
+    let text = given.as_str()?.to_owned();
+    match Status::parse_lenient(&text) {
+        Some(s) => {
+            *given = Value::String(s.as_api().to_owned());
+            None
+        }
+        None => Some(problem(
+            "status",
+            &text,
+            &format!("unknown status (expected {})", Status::expected()),
+        )),
+    }
+}
+
 /// Two values alike, lists in any order and case.
-fn same(held: Option<&Value>, value: &Value) -> bool {
+pub(crate) fn same(held: Option<&Value>, value: &Value) -> bool {
     let folded = |v: &Value| -> Option<Vec<String>> {
         let mut items: Vec<String> = (v.as_array()?.iter())
             .map(|i| i.as_str().unwrap_or_default().to_lowercase())

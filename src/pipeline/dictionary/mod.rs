@@ -5,15 +5,18 @@
 //! from a database's data type to a field's `columnDataType` (`data_type`);
 //! the tenant's dictionary listed into the same tree (`listing`) with its
 //! types (`types`), a file's rows checked against both (`check`), and a tree
-//! written as a table to edit and read back (`export`). Tested on the
-//! exports real databases wrote (`tests/fixtures/dictionary`); `check` and
-//! `export --kind dictionary` use them, `run` does not import one yet.
+//! written as a table to edit and read back (`export`); what a run writes,
+//! cut into bulktrees with their chains (`plan`), and those trees sent, each
+//! row's result taken from the answers or the listing after (`write`).
+//! Tested on the exports real databases wrote (`tests/fixtures/dictionary`).
 
 pub(crate) mod check;
 pub mod columns;
 pub mod data_type;
 pub mod export;
 pub(crate) mod listing;
+pub(crate) mod plan;
 pub mod rows;
 pub mod tree;
 pub(crate) mod types;
+pub(crate) mod write;

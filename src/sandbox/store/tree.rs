@@ -89,6 +89,8 @@ struct Place<'a> {
     parent_type: &'a str,
     source_id: Option<String>,
     path: String,
+    /// A node refused wherever it comes (`--refuse-node`).
+    refused: Option<&'a str>,
 }
 
 impl Store {
@@ -98,7 +100,7 @@ impl Store {
         &mut self,
         version_id: &str,
         body: &Value,
-        atomic: bool,
+        (atomic, refused): (bool, Option<&str>),
     ) -> Result<TreeCounts, Refusal> {
         let (source, children) = split_tree(body)?;
         let nodes = count_nodes(children);
@@ -108,18 +110,18 @@ impl Store {
                 nodes + 1
             )));
         }
+        let tree = (&source, children, refused);
         if atomic {
-            self.walk_tree(version_id, &source, children, false)?;
+            self.walk_tree(version_id, tree, false)?;
         }
-        self.walk_tree(version_id, &source, children, true)
+        self.walk_tree(version_id, tree, true)
     }
 
     /// Checks (and when `write`, applies) the source and every node below.
     fn walk_tree(
         &mut self,
         version_id: &str,
-        source: &Value,
-        children: &[Value],
+        (source, children, refused): (&Value, &[Value], Option<&str>),
         write: bool,
     ) -> Result<TreeCounts, Refusal> {
         let checked = self.check_source(version_id, source)?;
@@ -142,6 +144,7 @@ impl Store {
             parent_type: &source_type,
             source_id,
             path: format!("\\{technical}"),
+            refused,
         };
         self.walk_children(version_id, &place, children, write, &mut counts)?;
         if !write {
@@ -169,6 +172,9 @@ impl Store {
                 )));
             }
             let path = format!("{}\\{}", place.path, node.technical_name);
+            if place.refused == Some(path.as_str()) {
+                return Err(refuse(format!("{path}: refused here (--refuse-node)")));
+            }
             let found =
                 (place.parent_id.as_deref()).and_then(|p| self.dictionary.child(p, &key.0, &key.1));
             let id = match (write, found) {
@@ -186,6 +192,7 @@ impl Store {
                     parent_type: &key.1,
                     source_id: place.source_id.clone(),
                     path,
+                    refused: place.refused,
                 };
                 self.walk_children(version_id, &below, grandchildren, write, counts)?;
             }

@@ -1,0 +1,184 @@
+//! What a dictionary's run writes: each node of the file's tree that is new
+//! or differs from the tenant's (as `check` found it), cut into pieces of
+//! at most `--tree-size` such nodes, each piece sent as one bulktree with
+//! the chain of its parents above it. A chain node carries its name,
+//! technical name and type exactly as the tenant lists them, so that it
+//! never creates nor renames anything; a parent that no row describes and
+//! the tenant does not hold is created with its name and type.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::action::Action;
+use crate::pipeline::dictionary::tree::{At, Tree};
+
+/// The most nodes a bulktree may carry, by the contract.
+pub(crate) const MOST_NODES: usize = 250_000;
+
+/// The nodes one bulktree writes by default: an answer lost costs one
+/// resend of this many (at 80 ms a request, 1,000,000 fields in 200 trees).
+pub(crate) const TREE_SIZE: usize = 5_000;
+
+/// The write each node of the file's tree takes (`None`: none, it is at
+/// most a chain).
+pub(crate) struct Plan {
+    pub(crate) acts: Vec<Option<Action>>,
+    children: Vec<Vec<At>>,
+}
+
+impl Plan {
+    /// `decided` says what the row of a described node does; a node only
+    /// implied is created when the tenant does not hold it.
+    pub(crate) fn new(file: &Tree, held: &Tree, decided: impl Fn(u64) -> Option<Action>) -> Plan {
+        let mut children = vec![Vec::new(); file.nodes.len()];
+        let acts = (file.nodes.iter().enumerate())
+            .map(|(at, node)| {
+                if let Some(parent) = node.parent {
+                    children[parent as usize].push(at as At);
+                }
+                match node.row {
+                    Some(row) => decided(row),
+                    None => match held.find(&file.key_path(at as At)) {
+                        Some(_) => None,
+                        None => Some(Action::Create),
+                    },
+                }
+            })
+            .collect();
+        Plan { acts, children }
+    }
+
+    /// The sources of the file, in file order.
+    pub(crate) fn sources<'a>(&self, file: &'a Tree) -> impl Iterator<Item = At> + 'a {
+        (file.nodes.iter().enumerate())
+            .filter(|(_, n)| n.parent.is_none())
+            .map(|(at, _)| at as At)
+    }
+
+    /// The nodes written under (and with) `source`, depth first, in pieces
+    /// of at most `size`.
+    pub(crate) fn pieces(&self, source: At, size: usize) -> Vec<Vec<At>> {
+        let mut acted = Vec::new();
+        let mut stack = vec![source];
+        while let Some(at) = stack.pop() {
+            if self.acts[at as usize].is_some() {
+                acted.push(at);
+            }
+            stack.extend(self.children[at as usize].iter().rev());
+        }
+        let size = size.clamp(1, MOST_NODES - 1);
+        acted.chunks(size).map(<[At]>::to_vec).collect()
+    }
+
+    /// The nodes of `piece` and those below them in the file's tree that
+    /// it creates (what a parent refused takes with it).
+    pub(crate) fn new_below(&self, piece: &[At], at: At) -> Vec<At> {
+        let mut below = Vec::new();
+        let mut stack = self.children[at as usize].clone();
+        while let Some(here) = stack.pop() {
+            if self.acts[here as usize] == Some(Action::Create) && piece.contains(&here) {
+                below.push(here);
+            }
+            stack.extend(&self.children[here as usize]);
+        }
+        below
+    }
+}
+
+/// One bulktree: its body, the nodes it carries and the creates it plans.
+/// A body without `children` is a source alone, which no bulktree takes.
+pub(crate) struct Body {
+    pub(crate) json: Value,
+    pub(crate) nodes: usize,
+    pub(crate) creates: usize,
+}
+
+/// The bulktree that writes `piece` (nodes of one source), with its chains.
+pub(crate) fn body(file: &Tree, held: &Tree, plan: &Plan, piece: &[At]) -> Body {
+    let mut carried = vec![false; file.nodes.len()];
+    let mut creates = 0;
+    for &at in piece {
+        creates += usize::from(plan.acts[at as usize] == Some(Action::Create));
+        let mut here = Some(at);
+        while let Some(place) = here.filter(|p| !carried[*p as usize]) {
+            carried[place as usize] = true;
+            here = file.nodes[place as usize].parent;
+        }
+    }
+    let nodes = carried.iter().filter(|c| **c).count();
+    let in_piece: std::collections::HashSet<At> = piece.iter().copied().collect();
+    let mut root = piece[0];
+    while let Some(parent) = file.nodes[root as usize].parent {
+        root = parent;
+    }
+    let writer = Writer {
+        file,
+        held,
+        plan,
+        carried: &carried,
+        in_piece: &in_piece,
+    };
+    let mut json = writer.node(root);
+    let mut nodes = nodes;
+    if json.get("children").is_none() {
+        // A source written alone: the contract wants children; one the
+        // tenant lists, sent as a chain, changes nothing.
+        if let Some(child) = listed_child(file, held, root) {
+            json["children"] = json!([child]);
+            nodes += 1;
+        }
+    }
+    Body {
+        json,
+        nodes,
+        creates,
+    }
+}
+
+/// A child the tenant lists under the source at `root`, as a chain node.
+fn listed_child(file: &Tree, held: &Tree, root: At) -> Option<Value> {
+    let source = held.find(&file.key_path(root))?;
+    let child = held.nodes.iter().find(|n| n.parent == Some(source))?;
+    Some(json!({
+        "name": &*child.name,
+        "technicalName": &*child.technical_name,
+        "type": &*held.types[child.node_type as usize],
+    }))
+}
+
+struct Writer<'a> {
+    file: &'a Tree,
+    held: &'a Tree,
+    plan: &'a Plan,
+    carried: &'a [bool],
+    in_piece: &'a std::collections::HashSet<At>,
+}
+
+impl Writer<'_> {
+    fn node(&self, at: At) -> Value {
+        let node = &self.file.nodes[at as usize];
+        let keys = self.file.key_path(at);
+        let listed = self.held.find(&keys).map(|h| &self.held.nodes[h as usize]);
+        let name = listed.map_or(&*node.name, |l| &*l.name);
+        let acts = self.in_piece.contains(&at) && self.plan.acts[at as usize].is_some();
+        let mut obj = Map::new();
+        obj.insert("name".into(), json!(if acts { &*node.name } else { name }));
+        obj.insert("technicalName".into(), json!(&*node.technical_name));
+        obj.insert(
+            "type".into(),
+            json!(&*self.file.types[node.node_type as usize]),
+        );
+        if acts {
+            for (key, value) in &node.attributes {
+                obj.insert(key.clone(), value.clone());
+            }
+        }
+        let children: Vec<Value> = (self.plan.children[at as usize].iter())
+            .filter(|c| self.carried[**c as usize])
+            .map(|c| self.node(*c))
+            .collect();
+        if !children.is_empty() {
+            obj.insert("children".into(), Value::Array(children));
+        }
+        Value::Object(obj)
+    }
+}

@@ -1,0 +1,193 @@
+//! A dictionary file written by `run`, as a new user meets it: a real
+//! PostgreSQL's `information_schema.columns` imported unedited, every
+//! column with its type, size, nullability, order and key, in one
+//! bulktree; run again, nothing written; one edit, one node written; a node
+//! the tenant refuses fails its row alone, with the tenant's message, on an
+//! atomic tenant and on one that applies part before refusing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dg_import::sandbox::{Sandbox, Variant};
+
+use crate::common::{read_report, sandbox};
+
+/// `run FILE` against the sandbox: exit code, error, report rows.
+async fn run(
+    sb: &Sandbox,
+    file: &Path,
+    extra: &[&str],
+) -> (u8, Option<String>, Vec<BTreeMap<String, String>>) {
+    let dir = file.parent().unwrap();
+    let connection = crate::common::reach(sb, dir);
+    let report = dir.join("r.csv");
+    let (file, report_arg) = (file.display().to_string(), report.display().to_string());
+    let mut args = vec!["run", file.as_str(), "--report", report_arg.as_str()];
+    args.extend_from_slice(extra);
+    let (code, error) = crate::common::dg_at(&args, &connection).await;
+    (code, error, read_report(&report).1)
+}
+
+fn counts(rows: &[BTreeMap<String, String>]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for r in rows {
+        *counts.entry(r["result"].clone()).or_default() += 1;
+    }
+    counts
+}
+
+fn trees_sent(sb: &Sandbox) -> usize {
+    (sb.requests().iter())
+        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
+        .count()
+}
+
+/// The descriptions the tenant holds on columns named `email`.
+fn described_emails(store: &dg_import::sandbox::Store) -> Vec<&str> {
+    (store.dictionary.nodes.iter())
+        .filter(|n| n.technical_name == "email")
+        .filter_map(|n| n.description.as_deref())
+        .collect()
+}
+
+fn fixture(dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dictionary");
+    std::fs::copy(from.join(name), &to).unwrap();
+    to
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_postgresql_dictionary_imports_unedited_then_writes_nothing_then_only_the_edit() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path(), "postgresql-15-columns-with-keys.csv");
+    let (code, error, rows) = run(&sb, &file, &[]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(counts(&rows), [("created".to_owned(), 46)].into());
+    assert_eq!(trees_sent(&sb), 1, "one source, one tree");
+    let store = sb.store();
+    let nodes = &store.dictionary.nodes;
+    assert_eq!(nodes.len(), 2 + 7 + 46, "containers, structures, fields");
+    let id = (nodes.iter())
+        .find(|n| n.technical_name == "invoice_id")
+        .expect("the key column");
+    assert_eq!(id.attributes["columnDataType"], "Integer");
+    assert_eq!(id.attributes["isMandatory"], true);
+    assert_eq!(id.attributes["isPrimaryKey"], true);
+    assert_eq!(id.attributes["order"], 1);
+    assert_eq!(
+        described_emails(&store),
+        ["Login and contact address"],
+        "customers.email's comment, and not the view's"
+    );
+
+    let (code, error, rows) = run(&sb, &file, &["--if-exists", "update"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(counts(&rows), [("unchanged".to_owned(), 46)].into());
+    assert_eq!(trees_sent(&sb), 1, "an unchanged dictionary sends nothing");
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("Login and contact address", "Where we write"),
+    )
+    .unwrap();
+    let (code, _, rows) = run(&sb, &file, &["--if-exists", "update"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(counts(&rows)["updated"], 1);
+    assert_eq!(trees_sent(&sb), 2, "the one edit, in one tree");
+    let store = sb.store();
+    assert_eq!(described_emails(&store), ["Where we write"]);
+    assert_eq!(store.dictionary.nodes.len(), 55, "nothing twice");
+}
+
+/// Four fields under two schemas; the tenant refuses the second one
+/// (`refuse_node`: for what no check can see).
+const FOUR: &str = "source,container,structure,field\n\
+    shop,s1,t1,c0\nshop,s1,t1,c1\nshop,s1,t1,c2\nshop,s2,t9,c4\n";
+
+async fn one_refused(variants: &[Variant], size: &str) {
+    let sb = sandbox(|c| {
+        c.variants.extend(variants.iter().copied());
+        c.refuse_node = Some(r"\shop\s1\t1\c1".into());
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.csv");
+    std::fs::write(&file, FOUR).unwrap();
+    let (code, error, rows) = run(&sb, &file, &["--tree-size", size]).await;
+    assert_eq!(code, 1, "{error:?}");
+    let results: Vec<&str> = rows.iter().map(|r| r["result"].as_str()).collect();
+    assert_eq!(results, ["created", "failed", "created", "created"]);
+    assert!(
+        rows[1]["error"].contains(r"\shop\s1\t1\c1"),
+        "{}",
+        rows[1]["error"]
+    );
+    assert_eq!(rows[1]["http_status"], "400");
+    let store = sb.store();
+    let mut fields: Vec<&str> = (store.dictionary.nodes.iter())
+        .filter(|n| n.node_type == "Column")
+        .map(|n| n.technical_name.as_str())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["c0", "c2", "c4"],
+        "every node once, the refused one not"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_the_tenant_refuses_fails_its_row_alone_and_the_others_are_written() {
+    one_refused(&[], "5000").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_applies_part_of_a_refused_tree_still_gets_every_rows_result_true() {
+    one_refused(&[Variant::TreeNotAtomic, Variant::TreeCreated], "5000").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trees_cut_to_one_node_each_give_the_same_results() {
+    one_refused(&[Variant::TreeNotAtomic], "1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trees_whose_answers_are_lost_after_they_were_applied_are_decided_by_the_listing() {
+    let sb = sandbox(|c| {
+        c.drop_after_commit_rate = 1.0;
+        c.fail_only = Some("/v2/sources/bulktree".into());
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.csv");
+    std::fs::write(&file, FOUR).unwrap();
+    let (code, error, rows) = run(&sb, &file, &["--max-retries", "1"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(counts(&rows), [("created".to_owned(), 4)].into());
+    assert!(trees_sent(&sb) >= 2, "the tree was sent, and again");
+    let store = sb.store();
+    assert_eq!(store.dictionary.nodes.len(), 2 + 2 + 4, "every node once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_is_checked_before_anything_is_sent_and_any_spelling_of_one_is_the_apis() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.csv");
+    let text = "source,container,structure,field,status\n\
+        shop,s1,t1,c0,in revision\nshop,s1,t1,c1,Bogus\n";
+    std::fs::write(&file, text).unwrap();
+    let (code, _, rows) = run(&sb, &file, &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(rows[0]["result"], "created");
+    assert_eq!(rows[1]["result"], "invalid");
+    assert!(rows[1]["error"].starts_with("status: 'Bogus': unknown status (expected Proposed"));
+    let store = sb.store();
+    let c0 = (store.dictionary.nodes.iter())
+        .find(|n| n.technical_name == "c0")
+        .unwrap();
+    assert_eq!(c0.status.as_deref(), Some("InRevision"));
+}

@@ -144,6 +144,10 @@ async fn against(
     let fields = fields.map(|s| serde_json::json!({ "summary": s }));
     crate::voice::say("INFO", &summary.to_string(), fields);
     crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), &summary);
+    // A run stopped by a signal says so in its exit code, its report written.
+    if interrupt.is_cancelled() {
+        return Err(interrupt.stop().into());
+    }
     Ok(code)
 }
 

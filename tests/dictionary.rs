@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::common::dictionary::results_of as counts;
 use crate::common::dictionary::{fixture_tree, put};
 use crate::common::{read_report, sandbox};
 
@@ -29,16 +30,6 @@ async fn check(
     let (code, error) = crate::common::dg_at(&args, &connection).await;
     let rows = read_report(&dir.join("r.check.csv")).1;
     (code, error, rows)
-}
-
-fn counts(
-    rows: &[std::collections::BTreeMap<String, String>],
-) -> std::collections::BTreeMap<String, usize> {
-    let mut counts = std::collections::BTreeMap::new();
-    for r in rows {
-        *counts.entry(r["result"].clone()).or_default() += 1;
-    }
-    counts
 }
 
 fn copy_fixture(dir: &Path) -> std::path::PathBuf {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use dg_import::sandbox::{Sandbox, Variant};
 
+use crate::common::dictionary::results_of as counts;
 use crate::common::{read_report, sandbox};
 
 /// `run FILE` against the sandbox: exit code, error, report rows.
@@ -26,14 +27,6 @@ async fn run(
     args.extend_from_slice(extra);
     let (code, error) = crate::common::dg_at(&args, &connection).await;
     (code, error, read_report(&report).1)
-}
-
-fn counts(rows: &[BTreeMap<String, String>]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for r in rows {
-        *counts.entry(r["result"].clone()).or_default() += 1;
-    }
-    counts
 }
 
 fn trees_sent(sb: &Sandbox) -> usize {

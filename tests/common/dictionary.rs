@@ -100,3 +100,14 @@ pub async fn post_tree(sb: &dg_import::sandbox::Sandbox, body: &Value) {
     let answer = sent.send().await.unwrap();
     assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
 }
+
+/// How many report rows say each result.
+pub fn results_of(
+    rows: &[std::collections::BTreeMap<String, String>],
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in rows {
+        *counts.entry(r["result"].clone()).or_default() += 1;
+    }
+    counts
+}

@@ -36,7 +36,13 @@ pub(crate) async fn serve(
     if let Some(seed) = faults {
         eprintln!("Faults drawn from --fault-seed {seed} (the same seed fails the same requests)");
     }
+    // Listening before saying so: a Ctrl-C right after the line stops it cleanly.
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     eprintln!("Press Ctrl-C to stop.");
+    #[cfg(unix)]
+    interrupt.recv().await;
+    #[cfg(not(unix))]
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await?;
     Ok(exit::SUCCESS)

@@ -273,7 +273,6 @@ async fn write(
         plan: &plan,
         done: Default::default(),
         unsure: Vec::new(),
-        requests: 0,
     };
     let size = config.tree_size.unwrap_or(plan::TREE_SIZE);
     tokio::select! {

@@ -51,7 +51,6 @@ pub(crate) struct Writes<'a> {
     pub(crate) done: HashMap<u64, Done>,
     /// Nodes whose write an answer did not account for.
     pub(crate) unsure: Vec<At>,
-    pub(crate) requests: u64,
 }
 
 impl Writes<'_> {
@@ -80,7 +79,6 @@ impl Writes<'_> {
             }
             let route = routes::route(Kind::Source, Way::Tree, &self.target.version_id);
             let url = self.client.url(&route.path, &[]);
-            self.requests += 1;
             let sent = (self.client)
                 .send_with_retries(route.method, url, Some(&body.json), self.client.writes())
                 .await;
@@ -142,7 +140,6 @@ impl Writes<'_> {
         }
         let route = routes::route(Kind::Source, Way::One, &self.target.version_id);
         let url = self.client.url(&route.path, &[]);
-        self.requests += 1;
         let sent = (self.client)
             .send_with_retries(route.method, url, Some(json), self.client.writes())
             .await;

@@ -818,23 +818,3 @@ async fn a_report_with_a_byte_order_mark_gets_a_retired_list_with_one() {
     );
     assert!(String::from_utf8_lossy(&retired).contains("source-0003"));
 }
-
-/// An `information_schema.columns` export a real PostgreSQL wrote, given
-/// to `run --resume`: a dictionary's run keeps no journal yet, so it is
-/// refused with exit 2 before any request, saying to run it again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resuming_a_dictionary_run_is_refused_saying_to_run_it_again_and_nothing_is_sent() {
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dictionary/postgresql-15-columns.csv"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("r.csv").display().to_string();
-    let args = ["run", fixture, "--sandbox", "--report", &report, "--resume"];
-    let (code, error) = dg(&args).await;
-    assert_eq!(code, 2, "{error:?}");
-    let error = error.unwrap();
-    assert!(error.contains("no journal to resume"), "{error}");
-    assert!(error.contains("nothing was sent"), "{error}");
-    assert!(!dir.path().join("r.csv").exists());
-}

@@ -7,6 +7,7 @@ pub mod dictionary;
 pub mod doctor;
 pub mod export;
 pub mod mirror;
+pub(crate) mod resume;
 pub mod run;
 pub mod sandbox;
 pub mod signals;

@@ -5,14 +5,13 @@
 //! report replaces its destination only once every row is in it.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Instant;
 
+use crate::commands::resume::{InputFacts, finished_already, prior_work, start_journal};
 use crate::commands::signals::{self, Interrupt};
 
 use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
-use crate::client::halt::Halt;
 use crate::client::pace::Pace;
 use crate::client::session::Session;
 use crate::exit::{self, Stop, usage};
@@ -24,7 +23,7 @@ use crate::model::source::Status;
 use crate::pipeline::directory::{self, Directory, Rules};
 use crate::pipeline::ids;
 use crate::pipeline::import::{self, Mode, Settings};
-use crate::pipeline::input::{self, Field, HeaderMap, Input, InputOptions, Layout};
+use crate::pipeline::input::{self, Field, HeaderMap, Input, Layout};
 use crate::pipeline::journal::Journal;
 use crate::pipeline::plan::Prior;
 use crate::pipeline::progress::Progress;
@@ -69,12 +68,6 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         crate::files::output::check(output.what, &output.path, output.allow)?;
         seen.summary_writable = true;
     }
-    // A dictionary is checked and written in its own room.
-    if matches!(config.job, Task::Check { .. } | Task::Run { .. })
-        && crate::commands::dictionary::is_dictionary(config)?
-    {
-        return crate::commands::dictionary::execute(config, &interrupt).await;
-    }
     if let Some((code, said)) = finished_already(config)? {
         crate::voice::say("INFO", &said, None);
         let mut totals = totals(config, Instant::now(), None);
@@ -82,6 +75,12 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         totals.common.warnings = vec![said];
         write_summary_json(config, &Summary::new(Tally::default(), totals));
         return Ok(code);
+    }
+    // A dictionary is checked and written in its own room.
+    if matches!(config.job, Task::Check { .. } | Task::Run { .. })
+        && crate::commands::dictionary::is_dictionary(config)?
+    {
+        return crate::commands::dictionary::execute(config, &interrupt).await;
     }
     let session = Session::open(&config.endpoint).await?;
     let code = import_into(config, &session, interrupt, seen).await;
@@ -95,137 +94,9 @@ fn totals(config: &ImportConfig, started: Instant, pace: Option<&Pace>) -> Total
     Totals::new(config.job.name(), &input, &config.report, started, pace)
 }
 
-/// `--resume` when the last run into the report finished: nothing is left
-/// to do, nothing is sent, and its exit code is this one's (with what to
-/// tell the user).
-fn finished_already(config: &ImportConfig) -> anyhow::Result<Option<(u8, String)>> {
-    if !config.job.resume() || !config.carry || Beside::Journal.of(&config.report).exists() {
-        return Ok(None);
-    }
-    let Some(last) = RunRecord::read(&Beside::Record.of(&config.report))? else {
-        return Ok(None);
-    };
-    let Some(code) = last.exit_code.filter(|_| last.finished()) else {
-        return Ok(None);
-    };
-    let hash = config.job.input().map(record::sha256_of).transpose()?;
-    refuse_changed_input(config, &last, hash.as_deref())?;
-    let report = config.report.display();
-    let next = match code {
-        exit::SUCCESS => String::new(),
-        _ => format!("; `dg-import rerun {report}` tries again the rows it did not do"),
-    };
-    let said = format!(
-        "nothing to resume: the last command into {report} (`{}` of {}) finished, \
-         exit code {code}{next}",
-        last.command, last.input
-    );
-    Ok(Some((code, said)))
-}
-
 /// Writes the summary when asked (`summary::write_if_asked`).
 fn write_summary_json(config: &ImportConfig, summary: &Summary) {
     crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), summary);
-}
-
-/// What an interrupted or finished earlier run left for this one.
-fn prior_work(
-    config: &ImportConfig,
-    journal_path: &Path,
-    input_hash: Option<&str>,
-) -> anyhow::Result<(Prior, bool)> {
-    let resume = config.job.resume();
-    let recorded = RunRecord::read(&Beside::Record.of(&config.report))?;
-    let same_input =
-        |r: &RunRecord| r.input_sha256.as_deref() == input_hash && input_hash.is_some();
-    // Another target (--other-target): what was done there is not done here.
-    if !config.carry {
-        let prior = Prior {
-            other_target: true,
-            ..Prior::default()
-        };
-        return Ok((prior, false));
-    }
-    if journal_path.exists() {
-        if !resume && !config.force {
-            return Err(usage(format!(
-                "{} holds an unfinished run into {}: pass --resume to finish it, or --force to start over",
-                journal_path.display(),
-                config.report.display()
-            )));
-        }
-        if resume {
-            match &recorded {
-                Some(r) => refuse_changed_input(config, r, input_hash)?,
-                None => {
-                    return Err(usage(
-                        "cannot resume: the run record is missing; pass --force to start over",
-                    ));
-                }
-            }
-            let prior = Prior::from_journal(Journal::read(journal_path)?);
-            tracing::info!(
-                "resuming: {} rows done, {} sent without an answer",
-                prior.done.len(),
-                prior.sent.len()
-            );
-            return Ok((prior, true));
-        }
-        return Ok((Prior::default(), false));
-    }
-    // Nothing in flight. A resume of a run that finished has only what its
-    // report left, and only for the file that run read.
-    if let (true, Some(r)) = (resume, &recorded) {
-        refuse_changed_input(config, r, input_hash)?;
-    }
-    let finished = resume
-        && config.report.exists()
-        && recorded.as_ref().is_some_and(same_input)
-        && matches!(config.job, Task::Run { .. });
-    if !finished {
-        return Ok((Prior::default(), false));
-    }
-    let mut prior = Prior::default();
-    let options = InputOptions {
-        headers: config.input.headers.clone(),
-        ..Default::default()
-    };
-    for row in Input::open(Some(&config.report), Layout::Report, &options)? {
-        if let Some(outcome) = row?.previous {
-            prior.carry(outcome);
-        }
-    }
-    tracing::info!(
-        "resuming a run that stopped early: {} rows done are not sent again",
-        prior.done.len()
-    );
-    Ok((prior, false))
-}
-
-/// A resume continues the file the recorded run read: a `run` record whose
-/// input hash differs is refused, journal or not (a rerun's record hashes
-/// the report, which the rerun itself replaces at its end).
-fn refuse_changed_input(
-    config: &ImportConfig,
-    recorded: &RunRecord,
-    input_hash: Option<&str>,
-) -> anyhow::Result<()> {
-    let unfinished = Beside::Journal.of(&config.report).exists();
-    if recorded.command != "run" && !unfinished {
-        return Ok(());
-    }
-    if recorded.input_sha256.is_some() && recorded.input_sha256.as_deref() == input_hash {
-        return Ok(());
-    }
-    let name = input::display_name(config.job.input());
-    Err(usage(format!(
-        "cannot resume: {name} is not the file the run into {} read ({}: its content \
-         changed since, or it is another file); to import it as it is now, run without \
-         --resume (with --if-exists update, the sources already made are compared, not \
-         refused), or pass --force to start over; nothing was sent",
-        config.report.display(),
-        recorded.input
-    )))
 }
 
 /// The input, opened and checked before any request.
@@ -238,14 +109,6 @@ struct Opened {
     names: HashSet<Print>,
     prior: Prior,
     resuming: bool,
-}
-
-/// What the run record says of the input.
-struct InputFacts {
-    name: String,
-    hash: Option<String>,
-    /// The encoding of a CSV input that is not UTF-8.
-    encoding: Option<Encoding>,
 }
 
 fn layout(config: &ImportConfig) -> Layout {
@@ -267,8 +130,7 @@ fn open_input(config: &ImportConfig) -> anyhow::Result<Opened> {
     let total = first.as_ref().map(|s| s.rows);
     let names = first.map(|s| s.keys).unwrap_or_default();
     let hash = path.map(record::sha256_of).transpose()?;
-    let journal_path = Beside::Journal.of(&config.report);
-    let (prior, resuming) = prior_work(config, &journal_path, hash.as_deref())?;
+    let (prior, resuming) = prior_work(config, hash.as_deref(), true)?;
     Ok(Opened {
         rows,
         facts: InputFacts {
@@ -371,17 +233,6 @@ fn compares(config: &ImportConfig, header: &HeaderMap) -> bool {
         || config.recorded_retire.is_some()
 }
 
-/// Once interrupted, stops starting rows; answers in flight get a grace
-/// period, then are cut off, their rows recorded as sent without an answer
-/// (for `--resume` or `rerun`). Never resolves.
-async fn drain_on(interrupt: &Interrupt, halt: &Halt) {
-    interrupt.cancelled().await;
-    halt.stop(interrupt.stop());
-    tokio::time::sleep(signals::GRACE).await;
-    halt.cut_off();
-    std::future::pending::<()>().await;
-}
-
 /// Where to import and what is there. Ctrl-C here ends the command at once.
 /// `compare`: the listing asks for what each source holds.
 /// The columns that name no field are then bound to the custom attributes
@@ -457,7 +308,8 @@ async fn import_into(
     let compare = compares(config, rows.header());
     let (target, directory) = set_up(config, &client, &interrupt, compare, &mut rows).await?;
     let retirement = plan_retirement(config, &directory, &names)?;
-    let journal = start_journal(config, &session.url, &target, &facts, resuming, &retirement)?;
+    let retire = retirement.retirees.clone();
+    let journal = start_journal(config, &session.url, &target, &facts, resuming, retire)?;
     let delimiter = rows.dialect().delimiter;
     let bom = rows.dialect().bom || config.excel_report;
     let header = rows.header().clone();
@@ -468,7 +320,7 @@ async fn import_into(
     let settings = settings(config, mode, &directory, &header, &rows, prior, total);
     let tally = tokio::select! {
         tally = import::import(settings, rows, &mut report.writer, &progress) => tally,
-        _ = drain_on(&interrupt, client.halt()) => unreachable!("pending forever"),
+        _ = signals::drain_on(&interrupt, client.halt()) => unreachable!("pending forever"),
     };
     let tally = tally.map_err(|e| after_writes(e, !checking))?;
     let created_tags = sender
@@ -587,50 +439,6 @@ fn attribute_columns(header: &HeaderMap) -> Vec<String> {
             h => format!("{h} ({})", a.name),
         })
         .collect()
-}
-
-/// The run record first, then the journal (appended to when resuming);
-/// none for a `check`.
-fn start_journal(
-    config: &ImportConfig,
-    url: &reqwest::Url,
-    target: &directory::Target,
-    input: &InputFacts,
-    resuming: bool,
-    retirement: &Retirement,
-) -> anyhow::Result<Option<Journal>> {
-    if matches!(config.job, Task::Check { .. }) {
-        return Ok(None);
-    }
-    let record = RunRecord {
-        schema_version: record::SCHEMA_VERSION,
-        command: config.job.name().into(),
-        url: url.to_string(),
-        sandbox: matches!(
-            config.endpoint,
-            crate::client::session::Endpoint::Sandbox { .. }
-        ),
-        target: target.clone(),
-        if_exists: config.if_exists,
-        input: input.name.clone(),
-        input_sha256: input.hash.clone(),
-        // A resume reads the file as this run did, detected encoding included.
-        input_options: InputOptions {
-            encoding: (config.input.encoding.clone())
-                .or(input.encoding.as_ref().map(|e| e.name.clone())),
-            ..config.input.clone()
-        },
-        create_missing_tags: config.create_missing_tags,
-        clear_empty_cells: config.clear_empty_cells,
-        retire: retirement.retirees.clone(),
-        exit_code: None,
-    };
-    record.write(&Beside::Record.of(&config.report))?;
-    let path = Beside::Journal.of(&config.report);
-    match resuming {
-        true => Journal::append(&path).map(Some),
-        false => Journal::create(&path).map(Some),
-    }
 }
 
 /// What the rows were written to.

@@ -15,6 +15,17 @@ use crate::exit::Stop;
 /// waits 10 s before it kills).
 pub(crate) const GRACE: std::time::Duration = std::time::Duration::from_secs(8);
 
+/// Once interrupted, stops starting rows; answers in flight get a grace
+/// period, then are cut off, their rows recorded as sent without an answer
+/// (for `--resume` or `rerun`). Never resolves.
+pub(crate) async fn drain_on(interrupt: &Interrupt, halt: &crate::client::halt::Halt) {
+    interrupt.cancelled().await;
+    halt.stop(interrupt.stop());
+    tokio::time::sleep(GRACE).await;
+    halt.cut_off();
+    std::future::pending::<()>().await;
+}
+
 /// Set off by the first signal; says which.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interrupt {

@@ -23,6 +23,10 @@ pub(crate) struct Checker<'a> {
     /// The tenant's dictionary, as listed.
     pub(crate) held: &'a Tree,
     pub(crate) if_exists: IfExists,
+    /// Rows an interrupted run sent without a known result, with what they
+    /// did: compared as updates, and found as their row says, they are
+    /// what that run did.
+    pub(crate) sent_before: &'a std::collections::HashMap<u64, crate::model::action::Action>,
     pub(crate) file: Tree,
 }
 
@@ -107,7 +111,9 @@ impl Checker<'_> {
         let Some(listed) = self.held.find(&keys) else {
             return Outcome::new(row, RowResult::WouldCreate);
         };
-        match self.if_exists {
+        let sent_before = self.sent_before.get(&row).copied();
+        let if_exists = sent_before.map_or(self.if_exists, |_| IfExists::Update);
+        match if_exists {
             IfExists::Fail => {
                 return Outcome::new(row, RowResult::Conflict).with_error(
                     ErrorKind::row(Problem::AlreadyExists),
@@ -131,9 +137,10 @@ impl Checker<'_> {
                 changes.push(describe(key, held, value));
             }
         }
-        let mut o = match changes.is_empty() {
-            true => Outcome::new(row, RowResult::Unchanged),
-            false => Outcome::new(row, RowResult::WouldUpdate),
+        let mut o = match (changes.is_empty(), sent_before) {
+            (true, Some(action)) => Outcome::new(row, action.done()),
+            (true, None) => Outcome::new(row, RowResult::Unchanged),
+            (false, _) => Outcome::new(row, RowResult::WouldUpdate),
         };
         o.changes = (!changes.is_empty()).then(|| changes.join("; "));
         o

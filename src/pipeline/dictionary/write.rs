@@ -7,7 +7,10 @@
 //! is halved without failing a row; one refused naming a node's path
 //! loses that node (and the new nodes below it) and is sent again; one
 //! refused naming nothing is split in halves down to the bad node. A
-//! resend is always safe: a bulktree is an upsert.
+//! resend is always safe: a bulktree is an upsert. The journal has each
+//! row as sent before its tree goes, and as done once its result is known
+//! (after the listing, for a row an answer did not account for), so that a
+//! `--resume` sends again only the trees that were in flight.
 
 use std::collections::HashMap;
 
@@ -17,19 +20,11 @@ use serde_json::Value;
 use crate::client::api::Client;
 use crate::client::routes::{self, Kind, Way};
 use crate::model::action::Action;
-use crate::model::outcome::RowResult;
+use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::plan::{self, Plan};
 use crate::pipeline::dictionary::tree::{At, Tree};
 use crate::pipeline::directory::Target;
-
-/// What became of a row's write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Done {
-    pub(crate) result: RowResult,
-    pub(crate) http_status: Option<u16>,
-    pub(crate) error: Option<String>,
-    pub(crate) attempts: u32,
-}
+use crate::pipeline::journal::{Event, Journal, Sent};
 
 /// The counts a bulktree answers.
 #[derive(Debug, Default, Deserialize)]
@@ -47,34 +42,54 @@ pub(crate) struct Writes<'a> {
     pub(crate) file: &'a Tree,
     pub(crate) held: &'a Tree,
     pub(crate) plan: &'a Plan,
-    /// By row.
-    pub(crate) done: HashMap<u64, Done>,
+    /// Every row's outcome, in file order (rows ascending): what the check
+    /// said a write would do, turned into what it did.
+    pub(crate) outcomes: &'a mut [Outcome],
+    /// None for a run into the null device.
+    pub(crate) journal: Option<&'a Journal>,
+    /// Rows an interrupted run sent without a known result, with what they did.
+    pub(crate) sent_before: &'a HashMap<u64, Action>,
     /// Nodes whose write an answer did not account for.
     pub(crate) unsure: Vec<At>,
 }
 
+/// What became of a node's write.
+enum Became<'m> {
+    Written,
+    Failed(Option<u16>, &'m str),
+}
+
 impl Writes<'_> {
-    /// Every piece of every source, sent.
-    pub(crate) async fn all(&mut self, size: usize) {
+    /// Every piece of every source, sent, until the run is stopped.
+    pub(crate) async fn all(&mut self, size: usize) -> anyhow::Result<()> {
         let sources: Vec<At> = self.plan.sources(self.file).collect();
         for source in sources {
             for piece in self.plan.pieces(source, size) {
-                self.piece(piece).await;
+                self.piece(piece).await?;
             }
         }
+        Ok(())
+    }
+
+    fn halted(&self) -> bool {
+        self.client.halt().stopped().is_some()
     }
 
     /// One piece, resent without what the tenant refused, halved when too
     /// big or when its refusal names no node.
-    async fn piece(&mut self, piece: Vec<At>) {
+    async fn piece(&mut self, piece: Vec<At>) -> anyhow::Result<()> {
         let mut queue = vec![piece];
         while let Some(mut piece) = queue.pop() {
             if piece.is_empty() {
                 continue;
             }
+            if self.halted() {
+                return Ok(());
+            }
             let body = plan::body(self.file, self.held, self.plan, &piece);
+            self.sending(&piece)?;
             if body.json.get("children").is_none() {
-                self.alone(piece[0], &body.json).await;
+                self.alone(piece[0], &body.json).await?;
                 continue;
             }
             let route = routes::route(Kind::Source, Way::Tree, &self.target.version_id);
@@ -86,8 +101,7 @@ impl Writes<'_> {
                 Ok(answer) => answer,
                 Err(e) => {
                     // No answer to read: the listing says what was applied.
-                    self.fail(&piece, None, &e.to_string());
-                    self.unsure.extend(piece);
+                    self.unsure(&piece, None, &e.to_string())?;
                     continue;
                 }
             };
@@ -96,9 +110,12 @@ impl Writes<'_> {
                 let counts: Counts = answer.json().unwrap_or_default();
                 let accounted =
                     counts.total == Some(body.nodes) && counts.created == Some(body.creates);
-                self.written(&piece);
-                if !accounted {
-                    self.unsure.extend(piece);
+                match accounted {
+                    true => self.decide(&piece, &Became::Written, true)?,
+                    false => {
+                        self.decide(&piece, &Became::Written, false)?;
+                        self.unsure.extend(piece);
+                    }
                 }
                 continue;
             }
@@ -110,33 +127,34 @@ impl Writes<'_> {
                 continue;
             }
             if status != 400 {
-                self.fail(&piece, Some(status), &message);
-                self.unsure.extend(piece);
+                self.unsure(&piece, Some(status), &message)?;
                 continue;
             }
             match self.named(&piece, &message) {
                 Some(bad) => {
-                    let lost = self.refuse(&piece, bad, status, &message);
+                    let lost = self.refuse(&piece, bad, status, &message)?;
                     piece.retain(|at| !lost.contains(at));
                     queue.push(piece);
                 }
-                None if piece.len() == 1 => self.fail(&piece, Some(status), &message),
+                None if piece.len() == 1 => {
+                    self.decide(&piece, &Became::Failed(Some(status), &message), true)?;
+                }
                 None => {
                     let half = piece.split_off(piece.len() / 2);
                     queue.extend([half, piece]);
                 }
             }
         }
+        Ok(())
     }
 
     /// A new source with nothing under it: `POST /sources`.
-    async fn alone(&mut self, at: At, json: &Value) {
+    async fn alone(&mut self, at: At, json: &Value) -> anyhow::Result<()> {
         let piece = [at];
         if self.plan.acts[at as usize] != Some(Action::Create) {
             let message = "a source with no dictionary under it: update it from a sources \
                            file (name, technicalName, type)";
-            self.fail(&piece, None, message);
-            return;
+            return self.decide(&piece, &Became::Failed(None, message), true);
         }
         let route = routes::route(Kind::Source, Way::One, &self.target.version_id);
         let url = self.client.url(&route.path, &[]);
@@ -144,12 +162,12 @@ impl Writes<'_> {
             .send_with_retries(route.method, url, Some(json), self.client.writes())
             .await;
         match sent {
-            Ok(a) if a.status.is_success() => self.written(&piece),
-            Ok(a) => self.fail(&piece, Some(a.status.as_u16()), &a.error().to_string()),
-            Err(e) => {
-                self.fail(&piece, None, &e.to_string());
-                self.unsure.push(at);
+            Ok(a) if a.status.is_success() => self.decide(&piece, &Became::Written, true),
+            Ok(a) => {
+                let (status, message) = (a.status.as_u16(), a.error().to_string());
+                self.decide(&piece, &Became::Failed(Some(status), &message), true)
             }
+            Err(e) => self.unsure(&piece, None, &e.to_string()),
         }
     }
 
@@ -164,68 +182,105 @@ impl Writes<'_> {
 
     /// `bad` refused: its row fails with the tenant's message, and the rows
     /// of the new nodes below it fail "parent refused". What it lost.
-    fn refuse(&mut self, piece: &[At], bad: At, status: u16, message: &str) -> Vec<At> {
-        self.fail(&[bad], Some(status), message);
+    fn refuse(
+        &mut self,
+        piece: &[At],
+        bad: At,
+        status: u16,
+        message: &str,
+    ) -> anyhow::Result<Vec<At>> {
+        self.decide(&[bad], &Became::Failed(Some(status), message), true)?;
         let below = self.plan.new_below(piece, bad);
         let path = self.file.path(bad);
-        self.fail(
-            &below,
-            Some(status),
-            &format!("parent refused: {path}: {message}"),
-        );
+        let said = format!("parent refused: {path}: {message}");
+        self.decide(&below, &Became::Failed(Some(status), &said), true)?;
         let mut lost = below;
         lost.push(bad);
-        lost
+        Ok(lost)
     }
 
-    /// Each row of `nodes` done as planned.
-    fn written(&mut self, nodes: &[At]) {
-        for &at in nodes {
-            let (Some(row), Some(action)) = (
-                self.file.nodes[at as usize].row,
-                self.plan.acts[at as usize],
-            ) else {
-                continue;
-            };
-            self.done.insert(
-                row,
-                Done {
-                    result: action.done(),
-                    http_status: None,
-                    error: None,
-                    attempts: 1,
-                },
-            );
-        }
+    /// The row of the node at `at`, and what it does (what an earlier,
+    /// interrupted attempt did, when this one only finishes it).
+    fn row_of(&self, at: At) -> Option<(u64, Action)> {
+        let row = self.file.nodes[at as usize].row?;
+        let action = self.plan.acts[at as usize]?;
+        let earlier = self.sent_before.get(&row).copied();
+        Some(match action {
+            Action::Create => (row, Action::Create),
+            Action::Update => (row, earlier.unwrap_or(Action::Update)),
+        })
     }
 
-    fn fail(&mut self, nodes: &[At], http_status: Option<u16>, message: &str) {
+    /// The rows of `piece` recorded as sent (and counted), before their
+    /// tree goes.
+    fn sending(&mut self, piece: &[At]) -> anyhow::Result<()> {
+        let rows: Vec<(u64, Action)> = piece.iter().filter_map(|at| self.row_of(*at)).collect();
+        for (row, action) in rows {
+            if let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) {
+                self.outcomes[i].attempts += 1;
+            }
+            if let Some(journal) = self.journal {
+                journal.record(&Event::Sent(Sent { row, action }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An answer that does not say what was applied: failed with what it
+    /// said, until the listing after the writes (or a `--resume`) decides.
+    fn unsure(&mut self, piece: &[At], status: Option<u16>, message: &str) -> anyhow::Result<()> {
+        self.decide(piece, &Became::Failed(status, message), false)?;
+        self.unsure.extend_from_slice(piece);
+        Ok(())
+    }
+
+    /// The rows of `nodes`, as `became` says; `known`: their result is
+    /// final, and journaled.
+    fn decide(&mut self, nodes: &[At], became: &Became, known: bool) -> anyhow::Result<()> {
         for &at in nodes {
-            let Some(row) = self.file.nodes[at as usize].row else {
+            let Some((row, action)) = self.row_of(at) else {
                 continue;
             };
-            self.done.insert(
-                row,
-                Done {
-                    result: RowResult::Failed,
-                    http_status,
-                    error: Some(message.to_owned()),
-                    attempts: 1,
-                },
-            );
+            let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) else {
+                continue;
+            };
+            let o = &mut self.outcomes[i];
+            match *became {
+                Became::Written => {
+                    o.result = action.done();
+                    o.http_status = None;
+                    // What the check warned of stays; a failure said before goes.
+                    if !o.error_kinds.is_empty() {
+                        o.error = None;
+                        o.error_kinds.clear();
+                    }
+                }
+                Became::Failed(status, message) => {
+                    let kind = match status {
+                        Some(s) if s >= 500 => Problem::ServerError(s),
+                        Some(s) => Problem::Rejected(s),
+                        None => Problem::NoAnswer,
+                    };
+                    o.result = RowResult::Failed;
+                    o.http_status = status;
+                    o.error_kinds = vec![ErrorKind::row(kind)];
+                    o.error = Some(message.to_owned());
+                }
+            }
+            if let (true, Some(journal)) = (known, self.journal) {
+                journal.record(&Event::Done(o.clone()))?;
+            }
         }
+        Ok(())
     }
 
     /// The unsure rows decided by the listing after the writes: written as
     /// planned when the tenant now holds the node with every value its row
     /// gave, failed (with what was said before) otherwise.
-    pub(crate) fn settle(&mut self, after: &Tree) {
+    pub(crate) fn settle(&mut self, after: &Tree) -> anyhow::Result<()> {
         let unsure = std::mem::take(&mut self.unsure);
         for at in unsure {
             let node = &self.file.nodes[at as usize];
-            let (Some(row), Some(action)) = (node.row, self.plan.acts[at as usize]) else {
-                continue;
-            };
             let listed = after.find(&self.file.key_path(at));
             let holds = listed.is_some_and(|l| {
                 let theirs = &after.nodes[l as usize];
@@ -233,25 +288,55 @@ impl Writes<'_> {
                     && (node.attributes.iter())
                         .all(|(k, v)| super::check::same(theirs.attributes.get(k), v))
             });
-            let entry = self.done.entry(row).or_insert(Done {
-                result: RowResult::Failed,
-                http_status: None,
-                error: None,
-                attempts: 1,
-            });
-            match holds {
-                true => {
-                    entry.result = action.done();
-                    entry.error = None;
-                    entry.http_status = None;
+            let Some((row, _)) = self.row_of(at) else {
+                continue;
+            };
+            let failed = (self.outcomes.binary_search_by_key(&row, |o| o.row))
+                .is_ok_and(|i| self.outcomes[i].result == RowResult::Failed);
+            let became = match (holds, failed) {
+                (true, _) => Became::Written,
+                (false, true) => {
+                    self.decide_again(at)?;
+                    continue;
                 }
-                false if entry.result != RowResult::Failed => {
-                    entry.result = RowResult::Failed;
-                    entry.error = Some(
-                        "not applied: the tenant's listing after the write does not hold it".into(),
-                    );
-                }
-                false => {}
+                (false, false) => Became::Failed(
+                    None,
+                    "not applied: the tenant's listing after the write does not hold it",
+                ),
+            };
+            self.decide(&[at], &became, true)?;
+        }
+        Ok(())
+    }
+
+    /// A row failed with what its answer said, that result now final.
+    fn decide_again(&mut self, at: At) -> anyhow::Result<()> {
+        let Some((row, _)) = self.row_of(at) else {
+            return Ok(());
+        };
+        let (Ok(i), Some(journal)) = (
+            self.outcomes.binary_search_by_key(&row, |o| o.row),
+            self.journal,
+        ) else {
+            return Ok(());
+        };
+        journal.record(&Event::Done(self.outcomes[i].clone()))
+    }
+
+    /// The run stopped before the listing could decide the unsure rows:
+    /// each says so, and the journal keeps them as sent for `--resume`.
+    pub(crate) fn leave_unsure(&mut self) {
+        for at in std::mem::take(&mut self.unsure) {
+            let Some((row, _)) = self.row_of(at) else {
+                continue;
+            };
+            if let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) {
+                let o = &mut self.outcomes[i];
+                let said = o.error.take().unwrap_or_default();
+                o.error = Some(format!(
+                    "{said}; the run stopped before it was known whether this was \
+                     applied: --resume finds out and finishes it"
+                ));
             }
         }
     }

@@ -4,29 +4,37 @@
 //! file's own duplicates) and compared with the dictionary it holds; `check`
 //! reports what a write would do (create, update what changes, leave
 //! unchanged), `run` writes the nodes that are new or differ, in bulktrees
-//! (`pipeline::dictionary::{plan, write}`), and reports what it did.
+//! (`write`), and reports what it did. A run keeps a journal beside its
+//! report, as for sources, that `--resume` finishes.
 
+mod write;
+
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::cli::config::ImportConfig;
+use crate::cli::config::{ImportConfig, Task};
+use crate::client::api::Client;
 use crate::client::session::Session;
+use crate::commands::resume::{InputFacts, prior_work, start_journal};
 use crate::commands::signals::Interrupt;
-use crate::exit::{self, usage};
+use crate::exit::{self, Stop, usage};
+use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
 use crate::model::action::Action;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::check::Checker;
 use crate::pipeline::dictionary::columns::{self, Shape, shape_of};
 use crate::pipeline::dictionary::listing;
-use crate::pipeline::dictionary::plan::{self, Plan};
 use crate::pipeline::dictionary::rows::{Layout, Options};
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::types::Types;
-use crate::pipeline::dictionary::write::Writes;
-use crate::pipeline::directory::{self, Directory};
+use crate::pipeline::directory::{self, Directory, Target};
 use crate::pipeline::input::{ExtraColumns, Notation, Records};
+use crate::pipeline::plan::Prior;
+use crate::pipeline::record::{self, RunRecord};
 use crate::pipeline::report::PendingReport;
-use crate::pipeline::summary::{Summary, Tally, Totals};
+use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
+use write::Wrote;
 
 /// Whether the input of a `check` is a dictionary (by its header).
 pub(crate) fn is_dictionary(config: &ImportConfig) -> anyhow::Result<bool> {
@@ -48,13 +56,6 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         .job
         .input()
         .ok_or_else(|| usage("a dictionary is read from a file"))?;
-    if config.job.resume() {
-        return Err(usage(
-            "a dictionary's run keeps no journal to resume yet: run it again without \
-             --resume (a bulktree sent again changes nothing; what an interrupted run \
-             wrote then reports as unchanged); nothing was sent",
-        ));
-    }
     let records = Records::open(path, &config.input)?;
     // The header is judged before any request.
     let layout = Layout::of(records.headers());
@@ -63,26 +64,76 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         true => None,
         false => Some(ReportLock::acquire(&config.report)?),
     };
+    let hash = record::sha256_of(path)?;
+    let (prior, resuming) = prior_work(config, Some(&hash), false)?;
+    let facts = InputFacts {
+        name: crate::pipeline::input::display_name(Some(path)),
+        hash: Some(hash),
+        encoding: (records.dialect().detected).map(|e| Encoding {
+            name: e.name().to_owned(),
+            detected: true,
+        }),
+    };
     let session = Session::open(&config.endpoint).await?;
     let read = Read {
         records,
         layout,
         warnings,
+        facts,
+        prior,
+        resuming,
     };
     let code = against(config, &session, interrupt, read, started).await;
     session.close().await?;
     code
 }
 
-/// The file as opened, and what its header said.
+/// The file as opened, what its header said, and what an earlier run into
+/// the report left.
 struct Read {
     records: Records,
     layout: Layout,
     warnings: Vec<String>,
+    facts: InputFacts,
+    prior: Prior,
+    resuming: bool,
 }
 
-/// The check proper, on an open session (closed by the caller, whatever
-/// comes of it).
+/// What the tenant holds, read before any row.
+struct Tenant {
+    target: Target,
+    directory: Directory,
+    types: Types,
+    held: Tree,
+}
+
+/// Where to write and what is there. Ctrl-C here ends the command at once.
+async fn set_up(
+    client: &Client,
+    config: &ImportConfig,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Tenant> {
+    let setup = async {
+        let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
+        let target = directory::locate(client, ws, version).await?;
+        let directory = Directory::load(client, &target, false, None).await?;
+        let types = Types::load(client).await?;
+        let held = listing::list(client, &target, |_| true).await?.tree;
+        anyhow::Ok(Tenant {
+            target,
+            directory,
+            types,
+            held,
+        })
+    };
+    tokio::select! {
+        found = setup => found,
+        _ = interrupt.cancelled() => Err(interrupt.stop().into()),
+    }
+}
+
+/// The check proper, and for `run` the writes, on an open session (closed
+/// by the caller, whatever comes of it).
 async fn against(
     config: &ImportConfig,
     session: &Session,
@@ -94,38 +145,44 @@ async fn against(
         mut records,
         layout,
         warnings,
+        facts,
+        prior,
+        resuming,
     } = read;
     let (pace, client) = session.connect(&config.reach)?;
-    let setup = async {
-        let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
-        let target = directory::locate(&client, ws, version).await?;
-        let directory = Directory::load(&client, &target, false, None).await?;
-        let types = Types::load(&client).await?;
-        let held = listing::list(&client, &target, |_| true).await?;
-        anyhow::Ok((target, directory, types, held.tree))
-    };
-    let (target, directory, types, held) = tokio::select! {
-        found = setup => found?,
-        _ = interrupt.cancelled() => return Err(interrupt.stop().into()),
-    };
-    let (mut outcomes, file) =
-        check_rows(config, &mut records, (&layout, &directory, &types, &held))?;
+    let tenant = set_up(&client, config, interrupt).await?;
+    let checked = check_rows(config, &mut records, (&layout, &tenant), prior)?;
+    let Checked {
+        mut outcomes,
+        file,
+        carried,
+        sent_before,
+    } = checked;
     crate::voice::say(
         "INFO",
         &format!("dictionary: {}", what_was_read(&file)),
         None,
     );
-    let writes = matches!(config.job, crate::cli::config::Task::Run { .. });
+    let writes = matches!(config.job, Task::Run { .. });
+    let journal = start_journal(config, &session.url, &tenant.target, &facts, resuming, None)?;
+    let mut complete = true;
     if writes {
         let wrote = Wrote {
             client: &client,
-            target: &target,
+            target: &tenant.target,
             file: &file,
-            held: &held,
+            held: &tenant.held,
+            journal: journal.as_ref(),
+            sent_before: &sent_before,
         };
-        write(config, wrote, &mut outcomes, interrupt).await?;
+        complete = write::write(wrote, config.tree_size, &mut outcomes, interrupt)
+            .await
+            .map_err(|e| e.context(Stop::LocalFailure))?;
     }
-    let tally = write_report(config, &records, &outcomes)?;
+    let tally = write_report(config, &records, &outcomes, &carried)?;
+    if let (Some(journal), true) = (journal, complete) {
+        journal.remove()?;
+    }
     let mut totals = Totals::new(
         if writes { "run" } else { "check" },
         records.name(),
@@ -134,16 +191,57 @@ async fn against(
         Some(&pace),
     );
     totals.common.warnings = warnings;
+    if writes && !complete {
+        totals.common.warnings.push(left_for_resume(config, &facts));
+    }
+    let stopped = client
+        .halt()
+        .stopped()
+        .filter(|_| !interrupt.is_cancelled());
+    totals.common.stopped = stopped.as_ref().map(ToString::to_string);
     let mut summary = Summary::new(tally, totals);
-    let code = match all_done(&summary) {
-        true => exit::SUCCESS,
-        false => exit::SOME_ROWS_NOT_DONE,
+    let code = match (stopped, all_done(&summary)) {
+        (Some(stop), _) => stop.exit_code(),
+        (None, true) => exit::SUCCESS,
+        (None, false) => exit::SOME_ROWS_NOT_DONE,
     };
     summary.totals.common.exit_code = code;
-    let fields = serde_json::to_value(&summary).ok();
+    conclude(config, &summary, writes, interrupt)
+}
+
+/// What a run that stopped before every row was done tells the user.
+fn left_for_resume(config: &ImportConfig, facts: &InputFacts) -> String {
+    let said = format!(
+        "the run stopped before every row was done: `dg-import run {} --report {} \
+         --resume` finishes it (its journal, {}, says what was sent)",
+        facts.name,
+        config.report.display(),
+        Beside::Journal.of(&config.report).display()
+    );
+    tracing::warn!("{said}");
+    said
+}
+
+/// The report is in place: the run record says how the run ended (for
+/// `--resume`), the summary is said and written.
+fn conclude(
+    config: &ImportConfig,
+    summary: &Summary,
+    writes: bool,
+    interrupt: &Interrupt,
+) -> anyhow::Result<u8> {
+    let code = match interrupt.is_cancelled() {
+        true => interrupt.stop().exit_code(),
+        false => summary.exit_code(),
+    };
+    if writes {
+        RunRecord::mark_done(&Beside::Record.of(&config.report), code)
+            .map_err(|e| e.context(Stop::LocalFailure))?;
+    }
+    let fields = serde_json::to_value(summary).ok();
     let fields = fields.map(|s| serde_json::json!({ "summary": s }));
     crate::voice::say("INFO", &summary.to_string(), fields);
-    crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), &summary);
+    crate::pipeline::summary::write_if_asked(config.summary_json.as_deref(), summary);
     // A run stopped by a signal says so in its exit code, its report written.
     if interrupt.is_cancelled() {
         return Err(interrupt.stop().into());
@@ -202,13 +300,26 @@ fn columns_left(name: &str, layout: &Layout, extra: ExtraColumns) -> anyhow::Res
     Ok(warnings)
 }
 
-/// Reads and checks every row, in file order: each row's outcome, and the
-/// tree the rows describe.
+/// Every row checked, and what the run goes on from.
+struct Checked {
+    /// Every row's outcome, in file order.
+    outcomes: Vec<Outcome>,
+    /// The tree the rows describe.
+    file: Tree,
+    /// Rows an interrupted run into this report did, their outcomes kept.
+    carried: HashSet<u64>,
+    /// Rows it sent without a known result, with what they did.
+    sent_before: HashMap<u64, Action>,
+}
+
+/// Reads and checks every row, in file order; a row an interrupted run
+/// into this report did keeps the outcome its journal has.
 fn check_rows(
     config: &ImportConfig,
     records: &mut Records,
-    (layout, directory, types, held): (&Layout, &Directory, &Types, &Tree),
-) -> anyhow::Result<(Vec<Outcome>, Tree)> {
+    (layout, tenant): (&Layout, &Tenant),
+    mut prior: Prior,
+) -> anyhow::Result<Checked> {
     let headers = records.headers().to_vec();
     let path_and_type = shape_of(&headers) == Shape::PathAndType;
     let options = Options {
@@ -217,97 +328,43 @@ fn check_rows(
         ),
         ..config.input.dictionary.clone()
     };
+    let sent_before = std::mem::take(&mut prior.sent);
     let mut checker = Checker {
-        directory,
-        types,
-        held,
+        directory: &tenant.directory,
+        types: &tenant.types,
+        held: &tenant.held,
         if_exists: config.if_exists,
+        sent_before: &sent_before,
         file: Tree::default(),
     };
-    let mut outcomes = Vec::new();
+    let (mut outcomes, mut carried) = (Vec::new(), HashSet::new());
     while let Some((row, cells)) = records.next_row()? {
         let read = match path_and_type {
             true => Some(layout.read_path_type(&cells)),
             false => layout.read(&cells, &options).transpose(),
         };
-        outcomes.push(match read {
+        let checked = match read {
             Some(read) => checker.row(row, read),
             None => Outcome::new(row, RowResult::Skipped).with_error(
                 ErrorKind::row(Problem::Other("a system schema".into())),
                 "a system schema, passed over",
             ),
+        };
+        outcomes.push(match prior.done.remove(&row) {
+            Some(done) if !prior.other_target => {
+                carried.insert(row);
+                done
+            }
+            _ => checked,
         });
     }
-    Ok((outcomes, checker.file))
-}
-
-/// What a run writes to, and compares with.
-struct Wrote<'a> {
-    client: &'a crate::client::api::Client,
-    target: &'a crate::pipeline::directory::Target,
-    file: &'a Tree,
-    held: &'a Tree,
-}
-
-/// The nodes the check found new or changed, written; each row's outcome
-/// turned from what a write would do into what it did.
-async fn write(
-    config: &ImportConfig,
-    wrote: Wrote<'_>,
-    outcomes: &mut [Outcome],
-    interrupt: &Interrupt,
-) -> anyhow::Result<()> {
-    let planned: std::collections::HashMap<u64, Action> = (outcomes.iter())
-        .filter_map(|o| match o.result {
-            RowResult::WouldCreate => Some((o.row, Action::Create)),
-            RowResult::WouldUpdate => Some((o.row, Action::Update)),
-            _ => None,
-        })
-        .collect();
-    let plan = Plan::new(wrote.file, wrote.held, |row| planned.get(&row).copied());
-    let mut writes = Writes {
-        client: wrote.client,
-        target: wrote.target,
-        file: wrote.file,
-        held: wrote.held,
-        plan: &plan,
-        done: Default::default(),
-        unsure: Vec::new(),
-    };
-    let size = config.tree_size.unwrap_or(plan::TREE_SIZE);
-    tokio::select! {
-        _ = writes.all(size) => {}
-        _ = interrupt.cancelled() => {}
-    }
-    if !writes.unsure.is_empty() {
-        let after = listing::list(wrote.client, wrote.target, |_| true).await?;
-        writes.settle(&after.tree);
-    }
-    for o in outcomes.iter_mut().filter(|o| planned.contains_key(&o.row)) {
-        match writes.done.remove(&o.row) {
-            Some(done) => {
-                o.result = done.result;
-                o.http_status = done.http_status;
-                o.attempts = done.attempts;
-                if let Some(error) = done.error {
-                    let kind = match done.http_status {
-                        Some(s) if s >= 500 => Problem::ServerError(s),
-                        Some(s) => Problem::Rejected(s),
-                        None => Problem::NoAnswer,
-                    };
-                    *o = std::mem::replace(o, Outcome::new(0, RowResult::Failed))
-                        .with_error(ErrorKind::row(kind), error);
-                }
-            }
-            None => {
-                *o = Outcome::new(o.row, RowResult::Skipped).with_error(
-                    ErrorKind::row(Problem::NotAttempted),
-                    "not sent: the run stopped first",
-                );
-            }
-        }
-    }
-    Ok(())
+    let file = checker.file;
+    Ok(Checked {
+        outcomes,
+        file,
+        carried,
+        sent_before,
+    })
 }
 
 /// The report, every row with its cells as the file has them (read again,
@@ -316,6 +373,7 @@ fn write_report(
     config: &ImportConfig,
     records: &Records,
     outcomes: &[Outcome],
+    carried: &HashSet<u64>,
 ) -> anyhow::Result<Tally> {
     let path = config
         .job
@@ -331,7 +389,10 @@ fn write_report(
         let Some((_, cells)) = again.next_row()? else {
             break;
         };
-        tally.add(outcome);
+        match carried.contains(&outcome.row) {
+            true => tally.carry(outcome),
+            false => tally.add(outcome),
+        }
         report.writer.push(seq as u64, outcome.clone(), cells)?;
     }
     crate::files::atomic::keep_previous(&config.report)?;

@@ -6,7 +6,8 @@
 //! - `commands/`: `run` (with `rerun` and `check`), `export` (of sources,
 //!   or of the dictionary), `doctor`
 //!   (first contact with a tenant), the `mirror` and the `sandbox` it
-//!   serves, and the `signals` that stop them;
+//!   serves, the `signals` that stop them, and `resume`: what an earlier
+//!   run into a report left (its journal, its record) for either kind;
 //! - `cli/`: what was typed (clap), `job` files, and `config`, which
 //!   resolves flags, job file, environment and run record before any request;
 //! - `pipeline/`: a row's trip, in order: `input` (read, map headers to
@@ -20,7 +21,8 @@
 //!   `dictionary`: the dictionary's own rooms (its columns, rows, tree,
 //!   type table, the tenant's types and listing, the check, the `plan` of
 //!   bulktrees a run sends, their `write` and the export), for `check`,
-//!   `run` and `export` (`commands::dictionary` runs the first two);
+//!   `run` and `export` (`commands::dictionary` runs the first two, its
+//!   `write` the trees under the journal);
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and
 //!   hourly `budget`, the run's stop (`halt`), the `exchange` that decides
 //!   what an answer means and what follows it (with `retry` and the

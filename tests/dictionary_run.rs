@@ -95,6 +95,60 @@ async fn a_real_postgresql_dictionary_imports_unedited_then_writes_nothing_then_
     assert_eq!(store.dictionary.nodes.len(), 55, "nothing twice");
 }
 
+/// Each report row names its object (kind, path) and the id the tenant
+/// gave it, whether the run created it or found it unchanged.
+fn ids_name_the_objects(sb: &Sandbox, rows: &[BTreeMap<String, String>]) {
+    let store = sb.store();
+    let by_id: BTreeMap<&str, &dg_import::sandbox::StoredNode> = (store.dictionary.nodes.iter())
+        .map(|n| (n.id.as_str(), n))
+        .collect();
+    for row in rows {
+        assert_eq!(row["object_kind"], "field", "{row:?}");
+        let path = &row["object_path"];
+        assert!(path.starts_with(r"\sales_dwh\"), "{path}");
+        let node = by_id
+            .get(row["id"].as_str())
+            .expect("the id of a stored node");
+        assert_eq!(path.rsplit('\\').next(), Some(node.technical_name.as_str()));
+        assert_eq!(row["column_name"], node.technical_name);
+    }
+    let ids: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), rows.len(), "one id per row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_names_each_rows_object_with_its_id_and_the_summary_counts_per_kind() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path(), "postgresql-15-columns-with-keys.csv");
+    let summary = dir.path().join("s.json");
+    let summary_arg = summary.display().to_string();
+    let (code, error, rows) = run(&sb, &file, &["--summary-json", &summary_arg]).await;
+    assert_eq!(code, 0, "{error:?}");
+    ids_name_the_objects(&sb, &rows);
+    let said: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(
+        said["objects"],
+        serde_json::json!({"field": {"created": 46}})
+    );
+
+    let extra = ["--if-exists", "update", "--summary-json", &summary_arg];
+    let (code, _, again) = run(&sb, &file, &extra).await;
+    assert_eq!(code, 0);
+    ids_name_the_objects(&sb, &again);
+    let ids = |rows: &[BTreeMap<String, String>]| -> Vec<String> {
+        rows.iter().map(|r| r["id"].clone()).collect()
+    };
+    assert_eq!(ids(&again), ids(&rows), "an unchanged node keeps its id");
+    let said: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(
+        said["objects"],
+        serde_json::json!({"field": {"unchanged": 46}})
+    );
+}
+
 /// Four fields under two schemas; the tenant refuses the second one
 /// (`refuse_node`: for what no check can see).
 const FOUR: &str = "source,container,structure,field\n\

@@ -13,7 +13,10 @@ use crate::client::retry;
 
 /// Items per page of a listing: the API's maximum, then smaller pages when
 /// those time out (each size divides the last, so that pages line up).
-const PAGE_SIZES: [u64; 3] = [5000, 1000, 500];
+const PAGE_SIZES: [u64; 3] = [PAGE_SIZE, 1000, 500];
+
+/// Items per page of a listing, as a run plans it (the API's maximum).
+pub(crate) const PAGE_SIZE: u64 = 5000;
 
 fn smaller(limit: u64) -> Option<u64> {
     PAGE_SIZES.iter().copied().find(|s| *s < limit)

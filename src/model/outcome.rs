@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The columns every report starts with.
+/// The columns every sources report starts with.
 pub(crate) const COLUMNS: [&str; 8] = [
     "row",
     "result",
@@ -18,15 +18,55 @@ pub(crate) const COLUMNS: [&str; 8] = [
     "changes",
 ];
 
-/// How many of `headers` are a report's own columns: all of `COLUMNS`, or
-/// all but `changes` for a report written before that column existed.
-pub(crate) fn report_columns(headers: &[String]) -> Option<usize> {
-    let starts = |n: usize| headers.len() >= n && headers[..n] == COLUMNS[..n];
-    if starts(COLUMNS.len()) {
-        Some(COLUMNS.len())
-    } else {
-        starts(COLUMNS.len() - 1).then_some(COLUMNS.len() - 1)
+/// The columns a dictionary's report starts with: a sources report's, with
+/// the object each row describes after `result` and its id under `id`.
+pub(crate) const DICTIONARY_COLUMNS: [&str; 10] = [
+    "row",
+    "result",
+    "object_kind",
+    "object_path",
+    "id",
+    "location",
+    "http_status",
+    "attempts",
+    "error",
+    "changes",
+];
+
+/// Which report's own columns a file starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReportColumns {
+    /// `COLUMNS`.
+    Sources,
+    /// `COLUMNS` but `changes`: a report written before that column existed.
+    SourcesBeforeChanges,
+    /// `DICTIONARY_COLUMNS`.
+    Dictionary,
+}
+
+impl ReportColumns {
+    /// The report columns `headers` start with, if they are a report's.
+    pub(crate) fn of(headers: &[String]) -> Option<ReportColumns> {
+        [Self::Dictionary, Self::Sources, Self::SourcesBeforeChanges]
+            .into_iter()
+            .find(|c| {
+                let names = c.names();
+                headers.len() >= names.len() && headers[..names.len()] == *names
+            })
     }
+
+    pub(crate) fn names(self) -> &'static [&'static str] {
+        match self {
+            Self::Sources => &COLUMNS,
+            Self::SourcesBeforeChanges => &COLUMNS[..COLUMNS.len() - 1],
+            Self::Dictionary => &DICTIONARY_COLUMNS,
+        }
+    }
+}
+
+/// How many of `headers` are a report's own columns (`ReportColumns`).
+pub(crate) fn report_columns(headers: &[String]) -> Option<usize> {
+    ReportColumns::of(headers).map(|c| c.names().len())
 }
 
 /// What happened to a row (for `check`: what would happen).
@@ -108,6 +148,8 @@ impl fmt::Display for RowResult {
 pub struct Outcome {
     pub(crate) row: u64,
     pub(crate) result: RowResult,
+    /// The object's id: a source's, or in a dictionary's report the node's
+    /// (its `id` column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) source_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,8 +287,18 @@ impl Outcome {
         }
     }
 
-    /// Reads the fixed columns of a report record back (`COLUMNS` order).
+    /// Reads the fixed columns of a report record back (`COLUMNS` order, or
+    /// `DICTIONARY_COLUMNS`: the object a row describes is its cells', read
+    /// again from them).
     pub(crate) fn from_cells(cells: &[&str]) -> Result<Outcome, String> {
+        let sources_order;
+        let cells = match cells {
+            [row, result, _kind, _path, rest @ ..] if cells.len() == DICTIONARY_COLUMNS.len() => {
+                sources_order = [&[*row, *result][..], rest].concat();
+                &sources_order[..]
+            }
+            cells => cells,
+        };
         let (fixed, changes) = match cells {
             [fixed @ .., changes] if cells.len() == COLUMNS.len() => (fixed, *changes),
             fixed => (fixed, ""),

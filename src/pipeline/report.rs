@@ -15,13 +15,22 @@ use std::path::{Path, PathBuf};
 use crate::files::formula::unescape;
 use crate::files::table::{Book, Csv, CsvTable, TableFormat};
 use crate::files::workbook;
-use crate::model::outcome::{COLUMNS, Outcome, RowResult};
+use crate::model::outcome::{Outcome, ReportColumns, RowResult};
 
 /// Writes report records in input order, whatever order they complete in.
 pub struct ReportWriter<W: Write> {
     csv: CsvTable<W>,
+    columns: ReportColumns,
     next_seq: u64,
     waiting: BTreeMap<u64, (Outcome, Vec<String>)>,
+}
+
+/// What a dictionary's report says of the object a row describes: its
+/// kind (`field`) and its path (`\source\schema\table\column`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Object {
+    pub(crate) kind: String,
+    pub(crate) path: String,
 }
 
 impl<W: Write> ReportWriter<W> {
@@ -33,12 +42,24 @@ impl<W: Write> ReportWriter<W> {
         delimiter: u8,
         bom: bool,
     ) -> anyhow::Result<ReportWriter<W>> {
-        let header: Vec<String> = (COLUMNS.iter().map(|c| (*c).to_owned()))
+        Self::with_columns(out, ReportColumns::Sources, headers, Csv { delimiter, bom })
+    }
+
+    /// A report whose own columns are `columns`' (a dictionary's report
+    /// names each row's object).
+    pub(crate) fn with_columns(
+        out: W,
+        columns: ReportColumns,
+        headers: &[String],
+        csv: Csv,
+    ) -> anyhow::Result<ReportWriter<W>> {
+        let header: Vec<String> = (columns.names().iter().map(|c| (*c).to_owned()))
             .chain(headers.iter().cloned())
             .collect();
-        let csv = CsvTable::start(out, Csv { delimiter, bom }, &header)?;
+        let csv = CsvTable::start(out, csv, &header)?;
         Ok(ReportWriter {
             csv,
+            columns,
             next_seq: 0,
             waiting: BTreeMap::new(),
         })
@@ -54,17 +75,37 @@ impl<W: Write> ReportWriter<W> {
         Ok(())
     }
 
+    /// Takes the outcome of a dictionary's row, with the object it describes
+    /// (rows come in file order).
+    pub(crate) fn push_object(
+        &mut self,
+        seq: u64,
+        outcome: Outcome,
+        object: Object,
+        cells: Vec<String>,
+    ) -> anyhow::Result<()> {
+        let cells = [vec![object.kind, object.path], cells].concat();
+        self.push(seq, outcome, cells)
+    }
+
     fn write(&mut self, o: &Outcome, cells: &[String]) -> anyhow::Result<()> {
-        let fixed = [
-            o.row.to_string(),
-            o.result.as_str().to_owned(),
-            o.source_id.clone().unwrap_or_default(),
-            o.location.clone().unwrap_or_default(),
-            o.http_status.map(|s| s.to_string()).unwrap_or_default(),
-            o.attempts.to_string(),
-            o.error.clone().unwrap_or_default(),
-            o.changes.clone().unwrap_or_default(),
-        ];
+        // A dictionary's row carries its object's kind and path first.
+        let (object, cells) = match self.columns {
+            ReportColumns::Dictionary if cells.len() >= 2 => cells.split_at(2),
+            _ => (&[][..], cells),
+        };
+        let fixed = [o.row.to_string(), o.result.as_str().to_owned()]
+            .into_iter()
+            .chain(object.iter().cloned())
+            .chain([
+                o.source_id.clone().unwrap_or_default(),
+                o.location.clone().unwrap_or_default(),
+                o.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                o.attempts.to_string(),
+                o.error.clone().unwrap_or_default(),
+                o.changes.clone().unwrap_or_default(),
+            ]);
+        let fixed: Vec<String> = fixed.collect();
         let record: Vec<&str> = fixed.iter().chain(cells).map(String::as_str).collect();
         self.csv.row(&record)
     }
@@ -97,6 +138,21 @@ impl PendingReport {
         delimiter: u8,
         bom: bool,
     ) -> anyhow::Result<PendingReport> {
+        Self::with_columns(
+            path,
+            ReportColumns::Sources,
+            headers,
+            Csv { delimiter, bom },
+        )
+    }
+
+    /// A report whose own columns are `columns`'.
+    pub(crate) fn with_columns(
+        path: &Path,
+        columns: ReportColumns,
+        headers: &[String],
+        csv: Csv,
+    ) -> anyhow::Result<PendingReport> {
         // A check's report may go to the null device: its rows, kept
         // meanwhile for the id fill, go to the system's scratch folder.
         let tmp = match crate::files::atomic::is_null(path) {
@@ -104,9 +160,14 @@ impl PendingReport {
             false => crate::files::atomic::scratch_for(path, ".dg-import-report.")?,
         };
         Ok(PendingReport {
-            writer: ReportWriter::new(std::io::BufWriter::new(tmp), headers, delimiter, bom)?,
+            writer: ReportWriter::with_columns(
+                std::io::BufWriter::new(tmp),
+                columns,
+                headers,
+                csv,
+            )?,
             path: path.to_owned(),
-            delimiter,
+            delimiter: csv.delimiter,
         })
     }
 
@@ -214,19 +275,30 @@ pub(crate) fn write_workbook(
     headers: &[String],
     mut rows: impl Iterator<Item = anyhow::Result<Vec<String>>>,
 ) -> anyhow::Result<()> {
+    let at = |name: &str| headers.iter().position(|h| h == name);
+    let widths = [
+        ("row", 7.0),
+        ("result", 14.0),
+        ("object_kind", 10.0),
+        ("object_path", 40.0),
+        ("source_id", 20.0),
+        ("id", 20.0),
+        ("location", 20.0),
+        ("http_status", 8.0),
+        ("attempts", 8.0),
+        ("error", 60.0),
+        ("changes", 40.0),
+    ];
     let look = workbook::Look {
-        widths: vec![
-            (0, 7.0),
-            (1, 14.0),
-            (2, 20.0),
-            (3, 20.0),
-            (4, 8.0),
-            (5, 8.0),
-            (6, 60.0),
-            (7, 40.0),
-        ],
-        wrapped: vec![6, 7],
-        coloured: Some((1, result_colour)),
+        widths: (widths.iter())
+            .filter_map(|(name, width)| Some((at(name)? as u16, *width)))
+            .collect(),
+        wrapped: ["error", "changes"]
+            .iter()
+            .filter_map(|c| at(c))
+            .map(|i| i as u16)
+            .collect(),
+        coloured: at("result").map(|i| (i as u16, result_colour as fn(&str) -> Option<u32>)),
     };
     let book = Book {
         sheet: "report",
@@ -239,7 +311,7 @@ pub(crate) fn write_workbook(
 mod tests {
     use super::*;
     use crate::files::formula::escape;
-    use crate::model::outcome::report_columns;
+    use crate::model::outcome::{COLUMNS, DICTIONARY_COLUMNS, report_columns};
 
     #[test]
     fn rows_completing_out_of_order_are_written_in_input_order() {
@@ -294,6 +366,51 @@ mod tests {
             ),
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_dictionary_report_names_each_rows_object_and_reads_back_as_its_outcome() {
+        let csv = Csv {
+            delimiter: b',',
+            bom: false,
+        };
+        let columns = ReportColumns::Dictionary;
+        let mut w =
+            ReportWriter::with_columns(Vec::new(), columns, &["column".into()], csv).unwrap();
+        let mut o = Outcome::new(2, RowResult::Updated);
+        o.source_id = Some("f-1".into());
+        o.attempts = 1;
+        o.changes = Some("size: 10 -> 20".into());
+        let object = Object {
+            kind: "field".into(),
+            path: r"\dwh\sales\orders\id".into(),
+        };
+        w.push_object(0, o, object, vec!["id".into()]).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "row,result,object_kind,object_path,id,location,http_status,attempts,error,changes,column"
+        );
+        assert_eq!(
+            lines[1],
+            r"2,updated,field,\dwh\sales\orders\id,f-1,,,1,,size: 10 -> 20,id"
+        );
+        let headers: Vec<String> = lines[0].split(',').map(str::to_owned).collect();
+        assert_eq!(report_columns(&headers), Some(DICTIONARY_COLUMNS.len()));
+        assert_eq!(ReportColumns::of(&headers), Some(ReportColumns::Dictionary));
+        let cells: Vec<&str> = lines[1].split(',').take(DICTIONARY_COLUMNS.len()).collect();
+        let back = Outcome::from_cells(&cells).unwrap();
+        assert_eq!(
+            (
+                back.row,
+                back.result,
+                back.source_id.as_deref(),
+                back.attempts
+            ),
+            (2, RowResult::Updated, Some("f-1"), 1)
+        );
+        assert_eq!(back.changes.as_deref(), Some("size: 10 -> 20"));
     }
 
     #[test]

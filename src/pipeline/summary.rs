@@ -195,6 +195,10 @@ pub(crate) struct Totals {
     pub(crate) encoding: Option<Encoding>,
     /// The columns taken as custom attributes, by header.
     pub(crate) attribute_columns: Vec<String>,
+    /// A dictionary's rows per kind of object and result
+    /// (`{"field": {"created": 150}}`); empty for sources.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) objects: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
 }
 
 impl Totals {
@@ -221,6 +225,7 @@ impl Totals {
             created_tags: vec![],
             encoding: None,
             attribute_columns: vec![],
+            objects: BTreeMap::new(),
         }
     }
 }
@@ -299,6 +304,15 @@ impl fmt::Display for Summary {
         if !t.attribute_columns.is_empty() {
             let columns = t.attribute_columns.join(", ");
             writeln!(f, "custom attributes: {columns}")?;
+        }
+        let kinds = ["source", "container", "structure", "field"];
+        let ordered = kinds.iter().filter_map(|k| t.objects.get_key_value(k));
+        for (kind, results) in ordered {
+            let counts: Vec<String> = (results.iter())
+                .filter(|(_, n)| **n > 0)
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect();
+            writeln!(f, "  {kind}s: {}", counts.join(", "))?;
         }
         if common.command == "check" && t.retired > 0 {
             writeln!(f, "would retire: {} sources", t.retired)?;

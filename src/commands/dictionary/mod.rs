@@ -9,7 +9,7 @@
 
 mod write;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use crate::cli::config::{ImportConfig, Task};
@@ -20,21 +20,23 @@ use crate::commands::signals::Interrupt;
 use crate::exit::{self, Stop, usage};
 use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
+use crate::files::table::Csv;
 use crate::model::action::Action;
+use crate::model::outcome::ReportColumns;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::check::Checker;
-use crate::pipeline::dictionary::columns::{self, Shape, shape_of};
+use crate::pipeline::dictionary::columns::{self, Level, Shape, shape_of};
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::dictionary::rows::{Layout, Options};
-use crate::pipeline::dictionary::tree::Tree;
+use crate::pipeline::dictionary::tree::{At, Tree};
 use crate::pipeline::dictionary::types::Types;
 use crate::pipeline::directory::{self, Directory, Target};
 use crate::pipeline::input::{ExtraColumns, Notation, Records};
 use crate::pipeline::plan::Prior;
 use crate::pipeline::record::{self, RunRecord};
-use crate::pipeline::report::PendingReport;
+use crate::pipeline::report::{Object, PendingReport};
 use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
-use write::Wrote;
+use write::{Written, Wrote};
 
 /// Whether the input of a `check` is a dictionary (by its header).
 pub(crate) fn is_dictionary(config: &ImportConfig) -> anyhow::Result<bool> {
@@ -165,7 +167,11 @@ async fn against(
     );
     let writes = matches!(config.job, Task::Run { .. });
     let journal = start_journal(config, &session.url, &tenant.target, &facts, resuming, None)?;
-    let mut complete = true;
+    let mut written = Written {
+        complete: true,
+        after: None,
+        ids_not_listed: 0,
+    };
     if writes {
         let wrote = Wrote {
             client: &client,
@@ -175,11 +181,19 @@ async fn against(
             journal: journal.as_ref(),
             sent_before: &sent_before,
         };
-        complete = write::write(wrote, config.tree_size, &mut outcomes, interrupt)
+        written = write::write(wrote, config.tree_size, &mut outcomes, interrupt)
             .await
             .map_err(|e| e.context(Stop::LocalFailure))?;
     }
-    let tally = write_report(config, &records, &outcomes, &carried)?;
+    let complete = written.complete;
+    let reported = Reported {
+        file: &file,
+        ids: written.after.as_ref().unwrap_or(&tenant.held),
+        layout: &layout,
+        options: &options_of(config, &records),
+        path_and_type: shape_of(records.headers()) == Shape::PathAndType,
+    };
+    let (tally, objects) = write_report(config, &records, &outcomes, &carried, reported)?;
     if let (Some(journal), true) = (journal, complete) {
         journal.remove()?;
     }
@@ -191,6 +205,13 @@ async fn against(
         Some(&pace),
     );
     totals.common.warnings = warnings;
+    totals.objects = objects;
+    if written.ids_not_listed > 0 {
+        totals
+            .common
+            .warnings
+            .push(ids_left(config, written.ids_not_listed));
+    }
     if writes && !complete {
         totals.common.warnings.push(left_for_resume(config, &facts));
     }
@@ -217,6 +238,19 @@ fn left_for_resume(config: &ImportConfig, facts: &InputFacts) -> String {
         facts.name,
         config.report.display(),
         Beside::Journal.of(&config.report).display()
+    );
+    tracing::warn!("{said}");
+    said
+}
+
+/// What a run that did not list the ids of the nodes it created tells the user.
+fn ids_left(config: &ImportConfig, created: u64) -> String {
+    let input = config.job.input().map(|p| p.display().to_string());
+    let said = format!(
+        "the ids of the {created} objects created are not in the report (listing the \
+         dictionary again would have cost more requests than the writes did): \
+         `dg-import check {} --report FILE` writes a report with every id, sending nothing",
+        input.unwrap_or_default()
     );
     tracing::warn!("{said}");
     said
@@ -322,12 +356,7 @@ fn check_rows(
 ) -> anyhow::Result<Checked> {
     let headers = records.headers().to_vec();
     let path_and_type = shape_of(&headers) == Shape::PathAndType;
-    let options = Options {
-        list_separator: Some(
-            Notation::of(records.dialect().delimiter, config.input.list_separator).list_separator,
-        ),
-        ..config.input.dictionary.clone()
-    };
+    let options = options_of(config, records);
     let sent_before = std::mem::take(&mut prior.sent);
     let mut checker = Checker {
         directory: &tenant.directory,
@@ -367,14 +396,74 @@ fn check_rows(
     })
 }
 
+/// How the rows are read beyond their header: as the flags say, their
+/// lists split as the file's notation does.
+fn options_of(config: &ImportConfig, records: &Records) -> Options {
+    let notation = Notation::of(records.dialect().delimiter, config.input.list_separator);
+    Options {
+        list_separator: Some(notation.list_separator),
+        ..config.input.dictionary.clone()
+    }
+}
+
+/// What the report says of each row's object beside its outcome.
+struct Reported<'a> {
+    /// The file's tree: where each row's object is.
+    file: &'a Tree,
+    /// The tenant's dictionary with the ids it listed (after the writes when
+    /// it was listed again).
+    ids: &'a Tree,
+    /// To read again a row that did not enter the tree.
+    layout: &'a Layout,
+    options: &'a Options,
+    /// The file is in DataGalaxy's `Path`/`Type` format.
+    path_and_type: bool,
+}
+
+impl Reported<'_> {
+    /// The object of a row: its kind, its path, and its id when listed.
+    fn object(&self, row: u64, at: Option<At>, cells: &[String]) -> (Object, Option<String>) {
+        let Some(at) = at else {
+            let read = match self.path_and_type {
+                true => self.layout.read_path_type(cells).ok(),
+                false => self.layout.read(cells, self.options).ok().flatten(),
+            };
+            let object = read.map_or_else(Object::default, |node| Object {
+                kind: node.path.last().map_or("", |s| s.level.word()).to_owned(),
+                path: node.path.iter().fold(String::new(), |mut p, s| {
+                    p.push('\\');
+                    p.push_str(&s.technical_name);
+                    p
+                }),
+            });
+            return (object, None);
+        };
+        debug_assert_eq!(self.file.nodes[at as usize].row, Some(row));
+        let object = Object {
+            kind: self.file.nodes[at as usize].level.word().to_owned(),
+            path: self.file.path(at),
+        };
+        let listed = self.ids.find(&self.file.key_path(at));
+        (
+            object,
+            listed.and_then(|l| self.ids.id(l)).map(str::to_owned),
+        )
+    }
+}
+
+/// Counts per kind of object and result (`field: 150 created`).
+pub(crate) type Objects = BTreeMap<&'static str, BTreeMap<&'static str, u64>>;
+
 /// The report, every row with its cells as the file has them (read again,
-/// so that a million rows' cells are never held), in file order.
+/// so that a million rows' cells are never held), in file order, with the
+/// object it describes; and the counts per kind.
 fn write_report(
     config: &ImportConfig,
     records: &Records,
     outcomes: &[Outcome],
     carried: &HashSet<u64>,
-) -> anyhow::Result<Tally> {
+    reported: Reported,
+) -> anyhow::Result<(Tally, Objects)> {
     let path = config
         .job
         .input()
@@ -382,9 +471,14 @@ fn write_report(
     let mut again = Records::open(path, &config.input)?;
     let headers = records.headers().to_vec();
     let dialect = records.dialect();
-    let bom = dialect.bom || config.excel_report;
-    let mut report = PendingReport::create(&config.report, &headers, dialect.delimiter, bom)?;
-    let mut tally = Tally::default();
+    let csv = Csv {
+        delimiter: dialect.delimiter,
+        bom: dialect.bom || config.excel_report,
+    };
+    let columns = ReportColumns::Dictionary;
+    let mut report = PendingReport::with_columns(&config.report, columns, &headers, csv)?;
+    let (mut tally, mut objects) = (Tally::default(), Objects::new());
+    let places = reported.file.rows();
     for (seq, outcome) in outcomes.iter().enumerate() {
         let Some((_, cells)) = again.next_row()? else {
             break;
@@ -393,9 +487,21 @@ fn write_report(
             true => tally.carry(outcome),
             false => tally.add(outcome),
         }
-        report.writer.push(seq as u64, outcome.clone(), cells)?;
+        let at = (places.binary_search_by_key(&outcome.row, |(row, _)| *row))
+            .ok()
+            .map(|i| places[i].1);
+        let (object, id) = reported.object(outcome.row, at, &cells);
+        let mut outcome = outcome.clone();
+        outcome.source_id = outcome.source_id.or(id);
+        if let Some(kind) = Level::ALL.iter().find(|l| l.word() == object.kind) {
+            let counts = objects.entry(kind.word()).or_default();
+            *counts.entry(outcome.result.as_str()).or_default() += 1;
+        }
+        report
+            .writer
+            .push_object(seq as u64, outcome, object, cells)?;
     }
     crate::files::atomic::keep_previous(&config.report)?;
     report.persist()?;
-    Ok(tally)
+    Ok((tally, objects))
 }

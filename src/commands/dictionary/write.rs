@@ -27,15 +27,25 @@ pub(super) struct Wrote<'a> {
     pub(super) sent_before: &'a HashMap<u64, Action>,
 }
 
+/// What the writes left: whether every row's result is known (nothing is
+/// left for a `--resume`), and the tenant's dictionary listed after them
+/// when it was (for the rows an answer did not account for, or for the ids
+/// of the nodes created when that costs little).
+pub(super) struct Written {
+    pub(super) complete: bool,
+    pub(super) after: Option<Tree>,
+    /// Rows created whose ids were not listed (it would have cost too much).
+    pub(super) ids_not_listed: u64,
+}
+
 /// The nodes the check found new or changed, written; each row's outcome
-/// turned from what a write would do into what it did. True when every
-/// row's result is known (nothing is left for a `--resume`).
+/// turned from what a write would do into what it did.
 pub(super) async fn write(
     wrote: Wrote<'_>,
     tree_size: Option<usize>,
     outcomes: &mut [Outcome],
     interrupt: &Interrupt,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Written> {
     let planned: HashMap<u64, Action> = (outcomes.iter())
         .filter_map(|o| match o.result {
             RowResult::WouldCreate => Some((o.row, Action::Create)),
@@ -54,6 +64,7 @@ pub(super) async fn write(
         journal: wrote.journal,
         sent_before: wrote.sent_before,
         unsure: Vec::new(),
+        sent: 0,
     };
     let size = tree_size.unwrap_or(plan::TREE_SIZE);
     tokio::select! {
@@ -61,13 +72,15 @@ pub(super) async fn write(
         _ = signals::drain_on(interrupt, wrote.client.halt()) => unreachable!("pending forever"),
     }
     let halted = wrote.client.halt().stopped().is_some();
-    match (writes.unsure.is_empty(), halted) {
-        (true, _) => {}
-        (false, true) => writes.leave_unsure(),
-        (false, false) => {
-            let after = listing::list(wrote.client, wrote.target, |_| true).await?;
-            writes.settle(&after.tree)?;
-        }
+    let created = (planned.values()).filter(|a| **a == Action::Create).count() as u64;
+    let for_ids = created > 0 && listing_is_cheap(wrote.held, created, writes.sent);
+    let mut after = None;
+    if halted {
+        writes.leave_unsure();
+    } else if !writes.unsure.is_empty() || for_ids {
+        let listed = listing::list(wrote.client, wrote.target, |_| true).await?;
+        writes.settle(&listed.tree)?;
+        after = Some(listed.tree);
     }
     drop(writes);
     let planned_rows = outcomes.iter_mut().filter(|o| planned.contains_key(&o.row));
@@ -79,5 +92,24 @@ pub(super) async fn write(
             "not sent: the run stopped first",
         );
     }
-    Ok(!halted)
+    let ids_not_listed = match after {
+        Some(_) => 0,
+        None => (outcomes.iter())
+            .filter(|o| o.result == RowResult::Created)
+            .count() as u64,
+    };
+    Ok(Written {
+        complete: !halted,
+        after,
+        ids_not_listed,
+    })
+}
+
+/// Whether listing the tenant's dictionary again, for the ids of the nodes
+/// created, costs at most a page per write sent (beyond the four first
+/// pages every listing costs: sources, containers, structures, fields).
+fn listing_is_cheap(held: &Tree, created: u64, writes: usize) -> bool {
+    let held_nodes: u64 = held.counts().values().map(|n| *n as u64).sum();
+    let pages = (held_nodes + created).div_ceil(crate::client::listing::PAGE_SIZE);
+    pages <= writes as u64 + 4
 }

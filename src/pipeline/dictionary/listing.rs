@@ -23,6 +23,8 @@ use crate::pipeline::directory::{Target, setup_error};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Listed {
+    #[serde(default)]
+    id: Option<String>,
     name: String,
     #[serde(default)]
     technical_name: Option<String>,
@@ -68,7 +70,8 @@ pub(crate) async fn list(
             ..NodeRow::default()
         };
         // A technical name listed twice is one source (the first listed).
-        if held.tree.add(0, row).is_ok() {
+        if let Ok(placed) = held.tree.add(0, row) {
+            held.tree.set_id(placed.at, &s.id);
             kept.insert(s.technical_key().to_owned(), source_type);
         }
     }
@@ -148,7 +151,12 @@ fn place(
         unknown_type: None,
     };
     match held.tree.add(0, row) {
-        Ok(_) => Ok(()),
+        Ok(placed) => {
+            if let Some(id) = node.id.as_deref() {
+                held.tree.set_id(placed.at, id);
+            }
+            Ok(())
+        }
         Err(Refused::Duplicate { .. }) => Ok(()),
         Err(Refused::UnknownParent { path } | Refused::AmbiguousParent { path }) => {
             anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")

@@ -68,6 +68,10 @@ pub struct Tree {
     /// (parent, technical name) → its place whatever its type (`AMBIGUOUS`
     /// when two types share it), for parents given without their type.
     by_name: HashMap<(Option<At>, Box<str>), At>,
+    /// The ids a listing gave, by place: spans of `id_text` (a million
+    /// fields' ids in one string, not a million of them).
+    id_spans: Vec<(u32, u32)>,
+    id_text: String,
 }
 
 /// Two objects of one name under one parent.
@@ -119,6 +123,33 @@ impl Tree {
             parent = Some(*self.by_key.get(&key)?);
         }
         parent
+    }
+
+    /// Notes the id the tenant gave the object at `at`.
+    pub fn set_id(&mut self, at: At, id: &str) {
+        let at = at as usize;
+        if self.id_spans.len() <= at {
+            self.id_spans.resize(at + 1, (0, 0));
+        }
+        let start = self.id_text.len() as u32;
+        self.id_text.push_str(id);
+        self.id_spans[at] = (start, id.len() as u32);
+    }
+
+    /// The id the tenant gave the object at `at`, if listed.
+    pub fn id(&self, at: At) -> Option<&str> {
+        let &(start, len) = self.id_spans.get(at as usize)?;
+        let (start, len) = (start as usize, len as usize);
+        (len > 0).then(|| &self.id_text[start..start + len])
+    }
+
+    /// Each row's place, by row (rows ascending).
+    pub fn rows(&self) -> Vec<(u64, At)> {
+        let mut rows: Vec<(u64, At)> = (self.nodes.iter().enumerate())
+            .filter_map(|(at, node)| Some((node.row?, at as At)))
+            .collect();
+        rows.sort_unstable();
+        rows
     }
 
     /// How many objects of each level the tree holds.

@@ -51,6 +51,8 @@ pub(crate) struct Writes<'a> {
     pub(crate) sent_before: &'a HashMap<u64, Action>,
     /// Nodes whose write an answer did not account for.
     pub(crate) unsure: Vec<At>,
+    /// The writes sent (trees, and sources alone).
+    pub(crate) sent: usize,
 }
 
 /// What became of a node's write.
@@ -94,6 +96,7 @@ impl Writes<'_> {
             }
             let route = routes::route(Kind::Source, Way::Tree, &self.target.version_id);
             let url = self.client.url(&route.path, &[]);
+            self.sent += 1;
             let sent = (self.client)
                 .send_with_retries(route.method, url, Some(&body.json), self.client.writes())
                 .await;
@@ -158,6 +161,7 @@ impl Writes<'_> {
         }
         let route = routes::route(Kind::Source, Way::One, &self.target.version_id);
         let url = self.client.url(&route.path, &[]);
+        self.sent += 1;
         let sent = (self.client)
             .send_with_retries(route.method, url, Some(json), self.client.writes())
             .await;

@@ -118,8 +118,8 @@ async fn each_mistake_of_a_dictionary_file_is_named_with_its_row_column_and_valu
     );
     let (_, error) = said("4");
     assert!(
-        error.contains("structure type: 'Tabel'") && error.contains("did you mean Table?"),
-        "{error}"
+        error.contains("table type: 'Tabel'") && error.contains("did you mean Table?"),
+        "the column as the file names it: {error}"
     );
     let (_, error) = said("5");
     assert_eq!(error, "owners: 'nobody@example.com': unknown user");

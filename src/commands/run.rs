@@ -76,10 +76,8 @@ async fn steps(config: &ImportConfig, interrupt: Interrupt, seen: &mut Seen) -> 
         write_summary_json(config, &Summary::new(Tally::default(), totals));
         return Ok(code);
     }
-    // A dictionary is checked and written in its own room.
-    if matches!(config.job, Task::Check { .. } | Task::Run { .. })
-        && crate::commands::dictionary::is_dictionary(config)?
-    {
+    // A dictionary is checked, written and rerun in its own room.
+    if crate::commands::dictionary::is_dictionary(config)? {
         return crate::commands::dictionary::execute(config, &interrupt).await;
     }
     let session = Session::open(&config.endpoint).await?;

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
+use crate::client::exchange::recorded_may_have_acted;
 use crate::client::session::Session;
 use crate::commands::resume::{InputFacts, prior_work, start_journal};
 use crate::commands::signals::Interrupt;
@@ -31,25 +32,29 @@ use crate::pipeline::dictionary::rows::{Layout, Options};
 use crate::pipeline::dictionary::tree::{At, Tree};
 use crate::pipeline::dictionary::types::Types;
 use crate::pipeline::directory::{self, Directory, Target};
-use crate::pipeline::input::{ExtraColumns, Notation, Records};
+use crate::pipeline::input::{Entry, ExtraColumns, Notation, Records};
 use crate::pipeline::plan::Prior;
 use crate::pipeline::record::{self, RunRecord};
 use crate::pipeline::report::{Object, PendingReport};
 use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
 use write::{Written, Wrote};
 
-/// Whether the input of a `check` is a dictionary (by its header).
+/// Whether the input of a `check` or a `run` is a dictionary (by its
+/// header), or the report a `rerun` reads a dictionary's (by its columns).
 pub(crate) fn is_dictionary(config: &ImportConfig) -> anyhow::Result<bool> {
     let Some(path) = config.job.input() else {
         return Ok(false);
     };
-    match config.input.kind {
-        Some(kind) => Ok(kind == crate::pipeline::input::FileKind::Dictionary),
-        None => {
-            let records = Records::open(path, &config.input)?;
-            Ok(shape_of(records.headers()) != Shape::Sources)
-        }
+    if let Some(kind) = config.input.kind {
+        return Ok(kind == crate::pipeline::input::FileKind::Dictionary);
     }
+    let records = Records::open(path, &config.input)?;
+    Ok(match config.job {
+        Task::Rerun { .. } => {
+            ReportColumns::of(records.headers()) == Some(ReportColumns::Dictionary)
+        }
+        _ => shape_of(records.headers()) != Shape::Sources,
+    })
 }
 
 pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> anyhow::Result<u8> {
@@ -58,7 +63,7 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         .job
         .input()
         .ok_or_else(|| usage("a dictionary is read from a file"))?;
-    let records = Records::open(path, &config.input)?;
+    let records = open_records(config, path)?;
     // The header is judged before any request.
     let layout = Layout::of(records.headers());
     let warnings = columns_left(records.name(), &layout, config.input.headers.extra)?;
@@ -165,7 +170,7 @@ async fn against(
         &format!("dictionary: {}", what_was_read(&file)),
         None,
     );
-    let writes = matches!(config.job, Task::Run { .. });
+    let writes = !matches!(config.job, Task::Check { .. });
     let journal = start_journal(config, &session.url, &tenant.target, &facts, resuming, None)?;
     let mut written = Written {
         complete: true,
@@ -185,7 +190,6 @@ async fn against(
             .await
             .map_err(|e| e.context(Stop::LocalFailure))?;
     }
-    let complete = written.complete;
     let reported = Reported {
         file: &file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),
@@ -194,11 +198,11 @@ async fn against(
         path_and_type: shape_of(records.headers()) == Shape::PathAndType,
     };
     let (tally, objects) = write_report(config, &records, &outcomes, &carried, reported)?;
-    if let (Some(journal), true) = (journal, complete) {
+    if let (Some(journal), true) = (journal, written.complete) {
         journal.remove()?;
     }
     let mut totals = Totals::new(
-        if writes { "run" } else { "check" },
+        config.job.name(),
         records.name(),
         &config.report,
         started,
@@ -206,21 +210,29 @@ async fn against(
     );
     totals.common.warnings = warnings;
     totals.objects = objects;
-    if written.ids_not_listed > 0 {
-        totals
-            .common
-            .warnings
-            .push(ids_left(config, written.ids_not_listed));
-    }
-    if writes && !complete {
-        totals.common.warnings.push(left_for_resume(config, &facts));
-    }
+    (totals.common.warnings).extend(left_behind(config, &written, &facts, writes));
+    end(
+        config,
+        &client,
+        interrupt,
+        Summary::new(tally, totals),
+        writes,
+    )
+}
+
+/// The run's exit code, from its stop or its rows, said and recorded.
+fn end(
+    config: &ImportConfig,
+    client: &Client,
+    interrupt: &Interrupt,
+    mut summary: Summary,
+    writes: bool,
+) -> anyhow::Result<u8> {
     let stopped = client
         .halt()
         .stopped()
         .filter(|_| !interrupt.is_cancelled());
-    totals.common.stopped = stopped.as_ref().map(ToString::to_string);
-    let mut summary = Summary::new(tally, totals);
+    summary.totals.common.stopped = stopped.as_ref().map(ToString::to_string);
     let code = match (stopped, all_done(&summary)) {
         (Some(stop), _) => stop.exit_code(),
         (None, true) => exit::SUCCESS,
@@ -230,13 +242,34 @@ async fn against(
     conclude(config, &summary, writes, interrupt)
 }
 
+/// What the writes left for later, said: ids not listed, rows left for a
+/// `--resume`.
+fn left_behind(
+    config: &ImportConfig,
+    written: &Written,
+    facts: &InputFacts,
+    writes: bool,
+) -> Vec<String> {
+    let mut said = Vec::new();
+    if written.ids_not_listed > 0 {
+        said.push(ids_left(config, written.ids_not_listed));
+    }
+    if writes && !written.complete {
+        said.push(left_for_resume(config, facts));
+    }
+    said
+}
+
 /// What a run that stopped before every row was done tells the user.
 fn left_for_resume(config: &ImportConfig, facts: &InputFacts) -> String {
+    let report = config.report.display();
+    let again = match config.job {
+        Task::Rerun { .. } => format!("dg-import rerun {} --report {report} --resume", facts.name),
+        _ => format!("dg-import run {} --report {report} --resume", facts.name),
+    };
     let said = format!(
-        "the run stopped before every row was done: `dg-import run {} --report {} \
-         --resume` finishes it (its journal, {}, says what was sent)",
-        facts.name,
-        config.report.display(),
+        "the run stopped before every row was done: `{again}` finishes it (its journal, {}, \
+         says what was sent)",
         Beside::Journal.of(&config.report).display()
     );
     tracing::warn!("{said}");
@@ -347,7 +380,10 @@ struct Checked {
 }
 
 /// Reads and checks every row, in file order; a row an interrupted run
-/// into this report did keeps the outcome its journal has.
+/// into this report did (its journal), or that the report a rerun reads
+/// says was done, keeps the outcome it had. A row a report says was sent
+/// without a known result is compared as an update: what the tenant now
+/// holds says whether it was applied.
 fn check_rows(
     config: &ImportConfig,
     records: &mut Records,
@@ -357,17 +393,30 @@ fn check_rows(
     let headers = records.headers().to_vec();
     let path_and_type = shape_of(&headers) == Shape::PathAndType;
     let options = options_of(config, records);
-    let sent_before = std::mem::take(&mut prior.sent);
     let mut checker = Checker {
         directory: &tenant.directory,
         types: &tenant.types,
         held: &tenant.held,
         if_exists: config.if_exists,
-        sent_before: &sent_before,
+        sent_before: std::mem::take(&mut prior.sent),
         file: Tree::default(),
+        type_columns: Level::ALL.map(|level| layout.type_column(level)),
     };
     let (mut outcomes, mut carried) = (Vec::new(), HashSet::new());
-    while let Some((row, cells)) = records.next_row()? {
+    while let Some(Entry {
+        row,
+        cells,
+        previous,
+    }) = records.next_entry()?
+    {
+        let previous = previous.filter(|_| !prior.other_target);
+        let done_before = (prior.done.remove(&row).filter(|_| !prior.other_target))
+            .or_else(|| previous.clone().filter(|p| p.result.is_done()));
+        if let Some(p) =
+            previous.filter(|p| p.attempts > 0 && recorded_may_have_acted(p.http_status))
+        {
+            checker.sent_before.entry(p.row).or_insert(Action::Create);
+        }
         let read = match path_and_type {
             true => Some(layout.read_path_type(&cells)),
             false => layout.read(&cells, &options).transpose(),
@@ -379,21 +428,29 @@ fn check_rows(
                 "a system schema, passed over",
             ),
         };
-        outcomes.push(match prior.done.remove(&row) {
-            Some(done) if !prior.other_target => {
+        outcomes.push(match done_before {
+            Some(done) => {
                 carried.insert(row);
                 done
             }
-            _ => checked,
+            None => checked,
         });
     }
-    let file = checker.file;
     Ok(Checked {
         outcomes,
-        file,
+        file: checker.file,
         carried,
-        sent_before,
+        sent_before: checker.sent_before,
     })
+}
+
+/// The file a dictionary's command reads: the rows of the report a
+/// rerun goes again, or the file.
+fn open_records(config: &ImportConfig, path: &std::path::Path) -> anyhow::Result<Records> {
+    match config.job {
+        Task::Rerun { .. } => Records::report(path, &config.input),
+        _ => Records::open(path, &config.input),
+    }
 }
 
 /// How the rows are read beyond their header: as the flags say, their
@@ -468,7 +525,7 @@ fn write_report(
         .job
         .input()
         .expect("a dictionary is read from a file");
-    let mut again = Records::open(path, &config.input)?;
+    let mut again = open_records(config, path)?;
     let headers = records.headers().to_vec();
     let dialect = records.dialect();
     let csv = Csv {

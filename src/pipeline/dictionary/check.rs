@@ -26,8 +26,10 @@ pub(crate) struct Checker<'a> {
     /// Rows an interrupted run sent without a known result, with what they
     /// did: compared as updates, and found as their row says, they are
     /// what that run did.
-    pub(crate) sent_before: &'a std::collections::HashMap<u64, crate::model::action::Action>,
+    pub(crate) sent_before: std::collections::HashMap<u64, crate::model::action::Action>,
     pub(crate) file: Tree,
+    /// The header each level's type is read from (`Level` order).
+    pub(crate) type_columns: [String; 4],
 }
 
 impl Checker<'_> {
@@ -87,7 +89,7 @@ impl Checker<'_> {
             if step.node_type.is_empty() {
                 continue;
             }
-            let column = format!("{} type", step.level.word());
+            let column = &self.type_columns[step.level as usize];
             let parent = i.checked_sub(1).map(|p| node.path[p].node_type.as_str());
             let refused = match parent {
                 None => (self
@@ -98,7 +100,7 @@ impl Checker<'_> {
                 Some(parent) => self.types.refuse_child(parent, &step.node_type, step.level),
             };
             if let Some(message) = refused {
-                problems.push(problem(&column, &step.node_type, &message));
+                problems.push(problem(column, &step.node_type, &message));
                 break;
             }
         }

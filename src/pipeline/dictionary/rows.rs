@@ -131,6 +131,16 @@ impl Layout {
         (!value.is_empty()).then_some(value)
     }
 
+    /// The header a level's type is read from, for messages: the level's
+    /// type column, or DataGalaxy's `Type`; `structure type` when the file
+    /// has neither (the type the source's implies).
+    pub fn type_column(&self, level: Level) -> String {
+        [Column::Type(level), Column::PathType]
+            .into_iter()
+            .find(|c| self.index(*c).is_some())
+            .map_or_else(|| format!("{} type", level.word()), |c| self.header(c))
+    }
+
     /// The header a level's technical name was read from.
     fn level_header(&self, level: Level) -> String {
         match self.index(Column::TechnicalName(level)) {

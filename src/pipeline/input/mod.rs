@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::usage;
 use crate::files::formula::unescape;
-use crate::model::outcome::{COLUMNS, Outcome, report_columns};
+use crate::model::outcome::{COLUMNS, DICTIONARY_COLUMNS, Outcome, report_columns};
 use crate::model::source::RowError;
 pub(crate) use header::{AttributeColumn, ExtraColumns, Field, HeaderMap, HeaderOptions};
 use quotes::QuoteFault;
@@ -137,9 +137,9 @@ fn refuse_dictionary(name: &str, headers: &[String], kind: Option<FileKind>) -> 
         Shape::PathAndType => "a dictionary in DataGalaxy's format (columns Path and Type)".into(),
     };
     Err(usage(format!(
-        "{name} is {what}: this release imports sources (a file with name and type \
-         columns), not yet dictionaries (`check` reads one against the tenant); nothing \
-         was sent"
+        "{name} is {what}, where a file of sources (name and type columns) was \
+         expected: `run`, `check` and `rerun` read a dictionary as one unless \
+         `--kind sources` says otherwise; nothing was sent"
     )))
 }
 
@@ -201,17 +201,51 @@ pub struct Records {
     opened: Opened,
     /// `mysql -B` output: `NULL` and backslash escapes decoded.
     batch: bool,
+    /// A report's own columns, before the rows' (none for a file).
+    skip: usize,
+}
+
+/// A row of `Records`: its number as a person sees it (in a report, the
+/// row of the file it came from), its cells, and what a report recorded of
+/// it.
+pub struct Entry {
+    pub row: u64,
+    pub cells: Vec<String>,
+    pub previous: Option<Outcome>,
 }
 
 impl Records {
     pub fn open(path: &Path, options: &InputOptions) -> anyhow::Result<Records> {
         let opened = Opened::open(Some(path), options)?;
         let batch = mysql::is_batch_header(&opened.headers.join("\t"));
-        Ok(Records { opened, batch })
+        Ok(Records {
+            opened,
+            batch,
+            skip: 0,
+        })
+    }
+
+    /// A report's rows, under the file's own header (what a rerun reads).
+    pub fn report(path: &Path, options: &InputOptions) -> anyhow::Result<Records> {
+        let mut records = Records::open(path, options)?;
+        let name = &records.opened.name;
+        records.skip = report_columns(&records.opened.headers).ok_or_else(|| {
+            usage(format!(
+                "{name} is not a dg-import report: it should start with the columns {}",
+                DICTIONARY_COLUMNS.join(",")
+            ))
+        })?;
+        Ok(records)
+    }
+
+    /// Whether the file starts with a report's own columns.
+    pub fn is_report(path: &Path, options: &InputOptions) -> anyhow::Result<bool> {
+        let records = Records::open(path, options)?;
+        Ok(report_columns(&records.opened.headers).is_some())
     }
 
     pub fn headers(&self) -> &[String] {
-        &self.opened.headers
+        &self.opened.headers[self.skip..]
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
@@ -225,6 +259,11 @@ impl Records {
     /// The next row that is not blank: its number as a person sees it, and
     /// its cells as text (bytes that are not UTF-8 read as they can be).
     pub fn next_row(&mut self) -> anyhow::Result<Option<(u64, Vec<String>)>> {
+        Ok(self.next_entry()?.map(|e| (e.row, e.cells)))
+    }
+
+    /// The next row that is not blank, with what a report recorded of it.
+    pub fn next_entry(&mut self) -> anyhow::Result<Option<Entry>> {
         loop {
             let Some(record) = self.opened.source.next_record()? else {
                 return Ok(None);
@@ -233,7 +272,7 @@ impl Records {
                 continue;
             }
             let guarded = self.opened.guarded;
-            let cells = (record.cells.into_iter())
+            let mut cells: Vec<String> = (record.cells.into_iter())
                 .map(|cell| match cell {
                     RawCell::Text(t) if self.batch => mysql::decode(&t),
                     RawCell::Text(t) if guarded => unescape(&t).to_owned(),
@@ -241,7 +280,23 @@ impl Records {
                     RawCell::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
                 })
                 .collect();
-            return Ok(Some((record.row, cells)));
+            if self.skip == 0 {
+                return Ok(Some(Entry {
+                    row: record.row,
+                    cells,
+                    previous: None,
+                }));
+            }
+            cells.resize(cells.len().max(self.skip), String::new());
+            let own = cells.split_off(self.skip);
+            let fixed: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let previous = Outcome::from_cells(&fixed)
+                .map_err(|e| usage(format!("{}, row {}: {e}", self.name(), record.row)))?;
+            return Ok(Some(Entry {
+                row: previous.row,
+                cells: own,
+                previous: Some(previous),
+            }));
         }
     }
 }

@@ -70,6 +70,104 @@ fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
     );
 }
 
+/// The README's walk-through of a dictionary, first step: the sample
+/// imported into an in-process sandbox, its seven wrong rows named, the
+/// rest created.
+#[test]
+fn the_readme_dictionary_sample_imports_into_an_in_process_sandbox_with_its_wrong_rows_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dg_import()
+        .args(["run", "--sandbox"])
+        .arg(repo_file("samples/dictionary.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("dictionary: 2 sources, 5 containers, 20 structures, 138 fields"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("156 rows: 149 created, 7 invalid"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("data type 'objectId'"),
+        "said once: {stderr}"
+    );
+    let (_, rows) = read_report(&dir.path().join("dictionary.report.csv"));
+    let invalid: Vec<&str> = (rows.iter())
+        .filter(|r| r["result"] == "invalid")
+        .map(|r| r["row"].as_str())
+        .collect();
+    assert_eq!(invalid, ["20", "30", "36", "69", "83", "135", "150"]);
+    let error = |row: &str| &rows.iter().find(|r| r["row"] == row).unwrap()["error"];
+    assert_eq!(
+        error("69"),
+        "tags: 'Finanse': unknown tag — did you mean Finance?"
+    );
+    assert!(
+        error("83").starts_with("table type: 'Veiw'"),
+        "{}",
+        error("83")
+    );
+}
+
+/// The walk-through's second step, against a sandbox that outlives one
+/// command: the sample's wrong rows fixed in the report as in a
+/// spreadsheet (the duplicate row deleted), and rerun: only they are sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dictionary_samples_report_fixed_and_rerun_creates_only_the_fixed_rows() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo_file("samples/dictionary.csv");
+    std::fs::copy(sample, dir.path().join("dictionary.csv")).unwrap();
+    let (url, path) = (sb.base_url(), dir.path().to_owned());
+    let dg = move |args: &'static [&'static str]| {
+        let (url, path) = (url.clone(), path.clone());
+        tokio::task::spawn_blocking(move || {
+            let out = dg_import()
+                .args(args)
+                .args(["--url", &url])
+                .env("DATAGALAXY_TOKEN", "sandbox-token")
+                .current_dir(&path)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+    };
+    let (code, stderr) = dg(&["run", "dictionary.csv"]).await.unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    let report = dir.path().join("dictionary.report.csv");
+    let text = std::fs::read_to_string(&report).unwrap();
+    let fixed = text
+        .replace("j.doe@example.com", "jane.doe@example.com")
+        .replace(",maybe,", ",NO,")
+        .replace("Finanse", "Finance")
+        .replace(",Veiw,", ",View,")
+        .replace(",Draft", ",Proposed")
+        .replace("restocked\\flag", "restocked_flag");
+    let fixed: Vec<&str> = fixed.lines().filter(|l| !l.starts_with("30,")).collect();
+    std::fs::write(&report, fixed.join("\n") + "\n").unwrap();
+    let trees = |sb: &dg_import::sandbox::Sandbox| {
+        (sb.requests().iter())
+            .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
+            .count()
+    };
+    let before = trees(&sb);
+    let (code, stderr) = dg(&["rerun", "dictionary.report.csv"]).await.unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("155 rows: 6 created now, 149 done before"),
+        "{stderr}"
+    );
+    assert_eq!(trees(&sb) - before, 2, "one tree per source touched");
+}
+
 #[test]
 fn plain_http_to_a_host_that_is_not_loopback_is_refused_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();

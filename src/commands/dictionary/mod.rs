@@ -5,8 +5,11 @@
 //! reports what a write would do (create, update what changes, leave
 //! unchanged), `run` writes the nodes that are new or differ, in bulktrees
 //! (`write`), and reports what it did. A run keeps a journal beside its
-//! report, as for sources, that `--resume` finishes.
+//! report, as for sources, that `--resume` finishes; `rerun` of its report
+//! goes again over the rows not done. The report names each row's object
+//! (`report`).
 
+mod report;
 mod write;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,22 +24,21 @@ use crate::commands::signals::Interrupt;
 use crate::exit::{self, Stop, usage};
 use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
-use crate::files::table::Csv;
 use crate::model::action::Action;
 use crate::model::outcome::ReportColumns;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::check::Checker;
 use crate::pipeline::dictionary::columns::{self, Level, Shape, shape_of};
 use crate::pipeline::dictionary::listing;
-use crate::pipeline::dictionary::rows::{Layout, Options};
-use crate::pipeline::dictionary::tree::{At, Tree};
+use crate::pipeline::dictionary::rows::{Layout, NodeRow, Options};
+use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::types::Types;
 use crate::pipeline::directory::{self, Directory, Target};
 use crate::pipeline::input::{Entry, ExtraColumns, Notation, Records};
 use crate::pipeline::plan::Prior;
 use crate::pipeline::record::{self, RunRecord};
-use crate::pipeline::report::{Object, PendingReport};
-use crate::pipeline::summary::{Encoding, Summary, Tally, Totals};
+use crate::pipeline::summary::{Encoding, Summary, Totals};
+use report::{Reported, write_report};
 use write::{Written, Wrote};
 
 /// Whether the input of a `check` or a `run` is a dictionary (by its
@@ -164,6 +166,7 @@ async fn against(
         file,
         carried,
         sent_before,
+        warnings: said_of_rows,
     } = checked;
     crate::voice::say(
         "INFO",
@@ -193,9 +196,9 @@ async fn against(
     let reported = Reported {
         file: &file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),
+        held: &tenant.held,
         layout: &layout,
         options: &options_of(config, &records),
-        path_and_type: shape_of(records.headers()) == Shape::PathAndType,
     };
     let (tally, objects) = write_report(config, &records, &outcomes, &carried, reported)?;
     if let (Some(journal), true) = (journal, written.complete) {
@@ -208,7 +211,7 @@ async fn against(
         started,
         Some(&pace),
     );
-    totals.common.warnings = warnings;
+    totals.common.warnings = [warnings, said_of_rows].concat();
     totals.objects = objects;
     (totals.common.warnings).extend(left_behind(config, &written, &facts, writes));
     end(
@@ -377,6 +380,8 @@ struct Checked {
     carried: HashSet<u64>,
     /// Rows it sent without a known result, with what they did.
     sent_before: HashMap<u64, Action>,
+    /// What the rows said once for all (the types the table does not know).
+    warnings: Vec<String>,
 }
 
 /// Reads and checks every row, in file order; a row an interrupted run
@@ -403,6 +408,7 @@ fn check_rows(
         type_columns: Level::ALL.map(|level| layout.type_column(level)),
     };
     let (mut outcomes, mut carried) = (Vec::new(), HashSet::new());
+    let mut unknown_types: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     while let Some(Entry {
         row,
         cells,
@@ -421,6 +427,13 @@ fn check_rows(
             true => Some(layout.read_path_type(&cells)),
             false => layout.read(&cells, &options).transpose(),
         };
+        if let Some(Ok(NodeRow {
+            unknown_type: Some(t),
+            ..
+        })) = &read
+        {
+            unknown_types.entry(t.clone()).or_default().push(row);
+        }
         let checked = match read {
             Some(read) => checker.row(row, read),
             None => Outcome::new(row, RowResult::Skipped).with_error(
@@ -441,7 +454,28 @@ fn check_rows(
         file: checker.file,
         carried,
         sent_before: checker.sent_before,
+        warnings: unknown_types
+            .iter()
+            .map(|(t, rows)| unknown_type(t, rows))
+            .collect(),
     })
+}
+
+/// A database type the type table does not know, said once for its rows.
+fn unknown_type(data_type: &str, rows: &[u64]) -> String {
+    let first: Vec<String> = rows.iter().take(5).map(u64::to_string).collect();
+    let more = match rows.len() > first.len() {
+        true => format!(" and {} more", rows.len() - first.len()),
+        false => String::new(),
+    };
+    let noun = if rows.len() == 1 { "row" } else { "rows" };
+    let said = format!(
+        "data type '{data_type}' ({noun} {}{more}) has no columnDataType in the type \
+         table: left unset, the type as written kept in technicalComments",
+        first.join(", ")
+    );
+    tracing::warn!("{said}");
+    said
 }
 
 /// The file a dictionary's command reads: the rows of the report a
@@ -461,104 +495,4 @@ fn options_of(config: &ImportConfig, records: &Records) -> Options {
         list_separator: Some(notation.list_separator),
         ..config.input.dictionary.clone()
     }
-}
-
-/// What the report says of each row's object beside its outcome.
-struct Reported<'a> {
-    /// The file's tree: where each row's object is.
-    file: &'a Tree,
-    /// The tenant's dictionary with the ids it listed (after the writes when
-    /// it was listed again).
-    ids: &'a Tree,
-    /// To read again a row that did not enter the tree.
-    layout: &'a Layout,
-    options: &'a Options,
-    /// The file is in DataGalaxy's `Path`/`Type` format.
-    path_and_type: bool,
-}
-
-impl Reported<'_> {
-    /// The object of a row: its kind, its path, and its id when listed.
-    fn object(&self, row: u64, at: Option<At>, cells: &[String]) -> (Object, Option<String>) {
-        let Some(at) = at else {
-            let read = match self.path_and_type {
-                true => self.layout.read_path_type(cells).ok(),
-                false => self.layout.read(cells, self.options).ok().flatten(),
-            };
-            let object = read.map_or_else(Object::default, |node| Object {
-                kind: node.path.last().map_or("", |s| s.level.word()).to_owned(),
-                path: node.path.iter().fold(String::new(), |mut p, s| {
-                    p.push('\\');
-                    p.push_str(&s.technical_name);
-                    p
-                }),
-            });
-            return (object, None);
-        };
-        debug_assert_eq!(self.file.nodes[at as usize].row, Some(row));
-        let object = Object {
-            kind: self.file.nodes[at as usize].level.word().to_owned(),
-            path: self.file.path(at),
-        };
-        let listed = self.ids.find(&self.file.key_path(at));
-        (
-            object,
-            listed.and_then(|l| self.ids.id(l)).map(str::to_owned),
-        )
-    }
-}
-
-/// Counts per kind of object and result (`field: 150 created`).
-pub(crate) type Objects = BTreeMap<&'static str, BTreeMap<&'static str, u64>>;
-
-/// The report, every row with its cells as the file has them (read again,
-/// so that a million rows' cells are never held), in file order, with the
-/// object it describes; and the counts per kind.
-fn write_report(
-    config: &ImportConfig,
-    records: &Records,
-    outcomes: &[Outcome],
-    carried: &HashSet<u64>,
-    reported: Reported,
-) -> anyhow::Result<(Tally, Objects)> {
-    let path = config
-        .job
-        .input()
-        .expect("a dictionary is read from a file");
-    let mut again = open_records(config, path)?;
-    let headers = records.headers().to_vec();
-    let dialect = records.dialect();
-    let csv = Csv {
-        delimiter: dialect.delimiter,
-        bom: dialect.bom || config.excel_report,
-    };
-    let columns = ReportColumns::Dictionary;
-    let mut report = PendingReport::with_columns(&config.report, columns, &headers, csv)?;
-    let (mut tally, mut objects) = (Tally::default(), Objects::new());
-    let places = reported.file.rows();
-    for (seq, outcome) in outcomes.iter().enumerate() {
-        let Some((_, cells)) = again.next_row()? else {
-            break;
-        };
-        match carried.contains(&outcome.row) {
-            true => tally.carry(outcome),
-            false => tally.add(outcome),
-        }
-        let at = (places.binary_search_by_key(&outcome.row, |(row, _)| *row))
-            .ok()
-            .map(|i| places[i].1);
-        let (object, id) = reported.object(outcome.row, at, &cells);
-        let mut outcome = outcome.clone();
-        outcome.source_id = outcome.source_id.or(id);
-        if let Some(kind) = Level::ALL.iter().find(|l| l.word() == object.kind) {
-            let counts = objects.entry(kind.word()).or_default();
-            *counts.entry(outcome.result.as_str()).or_default() += 1;
-        }
-        report
-            .writer
-            .push_object(seq as u64, outcome, object, cells)?;
-    }
-    crate::files::atomic::keep_previous(&config.report)?;
-    report.persist()?;
-    Ok((tally, objects))
 }

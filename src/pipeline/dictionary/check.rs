@@ -15,6 +15,7 @@ use crate::pipeline::dictionary::rows::{NodeRow, Problem as RowProblem};
 use crate::pipeline::dictionary::tree::{At, Refused, Tree};
 use crate::pipeline::dictionary::types::Types;
 use crate::pipeline::directory::Directory;
+use crate::pipeline::input::Field;
 
 /// What the rows are checked against, and the tree of the rows so far.
 pub(crate) struct Checker<'a> {
@@ -69,12 +70,16 @@ impl Checker<'_> {
                     false => self.directory.knows_tag(item),
                 };
                 if !known {
-                    let what = if is_user {
-                        "unknown user"
-                    } else {
-                        "unknown tag"
+                    let (what, field) = match (is_user, key) {
+                        (false, _) => ("unknown tag", Field::Tags),
+                        (true, "owners") => ("unknown user", Field::Owners),
+                        (true, _) => ("unknown user", Field::Stewards),
                     };
-                    problems.push(problem(key, item, what));
+                    let said = match self.directory.suggest(field, item) {
+                        Some(near) => format!("{what} — did you mean {near}?"),
+                        None => what.to_owned(),
+                    };
+                    problems.push(problem(key, item, &said));
                 }
             }
         }
@@ -203,8 +208,16 @@ fn problem(column: &str, value: &str, message: &str) -> RowProblem {
 
 /// A row whose problems are named, each with its column and value.
 fn invalid(row: u64, problems: Vec<RowProblem>) -> Outcome {
+    // Rows are counted by what is wrong, not by the value suggested.
+    let kind = |message: &str| {
+        message
+            .split(" — did you mean")
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
     let kinds = (problems.iter())
-        .map(|p| ErrorKind::of(&p.column, Problem::Other(p.message.clone())))
+        .map(|p| ErrorKind::of(&p.column, Problem::Other(kind(&p.message))))
         .collect();
     let said: Vec<String> = (problems.iter())
         .map(|p| match p.value.is_empty() {

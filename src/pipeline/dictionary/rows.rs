@@ -154,14 +154,14 @@ impl Layout {
             .map_or_else(String::new, |i| self.headers[i].clone())
     }
 
-    /// A row as the object it describes; `Ok(None)` for a row of a system
-    /// schema passed over.
-    pub fn read(
+    /// The path a row names, from its source down (`None`: a system
+    /// schema's, passed over); what is missing said in `problems`.
+    fn path_of(
         &self,
         cells: &[String],
         options: &Options,
-    ) -> Result<Option<NodeRow>, Vec<Problem>> {
-        let mut problems = Vec::new();
+        problems: &mut Vec<Problem>,
+    ) -> Option<Vec<Step>> {
         let source_type = (options.source.as_ref())
             .and(options.source_type.clone())
             .or_else(|| {
@@ -186,7 +186,7 @@ impl Layout {
         }
         if let Some((name, technical)) = self.named(cells, Level::Container) {
             if !options.system_schemas && SYSTEM_SCHEMAS.contains(&technical.as_str()) {
-                return Ok(None);
+                return None;
             }
             // Nested containers: a path in the cell.
             let names: Vec<&str> = name.split('/').map(str::trim).collect();
@@ -206,6 +206,36 @@ impl Layout {
                 path.push(step(level, &name, &technical, &node_type));
             }
         }
+        Some(path)
+    }
+
+    /// The object a row names, as far as its cells name one (for a report:
+    /// its kind and path, even when the row is wrong or a system schema's).
+    pub fn steps(&self, cells: &[String], options: &Options) -> Vec<Step> {
+        if self.index(Column::Path).is_some() {
+            return self
+                .read_path_type(cells)
+                .map(|n| n.path)
+                .unwrap_or_default();
+        }
+        let all = Options {
+            system_schemas: true,
+            ..options.clone()
+        };
+        (self.path_of(cells, &all, &mut Vec::new())).unwrap_or_default()
+    }
+
+    /// A row as the object it describes; `Ok(None)` for a row of a system
+    /// schema passed over.
+    pub fn read(
+        &self,
+        cells: &[String],
+        options: &Options,
+    ) -> Result<Option<NodeRow>, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let Some(path) = self.path_of(cells, options, &mut problems) else {
+            return Ok(None);
+        };
         for s in &path {
             if s.technical_name.contains('\\') {
                 problems.push(Problem {

@@ -37,7 +37,7 @@ pub(crate) struct Resolved {
 
 impl Directory {
     /// The closest known value of a field, once per distinct unknown value.
-    fn suggest(&self, field: Field, value: &str) -> Option<String> {
+    pub(crate) fn suggest(&self, field: Field, value: &str) -> Option<String> {
         let key = (field, value.to_lowercase());
         let mut cache = self.suggestions.lock().expect("suggestions lock");
         cache

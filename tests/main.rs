@@ -9,6 +9,7 @@ mod common;
 mod dictionary;
 mod dictionary_rerun;
 mod dictionary_resume;
+mod dictionary_retire;
 mod dictionary_run;
 mod doctor;
 mod export;

@@ -63,9 +63,17 @@ impl MaxRetire {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Retiree {
+    /// A source's technical name; a dictionary object's path of them
+    /// (`\\dwh\\sales\\orders`).
     pub(crate) technical_name: String,
     pub(crate) name: String,
     pub(crate) id: String,
+    /// A dictionary object's kind (`structure`); `None` for a source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    /// A dictionary object's path of types (`\\Relational\\Model\\Table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) type_path: Option<String>,
 }
 
 /// What `--retire-missing` decided before any write.
@@ -101,6 +109,8 @@ pub(crate) fn decide(
                 technical_name: technical_name.to_owned(),
                 name: source.name.clone(),
                 id: source.id.clone(),
+                kind: None,
+                type_path: None,
             });
         }
     }
@@ -225,7 +235,8 @@ pub(crate) fn would_retire(retirees: Vec<Retiree>) -> Vec<Retired> {
         .collect()
 }
 
-/// The retired list, `technicalName,name,source_id,result,error`, at
+/// The retired list, `technicalName,name,source_id,result,error` (a
+/// dictionary's: `object_kind,object_path,name,id,result,error`), at
 /// `path`: a workbook when it ends in `.xlsx` (it follows the report), else
 /// CSV (with a byte-order mark when the report has one); atomically.
 pub(crate) fn write_list(
@@ -234,19 +245,34 @@ pub(crate) fn write_list(
     delimiter: u8,
     bom: bool,
 ) -> anyhow::Result<()> {
-    let headers = ["technicalName", "name", "source_id", "result", "error"].map(String::from);
+    let objects = retired.iter().any(|r| r.source.kind.is_some());
+    let headers = match objects {
+        true => [
+            "object_kind",
+            "object_path",
+            "name",
+            "id",
+            "result",
+            "error",
+        ]
+        .to_vec(),
+        false => ["technicalName", "name", "source_id", "result", "error"].to_vec(),
+    };
+    let headers: Vec<String> = headers.into_iter().map(String::from).collect();
     let rows: Vec<Vec<String>> = retired
         .iter()
         .map(|r| {
-            [
-                r.source.technical_name.as_str(),
-                r.source.name.as_str(),
-                r.source.id.as_str(),
-                r.result.as_str(),
-                r.error.as_deref().unwrap_or(""),
-            ]
-            .map(String::from)
-            .to_vec()
+            let kind = (r.source.kind.as_deref()).filter(|_| objects);
+            (kind.into_iter())
+                .chain([
+                    r.source.technical_name.as_str(),
+                    r.source.name.as_str(),
+                    r.source.id.as_str(),
+                    r.result.as_str(),
+                    r.error.as_deref().unwrap_or(""),
+                ])
+                .map(String::from)
+                .collect()
         })
         .collect();
     let book = Book {

@@ -322,11 +322,17 @@ impl fmt::Display for Summary {
             writeln!(f, "custom attributes: {columns}")?;
         }
         write_objects(f, &t.objects)?;
+        // A dictionary retires its objects; a sources file, sources.
+        let what = if t.objects.is_empty() {
+            "sources"
+        } else {
+            "objects"
+        };
         if common.command == "check" && t.retired > 0 {
-            writeln!(f, "would retire: {} sources", t.retired)?;
+            writeln!(f, "would retire: {} {what}", t.retired)?;
         } else if t.retired + t.retire_failed > 0 {
             let (retired, failed) = (t.retired, t.retire_failed);
-            writeln!(f, "retired: {retired} sources, {failed} failed")?;
+            writeln!(f, "retired: {retired} {what}, {failed} failed")?;
         }
         if let Some(why) = &common.stopped {
             writeln!(f, "stopped: {why}")?;

@@ -10,6 +10,7 @@
 //! (`report`).
 
 mod report;
+mod retire;
 mod write;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,6 +25,7 @@ use crate::commands::signals::Interrupt;
 use crate::exit::{self, Stop, usage};
 use crate::files::beside::Beside;
 use crate::files::lock::ReportLock;
+use crate::files::table::Csv;
 use crate::model::action::Action;
 use crate::model::outcome::ReportColumns;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
@@ -125,7 +127,9 @@ async fn set_up(
     let setup = async {
         let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
         let target = directory::locate(client, ws, version).await?;
-        let directory = Directory::load(client, &target, false, None).await?;
+        // A tag scope matches the sources by their tags.
+        let tags = (config.retire.as_ref()).is_some_and(|(scope, _)| scope.needs_attributes());
+        let directory = Directory::load(client, &target, tags, None).await?;
         let types = Types::load(client).await?;
         let held = listing::list(client, &target, |_| true).await?.tree;
         anyhow::Ok(Tenant {
@@ -164,35 +168,35 @@ async fn against(
     let Checked {
         mut outcomes,
         file,
+        named,
         carried,
         sent_before,
         warnings: said_of_rows,
     } = checked;
-    crate::voice::say(
-        "INFO",
-        &format!("dictionary: {}", what_was_read(&file)),
-        None,
-    );
-    let writes = !matches!(config.job, Task::Check { .. });
-    let journal = start_journal(config, &session.url, &tenant.target, &facts, resuming, None)?;
-    let mut written = Written {
-        complete: true,
-        after: None,
-        ids_not_listed: 0,
+    let what = format!("dictionary: {}", what_was_read(&file));
+    crate::voice::say("INFO", &what, None);
+    let retirement = retire::plan(config, retire::Seen::of(&tenant, &file, &named))?;
+    let retirees = retirement.retirees.clone();
+    let journal = start_journal(
+        config,
+        &session.url,
+        &tenant.target,
+        &facts,
+        resuming,
+        retirees,
+    )?;
+    let wrote = Wrote {
+        client: &client,
+        target: &tenant.target,
+        file: &file,
+        held: &tenant.held,
+        journal: journal.as_ref(),
+        sent_before: &sent_before,
     };
-    if writes {
-        let wrote = Wrote {
-            client: &client,
-            target: &tenant.target,
-            file: &file,
-            held: &tenant.held,
-            journal: journal.as_ref(),
-            sent_before: &sent_before,
-        };
-        written = write::write(wrote, config.tree_size, &mut outcomes, interrupt)
-            .await
-            .map_err(|e| e.context(Stop::LocalFailure))?;
-    }
+    let written = write_rows(config, wrote, &mut outcomes, interrupt).await?;
+    let retirees = retirement.retirees.filter(|_| written.complete);
+    let reach = (&client, &tenant.target, &tenant.held);
+    let retired = retire::finish(config, reach, retirees, report_csv(config, &records)).await?;
     let reported = Reported {
         file: &file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),
@@ -211,16 +215,44 @@ async fn against(
         started,
         Some(&pace),
     );
-    totals.common.warnings = [warnings, said_of_rows].concat();
+    let writes = !matches!(config.job, Task::Check { .. });
+    let left = left_behind(config, &written, &facts, writes);
+    totals.common.warnings = [warnings, retirement.warnings, said_of_rows, left].concat();
     totals.objects = objects;
-    (totals.common.warnings).extend(left_behind(config, &written, &facts, writes));
-    end(
-        config,
-        &client,
-        interrupt,
-        Summary::new(tally, totals),
-        writes,
-    )
+    (totals.retired, totals.retire_failed) = (retired.retired, retired.failed);
+    totals.retire_scope_matched = retirement.scope_matched;
+    let summary = Summary::new(tally, totals);
+    end(config, &client, interrupt, summary, writes)
+}
+
+/// For `run` and `rerun`, the nodes found new or changed written (a
+/// `check` writes nothing).
+async fn write_rows(
+    config: &ImportConfig,
+    wrote: Wrote<'_>,
+    outcomes: &mut [crate::model::outcome::Outcome],
+    interrupt: &Interrupt,
+) -> anyhow::Result<Written> {
+    if matches!(config.job, Task::Check { .. }) {
+        return Ok(Written {
+            complete: true,
+            after: None,
+            ids_not_listed: 0,
+        });
+    }
+    write::write(wrote, config.tree_size, outcomes, interrupt)
+        .await
+        .map_err(|e| e.context(Stop::LocalFailure))
+}
+
+/// The report's notation: the file's delimiter, a byte-order mark when it
+/// had one or `--excel-report` asks.
+fn report_csv(config: &ImportConfig, records: &Records) -> Csv {
+    let dialect = records.dialect();
+    Csv {
+        delimiter: dialect.delimiter,
+        bom: dialect.bom || config.excel_report,
+    }
 }
 
 /// The run's exit code, from its stop or its rows, said and recorded.
@@ -236,7 +268,8 @@ fn end(
         .stopped()
         .filter(|_| !interrupt.is_cancelled());
     summary.totals.common.stopped = stopped.as_ref().map(ToString::to_string);
-    let code = match (stopped, all_done(&summary)) {
+    let all = all_done(&summary) && summary.totals.retire_failed == 0;
+    let code = match (stopped, all) {
         (Some(stop), _) => stop.exit_code(),
         (None, true) => exit::SUCCESS,
         (None, false) => exit::SOME_ROWS_NOT_DONE,
@@ -376,6 +409,9 @@ struct Checked {
     outcomes: Vec<Outcome>,
     /// The tree the rows describe.
     file: Tree,
+    /// With `--retire-missing`, the objects of the rows that did not enter
+    /// it (refused, or a system schema's): never retired for it.
+    named: Tree,
     /// Rows an interrupted run into this report did, their outcomes kept.
     carried: HashSet<u64>,
     /// Rows it sent without a known result, with what they did.
@@ -408,7 +444,10 @@ fn check_rows(
         type_columns: Level::ALL.map(|level| layout.type_column(level)),
     };
     let (mut outcomes, mut carried) = (Vec::new(), HashSet::new());
-    let mut unknown_types: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut noted = Noted {
+        named: config.retire.is_some().then(Tree::default),
+        ..Noted::default()
+    };
     while let Some(Entry {
         row,
         cells,
@@ -427,13 +466,7 @@ fn check_rows(
             true => Some(layout.read_path_type(&cells)),
             false => layout.read(&cells, &options).transpose(),
         };
-        if let Some(Ok(NodeRow {
-            unknown_type: Some(t),
-            ..
-        })) = &read
-        {
-            unknown_types.entry(t.clone()).or_default().push(row);
-        }
+        noted.read(row, &read);
         let checked = match read {
             Some(read) => checker.row(row, read),
             None => Outcome::new(row, RowResult::Skipped).with_error(
@@ -441,6 +474,9 @@ fn check_rows(
                 "a system schema, passed over",
             ),
         };
+        if matches!(checked.result, RowResult::Invalid | RowResult::Skipped) {
+            noted.outside(row, || layout.steps(&cells, &options));
+        }
         outcomes.push(match done_before {
             Some(done) => {
                 carried.insert(row);
@@ -452,27 +488,77 @@ fn check_rows(
     Ok(Checked {
         outcomes,
         file: checker.file,
+        warnings: noted.warnings(),
+        named: noted.named.unwrap_or_default(),
         carried,
         sent_before: checker.sent_before,
-        warnings: unknown_types
-            .iter()
-            .map(|(t, rows)| unknown_type(t, rows))
-            .collect(),
     })
 }
 
+/// What rows leave beside their outcomes: the database types the type
+/// table does not know (their first rows, and how many), and with
+/// `--retire-missing` the objects of the rows that did not enter the tree.
+#[derive(Default)]
+struct Noted {
+    unknown_types: BTreeMap<String, (Vec<u64>, usize)>,
+    named: Option<Tree>,
+}
+
+impl Noted {
+    fn read<E>(&mut self, row: u64, read: &Option<Result<NodeRow, E>>) {
+        if let Some(Ok(NodeRow {
+            unknown_type: Some(t),
+            ..
+        })) = read
+        {
+            let (first, count) = self.unknown_types.entry(t.clone()).or_default();
+            if first.len() < 5 {
+                first.push(row);
+            }
+            *count += 1;
+        }
+    }
+
+    /// A row that did not enter the tree still names its object.
+    fn outside(
+        &mut self,
+        row: u64,
+        steps: impl FnOnce() -> Vec<crate::pipeline::dictionary::rows::Step>,
+    ) {
+        let Some(named) = &mut self.named else {
+            return;
+        };
+        let path = steps();
+        if !path.is_empty() {
+            let _ = named.add(
+                row,
+                NodeRow {
+                    path,
+                    ..NodeRow::default()
+                },
+            );
+        }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        (self.unknown_types.iter())
+            .map(|(t, (first, count))| unknown_type(t, first, *count))
+            .collect()
+    }
+}
+
 /// A database type the type table does not know, said once for its rows.
-fn unknown_type(data_type: &str, rows: &[u64]) -> String {
-    let first: Vec<String> = rows.iter().take(5).map(u64::to_string).collect();
-    let more = match rows.len() > first.len() {
-        true => format!(" and {} more", rows.len() - first.len()),
+fn unknown_type(data_type: &str, first: &[u64], count: usize) -> String {
+    let rows: Vec<String> = first.iter().map(u64::to_string).collect();
+    let more = match count > first.len() {
+        true => format!(" and {} more", count - first.len()),
         false => String::new(),
     };
-    let noun = if rows.len() == 1 { "row" } else { "rows" };
+    let noun = if count == 1 { "row" } else { "rows" };
     let said = format!(
         "data type '{data_type}' ({noun} {}{more}) has no columnDataType in the type \
          table: left unset, the type as written kept in technicalComments",
-        first.join(", ")
+        rows.join(", ")
     );
     tracing::warn!("{said}");
     said

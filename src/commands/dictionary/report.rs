@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::cli::config::ImportConfig;
-use crate::files::table::Csv;
 use crate::model::outcome::{Outcome, ReportColumns, RowResult};
 use crate::pipeline::dictionary::columns::Level;
 use crate::pipeline::dictionary::rows::{Layout, Options};
@@ -78,11 +77,7 @@ pub(super) fn write_report(
         .expect("a dictionary is read from a file");
     let mut again = super::open_records(config, path)?;
     let headers = records.headers().to_vec();
-    let dialect = records.dialect();
-    let csv = Csv {
-        delimiter: dialect.delimiter,
-        bom: dialect.bom || config.excel_report,
-    };
+    let csv = super::report_csv(config, records);
     let columns = ReportColumns::Dictionary;
     let mut report = PendingReport::with_columns(&config.report, columns, &headers, csv)?;
     let (mut tally, mut objects) = (Tally::default(), Objects::new());

@@ -7,7 +7,8 @@
 //! types (`types`), a file's rows checked against both (`check`), and a tree
 //! written as a table to edit and read back (`export`); what a run writes,
 //! cut into bulktrees with their chains (`plan`), and those trees sent, each
-//! row's result taken from the answers or the listing after (`write`).
+//! row's result taken from the answers or the listing after (`write`);
+//! what left the file set `Obsolete` under its guard (`retire`).
 //! Tested on the exports real databases wrote (`tests/fixtures/dictionary`).
 
 pub(crate) mod check;
@@ -16,6 +17,7 @@ pub mod data_type;
 pub mod export;
 pub(crate) mod listing;
 pub(crate) mod plan;
+pub(crate) mod retire;
 pub mod rows;
 pub mod tree;
 pub(crate) mod types;

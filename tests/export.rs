@@ -636,3 +636,125 @@ async fn dictionary_round_trip(variant: Option<dg_import::sandbox::Variant>) {
     assert_eq!(described(&from_flat), held, "{variant:?}");
     assert_eq!(described(&from_datagalaxy), held, "{variant:?}");
 }
+
+/// `run FILE --if-exists update` against the sandbox: exit code, error,
+/// report rows.
+async fn reimport(
+    sb: &Sandbox,
+    file: &Path,
+) -> (
+    u8,
+    Option<String>,
+    Vec<std::collections::BTreeMap<String, String>>,
+) {
+    let dir = file.parent().unwrap();
+    let connection = crate::common::reach(sb, dir);
+    let report = dir.join("again.csv");
+    let (file, report_arg) = (file.display().to_string(), report.display().to_string());
+    let args = [
+        "run",
+        &file,
+        "--report",
+        &report_arg,
+        "--if-exists",
+        "update",
+    ];
+    let (code, error) = crate::common::dg_at(&args, &connection).await;
+    (code, error, read_report(&report).1)
+}
+
+/// The law, for a dictionary: a real PostgreSQL's dictionary imported,
+/// exported in each format (CSV and workbook), and each export imported
+/// back unedited writes nothing; two cells edited in the flat export (a
+/// column's comment, a table's owner) write exactly those two nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dictionary_export_reimported_unedited_writes_nothing_and_an_edit_writes_only_its_nodes()
+{
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dictionary/postgresql-15-columns-with-keys.csv");
+    let input = dir.path().join("columns.csv");
+    std::fs::copy(fixture, &input).unwrap();
+    let (code, error, _) = reimport(&sb, &input).await;
+    assert_eq!(code, 0, "{error:?}");
+    for (name, extra) in [
+        ("flat.csv", vec![]),
+        ("flat.xlsx", vec![]),
+        ("dg.csv", vec!["--format", "datagalaxy"]),
+        ("dg.xlsx", vec!["--format", "datagalaxy"]),
+    ] {
+        let out = dir.path().join(name);
+        let args = [&["--kind", "dictionary"][..], &extra].concat();
+        let (code, error) = export(&sb, dir.path(), &out, &args).await;
+        assert_eq!(code, 0, "{name}: {error:?}");
+        let before = writes(&sb);
+        let (code, error, rows) = reimport(&sb, &out).await;
+        assert_eq!(code, 0, "{name}: {error:?}");
+        assert!(
+            rows.iter().all(|r| r["result"] == "unchanged"),
+            "{name}: {rows:?}"
+        );
+        assert_eq!(
+            writes(&sb),
+            before,
+            "{name}: an unedited export writes nothing"
+        );
+    }
+
+    let flat = dir.path().join("flat.csv");
+    let (header, mut rows) = csv_rows(&flat);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (field, structure) = (col("field technical name"), col("structure technical name"));
+    let (description, owners) = (col("description"), col("owners"));
+    let email = (rows.iter())
+        .position(|r| r[structure] == "customers" && r[field] == "email")
+        .unwrap();
+    rows[email][description] = "Where we write".into();
+    // A table's own row: a structure with no field.
+    let orders = rows
+        .iter()
+        .position(|r| r[structure] == "orders" && r[field].is_empty());
+    let orders = match orders {
+        Some(at) => at,
+        None => {
+            let mut row = rows
+                .iter()
+                .find(|r| r[structure] == "orders")
+                .unwrap()
+                .clone();
+            for at in col("field")..=col("field type") {
+                row[at].clear();
+            }
+            for at in col("status")..row.len() {
+                row[at].clear();
+            }
+            rows.push(row);
+            rows.len() - 1
+        }
+    };
+    rows[orders][owners] = "jane.doe@example.com".into();
+    let mut writer = csv::Writer::from_path(&flat).unwrap();
+    writer.write_record(&header).unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+    let before = writes(&sb);
+    let (code, error, report) = reimport(&sb, &flat).await;
+    assert_eq!(code, 0, "{error:?}");
+    let updated: Vec<&str> = (report.iter())
+        .filter(|r| r["result"] == "updated")
+        .map(|r| r["object_path"].as_str())
+        .collect();
+    assert_eq!(updated.len(), 2, "{updated:?}");
+    assert!(
+        updated.iter().any(|p| p.ends_with(r"\customers\email")),
+        "{updated:?}"
+    );
+    assert!(
+        updated.iter().any(|p| p.ends_with(r"\orders")),
+        "{updated:?}"
+    );
+    assert_eq!(writes(&sb) - before, 1, "the two edits in one tree");
+}

@@ -240,3 +240,182 @@ async fn a_status_is_checked_before_anything_is_sent_and_any_spelling_of_one_is_
         .unwrap();
     assert_eq!(c0.status.as_deref(), Some("InRevision"));
 }
+
+/// A real MariaDB's `mysql -B` export of `information_schema.COLUMNS`
+/// (tab-separated, `NULL`, escapes), imported unedited with `--source`:
+/// every column with its type, size, nullability, order and key
+/// (`COLUMN_KEY = PRI`), the system schemas passed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_mariadb_batch_export_imports_unedited_with_every_columns_type_size_nullability_order_and_key()
+ {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path(), "mariadb-10.11-columns.tsv");
+    let (code, error, rows) = run(&sb, &file, &["--source", "mariadb_prod"]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(
+        counts(&rows),
+        [("created".to_owned(), 32), ("skipped".to_owned(), 3199)].into()
+    );
+    let store = sb.store();
+    let nodes = &store.dictionary.nodes;
+    let by_id: BTreeMap<&str, &dg_import::sandbox::StoredNode> =
+        nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let column = |table: &str, name: &str| {
+        (nodes.iter())
+            .find(|n| {
+                n.technical_name == name
+                    && by_id
+                        .get(n.parent_id.as_str())
+                        .is_some_and(|p| p.technical_name == table)
+            })
+            .unwrap_or_else(|| panic!("{table}.{name}"))
+    };
+    let attributes = |table: &str, name: &str| {
+        let a = &column(table, name).attributes;
+        let get = |k: &str| a.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        (
+            get("columnDataType"),
+            get("size"),
+            get("isMandatory"),
+            get("isPrimaryKey"),
+            get("order"),
+        )
+    };
+    use serde_json::json;
+    let (null, yes, no) = (json!(null), json!(true), json!(false));
+    assert_eq!(
+        attributes("employees", "emp_no"),
+        (
+            json!("Integer"),
+            null.clone(),
+            yes.clone(),
+            yes.clone(),
+            json!(1)
+        )
+    );
+    assert_eq!(
+        attributes("employees", "first_name"),
+        (
+            json!("VariableString"),
+            json!(14),
+            yes.clone(),
+            no.clone(),
+            json!(2)
+        )
+    );
+    assert_eq!(
+        attributes("customers", "score"),
+        (json!("Decimal"), json!(5), no.clone(), no.clone(), json!(6))
+    );
+    assert_eq!(
+        attributes("order_items", "line"),
+        (json!("Integer"), null.clone(), yes.clone(), yes, json!(2)),
+        "a key of two columns"
+    );
+    assert_eq!(attributes("orders", "placed_at").0, json!("TimeStamp"));
+    assert_eq!(attributes("orders", "placed_at").2, no);
+    assert_eq!(
+        column("customers", "bio").description.as_deref(),
+        Some("Free text,\twith a tab and a\nline break"),
+        "the escapes of mysql -B decoded"
+    );
+    let schemas: Vec<&str> = (nodes.iter())
+        .filter(|n| n.kind == dg_import::sandbox::NodeKind::Container)
+        .map(|n| n.technical_name.as_str())
+        .collect();
+    assert_eq!(
+        schemas.len(),
+        2,
+        "hr and shop, no system schema: {schemas:?}"
+    );
+}
+
+/// What `check` says a row would do, as `run` says it was done.
+fn as_done(result: &str) -> &str {
+    match result {
+        "would-create" => "created",
+        "would-update" => "updated",
+        other => other,
+    }
+}
+
+/// `check` then `run` of one file: row for row, the check says what the
+/// run does; and what it would retire, what the run retires.
+async fn check_predicts_run(sb: &Sandbox, file: &Path, extra: &[&str]) {
+    let dir = file.parent().unwrap();
+    let connection = crate::common::reach(sb, dir);
+    let (file_arg, summary) = (file.display().to_string(), dir.join("s.json"));
+    let summary_arg = summary.display().to_string();
+    let mut said = Vec::new();
+    for command in ["check", "run"] {
+        let report = dir.join(format!("{command}.csv"));
+        let report_arg = report.display().to_string();
+        let mut args = vec![command, &file_arg, "--report", &report_arg];
+        args.extend(["--summary-json", &summary_arg]);
+        args.extend_from_slice(extra);
+        let (code, error) = crate::common::dg_at(&args, &connection).await;
+        let written = match command {
+            "check" => dir.join("s.check.json"),
+            _ => summary.clone(),
+        };
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(written).unwrap()).unwrap();
+        let report = PathBuf::from(summary["report"].as_str().unwrap());
+        let results: Vec<(String, String)> = (read_report(&report).1.iter())
+            .map(|r| (r["row"].clone(), as_done(&r["result"]).to_owned()))
+            .collect();
+        said.push((code, error, results, summary["retired"].clone()));
+    }
+    let (check, run) = (&said[0], &said[1]);
+    assert_eq!(check.2, run.2, "check predicts run row for row");
+    assert_eq!(
+        check.0, run.0,
+        "and its exit code: {:?} {:?}",
+        check.1, run.1
+    );
+    assert_eq!(check.3, run.3, "and what it retires");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_predicts_run_row_for_row_on_the_sample_and_its_nightly_sync_in_every_variant() {
+    let variants = [
+        None,
+        Some(Variant::TreeCreated),
+        Some(Variant::TreeNotAtomic),
+        Some(Variant::NoTypePaths),
+    ];
+    for variant in variants {
+        let sb = sandbox(|c| c.variants.extend(variant)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dictionary.csv");
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/dictionary.csv");
+        std::fs::copy(sample, &file).unwrap();
+        check_predicts_run(&sb, &file, &[]).await;
+
+        // The next night: two comments edited, a table gone.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text
+            .replace("Chart-of-accounts key", "The account's key")
+            .replace("Set by the marketing scoring job", "Set nightly");
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains(",exchange_rates,"))
+            .collect();
+        std::fs::write(&file, kept.join("\n") + "\n").unwrap();
+        let sync = [
+            "--if-exists",
+            "update",
+            "--retire-missing",
+            "technicalName:*",
+            "--max-retire",
+            "1",
+        ];
+        check_predicts_run(&sb, &file, &sync).await;
+        let store = sb.store();
+        let rates = (store.dictionary.nodes.iter())
+            .find(|n| n.technical_name == "exchange_rates")
+            .unwrap();
+        assert_eq!(rates.status.as_deref(), Some("Obsolete"), "{variant:?}");
+    }
+}

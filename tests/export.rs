@@ -723,11 +723,13 @@ async fn a_dictionary_export_reimported_unedited_writes_nothing_and_an_edit_writ
                 .find(|r| r[structure] == "orders")
                 .unwrap()
                 .clone();
-            for at in col("field")..=col("field type") {
-                row[at].clear();
+            let (field_from, field_to) = (col("field"), col("field type"));
+            for cell in &mut row[field_from..=field_to] {
+                cell.clear();
             }
-            for at in col("status")..row.len() {
-                row[at].clear();
+            let attributes = col("status");
+            for cell in &mut row[attributes..] {
+                cell.clear();
             }
             rows.push(row);
             rows.len() - 1

@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use store::{Seed, Store, StoredNode, StoredSource};
+pub use store::{NodeKind, Seed, Store, StoredNode, StoredSource};
 
 use limits::Limits;
 

@@ -12,7 +12,7 @@ mod write;
 
 pub(crate) use check::Refusal;
 use check::{Mandatory, refuse};
-pub use dictionary::StoredNode;
+pub use dictionary::{NodeKind, StoredNode};
 use seed::new_id;
 pub use seed::{BUILT_IN_SEED, Seed};
 pub(crate) use seed::{SeedSource, SeedUser, SeedWorkspace};

@@ -32,9 +32,20 @@ struct Scenario {
     /// and the file changes the summary of one row in a hundred.
     nightly: bool,
     variants: &'static [Variant],
+    /// A dictionary of 1,000,000 fields instead of sources (`rows` fields).
+    dictionary: bool,
 }
 
 impl Scenario {
+    /// The file is a dictionary (`write_dictionary`); nightly, the sandbox
+    /// holds it first, as a first import wrote it.
+    fn dictionary(self) -> Scenario {
+        Scenario {
+            dictionary: true,
+            ..self
+        }
+    }
+
     fn nightly(self, variants: &'static [Variant]) -> Scenario {
         Scenario {
             nightly: true,
@@ -161,13 +172,24 @@ async fn measure(s: &Scenario) -> Measured {
     })
     .await
     .unwrap();
-    if s.nightly {
-        let version = sandbox.default_version_id();
-        sandbox.add_sources((0..s.rows).map(|i| held(i, &version)));
-    }
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("rows.csv");
-    write_rows(&input, s.rows, s.nightly);
+    match (s.dictionary, s.nightly) {
+        (true, nightly) => {
+            if nightly {
+                hold_dictionary(&sandbox, s.rows).await;
+            }
+            write_dictionary(&input, s.rows, nightly);
+        }
+        (false, nightly) => {
+            if nightly {
+                let version = sandbox.default_version_id();
+                sandbox.add_sources((0..s.rows).map(|i| held(i, &version)));
+            }
+            write_rows(&input, s.rows, nightly);
+        }
+    }
+    let log_before = sandbox.requests().len();
     let rate = s.rate.to_string();
     let started = Instant::now();
     // `export` reads no file and sends no batch: it writes `extra`'s --output.
@@ -177,8 +199,9 @@ async fn measure(s: &Scenario) -> Measured {
     } else {
         vec![input.clone()]
     };
-    // `check` sends nothing: it takes no --batch-size.
-    let batch_args = if exporting || s.command == "check" {
+    // `check` sends nothing: it takes no --batch-size; a dictionary goes
+    // in trees.
+    let batch_args = if exporting || s.command == "check" || s.dictionary {
         vec![]
     } else {
         vec!["--batch-size".to_owned(), s.batch.to_string()]
@@ -207,7 +230,7 @@ async fn measure(s: &Scenario) -> Measured {
         .await
         .unwrap();
     let wall = started.elapsed();
-    let log = sandbox.requests();
+    let log = sandbox.requests().split_off(log_before);
     let span = log.last().map_or(0.0, |l| (l.at - log[0].at).as_secs_f64());
     let pace = if span > 0.0 {
         (log.len() - 1) as f64 / span / f64::from(s.rate)
@@ -251,6 +274,7 @@ fn scenario(
         extra,
         nightly: false,
         variants: &[],
+        dictionary: false,
     }
 }
 
@@ -374,6 +398,48 @@ fn main() {
             &["--output", "catalog.xlsx"],
         )
         .nightly(&[]),
+        scenario(
+            "(l) dictionary: first import of 1,000,000 fields",
+            1_000_000,
+            8,
+            80,
+            0.0,
+            "run",
+            8,
+            5_000,
+            &[],
+        )
+        .dictionary(),
+        scenario(
+            "(m) dictionary: nightly, 1% edited, 0.1% gone",
+            1_000_000,
+            8,
+            80,
+            0.0,
+            "run",
+            8,
+            5_000,
+            &[
+                "--if-exists",
+                "update",
+                "--retire-missing",
+                "technicalName:dwh*",
+            ],
+        )
+        .dictionary()
+        .nightly(&[]),
+        scenario(
+            "(n) dictionary: check of 1,000,000 fields",
+            1_000_000,
+            u32::MAX,
+            0,
+            0.0,
+            "check",
+            max,
+            5_000,
+            &[],
+        )
+        .dictionary(),
     ];
     let sandbox = "(k) the sandbox holding 1,000,000 sources";
     if only.as_ref().is_none_or(|o| sandbox.contains(o.as_str())) {
@@ -482,6 +548,78 @@ async fn page_of_5000(sandbox: &Sandbox, http: &reqwest::Client, kind: &str) {
     );
 }
 
+/// Field `i` of the bench's dictionary: 100 sources × 20 schemas × 50
+/// tables × 10 columns, as (source, schema, table, column).
+fn field(i: usize) -> (usize, usize, usize, usize) {
+    (i / 10_000, i / 500 % 20, i / 10 % 50, i % 10)
+}
+
+/// The dictionary of `fields` fields, one row per field; nightly, one field
+/// in a hundred has a new description and one in a thousand is gone.
+fn write_dictionary(path: &Path, fields: usize, nightly: bool) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(
+        out,
+        "source,schema,table,column,data type,size,order,description"
+    )
+    .unwrap();
+    for i in 0..fields {
+        if nightly && i % 1000 == 500 {
+            continue;
+        }
+        let edited = if nightly && i % 100 == 0 {
+            "edited"
+        } else {
+            ""
+        };
+        let (s, m, t, c) = field(i);
+        writeln!(
+            out,
+            "dwh{s:03},m{m:02},t{t:02},c{c:02},VariableString,40,{c},{edited}"
+        )
+        .unwrap();
+    }
+}
+
+/// Source `s` of the bench's dictionary as one bulktree: 20 schemas of 50
+/// tables of 10 columns, as `write_dictionary` writes them.
+fn source_tree(s: usize) -> serde_json::Value {
+    let column = |c: usize| {
+        serde_json::json!({"name": format!("c{c:02}"), "type": "Column",
+        "columnDataType": "VariableString", "size": 40, "order": c})
+    };
+    let table = |t: usize| {
+        serde_json::json!({"name": format!("t{t:02}"), "type": "Table",
+        "children": (0..10).map(column).collect::<Vec<_>>()})
+    };
+    let schema = |m: usize| {
+        serde_json::json!({"name": format!("m{m:02}"), "type": "Model",
+        "children": (0..50).map(table).collect::<Vec<_>>()})
+    };
+    serde_json::json!({"name": format!("dwh{s:03}"), "type": "Relational",
+        "children": (0..20).map(schema).collect::<Vec<_>>()})
+}
+
+/// The sandbox given the bench's dictionary as a first import left it:
+/// one bulktree a source, straight to its route.
+async fn hold_dictionary(sandbox: &Sandbox, fields: usize) {
+    use futures::StreamExt;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let version = sandbox.default_version_id();
+    let url = format!("{}/sources/bulktree/{version}", sandbox.base_url());
+    let tree = |s: usize| {
+        let request = (http.post(&url).bearer_auth(sandbox.token())).json(&source_tree(s));
+        async move { request.send().await.map(|r| r.status().as_u16()) }
+    };
+    let mut sent = futures::stream::iter(0..fields.div_ceil(10_000))
+        .map(tree)
+        .buffer_unordered(4);
+    while let Some(status) = sent.next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+}
+
 /// (k): the sandbox's own speed as it fills: sources created 100 a request,
 /// 8 requests at once, straight to its bulk route (no client pace); the
 /// rate over the 10,000 sources before 10k, 100k and 1M, the process's
@@ -536,21 +674,7 @@ async fn sandbox_dictionary_scale(name: &str) {
     let version = sandbox.default_version_id();
     let url = format!("{}/sources/bulktree/{version}", sandbox.base_url());
     let tree = |s: usize| {
-        let column = |c: usize| {
-            serde_json::json!({"name": format!("c{c:02}"), "type": "Column",
-            "columnDataType": "VariableString", "size": 40, "order": c})
-        };
-        let table = |t: usize| {
-            serde_json::json!({"name": format!("t{t:02}"), "type": "Table",
-            "children": (0..10).map(column).collect::<Vec<_>>()})
-        };
-        let schema = |m: usize| {
-            serde_json::json!({"name": format!("m{m:02}"), "type": "Model",
-            "children": (0..50).map(table).collect::<Vec<_>>()})
-        };
-        let body = serde_json::json!({"name": format!("dwh{s:03}"), "type": "Relational",
-            "children": (0..20).map(schema).collect::<Vec<_>>()});
-        let request = http.post(&url).bearer_auth(sandbox.token()).json(&body);
+        let request = (http.post(&url).bearer_auth(sandbox.token())).json(&source_tree(s));
         async move { request.send().await.map(|r| r.status().as_u16()) }
     };
     println!("{name}");

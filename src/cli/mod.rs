@@ -462,7 +462,7 @@ pub(crate) struct PacingArgs {
     /// edit route; 1 sends one request per row.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub(crate) batch_size: u16,
-    /// A dictionary's nodes written per bulktree (1..249999, default 5000),
+    /// A dictionary's nodes written per bulktree (1..249999, default 20000),
     /// each with the chain of its parents: a lost answer costs one resend
     /// of this many.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..250_000))]

@@ -120,7 +120,7 @@ impl Client {
         &self,
         path: &str,
         query: &[(&str, &str)],
-        convert: impl Fn(T) -> U,
+        mut convert: impl FnMut(T) -> U,
     ) -> Result<Vec<U>, ApiError> {
         let mut limit = PAGE_SIZES[0];
         let first: wire::Page<T> = loop {
@@ -133,13 +133,13 @@ impl Client {
             }
         };
         let more = first.pages > 1 && !first.results.is_empty();
-        let mut items: Vec<U> = first.results.into_iter().map(&convert).collect();
+        let mut items: Vec<U> = first.results.into_iter().map(&mut convert).collect();
         if more {
             let mut rest = futures::stream::iter(2..=first.pages)
                 .map(|page| self.get_range::<T>(path, query, page, limit))
                 .buffered(PAGES_AT_ONCE);
             while let Some(page) = rest.try_next().await? {
-                items.extend(page.into_iter().map(&convert));
+                items.extend(page.into_iter().map(&mut convert));
             }
         }
         Ok(items)

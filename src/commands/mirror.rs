@@ -116,7 +116,11 @@ fn node_body(
         "type".into(),
         Value::from(&*tree.types[node.node_type as usize]),
     );
-    body.extend(node.attributes.clone());
+    body.extend(
+        node.attributes
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.clone())),
+    );
     if let Some(below) = children.get(&at) {
         let nodes = below
             .iter()

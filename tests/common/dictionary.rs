@@ -21,7 +21,7 @@ pub fn described(tree: &dg_import::pipeline::dictionary::tree::Tree) -> Describe
         }
         types.reverse();
         let key = (tree.path(at as u32), format!("\\{}", types.join("\\")));
-        all.insert(key, node.attributes.clone());
+        all.insert(key, node.attributes.to_map());
     }
     all
 }

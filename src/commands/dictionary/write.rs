@@ -106,10 +106,11 @@ pub(super) async fn write(
 }
 
 /// Whether listing the tenant's dictionary again, for the ids of the nodes
-/// created, costs at most a page per write sent (beyond the four first
-/// pages every listing costs: sources, containers, structures, fields).
+/// created, costs at most a few pages (three) per write sent, beyond the
+/// four first pages every listing costs (sources, containers, structures,
+/// fields).
 fn listing_is_cheap(held: &Tree, created: u64, writes: usize) -> bool {
     let held_nodes: u64 = held.counts().values().map(|n| *n as u64).sum();
     let pages = (held_nodes + created).div_ceil(crate::client::listing::PAGE_SIZE);
-    pages <= writes as u64 + 4
+    pages <= 3 * writes as u64 + 4
 }

@@ -126,7 +126,7 @@ fn cell(value: Option<&Value>, separator: char) -> String {
 fn attribute_cells(node: &Node, separator: char) -> impl Iterator<Item = String> + '_ {
     ATTRIBUTES
         .iter()
-        .map(move |(key, _)| cell(node.attributes.get(*key), separator))
+        .map(move |(key, _)| cell(node.attributes.get(key), separator))
 }
 
 fn datagalaxy_row(tree: &Tree, at: At, separator: char) -> Vec<String> {

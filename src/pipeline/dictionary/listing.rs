@@ -79,27 +79,50 @@ pub(crate) async fn list(
         ("versionId", target.version_id.as_str()),
         ("includeAttributes", "true"),
     ];
-    let mut nodes: Vec<Listed> = Vec::new();
+    // Each page placed as it is read (a million fields are never held as
+    // listed); a node listed before its parent waits for the kind's end.
+    let mut waiting: Vec<Listed> = Vec::new();
     for kind in [Kind::Container, Kind::Structure, Kind::Field] {
         let what = format!("listing the {}", kind.plural());
-        let listed = client.get_all::<Listed>(kind.listing(), &query).await;
-        nodes.extend(listed.map_err(|e| setup_error(&what, e))?);
+        let mut failed = None;
+        let listed = client.get_all_as::<Listed, ()>(kind.listing(), &query, |node| {
+            match place(&mut held, &kept, node) {
+                Ok(None) => {}
+                Ok(Some(orphan)) => waiting.push(orphan),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        });
+        listed.await.map_err(|e| setup_error(&what, e))?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        // Parents before their children, whatever order they came in.
+        let depth = |n: &Listed| n.path.as_deref().map_or(0, |p| p.matches('\\').count());
+        waiting.sort_by_key(depth);
+        for node in std::mem::take(&mut waiting) {
+            if let Some(orphan) = place(&mut held, &kept, node)? {
+                waiting.push(orphan);
+            }
+        }
     }
-    // Parents before their children, whatever order the kinds came in.
-    let depth = |n: &Listed| n.path.as_deref().map_or(0, |p| p.matches('\\').count());
-    nodes.sort_by_key(depth);
-    for node in nodes {
-        place(&mut held, &kept, node)?;
+    match waiting.first() {
+        Some(orphan) => {
+            let path = orphan.path.as_deref().unwrap_or_default();
+            anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
+        }
+        None => Ok(held),
     }
-    Ok(held)
 }
 
-/// One listed node into the tree, under the parent its path names.
+/// One listed node into the tree, under the parent its path names; handed
+/// back when that parent is not placed yet.
 fn place(
     held: &mut Held,
     kept: &std::collections::HashMap<String, String>,
-    node: Listed,
-) -> anyhow::Result<()> {
+    mut node: Listed,
+) -> anyhow::Result<Option<Listed>> {
     let Some(path) = node.path.as_deref() else {
         anyhow::bail!(
             "the tenant listed '{}' ({}) without its path: its place in the dictionary cannot be told",
@@ -109,7 +132,7 @@ fn place(
     };
     let elements: Vec<&str> = path.trim_start_matches('\\').split('\\').collect();
     let Some(source_type) = kept.get(elements[0]) else {
-        return Ok(()); // Out of scope, or a source the listing did not hold.
+        return Ok(None); // Out of scope, or a source the listing did not hold.
     };
     let types: Vec<String> = match node.type_path.as_deref() {
         Some(t) => t
@@ -144,10 +167,10 @@ fn place(
             step(level.unwrap_or(Level::Container), name, technical, t)
         })
         .collect();
-    let attributes = known_attributes(held, node.attributes.unwrap_or_default());
+    let attributes = known_attributes(held, node.attributes.take().unwrap_or_default());
     let row = NodeRow {
         path: steps,
-        attributes,
+        attributes: attributes.clone(),
         unknown_type: None,
     };
     match held.tree.add(0, row) {
@@ -155,10 +178,15 @@ fn place(
             if let Some(id) = node.id.as_deref() {
                 held.tree.set_id(placed.at, id);
             }
-            Ok(())
+            Ok(None)
         }
-        Err(Refused::Duplicate { .. }) => Ok(()),
-        Err(Refused::UnknownParent { path } | Refused::AmbiguousParent { path }) => {
+        Err(Refused::Duplicate { .. }) => Ok(None),
+        // Its parent not placed yet: it waits, with what it holds.
+        Err(Refused::UnknownParent { .. }) => {
+            node.attributes = Some(attributes.into_iter().collect());
+            Ok(Some(node))
+        }
+        Err(Refused::AmbiguousParent { path }) => {
             anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
         }
     }

@@ -11,6 +11,7 @@
 //! what left the file set `Obsolete` under its guard (`retire`).
 //! Tested on the exports real databases wrote (`tests/fixtures/dictionary`).
 
+pub mod attributes;
 pub(crate) mod check;
 pub mod columns;
 pub mod data_type;

@@ -9,9 +9,13 @@
 //! Kept compact for a million fields: a node is its parent's place, its
 //! names, an interned type and the row that describes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use crate::model::key::folded_name;
+use crate::pipeline::dictionary::attributes::Attributes;
 use crate::pipeline::dictionary::columns::Level;
 use crate::pipeline::dictionary::rows::{NodeRow, Step};
 
@@ -31,7 +35,7 @@ pub struct Node {
     /// The row that describes it; `None` while it is only implied.
     pub row: Option<u64>,
     /// What its row says of it.
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub attributes: Attributes,
 }
 
 /// Why a row's object does not enter the tree.
@@ -61,21 +65,21 @@ pub struct Placed {
 pub struct Tree {
     pub nodes: Vec<Node>,
     pub types: Vec<Box<str>>,
-    /// (parent, technical name, type) → place.
-    by_key: HashMap<(Option<At>, Box<str>, u16), At>,
-    /// (parent, folded technical name, type) → the first place of that fold.
-    folded: HashMap<(Option<At>, Box<str>, u16), At>,
-    /// (parent, technical name) → its place whatever its type (`AMBIGUOUS`
-    /// when two types share it), for parents given without their type.
-    by_name: HashMap<(Option<At>, Box<str>), At>,
+    /// The places, by (parent, technical name, type). The indexes hold
+    /// places only, their keys read from the nodes: a million fields'
+    /// names are not copied three times.
+    by_key: HashTable<At>,
+    /// The first place of each (parent, folded technical name, type).
+    folded: HashTable<At>,
+    /// Each (parent, technical name) whatever its type, and whether two
+    /// types share it: for parents given without their type.
+    by_name: HashTable<(At, bool)>,
+    hasher: std::hash::RandomState,
     /// The ids a listing gave, by place: spans of `id_text` (a million
     /// fields' ids in one string, not a million of them).
     id_spans: Vec<(u32, u32)>,
     id_text: String,
 }
-
-/// Two objects of one name under one parent.
-const AMBIGUOUS: At = At::MAX;
 
 impl Tree {
     fn type_of(&mut self, name: &str) -> u16 {
@@ -119,10 +123,20 @@ impl Tree {
         let mut parent = None;
         for (technical_name, node_type) in keys {
             let node_type = self.types.iter().position(|t| &**t == *node_type)? as u16;
-            let key = (parent, Box::<str>::from(*technical_name), node_type);
-            parent = Some(*self.by_key.get(&key)?);
+            parent = Some(self.keyed(parent, technical_name, node_type)?);
         }
         parent
+    }
+
+    /// The place of (parent, technical name, type), if any.
+    fn keyed(&self, parent: Option<At>, technical_name: &str, node_type: u16) -> Option<At> {
+        let hash = self.hasher.hash_one((parent, technical_name, node_type));
+        let nodes = &self.nodes;
+        let same = |at: &At| {
+            let n = &nodes[*at as usize];
+            n.parent == parent && n.node_type == node_type && &*n.technical_name == technical_name
+        };
+        self.by_key.find(hash, same).copied()
     }
 
     /// Notes the id the tenant gave the object at `at`.
@@ -184,7 +198,7 @@ impl Tree {
                 let this = &mut self.nodes[at as usize];
                 this.row = Some(row);
                 this.name = step.name.as_str().into();
-                this.attributes = node.attributes;
+                this.attributes = Attributes::from(node.attributes);
                 return Ok(Placed { at, nearly });
             }
             parent = Some(at);
@@ -194,12 +208,18 @@ impl Tree {
 
     /// The object an untyped step of a path names: one an earlier row made.
     fn named(&self, parent: Option<At>, step: &Step) -> Result<At, Refused> {
-        let key = (parent, Box::<str>::from(step.technical_name.as_str()));
+        let name = step.technical_name.as_str();
         let above = parent.map_or_else(String::new, |p| self.path(p));
-        let path = format!("{above}\\{}", step.technical_name);
-        match self.by_name.get(&key) {
-            Some(&AMBIGUOUS) => Err(Refused::AmbiguousParent { path }),
-            Some(&at) => Ok(at),
+        let path = format!("{above}\\{name}");
+        let hash = self.hasher.hash_one((parent, name));
+        let nodes = &self.nodes;
+        let same = |(at, _): &(At, bool)| {
+            let n = &nodes[*at as usize];
+            n.parent == parent && &*n.technical_name == name
+        };
+        match self.by_name.find(hash, same) {
+            Some((_, true)) => Err(Refused::AmbiguousParent { path }),
+            Some((at, false)) => Ok(*at),
             None => Err(Refused::UnknownParent { path }),
         }
     }
@@ -207,12 +227,8 @@ impl Tree {
     /// The place of `step` under `parent`, made (implied) when new.
     fn place(&mut self, parent: Option<At>, step: &Step) -> (At, bool) {
         let node_type = self.type_of(&step.node_type);
-        let key = (
-            parent,
-            Box::<str>::from(step.technical_name.as_str()),
-            node_type,
-        );
-        if let Some(&at) = self.by_key.get(&key) {
+        let name = step.technical_name.as_str();
+        if let Some(at) = self.keyed(parent, name, node_type) {
             return (at, false);
         }
         let at = self.nodes.len() as At;
@@ -220,29 +236,67 @@ impl Tree {
             parent,
             level: step.level,
             name: step.name.as_str().into(),
-            technical_name: key.1.clone(),
+            technical_name: name.into(),
             node_type,
             row: None,
-            attributes: BTreeMap::new(),
+            attributes: Attributes::default(),
         });
-        let named = self.by_name.entry((parent, key.1.clone())).or_insert(at);
-        if *named != at {
-            *named = AMBIGUOUS;
+        let Tree {
+            nodes,
+            by_key,
+            by_name,
+            hasher,
+            ..
+        } = self;
+        let key_of = |at: &At| {
+            let n = &nodes[*at as usize];
+            hasher.hash_one((n.parent, &*n.technical_name, n.node_type))
+        };
+        by_key.insert_unique(key_of(&at), at, key_of);
+        let name_of = |(at, _): &(At, bool)| {
+            let n = &nodes[*at as usize];
+            hasher.hash_one((n.parent, &*n.technical_name))
+        };
+        let hash = hasher.hash_one((parent, name));
+        let same = |(other, _): &(At, bool)| {
+            let n = &nodes[*other as usize];
+            n.parent == parent && &*n.technical_name == name
+        };
+        match by_name.find_mut(hash, same) {
+            Some(entry) => entry.1 = true,
+            None => {
+                by_name.insert_unique(hash, (at, false), name_of);
+            }
         }
-        self.by_key.insert(key, at);
         (at, true)
     }
 
     /// A sibling of the new node `at` whose technical name folds alike.
     fn nearly(&mut self, parent: Option<At>, at: At) -> Option<String> {
-        let node = &self.nodes[at as usize];
-        let folded: Box<str> = folded_name(&node.technical_name).into();
-        let key = (parent, folded, node.node_type);
-        match self.folded.get(&key) {
-            Some(&other) if other != at => Some(self.path(other)),
+        let Tree {
+            nodes,
+            folded,
+            hasher,
+            ..
+        } = self;
+        let node = &nodes[at as usize];
+        let fold = folded_name(&node.technical_name);
+        let node_type = node.node_type;
+        let hash = hasher.hash_one((parent, fold.as_str(), node_type));
+        let same = |other: &At| {
+            let n = &nodes[*other as usize];
+            n.parent == parent && n.node_type == node_type && folded_name(&n.technical_name) == fold
+        };
+        match folded.find(hash, same).copied() {
+            Some(other) if other != at => Some(self.path(other)),
             Some(_) => None,
             None => {
-                self.folded.insert(key, at);
+                let fold_of = |other: &At| {
+                    let n = &nodes[*other as usize];
+                    let f = folded_name(&n.technical_name);
+                    hasher.hash_one((n.parent, f.as_str(), n.node_type))
+                };
+                folded.insert_unique(hash, at, fold_of);
                 None
             }
         }
@@ -414,7 +468,7 @@ mod tests {
                 None => String::new(),
             };
             let mut cells = vec![flat.path(at as At), typed, node.name.to_string()];
-            cells.extend(keys.iter().map(|k| text(node.attributes.get(*k))));
+            cells.extend(keys.iter().map(|k| text(node.attributes.get(k))));
             again
                 .add(at as u64 + 2, dg.read_path_type(&cells).unwrap())
                 .unwrap();

@@ -99,7 +99,7 @@ fn sniff(
     raw: Box<dyn Read + Send>,
     encoding: Option<&'static Encoding>,
     delimiter: Option<u8>,
-) -> anyhow::Result<(Box<dyn BufRead + Send>, Dialect, bool)> {
+) -> anyhow::Result<Sniffed> {
     let mut raw = raw;
     let mut start = Vec::new();
     raw.by_ref().take(DECIDE).read_to_end(&mut start)?;
@@ -161,15 +161,28 @@ fn sniff(
         ),
     };
     let rest: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(head).chain(reader));
-    Ok((
-        rest,
-        Dialect {
+    // `mysql -B` quotes nothing: a quote in a cell is the cell's.
+    let batch = delimiter == b'\t' && super::mysql::is_batch_header(&String::from_utf8_lossy(text));
+    Ok(Sniffed {
+        reader: rest,
+        dialect: Dialect {
             delimiter,
             bom,
             detected,
         },
         sep_line,
-    ))
+        batch,
+    })
+}
+
+/// What the first line of a file says of how to read the rest.
+struct Sniffed {
+    /// The file from its first row on (an Excel `sep=` line consumed).
+    reader: Box<dyn BufRead + Send>,
+    dialect: Dialect,
+    sep_line: bool,
+    /// `mysql -B` output, read unquoted.
+    batch: bool,
 }
 
 /// What the first bytes of a file without a BOM or `--encoding` say of
@@ -288,12 +301,17 @@ impl CsvRecords {
         encoding: Option<&'static Encoding>,
         delimiter: Option<u8>,
     ) -> anyhow::Result<(CsvRecords, Dialect)> {
-        let (reader, dialect, sep_line) =
-            sniff(raw, encoding, delimiter).with_context(|| format!("reading {name}"))?;
+        let Sniffed {
+            reader,
+            dialect,
+            sep_line,
+            batch,
+        } = sniff(raw, encoding, delimiter).with_context(|| format!("reading {name}"))?;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .quoting(!batch)
             .delimiter(dialect.delimiter)
             .from_reader(Tee {
                 inner: reader,

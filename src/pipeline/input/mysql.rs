@@ -7,7 +7,10 @@
 /// `information_schema.COLUMNS` (tab-separated, its names in upper case).
 pub fn is_batch_header(line: &str) -> bool {
     let names: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('\t').collect();
+    // A report of such a file is dg-import's own: quoted, its cells decoded.
+    let report = names.starts_with(&["row", "result"]);
     names.len() > 1
+        && !report
         && ["TABLE_SCHEMA", "COLUMN_NAME"]
             .iter()
             .all(|n| names.contains(n))
@@ -71,5 +74,26 @@ mod tests {
         assert_eq!(bio[at("COLUMN_TYPE")], "text");
         assert!(!is_batch_header("name\ttype\towners"));
         assert_eq!(decode(r"a\\b"), r"a\b");
+    }
+
+    #[test]
+    fn a_batch_cell_that_starts_with_a_quote_is_read_as_written_and_a_report_of_one_as_csv() {
+        use crate::pipeline::input::{InputOptions, Records};
+        let dir = tempfile::tempdir().unwrap();
+        let batch = dir.path().join("columns.tsv");
+        let cells = "def\tshop\tcustomers\tnick\t\"Nick\" as they say, 5\" tall\n";
+        let header = "TABLE_CATALOG\tTABLE_SCHEMA\tTABLE_NAME\tCOLUMN_NAME\tCOLUMN_COMMENT\n";
+        std::fs::write(&batch, format!("{header}{cells}")).unwrap();
+        let mut records = Records::open(&batch, &InputOptions::default()).unwrap();
+        let (_, row) = records.next_row().unwrap().unwrap();
+        assert_eq!(row[4], "\"Nick\" as they say, 5\" tall");
+        // Its report: dg-import's own CSV (quoted), not mysql's.
+        let report = dir.path().join("columns.report.tsv");
+        let quoted = "2\tcreated\tdef\tshop\tcustomers\tnick\t\"a \"\"quote\"\"\\n\"\n";
+        let header = format!("row\tresult\t{header}");
+        std::fs::write(&report, format!("{header}{quoted}")).unwrap();
+        let mut records = Records::open(&report, &InputOptions::default()).unwrap();
+        let (_, row) = records.next_row().unwrap().unwrap();
+        assert_eq!(row[6], "a \"quote\"\\n", "unquoted, and no escape decoded");
     }
 }

@@ -419,3 +419,26 @@ async fn check_predicts_run_row_for_row_on_the_sample_and_its_nightly_sync_in_ev
         assert_eq!(rates.status.as_deref(), Some("Obsolete"), "{variant:?}");
     }
 }
+
+/// A version that refuses every write with one message (read-only): the
+/// trees are refused one after another, the breaker stops the run after
+/// twenty of them (exit 3), the rows not reached are `skipped`, and nothing
+/// is written; not one request per node of the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_refusing_every_tree_with_one_message_stops_the_run_after_twenty_trees() {
+    let sb = sandbox(|c| {
+        c.variants.insert(Variant::ReadOnly);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path(), "postgresql-15-columns-with-keys.csv");
+    let (code, error, rows) = run(&sb, &file, &["--tree-size", "1"]).await;
+    assert_eq!(code, 3, "{error:?}");
+    assert_eq!(trees_sent(&sb), 20, "twenty refusals in a row");
+    let results = counts(&rows);
+    assert_eq!(results.get("created"), None, "{results:?}");
+    assert!(results["skipped"] > 0, "{results:?}");
+    let failed = rows.iter().filter(|r| r["result"] == "failed");
+    assert!(failed.clone().all(|r| r["error"].contains("read-only")));
+    assert!(sb.store().dictionary.nodes.is_empty());
+}

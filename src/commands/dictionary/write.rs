@@ -65,6 +65,7 @@ pub(super) async fn write(
         sent_before: wrote.sent_before,
         unsure: Vec::new(),
         sent: 0,
+        breaker: Default::default(),
     };
     let size = tree_size.unwrap_or(plan::TREE_SIZE);
     tokio::select! {

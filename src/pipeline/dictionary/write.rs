@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::api::Client;
+use crate::client::breaker::{Breaker, Verdict};
 use crate::client::routes::{self, Kind, Way};
 use crate::model::action::Action;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
@@ -53,6 +54,9 @@ pub(crate) struct Writes<'a> {
     pub(crate) unsure: Vec<At>,
     /// The writes sent (trees, and sources alone).
     pub(crate) sent: usize,
+    /// Trees refused for one reason, one after another, stop the run (a
+    /// refusal that splits a tree counts once: it is one request).
+    pub(crate) breaker: Breaker,
 }
 
 /// What became of a node's write.
@@ -75,6 +79,29 @@ impl Writes<'_> {
 
     fn halted(&self) -> bool {
         self.client.halt().stopped().is_some()
+    }
+
+    /// An answer counted by the breaker; its refusal's message (empty for
+    /// a 2xx).
+    fn judged(&mut self, answer: &crate::client::api::Answer) -> String {
+        if answer.status.is_success() {
+            self.judge(Verdict::Accepted);
+            return String::new();
+        }
+        let message = answer.error().to_string();
+        let status = answer.status.as_u16();
+        self.judge(Verdict::Refused {
+            status,
+            message: &message,
+        });
+        message
+    }
+
+    /// Counts how a tree's request ended; stops the run when the breaker trips.
+    fn judge(&mut self, verdict: Verdict<'_>) {
+        if let Some(stop) = self.breaker.record(verdict) {
+            self.client.halt().stop(stop);
+        }
     }
 
     /// One piece, resent without what the tenant refused, halved when too
@@ -103,12 +130,14 @@ impl Writes<'_> {
             let answer = match sent {
                 Ok(answer) => answer,
                 Err(e) => {
+                    self.judge(Verdict::Unavailable);
                     // No answer to read: the listing says what was applied.
                     self.unsure(&piece, None, &e.to_string())?;
                     continue;
                 }
             };
             let status = answer.status.as_u16();
+            let message = self.judged(&answer);
             if answer.status.is_success() {
                 let counts: Counts = answer.json().unwrap_or_default();
                 let accounted =
@@ -122,7 +151,6 @@ impl Writes<'_> {
                 }
                 continue;
             }
-            let message = answer.error().to_string();
             let too_big = status == 413 || (status == 400 && body.nodes > plan::MOST_NODES);
             if too_big && piece.len() > 1 {
                 let half = piece.split_off(piece.len() / 2);

@@ -21,16 +21,23 @@ pub(crate) fn dg_import() -> Command {
 #[cfg(unix)]
 use crate::common::{interrupt, send_signal};
 
-#[test]
-fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
+/// `dg-import run --sandbox SAMPLE` in a new folder, as the README has it:
+/// the folder, the exit status and what was said.
+fn run_sample(sample: &str) -> (tempfile::TempDir, std::process::Output, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = dg_import()
         .args(["run", "--sandbox"])
-        .arg(repo_file("samples/sources.csv"))
+        .arg(repo_file(sample))
         .current_dir(dir.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (dir, out, stderr)
+}
+
+#[test]
+fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
+    let (dir, out, stderr) = run_sample("samples/sources.csv");
     // Some sample rows are wrong on purpose: the run finishes with exit 1.
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -75,14 +82,7 @@ fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
 /// rest created.
 #[test]
 fn the_readme_dictionary_sample_imports_into_an_in_process_sandbox_with_its_wrong_rows_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dg_import()
-        .args(["run", "--sandbox"])
-        .arg(repo_file("samples/dictionary.csv"))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (dir, out, stderr) = run_sample("samples/dictionary.csv");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("dictionary: 2 sources, 5 containers, 20 structures, 138 fields"),

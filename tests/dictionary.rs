@@ -6,30 +6,14 @@
 use std::path::Path;
 
 use crate::common::dictionary::results_of as counts;
-use crate::common::dictionary::{fixture_tree, put};
-use crate::common::{read_report, sandbox};
+use crate::common::dictionary::{Said, command, fixture_tree, put};
+use crate::common::sandbox;
 
 const FIXTURE: &str = "postgresql-15-columns-with-keys.csv";
 
 /// `check FILE` against the sandbox; its exit code, error and report rows.
-async fn check(
-    sb: &dg_import::sandbox::Sandbox,
-    file: &Path,
-    extra: &[&str],
-) -> (
-    u8,
-    Option<String>,
-    Vec<std::collections::BTreeMap<String, String>>,
-) {
-    let dir = file.parent().unwrap();
-    let connection = crate::common::reach(sb, dir);
-    let report = dir.join("r.csv").display().to_string();
-    let file = file.display().to_string();
-    let mut args = vec!["check", file.as_str(), "--report", report.as_str()];
-    args.extend_from_slice(extra);
-    let (code, error) = crate::common::dg_at(&args, &connection).await;
-    let rows = read_report(&dir.join("r.check.csv")).1;
-    (code, error, rows)
+async fn check(sb: &dg_import::sandbox::Sandbox, file: &Path, extra: &[&str]) -> Said {
+    command(sb, "check", file, "r.csv", extra).await
 }
 
 fn copy_fixture(dir: &Path) -> std::path::PathBuf {

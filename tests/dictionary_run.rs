@@ -10,23 +10,12 @@ use std::path::{Path, PathBuf};
 
 use dg_import::sandbox::{Sandbox, Variant};
 
-use crate::common::dictionary::results_of as counts;
+use crate::common::dictionary::{Said, command, results_of as counts};
 use crate::common::{read_report, sandbox};
 
 /// `run FILE` against the sandbox: exit code, error, report rows.
-async fn run(
-    sb: &Sandbox,
-    file: &Path,
-    extra: &[&str],
-) -> (u8, Option<String>, Vec<BTreeMap<String, String>>) {
-    let dir = file.parent().unwrap();
-    let connection = crate::common::reach(sb, dir);
-    let report = dir.join("r.csv");
-    let (file, report_arg) = (file.display().to_string(), report.display().to_string());
-    let mut args = vec!["run", file.as_str(), "--report", report_arg.as_str()];
-    args.extend_from_slice(extra);
-    let (code, error) = crate::common::dg_at(&args, &connection).await;
-    (code, error, read_report(&report).1)
+async fn run(sb: &Sandbox, file: &Path, extra: &[&str]) -> Said {
+    command(sb, "run", file, "r.csv", extra).await
 }
 
 fn trees_sent(sb: &Sandbox) -> usize {

@@ -639,28 +639,9 @@ async fn dictionary_round_trip(variant: Option<dg_import::sandbox::Variant>) {
 
 /// `run FILE --if-exists update` against the sandbox: exit code, error,
 /// report rows.
-async fn reimport(
-    sb: &Sandbox,
-    file: &Path,
-) -> (
-    u8,
-    Option<String>,
-    Vec<std::collections::BTreeMap<String, String>>,
-) {
-    let dir = file.parent().unwrap();
-    let connection = crate::common::reach(sb, dir);
-    let report = dir.join("again.csv");
-    let (file, report_arg) = (file.display().to_string(), report.display().to_string());
-    let args = [
-        "run",
-        &file,
-        "--report",
-        &report_arg,
-        "--if-exists",
-        "update",
-    ];
-    let (code, error) = crate::common::dg_at(&args, &connection).await;
-    (code, error, read_report(&report).1)
+async fn reimport(sb: &Sandbox, file: &Path) -> crate::common::dictionary::Said {
+    let update = ["--if-exists", "update"];
+    crate::common::dictionary::command(sb, "run", file, "again.csv", &update).await
 }
 
 /// The law, for a dictionary: a real PostgreSQL's dictionary imported,

@@ -111,3 +111,34 @@ pub fn results_of(
     }
     counts
 }
+
+/// What a command against the sandbox said: its exit code, its error, and
+/// its report's rows.
+pub type Said = (
+    u8,
+    Option<String>,
+    Vec<std::collections::BTreeMap<String, String>>,
+);
+
+/// `COMMAND FILE --report DIR/REPORT EXTRA...` against the sandbox, in the
+/// file's folder (a check's report is read where a check writes it).
+pub async fn command(
+    sb: &dg_import::sandbox::Sandbox,
+    command: &str,
+    file: &Path,
+    report: &str,
+    extra: &[&str],
+) -> Said {
+    let dir = file.parent().unwrap();
+    let connection = crate::common::reach(sb, dir);
+    let report = dir.join(report);
+    let (file, report_arg) = (file.display().to_string(), report.display().to_string());
+    let mut args = vec![command, file.as_str(), "--report", report_arg.as_str()];
+    args.extend_from_slice(extra);
+    let (code, error) = crate::common::dg_at(&args, &connection).await;
+    let written = match command {
+        "check" => report.with_extension("check.csv"),
+        _ => report,
+    };
+    (code, error, crate::common::read_report(&written).1)
+}

@@ -15,7 +15,7 @@ use crate::client::api::Client;
 use crate::client::api::wire::SourceItem;
 use crate::client::routes::Kind;
 use crate::pipeline::dictionary::columns::{ATTRIBUTES, Level};
-use crate::pipeline::dictionary::rows::{NodeRow, level_of, step};
+use crate::pipeline::dictionary::rows::{NodeRow, Step, level_of, step};
 use crate::pipeline::dictionary::tree::{Refused, Tree};
 use crate::pipeline::directory::{Target, setup_error};
 
@@ -149,7 +149,7 @@ fn place(
             .collect(),
     };
     let last = elements.len() - 1;
-    let steps = (elements.iter().zip(&types).enumerate())
+    let steps: Vec<Step> = (elements.iter().zip(&types).enumerate())
         .map(|(i, (tn, t))| {
             let level = if i == 0 {
                 Some(Level::Source)
@@ -168,9 +168,15 @@ fn place(
         })
         .collect();
     let attributes = known_attributes(held, node.attributes.take().unwrap_or_default());
+    // Only a parent named without its type (no typePath) can be missing:
+    // then what the node holds is kept to place it again.
+    let untyped = steps[..steps.len() - 1]
+        .iter()
+        .any(|s| s.node_type.is_empty());
+    let again = untyped.then(|| attributes.clone());
     let row = NodeRow {
         path: steps,
-        attributes: attributes.clone(),
+        attributes,
         unknown_type: None,
     };
     match held.tree.add(0, row) {
@@ -183,7 +189,7 @@ fn place(
         Err(Refused::Duplicate { .. }) => Ok(None),
         // Its parent not placed yet: it waits, with what it holds.
         Err(Refused::UnknownParent { .. }) => {
-            node.attributes = Some(attributes.into_iter().collect());
+            node.attributes = again.map(|a| a.into_iter().collect());
             Ok(Some(node))
         }
         Err(Refused::AmbiguousParent { path }) => {

@@ -305,3 +305,56 @@ async fn a_retirement_that_failed_is_finished_by_rerun_from_the_set_its_run_reco
     assert_eq!(rerun.summary["retired"], 6);
     assert_eq!(statuses(&sb)["sales.order_lines"].as_deref(), OBSOLETE);
 }
+
+/// Ctrl-C while the objects that left the file are being retired: the tree
+/// in flight drains, no other is sent, the command exits 130 with the rest
+/// of the set said `failed` ("not sent"), and `--resume` retires exactly
+/// the rest.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retirement_stopped_by_ctrl_c_is_finished_by_resume() {
+    let sb = sandbox(|c| c.latency = std::time::Duration::from_millis(150)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path());
+    assert_eq!(dg(&sb, "run", &file, &[]).await.code, 0);
+    without(&file, |_, table, _| table == "order_lines");
+    let before = trees_sent(&sb);
+    let file_arg = file.display().to_string();
+    let args = [
+        "run",
+        &file_arg,
+        "--report",
+        "sync.csv",
+        "--if-exists",
+        "update",
+        "--retire-missing",
+        SCOPE,
+        "--max-retire",
+        "1",
+        "--tree-size",
+        "1",
+    ];
+    let reach = (sb.base_url(), sb.token().to_owned());
+    let mut child = crate::common::resumable(dir.path(), (&reach.0, &reach.1), &args, false)
+        .spawn()
+        .unwrap();
+    crate::common::wait_for("a retiring tree", 60, || trees_sent(&sb) > before).await;
+    crate::common::interrupt(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let listed = read_report(&retired_list(&dir.path().join("sync.csv"))).1;
+    let done = listed.iter().filter(|r| r["result"] == "retired").count();
+    assert!((1..6).contains(&done), "{listed:?}");
+    let obsolete = |sb: &Sandbox| {
+        (statuses(sb).values())
+            .filter(|s| s.as_deref() == OBSOLETE)
+            .count()
+    };
+    assert_eq!(obsolete(&sb), done, "the list says what was done");
+
+    let resumed = crate::common::resumable(dir.path(), (&reach.0, &reach.1), &args, true)
+        .status()
+        .unwrap();
+    assert_eq!(resumed.code(), Some(0));
+    assert_eq!(obsolete(&sb), 6, "the table and its five columns");
+    assert_eq!(trees_sent(&sb) - before, 6, "each retired once");
+}

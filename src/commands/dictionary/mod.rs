@@ -196,7 +196,8 @@ async fn against(
     let written = write_rows(config, wrote, &mut outcomes, interrupt).await?;
     let retirees = retirement.retirees.filter(|_| written.complete);
     let reach = (&client, &tenant.target, &tenant.held);
-    let retired = retire::finish(config, reach, retirees, report_csv(config, &records)).await?;
+    let notation = (report_csv(config, &records), interrupt);
+    let retired = retire::finish(config, reach, retirees, notation).await?;
     let reported = Reported {
         file: &file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),

@@ -5,6 +5,7 @@
 
 use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
+use crate::commands::signals::{self, Interrupt};
 use crate::exit::usage;
 use crate::files::beside::Beside;
 use crate::model::key::Key;
@@ -99,12 +100,13 @@ pub(super) struct Done {
 }
 
 /// Retires the set (a `check` says what would be), unless the run stopped
-/// early, and writes the retired list beside the report.
+/// early, and writes the retired list beside the report. A signal drains
+/// the tree in flight and sends no other: the rest is left for `--resume`.
 pub(super) async fn finish(
     config: &ImportConfig,
     (client, target, held): (&Client, &Target, &Tree),
     retirees: Option<Vec<Retiree>>,
-    csv: crate::files::table::Csv,
+    (csv, interrupt): (crate::files::table::Csv, &Interrupt),
 ) -> anyhow::Result<Done> {
     let Some(set) = retirees.filter(|_| client.halt().stopped().is_none()) else {
         return Ok(Done {
@@ -115,7 +117,10 @@ pub(super) async fn finish(
     let size = config.tree_size.unwrap_or(plan::TREE_SIZE);
     let list = match config.job {
         Task::Check { .. } => crate::pipeline::retire::would_retire(set),
-        _ => retire::retire(client, target, held, set, size).await,
+        _ => tokio::select! {
+            list = retire::retire(client, target, held, set, size) => list,
+            _ = signals::drain_on(interrupt, client.halt()) => unreachable!("pending forever"),
+        },
     };
     let path = Beside::Retired.of(&config.report);
     if !crate::files::atomic::is_null(&config.report) {

@@ -181,7 +181,10 @@ pub(crate) async fn retire(
         .map(|(r, result)| match result {
             Some(Ok(())) => outcome(r, RetireResult::Retired, None),
             Some(Err(e)) => outcome(r, RetireResult::Failed, Some(e)),
-            None => outcome(r, RetireResult::Failed, Some("not sent".into())),
+            None => {
+                let said = "not sent: the run stopped first (--resume finishes it)";
+                outcome(r, RetireResult::Failed, Some(said.into()))
+            }
         })
         .collect()
 }

@@ -197,7 +197,9 @@ async fn against(
     let retirees = retirement.retirees.filter(|_| written.complete);
     let reach = (&client, &tenant.target, &tenant.held);
     let notation = (report_csv(config, &records), interrupt);
-    let retired = retire::finish(config, reach, retirees, notation).await?;
+    let writes = !matches!(config.job, Task::Check { .. });
+    let local = |e| local_failure(e, writes);
+    let retired = (retire::finish(config, reach, retirees, notation).await).map_err(local)?;
     let reported = Reported {
         file: &file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),
@@ -205,7 +207,8 @@ async fn against(
         layout: &layout,
         options: &options_of(config, &records),
     };
-    let (tally, objects) = write_report(config, &records, &outcomes, &carried, reported)?;
+    let (tally, objects) =
+        write_report(config, &records, &outcomes, &carried, reported).map_err(local)?;
     if let (Some(journal), true) = (journal, written.complete) {
         journal.remove()?;
     }
@@ -216,7 +219,6 @@ async fn against(
         started,
         Some(&pace),
     );
-    let writes = !matches!(config.job, Task::Check { .. });
     let left = left_behind(config, &written, &facts, writes);
     totals.common.warnings = [warnings, retirement.warnings, said_of_rows, left].concat();
     totals.objects = objects;
@@ -224,6 +226,14 @@ async fn against(
     totals.retire_scope_matched = retirement.scope_matched;
     let summary = Summary::new(tally, totals);
     end(config, &client, interrupt, summary, writes)
+}
+
+/// Once writes have begun, a file that cannot be written is exit 4.
+fn local_failure(e: anyhow::Error, writes: bool) -> anyhow::Error {
+    match writes {
+        true => e.context(Stop::LocalFailure),
+        false => e,
+    }
 }
 
 /// For `run` and `rerun`, the nodes found new or changed written (a

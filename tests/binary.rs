@@ -153,11 +153,7 @@ async fn the_dictionary_samples_report_fixed_and_rerun_creates_only_the_fixed_ro
         .replace("restocked\\flag", "restocked_flag");
     let fixed: Vec<&str> = fixed.lines().filter(|l| !l.starts_with("30,")).collect();
     std::fs::write(&report, fixed.join("\n") + "\n").unwrap();
-    let trees = |sb: &dg_import::sandbox::Sandbox| {
-        (sb.requests().iter())
-            .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
-            .count()
-    };
+    let trees = crate::common::dictionary::trees_sent;
     let before = trees(&sb);
     let (code, stderr) = dg(&["rerun", "dictionary.report.csv"]).await.unwrap();
     assert_eq!(code, Some(0), "{stderr}");

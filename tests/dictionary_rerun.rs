@@ -11,6 +11,7 @@ use std::path::Path;
 use dg_import::sandbox::Sandbox;
 
 use crate::common::dictionary::results_of;
+use crate::common::dictionary::trees_sent;
 use crate::common::{read_report, rerun_until_clean, sandbox};
 
 /// One source, one schema, two tables; five rows wrong, one right.
@@ -31,12 +32,6 @@ const FIXES: [(&str, &str, &str); 5] = [
     ("6", "is_nullable", "NO"),
     ("7", "status", "Validated"),
 ];
-
-fn trees_sent(sb: &Sandbox) -> usize {
-    (sb.requests().iter())
-        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
-        .count()
-}
 
 /// The report with `fixes` applied to the rows' own cells, written back.
 fn fix_report(report: &Path, fixes: &[(&str, &str, &str)]) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use dg_import::sandbox::Sandbox;
 
 use crate::common::dictionary::results_of;
+use crate::common::dictionary::trees_sent;
 use crate::common::{kill_after_writes, read_report, resumable, sandbox};
 
 const FIXTURE: &str = "postgresql-15-columns-with-keys.csv";
@@ -23,12 +24,6 @@ fn fixture(dir: &Path) -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dictionary");
     std::fs::copy(from.join(FIXTURE), &to).unwrap();
     to
-}
-
-fn trees_sent(sb: &Sandbox) -> usize {
-    (sb.requests().iter())
-        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
-        .count()
 }
 
 /// Every node the tenant holds is there once (the pair of parent and

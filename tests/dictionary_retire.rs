@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use dg_import::sandbox::Sandbox;
 
 use crate::common::dictionary::results_of;
+use crate::common::dictionary::trees_sent;
 use crate::common::{read_report, sandbox};
 
 const FIXTURE: &str = "postgresql-15-columns-with-keys.csv";
@@ -85,12 +86,6 @@ fn without(file: &Path, gone: impl Fn(&str, &str, &str) -> bool) {
 /// The retired list beside a report: `x.csv` → `x.retired.csv`.
 fn retired_list(report: &Path) -> PathBuf {
     report.with_extension("retired.csv")
-}
-
-fn trees_sent(sb: &Sandbox) -> usize {
-    (sb.requests().iter())
-        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
-        .count()
 }
 
 /// The status of each node of the sandbox, by `table.column` (or `table`).

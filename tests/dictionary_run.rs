@@ -10,18 +10,13 @@ use std::path::{Path, PathBuf};
 
 use dg_import::sandbox::{Sandbox, Variant};
 
+use crate::common::dictionary::trees_sent;
 use crate::common::dictionary::{Said, command, results_of as counts};
 use crate::common::{read_report, sandbox};
 
 /// `run FILE` against the sandbox: exit code, error, report rows.
 async fn run(sb: &Sandbox, file: &Path, extra: &[&str]) -> Said {
     command(sb, "run", file, "r.csv", extra).await
-}
-
-fn trees_sent(sb: &Sandbox) -> usize {
-    (sb.requests().iter())
-        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
-        .count()
 }
 
 /// The descriptions the tenant holds on columns named `email`.

@@ -142,3 +142,10 @@ pub async fn command(
     };
     (code, error, crate::common::read_report(&written).1)
 }
+
+/// The bulktrees the sandbox was sent.
+pub fn trees_sent(sb: &dg_import::sandbox::Sandbox) -> usize {
+    (sb.requests().iter())
+        .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
+        .count()
+}

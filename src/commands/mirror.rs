@@ -18,6 +18,7 @@ use crate::commands::doctor::{self, verdict::Facts, verdict::Status};
 use crate::exit::usage;
 use crate::pipeline::directory::{self, Target};
 use crate::sandbox::Variant;
+use crate::sandbox::store::dictionary::NodeKind;
 use crate::sandbox::store::{AttributeDef, Seed, SeedSource, SeedUser, SeedWorkspace, Tag};
 
 /// The tenant, copied.
@@ -56,7 +57,7 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
     let mut seed = Seed {
         users: users(&client, &target).await?,
         tags: tags(&client).await?,
-        attributes: attributes(&client).await?,
+        attributes: attributes(&client, None).await?,
         variants: variants(&facts),
         ..Seed::default()
     };
@@ -64,6 +65,10 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
         seed.sources = sources(&client, &target, &seed.attributes).await?;
     }
     if config.with_dictionary {
+        for kind in NodeKind::ALL {
+            seed.attributes
+                .extend(attributes(&client, Some(kind)).await?);
+        }
         dictionary(&client, &target, &mut seed.sources).await?;
     }
     seed.workspaces.push(workspace);
@@ -71,13 +76,16 @@ pub(crate) async fn copy(config: &MirrorConfig) -> anyhow::Result<Seed> {
 }
 
 /// The dictionary under the copied sources, as the `children` of each (a
-/// bulktree's shape). Custom attributes of its objects are not copied yet.
+/// bulktree's shape), custom attributes included.
 async fn dictionary(
     client: &Client,
     target: &Target,
     sources: &mut [SeedSource],
 ) -> anyhow::Result<()> {
-    let held = crate::pipeline::dictionary::listing::list(client, target, |_| true).await?;
+    let customs = crate::pipeline::dictionary::custom::Customs::load(client).await?;
+    let custom = |level, name: &str| customs.format(level, name);
+    let held =
+        crate::pipeline::dictionary::listing::list(client, target, |_| true, &custom).await?;
     let tree = &held.tree;
     let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
     for (at, node) in tree.nodes.iter().enumerate() {
@@ -267,15 +275,23 @@ async fn tags(client: &Client) -> anyhow::Result<Vec<Tag>> {
         .collect())
 }
 
-/// The custom attribute definitions of sources (none when not listed).
-async fn attributes(client: &Client) -> anyhow::Result<Vec<AttributeDef>> {
-    let Some(listed) = directory::attribute_listing(client).await? else {
+/// The custom attribute definitions of sources, or of one kind of
+/// dictionary object (none when not listed).
+async fn attributes(client: &Client, kind: Option<NodeKind>) -> anyhow::Result<Vec<AttributeDef>> {
+    let data_type = kind.map_or("source", |k| k.data_type()).to_lowercase();
+    let Some(listed) = directory::attribute_listing(client, &data_type).await? else {
         return Ok(Vec::new());
     };
     let items = crate::client::shapes::items(&listed);
+    // A tenant that ignores `?dataType=` lists the other kinds too.
+    let of_kind = |a: &&Value| {
+        (a.get("dataType").and_then(Value::as_str))
+            .is_none_or(|t| t.eq_ignore_ascii_case(&data_type))
+    };
     let custom = items
         .iter()
-        .filter(|a| a.get("isCustom").and_then(Value::as_bool) == Some(true));
+        .filter(|a| a.get("isCustom").and_then(Value::as_bool) == Some(true))
+        .filter(of_kind);
     Ok(custom
         .filter_map(|a| {
             let values = a.get("values").and_then(Value::as_array);
@@ -287,7 +303,7 @@ async fn attributes(client: &Client) -> anyhow::Result<Vec<AttributeDef>> {
                 values: (values.into_iter().flatten())
                     .filter_map(|v| v.as_str().map(str::to_owned))
                     .collect(),
-                kind: None,
+                kind,
             })
         })
         .collect())

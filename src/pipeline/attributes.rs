@@ -66,7 +66,7 @@ impl Format {
     }
 }
 
-/// One custom attribute of sources.
+/// One custom attribute of a kind of object.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Definition {
     /// The display name: the key in bodies and listings.
@@ -87,6 +87,17 @@ pub(crate) struct Misfit {
 }
 
 impl Definition {
+    /// An attribute the tenant does not describe, sent as text
+    /// (`--extra-columns attributes`).
+    pub(crate) fn text(name: &str) -> Definition {
+        Definition {
+            name: name.trim().to_owned(),
+            format: Format::Text,
+            mandatory: false,
+            values: vec![],
+        }
+    }
+
     /// A cell (trimmed, not empty) as its JSON value on the wire.
     /// `decimal_comma`: `2,5` is a number (the file's delimiter is `;`).
     /// User and tag references are not typed here (see `directory.rs`).
@@ -184,14 +195,21 @@ fn date(text: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// The custom attributes of sources, in the order the tenant lists them.
+/// The custom attributes of one kind, in the order the tenant lists them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Definitions(Vec<Definition>);
 
 impl Definitions {
-    /// From `GET /attributes`: an array, or the paging envelope of one.
-    /// Only custom attributes are kept; an item without a name is skipped.
+    /// From `GET /attributes?dataType=source`: an array, or the paging
+    /// envelope of one. Only custom attributes are kept; an item without a
+    /// name is skipped.
     pub(crate) fn from_listing(listing: &Value) -> Definitions {
+        Definitions::of_kind(listing, "source")
+    }
+
+    /// The custom attributes of one kind (`source`, `container`,
+    /// `structure`, `field`) in a listing of `GET /attributes?dataType=`.
+    pub(crate) fn of_kind(listing: &Value, data_type: &str) -> Definitions {
         let items = match listing {
             Value::Array(items) => items.as_slice(),
             Value::Object(o) => o
@@ -200,15 +218,15 @@ impl Definitions {
                 .map_or(&[][..], Vec::as_slice),
             _ => &[],
         };
-        let of_sources = |i: &Value| {
+        let of_kind = |i: &Value| {
             (i.get("dataType").and_then(Value::as_str))
-                .is_none_or(|t| t.eq_ignore_ascii_case("source"))
+                .is_none_or(|t| t.eq_ignore_ascii_case(data_type))
         };
         let custom = items
             .iter()
             .filter(|i| i.get("isCustom").and_then(Value::as_bool) == Some(true))
             // A tenant that ignores `?dataType=` lists the other types too.
-            .filter(|i| of_sources(i))
+            .filter(|i| of_kind(i))
             .filter_map(|i| {
                 let name = i.get("name").and_then(Value::as_str)?.trim();
                 let values = i.get("values").and_then(Value::as_array);
@@ -363,6 +381,22 @@ pub(crate) fn shortest(n: f64) -> String {
         format!("{}", n as i64)
     } else {
         format!("{n}")
+    }
+}
+
+/// A value as the tenant listed it, in the shape a cell of `format` is
+/// typed into (what `Definition::read` makes): a date without its time,
+/// `"yes"` a boolean, `"5"` a number, list items as their texts (a user
+/// object as its email). Unset values are `null`.
+pub(crate) fn as_typed(format: Format, value: Value) -> Value {
+    match canon(Some(format), &value) {
+        Canon::Unset => Value::Null,
+        Canon::Bool(b) => Value::Bool(b),
+        Canon::Number(_) if value.is_number() => value,
+        Canon::Number(n) => serde_json::Number::from_f64(n).map_or(value, Value::Number),
+        Canon::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
+        Canon::Set(_) => Value::Array(items(&value).into_iter().map(Value::String).collect()),
+        Canon::Text(_) => value,
     }
 }
 

@@ -152,7 +152,15 @@ pub(crate) async fn bulktree(
     }
     let atomic = !app.has(Variant::TreeNotAtomic);
     let refuse_node = app.config.refuse_node.as_deref();
-    let done = store.bulktree(&version_id, &body, (atomic, refuse_node));
+    let done = store.bulktree(
+        &version_id,
+        &body,
+        (
+            atomic,
+            refuse_node,
+            crate::sandbox::store::Mandatory::Checked,
+        ),
+    );
     drop(store);
     let status = match app.has(Variant::TreeCreated) {
         true => StatusCode::CREATED,

@@ -31,12 +31,13 @@ use crate::model::outcome::ReportColumns;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::pipeline::dictionary::check::Checker;
 use crate::pipeline::dictionary::columns::{self, Level, Shape, shape_of};
+use crate::pipeline::dictionary::custom::{Binding, Customs};
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::dictionary::rows::{Layout, NodeRow, Options};
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::types::Types;
-use crate::pipeline::directory::{self, Directory, Target};
-use crate::pipeline::input::{Entry, ExtraColumns, Notation, Records};
+use crate::pipeline::directory::{self, Directory, Rules, Target};
+use crate::pipeline::input::{Entry, Notation, Records};
 use crate::pipeline::plan::Prior;
 use crate::pipeline::record::{self, RunRecord};
 use crate::pipeline::summary::{Encoding, Summary, Totals};
@@ -68,9 +69,10 @@ pub(crate) async fn execute(config: &ImportConfig, interrupt: &Interrupt) -> any
         .input()
         .ok_or_else(|| usage("a dictionary is read from a file"))?;
     let records = open_records(config, path)?;
-    // The header is judged before any request.
+    // The header is judged before any request, its own columns once the
+    // tenant's attributes are known.
     let layout = Layout::of(records.headers());
-    let warnings = columns_left(records.name(), &layout, config.input.headers.extra)?;
+    let warnings = columns_passed_over(&layout);
     let _lock = match crate::files::atomic::is_null(&config.report) {
         true => None,
         false => Some(ReportLock::acquire(&config.report)?),
@@ -110,12 +112,16 @@ struct Read {
     resuming: bool,
 }
 
-/// What the tenant holds, read before any row.
+/// What the tenant holds, read before any row, and the file's own columns
+/// bound to its custom attributes.
 struct Tenant {
     target: Target,
     directory: Directory,
     types: Types,
+    binding: Binding,
     held: Tree,
+    /// What binding the file's own columns said.
+    warnings: Vec<String>,
 }
 
 /// Where to write and what is there. Ctrl-C here ends the command at once.
@@ -123,20 +129,31 @@ async fn set_up(
     client: &Client,
     config: &ImportConfig,
     interrupt: &Interrupt,
+    (layout, file): (&Layout, &str),
 ) -> anyhow::Result<Tenant> {
     let setup = async {
+        // A column the tenant does not define is refused after these reads
+        // alone, before the workspace or its dictionary is listed.
+        let customs = Customs::load(client).await?;
+        let extra = config.input.headers.extra;
+        let (binding, warnings) = Binding::bind(&customs, &layout.unknown, extra, file)?;
         let (ws, version) = (config.workspace.as_deref(), config.version.as_deref());
         let target = directory::locate(client, ws, version).await?;
         // A tag scope matches the sources by their tags.
         let tags = (config.retire.as_ref()).is_some_and(|(scope, _)| scope.needs_attributes());
         let directory = Directory::load(client, &target, tags, None).await?;
         let types = Types::load(client).await?;
-        let held = listing::list(client, &target, |_| true).await?.tree;
+        let custom = |level, name: &str| binding.format(level, name);
+        let held = listing::list(client, &target, |_| true, &custom)
+            .await?
+            .tree;
         anyhow::Ok(Tenant {
             target,
             directory,
             types,
+            binding,
             held,
+            warnings,
         })
     };
     tokio::select! {
@@ -163,7 +180,10 @@ async fn against(
         resuming,
     } = read;
     let (pace, client) = session.connect(&config.reach)?;
-    let tenant = set_up(&client, config, interrupt).await?;
+    let tenant = set_up(&client, config, interrupt, (&layout, records.name())).await?;
+    for warning in &tenant.warnings {
+        tracing::warn!("{warning}");
+    }
     let checked = check_rows(config, &mut records, (&layout, &tenant), prior)?;
     let Checked {
         mut outcomes,
@@ -185,11 +205,13 @@ async fn against(
         resuming,
         retirees,
     )?;
+    let custom = |level, name: &str| tenant.binding.format(level, name);
     let wrote = Wrote {
         client: &client,
         target: &tenant.target,
         file: &file,
         held: &tenant.held,
+        custom: &custom,
         journal: journal.as_ref(),
         sent_before: &sent_before,
     };
@@ -220,7 +242,8 @@ async fn against(
         Some(&pace),
     );
     let left = left_behind(config, &written, &facts, writes);
-    totals.common.warnings = [warnings, retirement.warnings, said_of_rows, left].concat();
+    let bound = tenant.warnings.clone();
+    totals.common.warnings = [warnings, bound, retirement.warnings, said_of_rows, left].concat();
     totals.objects = objects;
     (totals.retired, totals.retire_failed) = (retired.retired, retired.failed);
     totals.retire_scope_matched = retirement.scope_matched;
@@ -379,39 +402,16 @@ fn all_done(summary: &Summary) -> bool {
         .all(|r| summary.results.get(r).copied().unwrap_or(0) == 0)
 }
 
-/// The columns a dictionary does not read: an export's own, passed over
-/// with a warning; the others as `--extra-columns` says (stop, by default).
-fn columns_left(name: &str, layout: &Layout, extra: ExtraColumns) -> anyhow::Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    if !layout.passed_over.is_empty() {
-        let columns = layout.passed_over.join(", ");
-        warnings.push(format!(
-            "columns a dictionary does not hold, passed over: {columns}"
-        ));
+/// The columns an export carries that a dictionary does not hold: passed
+/// over, with a warning (the file's own are bound to custom attributes).
+fn columns_passed_over(layout: &Layout) -> Vec<String> {
+    if layout.passed_over.is_empty() {
+        return vec![];
     }
-    if !layout.unknown.is_empty() {
-        let named: Vec<String> = (layout.unknown.iter())
-            .map(|h| match columns::closest(h) {
-                Some(c) => format!("'{h}' (did you mean '{c}'?)"),
-                None => format!("'{h}'"),
-            })
-            .collect();
-        if extra == ExtraColumns::Error {
-            return Err(usage(format!(
-                "{name}: {} not a column of a dictionary: rename it, or pass \
-                 --extra-columns ignore to pass it over; nothing was sent",
-                named.join(", ")
-            )));
-        }
-        warnings.push(format!(
-            "columns passed over (custom attributes of dictionary objects are not read yet): {}",
-            named.join(", ")
-        ));
-    }
-    for warning in &warnings {
-        tracing::warn!("{warning}");
-    }
-    Ok(warnings)
+    let columns = layout.passed_over.join(", ");
+    let said = format!("columns a dictionary does not hold, passed over: {columns}");
+    tracing::warn!("{said}");
+    vec![said]
 }
 
 /// Every row checked, and what the run goes on from.
@@ -448,6 +448,7 @@ fn check_rows(
     let mut checker = Checker {
         directory: &tenant.directory,
         types: &tenant.types,
+        custom: (&tenant.binding, rules_of(config, records)),
         held: &tenant.held,
         if_exists: config.if_exists,
         sent_before: std::mem::take(&mut prior.sent),
@@ -581,6 +582,18 @@ fn open_records(config: &ImportConfig, path: &std::path::Path) -> anyhow::Result
     match config.job {
         Task::Rerun { .. } => Records::report(path, &config.input),
         _ => Records::open(path, &config.input),
+    }
+}
+
+/// How custom attributes' cells are typed: lists split as the file's
+/// notation does, `2,5` a number in a file delimited by `;`.
+fn rules_of(config: &ImportConfig, records: &Records) -> Rules {
+    let notation = Notation::of(records.dialect().delimiter, config.input.list_separator);
+    Rules {
+        list_separator: notation.list_separator,
+        create_missing_tags: false,
+        clear_empty_cells: false,
+        decimal_comma: notation.decimal_comma,
     }
 }
 

@@ -22,6 +22,8 @@ pub(super) struct Wrote<'a> {
     pub(super) target: &'a Target,
     pub(super) file: &'a Tree,
     pub(super) held: &'a Tree,
+    /// The custom attributes a listing after the writes keeps.
+    pub(super) custom: listing::Kept<'a>,
     pub(super) journal: Option<&'a Journal>,
     /// Rows an interrupted run sent without a known result, with what they did.
     pub(super) sent_before: &'a HashMap<u64, Action>,
@@ -79,7 +81,7 @@ pub(super) async fn write(
     if halted {
         writes.leave_unsure();
     } else if !writes.unsure.is_empty() || for_ids {
-        let listed = listing::list(wrote.client, wrote.target, |_| true).await?;
+        let listed = listing::list(wrote.client, wrote.target, |_| true, wrote.custom).await?;
         writes.settle(&listed.tree)?;
         after = Some(listed.tree);
     }

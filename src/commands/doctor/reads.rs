@@ -135,7 +135,7 @@ pub(super) async fn attributes(
 ) -> Vec<Check> {
     const NAME: &str = "attributes";
     // The listing itself, not `load_definitions`: doctor says it, no log line.
-    let definitions = match directory::attribute_listing(&line.client).await {
+    let definitions = match directory::attribute_listing(&line.client, "source").await {
         Ok(Some(listing)) => Definitions::from_listing(&listing),
         Ok(None) => {
             return vec![Check::warn(

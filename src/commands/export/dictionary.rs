@@ -1,7 +1,8 @@
 //! `export --kind dictionary`: the version's dictionary (the containers,
 //! structures and fields under the sources in `--scope`), listed once and
 //! written as one row per field or in DataGalaxy's `Path`/`Type` format, a
-//! file `run` reads back.
+//! file `run` reads back, the custom attributes of each kind in a column
+//! of their own.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,8 @@ use crate::exit::usage;
 use crate::files::table::Book;
 use crate::files::workbook;
 use crate::pipeline::dictionary::columns::Level;
-use crate::pipeline::dictionary::export::{Format, table};
+use crate::pipeline::dictionary::custom::Customs;
+use crate::pipeline::dictionary::export::{Cells, Format, table};
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::directory;
 use crate::pipeline::input::Notation;
@@ -37,27 +39,23 @@ pub(super) async fn list_and_write(
     let listing = async {
         let ws = config.workspace.as_deref();
         let target = directory::locate(client, ws, config.version.as_deref()).await?;
-        let held = listing::list(client, &target, keep).await?;
-        anyhow::Ok((target, held))
+        let customs = Customs::load(client).await?;
+        let custom = |level: Level, name: &str| customs.format(level, name);
+        let held = listing::list(client, &target, keep, &custom).await?;
+        anyhow::Ok((target, held, customs))
     };
     let found = tokio::select! {
         found = listing => found,
         _ = interrupt.cancelled() => Err(interrupt.stop().into()),
     };
     progress.finish();
-    let (target, held) = found?;
-    let mut warnings = Vec::new();
-    if held.custom_values > 0 {
-        warnings.push(format!(
-            "{} values of custom attributes of dictionary objects are not exported yet",
-            held.custom_values
-        ));
-    }
-    for warning in &warnings {
-        tracing::warn!("{warning}");
-    }
-    let separator = Notation::of(config.delimiter, None).list_separator;
-    let table = table(&held.tree, format, separator)?;
+    let (target, held, customs) = found?;
+    let custom = customs.names();
+    let cells = Cells {
+        separator: Notation::of(config.delimiter, None).list_separator,
+        custom: &custom,
+    };
+    let table = table(&held.tree, format, &cells)?;
     if config.output.as_deref().is_some_and(workbook::is_workbook) {
         refuse_for_a_sheet(&table.rows)?;
     }
@@ -83,8 +81,8 @@ pub(super) async fn list_and_write(
     Ok(Exported {
         output,
         sources,
-        attribute_columns: vec![],
-        warnings,
+        attribute_columns: custom.into_iter().map(|(name, _)| name).collect(),
+        warnings: vec![],
         target,
         objects,
     })

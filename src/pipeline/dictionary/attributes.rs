@@ -1,10 +1,11 @@
 //! A node's attributes, by their API keys, kept compact for a million
-//! fields: a sorted slice whose keys are the contract's own (`ATTRIBUTES`,
-//! never allocated), not a map each (a `BTreeMap`'s first node is sized
-//! for eleven entries: 600 bytes for a field's three).
+//! fields: a sorted slice whose keys are the contract's own (`ATTRIBUTES`)
+//! or a custom attribute's display name held once for the whole run
+//! (`key`), never a string per node, and not a map each (a `BTreeMap`'s
+//! first node is sized for eleven entries: 600 bytes for a field's three).
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -12,16 +13,16 @@ use crate::pipeline::dictionary::columns::ATTRIBUTES;
 
 /// What a row or a listing says of one object.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Attributes(Box<[(Cow<'static, str>, Value)]>);
+pub struct Attributes(Box<[(&'static str, Value)]>);
 
 impl Attributes {
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let at = self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        let at = self.0.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
         Some(&self.0[at].1)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (&**k, v))
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -43,12 +44,28 @@ impl Attributes {
 impl From<BTreeMap<String, Value>> for Attributes {
     fn from(map: BTreeMap<String, Value>) -> Attributes {
         // A map's keys come sorted: the slice is too.
-        let entries = map.into_iter().map(|(key, value)| {
-            let known = ATTRIBUTES.iter().find(|(k, _)| *k == key);
-            let key = known.map_or(Cow::Owned(key), |(k, _)| Cow::Borrowed(*k));
-            (key, value)
-        });
+        let entries = map.into_iter().map(|(name, value)| (key(&name), value));
         Attributes(entries.collect())
+    }
+}
+
+/// An attribute's key held for the run: the contract's own, or a custom
+/// attribute's display name, kept once however many nodes carry it (the
+/// names are the tenant's definitions: a few dozen).
+pub fn key(name: &str) -> &'static str {
+    if let Some((k, _)) = ATTRIBUTES.iter().find(|(k, _)| *k == name) {
+        return k;
+    }
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
+    match names.get(name) {
+        Some(k) => k,
+        None => {
+            let k: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            names.insert(k);
+            k
+        }
     }
 }
 
@@ -75,7 +92,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attributes_read_back_as_the_map_they_were_made_of_the_contracts_keys_unallocated() {
+    fn attributes_read_back_as_the_map_they_were_made_of_each_key_held_once_for_the_run() {
         let map: BTreeMap<String, Value> = [
             ("size".to_owned(), Value::from(40)),
             ("columnDataType".to_owned(), Value::from("VariableString")),
@@ -87,7 +104,19 @@ mod tests {
         assert_eq!(attributes["size"], 40);
         assert_eq!(attributes.get("Data Domain"), Some(&Value::from("Finance")));
         assert_eq!(attributes.get("order"), None);
-        assert!(matches!(attributes.0[1].0, Cow::Borrowed("columnDataType")));
+        let contract = ATTRIBUTES
+            .iter()
+            .find(|(k, _)| *k == "columnDataType")
+            .unwrap()
+            .0;
+        assert!(
+            std::ptr::eq(attributes.0[1].0, contract),
+            "the contract's own key"
+        );
+        assert!(
+            std::ptr::eq(key("Data Domain"), key(&String::from("Data Domain"))),
+            "held once"
+        );
         let keys: Vec<&str> = attributes.iter().map(|(k, _)| k).collect();
         assert_eq!(
             keys,

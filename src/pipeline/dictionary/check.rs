@@ -3,7 +3,9 @@
 //! would do to its object: create it, update what differs (said), leave it
 //! unchanged, or, as `--if-exists` says, refuse or skip an object that
 //! exists. Types are the tenant's (`types.rs`), with the children each
-//! accepts; owners, stewards and tags are the directory's.
+//! accepts; owners, stewards and tags are the directory's; custom
+//! attributes are typed for the kind of the row's object (`custom.rs`),
+//! and a new object must carry its kind's mandatory ones.
 
 use serde_json::Value;
 
@@ -11,16 +13,20 @@ use crate::model::if_exists::IfExists;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::model::source::Status;
 use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::custom::Binding;
 use crate::pipeline::dictionary::rows::{NodeRow, Problem as RowProblem};
 use crate::pipeline::dictionary::tree::{At, Refused, Tree};
 use crate::pipeline::dictionary::types::Types;
-use crate::pipeline::directory::Directory;
+use crate::pipeline::directory::{Directory, Rules};
 use crate::pipeline::input::Field;
 
 /// What the rows are checked against, and the tree of the rows so far.
 pub(crate) struct Checker<'a> {
     pub(crate) directory: &'a Directory,
     pub(crate) types: &'a Types,
+    /// The file's own columns bound to custom attributes, and how their
+    /// cells are typed.
+    pub(crate) custom: (&'a Binding, Rules),
     /// The tenant's dictionary, as listed.
     pub(crate) held: &'a Tree,
     pub(crate) if_exists: IfExists,
@@ -43,6 +49,11 @@ impl Checker<'_> {
         let mut problems = status(&mut node).into_iter().collect::<Vec<_>>();
         problems.extend(self.known(&node));
         problems.extend(self.types_of(&node));
+        let level = node.path.last().map_or(Level::Source, |s| s.level);
+        let (binding, rules) = self.custom;
+        let own = std::mem::take(&mut node.own);
+        let typed = binding.read(level, &own, (self.directory, rules), &mut problems);
+        node.attributes.extend(typed);
         if !problems.is_empty() {
             return invalid(row, problems);
         }
@@ -51,6 +62,14 @@ impl Checker<'_> {
             Err(refused) => return refused_row(row, refused),
         };
         let mut o = self.compare(row, placed.at);
+        if o.result == RowResult::WouldCreate {
+            let node = &self.file.nodes[placed.at as usize];
+            let lacking = binding.lacking(level, |name| node.attributes.get(name).is_some());
+            if !lacking.is_empty() {
+                self.file.unclaim(placed.at);
+                return invalid(row, lacking);
+            }
+        }
         if let Some(other) = placed.nearly.filter(|_| o.result == RowResult::WouldCreate) {
             o.error = Some(format!(
                 "warning: a technical name that matches '{other}' but for case or Unicode form"
@@ -183,6 +202,8 @@ pub(crate) fn same(held: Option<&Value>, value: &Value) -> bool {
     };
     match (held, value) {
         (Some(h), v) if v.is_array() => folded(h) == folded(v),
+        // `5` is `5.0`, as the tenant may list it.
+        (Some(Value::Number(h)), Value::Number(v)) => h.as_f64() == v.as_f64(),
         (Some(h), v) => h == v,
         (None, _) => false,
     }

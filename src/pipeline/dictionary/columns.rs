@@ -74,7 +74,7 @@ pub enum Column {
 
 /// The attributes of a dictionary object, by their API keys, and the header
 /// a file of `export` writes each under (one of its aliases below).
-pub(crate) const ATTRIBUTES: &[(&str, &str)] = &[
+pub(crate) static ATTRIBUTES: &[(&str, &str)] = &[
     ("status", "status"),
     ("owners", "owners"),
     ("stewards", "stewards"),

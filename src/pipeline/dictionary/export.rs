@@ -1,13 +1,15 @@
 //! The dictionary as a table a person edits and `run` reads back: one row
 //! per field, with a row for each container and structure that carries
 //! attributes of its own (`flat`), or one row per object in DataGalaxy's
-//! own `Path`/`Type` format (`datagalaxy`). Sorted by path, a table's
+//! own `Path`/`Type` format (`datagalaxy`), the custom attributes of its
+//! kinds in a column each, by display name. Sorted by path, a table's
 //! fields in their order.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::pipeline::attributes::{self, Format as Typed};
 use crate::pipeline::dictionary::columns::{ATTRIBUTES, Level};
 use crate::pipeline::dictionary::tree::{At, Node, Tree};
 
@@ -34,32 +36,38 @@ pub(crate) fn parents(tree: &Tree) -> std::collections::HashSet<At> {
     tree.nodes.iter().filter_map(|n| n.parent).collect()
 }
 
-/// The tree as a table of `format`; `separator` joins list values.
-pub(crate) fn table(tree: &Tree, format: Format, separator: char) -> anyhow::Result<Table> {
+/// How cells are written: the list separator, and the custom attributes
+/// (display name and format) each given a column.
+pub(crate) struct Cells<'a> {
+    pub(crate) separator: char,
+    pub(crate) custom: &'a [(String, Typed)],
+}
+
+/// The tree as a table of `format`.
+pub(crate) fn table(tree: &Tree, format: Format, cells: &Cells<'_>) -> anyhow::Result<Table> {
     let parents = parents(tree);
     let mut order: Vec<At> = (0..tree.nodes.len() as At)
         .filter(|at| tree.nodes[*at as usize].level != Level::Source || parents.contains(at))
         .collect();
     let key = |at: &At| sort_key(tree, *at);
     order.sort_by_cached_key(key);
-    let mut table = match format {
-        Format::Flat => Table {
-            headers: flat_headers(),
-            rows: vec![],
-        },
-        Format::Datagalaxy => Table {
-            headers: ["Path", "Type", "Name"]
-                .into_iter()
-                .map(String::from)
-                .chain(ATTRIBUTES.iter().map(|(_, h)| capitalised(h)))
-                .collect(),
-            rows: vec![],
-        },
+    let mut headers = match format {
+        Format::Flat => flat_headers(),
+        Format::Datagalaxy => ["Path", "Type", "Name"]
+            .into_iter()
+            .map(String::from)
+            .chain(ATTRIBUTES.iter().map(|(_, h)| capitalised(h)))
+            .collect(),
+    };
+    headers.extend(cells.custom.iter().map(|(name, _)| name.clone()));
+    let mut table = Table {
+        headers,
+        rows: vec![],
     };
     for at in order {
         let row = match format {
-            Format::Datagalaxy => Some(datagalaxy_row(tree, at, separator)),
-            Format::Flat => flat_row(tree, at, separator)?,
+            Format::Datagalaxy => Some(datagalaxy_row(tree, at, cells)),
+            Format::Flat => flat_row(tree, at, cells)?,
         };
         table.rows.extend(row);
     }
@@ -123,13 +131,18 @@ fn cell(value: Option<&Value>, separator: char) -> String {
     }
 }
 
-fn attribute_cells(node: &Node, separator: char) -> impl Iterator<Item = String> + '_ {
-    ATTRIBUTES
-        .iter()
-        .map(move |(key, _)| cell(node.attributes.get(key), separator))
+fn attribute_cells<'a>(node: &'a Node, cells: &'a Cells<'_>) -> impl Iterator<Item = String> + 'a {
+    let system =
+        (ATTRIBUTES.iter()).map(move |(key, _)| cell(node.attributes.get(key), cells.separator));
+    let custom = cells.custom.iter().map(move |(name, format)| {
+        (node.attributes.get(name))
+            .and_then(|v| attributes::cell(Some(*format), v, cells.separator))
+            .unwrap_or_default()
+    });
+    system.chain(custom)
 }
 
-fn datagalaxy_row(tree: &Tree, at: At, separator: char) -> Vec<String> {
+fn datagalaxy_row(tree: &Tree, at: At, cells: &Cells<'_>) -> Vec<String> {
     let node = &tree.nodes[at as usize];
     let types: Vec<&str> = chain(tree, at)
         .iter()
@@ -140,13 +153,13 @@ fn datagalaxy_row(tree: &Tree, at: At, separator: char) -> Vec<String> {
         format!("\\{}", types.join("\\")),
         node.name.to_string(),
     ];
-    row.extend(attribute_cells(node, separator));
+    row.extend(attribute_cells(node, cells));
     row
 }
 
 /// A field's row, or a container's or structure's that carries attributes
 /// of its own; nested containers join their names with `/`.
-fn flat_row(tree: &Tree, at: At, separator: char) -> anyhow::Result<Option<Vec<String>>> {
+fn flat_row(tree: &Tree, at: At, cells: &Cells<'_>) -> anyhow::Result<Option<Vec<String>>> {
     let node = &tree.nodes[at as usize];
     let own = node.level == Level::Field || !node.attributes.is_empty();
     if !own || node.level == Level::Source {
@@ -175,6 +188,6 @@ fn flat_row(tree: &Tree, at: At, separator: char) -> anyhow::Result<Option<Vec<S
             tree.types[n.node_type as usize].to_string()
         }));
     }
-    row.extend(attribute_cells(node, separator));
+    row.extend(attribute_cells(node, cells));
     Ok(Some(row))
 }

@@ -4,7 +4,9 @@
 //! the tenant holds and what a file says compare node by node. A listing
 //! without `typePath` (the contract allows it) is placed by each node's own
 //! type under the parent its `path` names, parents being listed before
-//! their children.
+//! their children. Of the custom attributes listed, those the caller
+//! names are kept (typed as a file's cell of their format is): a million
+//! fields hold none they do not compare or write.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::client::api::Client;
 use crate::client::api::wire::SourceItem;
 use crate::client::routes::Kind;
+use crate::pipeline::attributes::{Format, as_typed};
 use crate::pipeline::dictionary::columns::{ATTRIBUTES, Level};
 use crate::pipeline::dictionary::rows::{NodeRow, Step, level_of, step};
 use crate::pipeline::dictionary::tree::{Refused, Tree};
@@ -38,20 +41,23 @@ struct Listed {
     attributes: Option<Map<String, Value>>,
 }
 
-/// What the listing found: the tree, and the custom attribute values it
-/// held that a dictionary export does not write yet.
+/// What the listing found: the tree.
 #[derive(Debug, Default)]
 pub(crate) struct Held {
     pub(crate) tree: Tree,
-    pub(crate) custom_values: usize,
 }
 
+/// The custom attributes a listing keeps: the format of one of a kind's
+/// (`None`: not kept).
+pub(crate) type Kept<'a> = &'a (dyn Fn(Level, &str) -> Option<Format> + Sync);
+
 /// Every source of the version whose technical name `keep` accepts, with
-/// its dictionary.
+/// its dictionary and the custom attributes `custom` keeps.
 pub(crate) async fn list(
     client: &Client,
     target: &Target,
     keep: impl Fn(&str) -> bool,
+    custom: Kept<'_>,
 ) -> anyhow::Result<Held> {
     let version = [("versionId", target.version_id.as_str())];
     let sources: Vec<SourceItem> = (client.get_all(Kind::Source.listing(), &version).await)
@@ -86,7 +92,7 @@ pub(crate) async fn list(
         let what = format!("listing the {}", kind.plural());
         let mut failed = None;
         let listed = client.get_all_as::<Listed, ()>(kind.listing(), &query, |node| {
-            match place(&mut held, &kept, node) {
+            match place(&mut held, (&kept, custom), node) {
                 Ok(None) => {}
                 Ok(Some(orphan)) => waiting.push(orphan),
                 Err(e) => {
@@ -102,7 +108,7 @@ pub(crate) async fn list(
         let depth = |n: &Listed| n.path.as_deref().map_or(0, |p| p.matches('\\').count());
         waiting.sort_by_key(depth);
         for node in std::mem::take(&mut waiting) {
-            if let Some(orphan) = place(&mut held, &kept, node)? {
+            if let Some(orphan) = place(&mut held, (&kept, custom), node)? {
                 waiting.push(orphan);
             }
         }
@@ -120,7 +126,7 @@ pub(crate) async fn list(
 /// back when that parent is not placed yet.
 fn place(
     held: &mut Held,
-    kept: &std::collections::HashMap<String, String>,
+    (kept, custom): (&std::collections::HashMap<String, String>, Kept<'_>),
     mut node: Listed,
 ) -> anyhow::Result<Option<Listed>> {
     let Some(path) = node.path.as_deref() else {
@@ -167,7 +173,10 @@ fn place(
             step(level.unwrap_or(Level::Container), name, technical, t)
         })
         .collect();
-    let attributes = known_attributes(held, node.attributes.take().unwrap_or_default());
+    let level = steps[last].level;
+    let attributes = kept_attributes(node.attributes.take().unwrap_or_default(), |key| {
+        custom(level, key)
+    });
     // Only a parent named without its type (no typePath) can be missing:
     // then what the node holds is kept to place it again.
     let untyped = steps[..steps.len() - 1]
@@ -177,7 +186,7 @@ fn place(
     let row = NodeRow {
         path: steps,
         attributes,
-        unknown_type: None,
+        ..NodeRow::default()
     };
     match held.tree.add(0, row) {
         Ok(placed) => {
@@ -198,9 +207,12 @@ fn place(
     }
 }
 
-/// The attributes a dictionary object carries that are set, by API key;
-/// the custom ones (by display name) are counted apart.
-fn known_attributes(held: &mut Held, listed: Map<String, Value>) -> BTreeMap<String, Value> {
+/// The attributes a dictionary object carries that are set, by API key,
+/// and the custom ones (by display name) that `custom` keeps, typed.
+fn kept_attributes(
+    listed: Map<String, Value>,
+    custom: impl Fn(&str) -> Option<Format>,
+) -> BTreeMap<String, Value> {
     let mut attributes = BTreeMap::new();
     for (key, value) in listed {
         // What is not set: null, an empty text or list.
@@ -210,14 +222,17 @@ fn known_attributes(held: &mut Held, listed: Map<String, Value>) -> BTreeMap<Str
             Value::Array(a) => a.is_empty(),
             _ => false,
         };
-        // The custom ones (by display name) are counted apart.
         let known = ATTRIBUTES.iter().any(|(k, _)| *k == key);
         match (known, unset) {
             (_, true) => {}
             (true, false) => {
                 attributes.insert(key, people_as_emails(value));
             }
-            (false, false) => held.custom_values += 1,
+            (false, false) => {
+                if let Some(format) = custom(&key) {
+                    attributes.insert(key, as_typed(format, value));
+                }
+            }
         }
     }
     attributes

@@ -4,7 +4,8 @@
 //! describe, duplicates and near-duplicates found (`tree`), and the one table
 //! from a database's data type to a field's `columnDataType` (`data_type`);
 //! the tenant's dictionary listed into the same tree (`listing`) with its
-//! types (`types`), a file's rows checked against both (`check`), and a tree
+//! types (`types`) and custom attributes per kind (`custom`), a file's rows
+//! checked against them (`check`), and a tree
 //! written as a table to edit and read back (`export`); what a run writes,
 //! cut into bulktrees with their chains (`plan`), and those trees sent, each
 //! row's result taken from the answers or the listing after (`write`);
@@ -14,6 +15,7 @@
 pub mod attributes;
 pub(crate) mod check;
 pub mod columns;
+pub(crate) mod custom;
 pub mod data_type;
 pub mod export;
 pub(crate) mod listing;

@@ -64,6 +64,9 @@ pub struct NodeRow {
     pub attributes: BTreeMap<String, serde_json::Value>,
     /// A database type the table does not know (left unset, said once).
     pub unknown_type: Option<String>,
+    /// The cells of the file's own columns that are not empty, by position:
+    /// the custom attributes of that object, typed by `custom.rs`.
+    pub own: Vec<(usize, String)>,
 }
 
 /// A problem of a row, with its column and value.
@@ -81,8 +84,9 @@ pub struct Layout {
     headers: Vec<String>,
     /// The export's columns a dictionary passes over (one warning).
     pub passed_over: Vec<String>,
-    /// Columns neither known nor passed over: the user's own.
-    pub unknown: Vec<String>,
+    /// Columns neither known nor passed over, by position: the user's own
+    /// (custom attributes, bound by `custom.rs`).
+    pub unknown: Vec<(usize, String)>,
 }
 
 impl Layout {
@@ -101,7 +105,7 @@ impl Layout {
                 }
                 Some(_) => layout.passed_over.push(header.clone()),
                 None if passed_over(header) => layout.passed_over.push(header.clone()),
-                None => layout.unknown.push(header.clone()),
+                None => layout.unknown.push((i, header.clone())),
             }
         }
         layout
@@ -254,6 +258,7 @@ impl Layout {
             ..NodeRow::default()
         };
         self.common_attributes(cells, &mut row, options.list_separator);
+        row.own = self.own_cells(cells);
         if deepest == Some(Level::Field) {
             self.field_attributes(cells, &mut row, &mut problems);
         }
@@ -261,6 +266,16 @@ impl Layout {
             true => Ok(Some(row)),
             false => Err(problems),
         }
+    }
+
+    /// The cells of the user's own columns that are not empty.
+    fn own_cells(&self, cells: &[String]) -> Vec<(usize, String)> {
+        (self.unknown.iter())
+            .filter_map(|(i, _)| {
+                let cell = cells.get(*i)?.trim();
+                (!cell.is_empty()).then(|| (*i, cell.to_owned()))
+            })
+            .collect()
     }
 
     /// A level's display name and technical name (each defaults to the other).
@@ -506,6 +521,7 @@ impl Layout {
             ..NodeRow::default()
         };
         self.common_attributes(cells, &mut row, None);
+        row.own = self.own_cells(cells);
         let mut problems = Vec::new();
         if level == Level::Field {
             self.field_attributes(cells, &mut row, &mut problems);

@@ -206,6 +206,14 @@ impl Tree {
         unreachable!("a row's path holds at least its source")
     }
 
+    /// The object at `at` no longer described by its row (refused after
+    /// all): only implied, as its children's paths name it.
+    pub(crate) fn unclaim(&mut self, at: At) {
+        let node = &mut self.nodes[at as usize];
+        node.row = None;
+        node.attributes = Attributes::default();
+    }
+
     /// The object an untyped step of a path names: one an earlier row made.
     fn named(&self, parent: Option<At>, step: &Step) -> Result<At, Refused> {
         let name = step.technical_name.as_str();

@@ -351,7 +351,7 @@ impl Directory {
 /// `GET /attributes?dataType=source`, once; a tenant that answers 403 or
 /// 404 lists none (said once), and custom attribute columns go unchecked.
 async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>> {
-    match attribute_listing(client).await {
+    match attribute_listing(client, "source").await {
         Ok(Some(listing)) => Ok(Some(Definitions::from_listing(&listing))),
         Ok(None) => {
             tracing::warn!(
@@ -364,13 +364,14 @@ async fn load_definitions(client: &Client) -> anyhow::Result<Option<Definitions>
     }
 }
 
-/// The attribute definitions of sources as listed, every page in one
-/// listing; `None` when the tenant will not list them (403, or the
-/// route missing: 404, 405, 501).
+/// The attribute definitions of one kind (`source`, `container`,
+/// `structure`, `field`) as listed, every page in one listing; `None` when
+/// the tenant will not list them (403, or the route missing: 404, 405, 501).
 pub(crate) async fn attribute_listing(
     client: &Client,
+    data_type: &str,
 ) -> Result<Option<serde_json::Value>, ApiError> {
-    let query = [("dataType", "source")];
+    let query = [("dataType", data_type)];
     let first = match client
         .get_json::<serde_json::Value>(client.url("/attributes", &query))
         .await

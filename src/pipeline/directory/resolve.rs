@@ -252,6 +252,21 @@ impl Directory {
         let Some(def) = &column.definition else {
             return Some(serde_json::Value::String(cell.to_owned()));
         };
+        self.type_cell(def, label, cell, rules, errors)
+    }
+
+    /// A cell (trimmed, not empty) as the value on the wire of the custom
+    /// attribute `def`: users and tags resolved to their listed spelling,
+    /// the rest typed by its format; what does not fit is pushed to
+    /// `errors`, naming the column (`label`) and the value.
+    pub(crate) fn type_cell(
+        &self,
+        def: &attributes::Definition,
+        label: &str,
+        cell: &str,
+        rules: Rules,
+        errors: &mut Vec<RowError>,
+    ) -> Option<serde_json::Value> {
         let items = || attributes::split(cell, rules.list_separator);
         let mut resolved = |known: &HashMap<String, String>, field: Field| {
             let mut out = Vec::new();

@@ -10,7 +10,7 @@ use crate::model::source::{SourceType, Status};
 /// Whether a create must carry the mandatory custom attributes (seed
 /// sources may predate them).
 #[derive(Clone, Copy, PartialEq)]
-pub(super) enum Mandatory {
+pub(crate) enum Mandatory {
     Checked,
     Waived,
 }

@@ -10,8 +10,8 @@ pub(crate) mod tree;
 pub(crate) mod types;
 mod write;
 
-pub(crate) use check::Refusal;
-use check::{Mandatory, refuse};
+use check::refuse;
+pub(crate) use check::{Mandatory, Refusal};
 pub use dictionary::{NodeKind, StoredNode};
 use seed::new_id;
 pub use seed::{BUILT_IN_SEED, Seed};

@@ -216,7 +216,7 @@ fn seed_source(store: &mut Store, mut seed: SeedSource) -> anyhow::Result<()> {
                                       "type": source.source_type, "children": children});
         store.sources.push(source);
         if children_given(&head)
-            && let Err(e) = store.bulktree(&version_id, &head, (true, None))
+            && let Err(e) = store.bulktree(&version_id, &head, (true, None, Mandatory::Waived))
         {
             anyhow::bail!(
                 "the dictionary of seed source {}: {}",
@@ -233,7 +233,7 @@ fn seed_source(store: &mut Store, mut seed: SeedSource) -> anyhow::Result<()> {
     }
     if let Some(children) = children {
         body["children"] = children;
-        if let Err(e) = store.bulktree(&version_id, &body, (true, None)) {
+        if let Err(e) = store.bulktree(&version_id, &body, (true, None, Mandatory::Waived)) {
             let name = &body["name"];
             anyhow::bail!("the dictionary of seed source {name}: {}", e.message);
         }

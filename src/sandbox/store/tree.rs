@@ -91,6 +91,9 @@ struct Place<'a> {
     path: String,
     /// A node refused wherever it comes (`--refuse-node`).
     refused: Option<&'a str>,
+    /// Whether a new node must carry its kind's mandatory attributes (a
+    /// seed's may predate them).
+    mandatory: Mandatory,
 }
 
 impl Store {
@@ -100,7 +103,7 @@ impl Store {
         &mut self,
         version_id: &str,
         body: &Value,
-        (atomic, refused): (bool, Option<&str>),
+        (atomic, refused, mandatory): (bool, Option<&str>, Mandatory),
     ) -> Result<TreeCounts, Refusal> {
         let (source, children) = split_tree(body)?;
         let nodes = count_nodes(children);
@@ -110,7 +113,7 @@ impl Store {
                 nodes + 1
             )));
         }
-        let tree = (&source, children, refused);
+        let tree = (&source, children, (refused, mandatory));
         if atomic {
             self.walk_tree(version_id, tree, false)?;
         }
@@ -121,7 +124,7 @@ impl Store {
     fn walk_tree(
         &mut self,
         version_id: &str,
-        (source, children, refused): (&Value, &[Value], Option<&str>),
+        (source, children, (refused, mandatory)): (&Value, &[Value], (Option<&str>, Mandatory)),
         write: bool,
     ) -> Result<TreeCounts, Refusal> {
         let checked = self.check_source(version_id, source)?;
@@ -145,6 +148,7 @@ impl Store {
             source_id,
             path: format!("\\{technical}"),
             refused,
+            mandatory,
         };
         self.walk_children(version_id, &place, children, write, &mut counts)?;
         if !write {
@@ -177,6 +181,9 @@ impl Store {
             }
             let found =
                 (place.parent_id.as_deref()).and_then(|p| self.dictionary.child(p, &key.0, &key.1));
+            if found.is_none() && place.mandatory == Mandatory::Checked {
+                self.check_node_mandatory(&node, &path)?;
+            }
             let id = match (write, found) {
                 (true, found) => {
                     let (change, id) = self.write_node(version_id, place, node, child, found);
@@ -193,6 +200,7 @@ impl Store {
                     source_id: place.source_id.clone(),
                     path,
                     refused: place.refused,
+                    mandatory: place.mandatory,
                 };
                 self.walk_children(version_id, &below, grandchildren, write, counts)?;
             }
@@ -334,6 +342,28 @@ impl Store {
             )));
         };
         self.check_value(def, key, value)
+    }
+
+    /// A new node lacking a mandatory custom attribute of its kind is refused.
+    fn check_node_mandatory(&self, node: &StoredNode, path: &str) -> Result<(), Refusal> {
+        let set = |name: &str| match node.attributes.get(name) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        let defs = self.dictionary.attributes.iter();
+        match defs
+            .filter(|d| d.kind == Some(node.kind) && d.is_mandatory)
+            .find(|d| !set(&d.name))
+        {
+            Some(d) => Err(refuse(format!(
+                "{path}: '{}': required on a new {}",
+                d.name,
+                node.kind.data_type().to_lowercase()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Creates the node, or updates the one `found` with the fields its

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use dg_import::sandbox::Sandbox;
 
-use crate::common::dictionary::results_of;
 use crate::common::dictionary::trees_sent;
+use crate::common::dictionary::{fix_report, results_of};
 use crate::common::{read_report, rerun_until_clean, sandbox};
 
 /// One source, one schema, two tables; five rows wrong, one right.
@@ -32,25 +32,6 @@ const FIXES: [(&str, &str, &str); 5] = [
     ("6", "is_nullable", "NO"),
     ("7", "status", "Validated"),
 ];
-
-/// The report with `fixes` applied to the rows' own cells, written back.
-fn fix_report(report: &Path, fixes: &[(&str, &str, &str)]) {
-    let text = std::fs::read_to_string(report).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let mut writer = csv::Writer::from_path(report).unwrap();
-    writer.write_record(&header).unwrap();
-    for record in reader.records() {
-        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
-        let row = cells[0].clone();
-        for (_, column, value) in fixes.iter().filter(|f| f.0 == row) {
-            let at = header.iter().position(|h| h == *column).expect("a column");
-            cells[at] = (*value).to_owned();
-        }
-        writer.write_record(&cells).unwrap();
-    }
-    writer.flush().unwrap();
-}
 
 /// Every node of the sandbox's dictionary under `shop`, by path, with how
 /// many times it is held.

@@ -7,6 +7,7 @@ mod blocked_tenant;
 mod bulk;
 mod common;
 mod dictionary;
+mod dictionary_customs;
 mod dictionary_rerun;
 mod dictionary_resume;
 mod dictionary_retire;

@@ -395,7 +395,12 @@ pub(crate) fn as_typed(format: Format, value: Value) -> Value {
         Canon::Number(_) if value.is_number() => value,
         Canon::Number(n) => serde_json::Number::from_f64(n).map_or(value, Value::Number),
         Canon::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
-        Canon::Set(_) => Value::Array(items(&value).into_iter().map(Value::String).collect()),
+        // One value of a list (a `ValueList` listed as `["Sales"]`) is the
+        // text a cell of it is typed into.
+        Canon::Set(_) => match items(&value) {
+            one if one.len() == 1 && !format.is_list() => Value::String(one[0].clone()),
+            all => Value::Array(all.into_iter().map(Value::String).collect()),
+        },
         Canon::Text(_) => value,
     }
 }
@@ -426,6 +431,32 @@ impl fmt::Display for Format {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_listed_value_takes_the_shape_its_cell_is_typed_into() {
+        let cases = [
+            (Format::ValueList, json!(["Sales"]), json!("Sales")),
+            (Format::ValueList, json!("Sales"), json!("Sales")),
+            (Format::MultiValueList, json!("emea"), json!(["emea"])),
+            (
+                Format::Users,
+                json!([{"email": "a@x.io"}]),
+                json!(["a@x.io"]),
+            ),
+            (Format::Boolean, json!("yes"), json!(true)),
+            (Format::Number, json!("5"), json!(5.0)),
+            (
+                Format::Date,
+                json!("2026-01-31T00:00:00Z"),
+                json!("2026-01-31"),
+            ),
+            (Format::Text, json!("  "), Value::Null),
+            (Format::ValueList, json!([]), Value::Null),
+        ];
+        for (format, listed, typed) in cases {
+            assert_eq!(as_typed(format, listed.clone()), typed, "{format} {listed}");
+        }
+    }
 
     fn def(format: Format, values: &[&str]) -> Definition {
         Definition {

@@ -149,3 +149,23 @@ pub fn trees_sent(sb: &dg_import::sandbox::Sandbox) -> usize {
         .filter(|r| r.method == "POST" && r.path.contains("bulktree"))
         .count()
 }
+
+/// The report with `fixes` (row, column, value) applied to the rows' own
+/// cells, as a steward edits it in a spreadsheet, written back.
+pub fn fix_report(report: &Path, fixes: &[(&str, &str, &str)]) {
+    let text = std::fs::read_to_string(report).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let mut writer = csv::Writer::from_path(report).unwrap();
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        let row = cells[0].clone();
+        for (_, column, value) in fixes.iter().filter(|f| f.0 == row) {
+            let at = header.iter().position(|h| h == *column).expect("a column");
+            cells[at] = (*value).to_owned();
+        }
+        writer.write_record(&cells).unwrap();
+    }
+    writer.flush().unwrap();
+}

@@ -29,8 +29,19 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// `decided` says what the row of a described node does; a node only
-    /// implied is created when the tenant does not hold it.
+    /// implied is created when the tenant does not hold it and some row
+    /// below it still describes an object (one whose rows were all refused
+    /// is written no more than an invalid row's parents are).
     pub(crate) fn new(file: &Tree, held: &Tree, decided: impl Fn(u64) -> Option<Action>) -> Plan {
+        let mut described = vec![false; file.nodes.len()];
+        // A parent is placed before its children: one pass from the leaves.
+        for (at, node) in file.nodes.iter().enumerate().rev() {
+            described[at] |= node.row.is_some();
+            if let Some(parent) = node.parent {
+                debug_assert!((parent as usize) < at, "a parent before its children");
+                described[parent as usize] |= described[at];
+            }
+        }
         let mut children = vec![Vec::new(); file.nodes.len()];
         let acts = (file.nodes.iter().enumerate())
             .map(|(at, node)| {
@@ -39,6 +50,7 @@ impl Plan {
                 }
                 match node.row {
                     Some(row) => decided(row),
+                    None if !described[at] => None,
                     None => match held.find(&file.key_path(at as At)) {
                         Some(_) => None,
                         None => Some(Action::Create),

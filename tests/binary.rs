@@ -78,18 +78,18 @@ fn the_readme_main_command_imports_the_sample_into_an_in_process_sandbox() {
 }
 
 /// The README's walk-through of a dictionary, first step: the sample
-/// imported into an in-process sandbox, its seven wrong rows named, the
-/// rest created.
+/// imported into an in-process sandbox, its eight wrong rows named, the
+/// rest created, each kind's custom attributes with them.
 #[test]
 fn the_readme_dictionary_sample_imports_into_an_in_process_sandbox_with_its_wrong_rows_named() {
     let (dir, out, stderr) = run_sample("samples/dictionary.csv");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("dictionary: 2 sources, 5 containers, 20 structures, 138 fields"),
+        stderr.contains("dictionary: 2 sources, 5 containers, 20 structures, 137 fields"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("156 rows: 149 created, 7 invalid"),
+        stderr.contains("156 rows: 148 created, 8 invalid"),
         "{stderr}"
     );
     assert!(
@@ -101,7 +101,7 @@ fn the_readme_dictionary_sample_imports_into_an_in_process_sandbox_with_its_wron
         .filter(|r| r["result"] == "invalid")
         .map(|r| r["row"].as_str())
         .collect();
-    assert_eq!(invalid, ["20", "30", "36", "69", "83", "135", "150"]);
+    assert_eq!(invalid, ["20", "30", "36", "69", "83", "91", "135", "150"]);
     let error = |row: &str| &rows.iter().find(|r| r["row"] == row).unwrap()["error"];
     assert_eq!(
         error("69"),
@@ -111,6 +111,10 @@ fn the_readme_dictionary_sample_imports_into_an_in_process_sandbox_with_its_wron
         error("83").starts_with("table type: 'Veiw'"),
         "{}",
         error("83")
+    );
+    assert_eq!(
+        error("91"),
+        "Sensitivity: 'Personnal': not a value of the list — did you mean Personal?"
     );
 }
 
@@ -148,6 +152,7 @@ async fn the_dictionary_samples_report_fixed_and_rerun_creates_only_the_fixed_ro
         .replace("j.doe@example.com", "jane.doe@example.com")
         .replace(",maybe,", ",NO,")
         .replace("Finanse", "Finance")
+        .replace("Personnal", "Personal")
         .replace(",Veiw,", ",View,")
         .replace(",Draft", ",Proposed")
         .replace("restocked\\flag", "restocked_flag");
@@ -158,10 +163,23 @@ async fn the_dictionary_samples_report_fixed_and_rerun_creates_only_the_fixed_ro
     let (code, stderr) = dg(&["rerun", "dictionary.report.csv"]).await.unwrap();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("155 rows: 6 created now, 149 done before"),
+        stderr.contains("155 rows: 7 created now, 148 done before"),
         "{stderr}"
     );
     assert_eq!(trees(&sb) - before, 2, "one tree per source touched");
+    let store = sb.store();
+    let held = |name: &str, attribute: &str| {
+        let node = (store.dictionary.nodes.iter())
+            .find(|n| n.technical_name == name)
+            .unwrap();
+        node.attributes.get(attribute).cloned()
+    };
+    assert_eq!(held("phone", "Sensitivity"), Some("Personal".into()));
+    assert_eq!(held("ledger", "Data Domain"), Some("Finance".into()));
+    assert_eq!(
+        held("consents", "Refresh Frequency"),
+        Some("Real time".into())
+    );
 }
 
 #[test]

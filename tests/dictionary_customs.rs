@@ -231,3 +231,44 @@ async fn an_export_carries_each_kinds_custom_attributes_and_reimported_unedited_
     assert!(rows.iter().all(|r| r["result"] == "unchanged"), "{rows:?}");
     assert_eq!(trees_sent(&sb), trees, "an unedited export writes nothing");
 }
+
+/// A schema whose kind must carry a mandatory attribute cannot be created
+/// from its columns' rows alone: `check` says so on each of them, as `run`
+/// does, and nothing is sent; a row for the schema that sets it lets all in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_under_a_new_schema_that_must_carry_an_attribute_are_refused_until_a_row_sets_it() {
+    let mut seed: Value = serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+    let domain = (seed["attributes"].as_array_mut().unwrap().iter_mut())
+        .find(|a| a["name"] == "Data Domain" && a["kind"] == "Container")
+        .unwrap();
+    domain["isMandatory"] = json!(true);
+    let seed = seed.to_string();
+    let sb = sandbox(|c| c.seed = seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bare = "source,schema,table,column,Data Domain\n\
+        shop,sales,orders,id,\n\
+        shop,sales,orders,total,\n";
+    let file = write(dir.path(), bare);
+    let said = "Data Domain: the tenant requires this attribute on a new container, and \
+        \\shop\\sales, which this row's path creates, has no row of its own to set it: add one";
+    for command_name in ["check", "run"] {
+        let (code, error, rows) = command(&sb, command_name, &file, "report.csv", &[]).await;
+        assert_eq!(code, 1, "{command_name}: {error:?}");
+        assert!(
+            rows.iter()
+                .all(|r| r["result"] == "invalid" && r["error"] == said),
+            "{command_name}: {rows:?}"
+        );
+    }
+    assert_eq!(
+        trees_sent(&sb),
+        0,
+        "nothing the tenant would refuse is sent"
+    );
+
+    let described = format!("{bare}shop,sales,,,Finance\n");
+    let (code, error, rows) = run(&sb, &write(dir.path(), &described), &[]).await;
+    assert_eq!(code, 0, "{error:?}");
+    assert_eq!(results_of(&rows), [("created".to_owned(), 3)].into());
+    assert_eq!(held(&sb, "sales", "Data Domain"), Some(json!("Finance")));
+}

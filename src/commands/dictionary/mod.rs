@@ -497,6 +497,7 @@ fn check_rows(
             None => checked,
         });
     }
+    checker.refuse_bare_parents(&mut outcomes);
     Ok(Checked {
         outcomes,
         file: checker.file,

@@ -78,6 +78,53 @@ impl Checker<'_> {
         o
     }
 
+    /// Once every row is read: a parent that no row describes, that the
+    /// tenant does not hold, and whose kind must carry mandatory attributes
+    /// cannot be created (an implied parent carries none), so the rows under
+    /// it that would create their objects are invalid, naming it and what
+    /// it lacks; their objects leave the tree, and it is not written.
+    pub(crate) fn refuse_bare_parents(&mut self, outcomes: &mut [Outcome]) {
+        let (binding, _) = self.custom;
+        let nodes = &self.file.nodes;
+        // The bare parent above each node; a parent is placed before its children.
+        let mut bare: Vec<Option<At>> = vec![None; nodes.len()];
+        for (at, node) in nodes.iter().enumerate() {
+            bare[at] = node.parent.and_then(|p| bare[p as usize]).or_else(|| {
+                let lacks =
+                    node.row.is_none() && !binding.lacking(node.level, |_| false).is_empty();
+                let new = || self.held.find(&self.file.key_path(at as At)).is_none();
+                (lacks && new()).then_some(at as At)
+            });
+        }
+        let index: std::collections::HashMap<u64, usize> = (outcomes.iter().enumerate())
+            .map(|(i, o)| (o.row, i))
+            .collect();
+        for (at, above) in bare.iter().enumerate() {
+            let (Some(above), Some(row)) = (*above, self.file.nodes[at].row) else {
+                continue;
+            };
+            let Some(&i) = index.get(&row) else { continue };
+            if outcomes[i].result != RowResult::WouldCreate {
+                continue;
+            }
+            let parent = &self.file.nodes[above as usize];
+            let path = self.file.path(above);
+            let word = parent.level.word();
+            let lacking = binding.lacking(parent.level, |_| false);
+            let problems = (lacking.into_iter())
+                .map(|p| RowProblem {
+                    message: format!(
+                        "the tenant requires this attribute on a new {word}, and {path}, which \
+                         this row's path creates, has no row of its own to set it: add one"
+                    ),
+                    ..p
+                })
+                .collect();
+            outcomes[i] = invalid(row, problems);
+            self.file.unclaim(at as At);
+        }
+    }
+
     /// Owners, stewards and tags the tenant does not know.
     fn known(&self, node: &NodeRow) -> Vec<RowProblem> {
         let mut problems = Vec::new();

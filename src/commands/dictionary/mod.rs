@@ -143,6 +143,9 @@ async fn set_up(
         let tags = (config.retire.as_ref()).is_some_and(|(scope, _)| scope.needs_attributes());
         let directory = Directory::load(client, &target, tags, None).await?;
         let types = Types::load(client).await?;
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
         let custom = |level, name: &str| binding.format(level, name);
         let held = listing::list(client, &target, |_| true, &custom)
             .await?
@@ -181,21 +184,11 @@ async fn against(
     } = read;
     let (pace, client) = session.connect(&config.reach)?;
     let tenant = set_up(&client, config, interrupt, (&layout, records.name())).await?;
-    for warning in &tenant.warnings {
-        tracing::warn!("{warning}");
-    }
     let checked = check_rows(config, &mut records, (&layout, &tenant), prior)?;
-    let Checked {
-        mut outcomes,
-        file,
-        named,
-        carried,
-        sent_before,
-        warnings: said_of_rows,
-    } = checked;
-    let what = format!("dictionary: {}", what_was_read(&file));
+    let (file, mut outcomes) = (&checked.file, checked.outcomes);
+    let what = format!("dictionary: {}", what_was_read(file));
     crate::voice::say("INFO", &what, None);
-    let retirement = retire::plan(config, retire::Seen::of(&tenant, &file, &named))?;
+    let retirement = retire::plan(config, retire::Seen::of(&tenant, file, &checked.named))?;
     let retirees = retirement.retirees.clone();
     let journal = start_journal(
         config,
@@ -209,11 +202,11 @@ async fn against(
     let wrote = Wrote {
         client: &client,
         target: &tenant.target,
-        file: &file,
+        file,
         held: &tenant.held,
         custom: &custom,
         journal: journal.as_ref(),
-        sent_before: &sent_before,
+        sent_before: &checked.sent_before,
     };
     let written = write_rows(config, wrote, &mut outcomes, interrupt).await?;
     let retirees = retirement.retirees.filter(|_| written.complete);
@@ -223,14 +216,14 @@ async fn against(
     let local = |e| local_failure(e, writes);
     let retired = (retire::finish(config, reach, retirees, notation).await).map_err(local)?;
     let reported = Reported {
-        file: &file,
+        file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),
         held: &tenant.held,
         layout: &layout,
         options: &options_of(config, &records),
     };
     let (tally, objects) =
-        write_report(config, &records, &outcomes, &carried, reported).map_err(local)?;
+        write_report(config, &records, &outcomes, &checked.carried, reported).map_err(local)?;
     if let (Some(journal), true) = (journal, written.complete) {
         journal.remove()?;
     }
@@ -243,7 +236,8 @@ async fn against(
     );
     let left = left_behind(config, &written, &facts, writes);
     let bound = tenant.warnings.clone();
-    totals.common.warnings = [warnings, bound, retirement.warnings, said_of_rows, left].concat();
+    totals.common.warnings =
+        [warnings, bound, retirement.warnings, checked.warnings, left].concat();
     totals.objects = objects;
     (totals.retired, totals.retire_failed) = (retired.retired, retired.failed);
     totals.retire_scope_matched = retirement.scope_matched;

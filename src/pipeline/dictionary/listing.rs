@@ -140,20 +140,7 @@ fn place(
     let Some(source_type) = kept.get(elements[0]) else {
         return Ok(None); // Out of scope, or a source the listing did not hold.
     };
-    let types: Vec<String> = match node.type_path.as_deref() {
-        Some(t) => t
-            .trim_start_matches('\\')
-            .split('\\')
-            .map(str::to_owned)
-            .collect(),
-        None => (0..elements.len())
-            .map(|i| match i {
-                0 => source_type.clone(),
-                i if i + 1 == elements.len() => node.node_type.clone(),
-                _ => String::new(),
-            })
-            .collect(),
-    };
+    let types = types_of(&node, elements.len(), source_type);
     let last = elements.len() - 1;
     let steps: Vec<Step> = (elements.iter().zip(&types).enumerate())
         .map(|(i, (tn, t))| {
@@ -204,6 +191,23 @@ fn place(
         Err(Refused::AmbiguousParent { path }) => {
             anyhow::bail!("the tenant listed '{path}' without a parent the listing holds")
         }
+    }
+}
+
+/// The type of each element of a listed node's path: its `typePath`, or
+/// without one (a variant) the source's and its own, the parents' untyped.
+fn types_of(node: &Listed, elements: usize, source_type: &str) -> Vec<String> {
+    match node.type_path.as_deref() {
+        Some(t) => (t.trim_start_matches('\\').split('\\'))
+            .map(str::to_owned)
+            .collect(),
+        None => (0..elements)
+            .map(|i| match i {
+                0 => source_type.to_owned(),
+                i if i + 1 == elements => node.node_type.clone(),
+                _ => String::new(),
+            })
+            .collect(),
     }
 }
 

@@ -470,22 +470,8 @@ impl Layout {
             )]);
         }
         let typed = self.cell(cells, Column::PathType).unwrap_or_default();
-        let types: Vec<&str> = match typed.strip_prefix('\\') {
-            Some(rest) => rest.split('\\').collect(),
-            None => {
-                let mut own = vec![""; elements.len() - 1];
-                own.push(typed);
-                own
-            }
-        };
-        if types.len() != elements.len() {
-            let message = format!(
-                "{} types for the {} elements of the path",
-                types.len(),
-                elements.len()
-            );
-            return Err(vec![problem(Column::PathType, typed, &message)]);
-        }
+        let types = (path_types(typed, elements.len()))
+            .map_err(|message| vec![problem(Column::PathType, typed, &message)])?;
         let last = types[types.len() - 1];
         let Some(level) = level_of(last) else {
             return Err(vec![problem(
@@ -530,6 +516,27 @@ impl Layout {
             true => Ok(row),
             false => Err(problems),
         }
+    }
+}
+
+/// The `Type` cell of DataGalaxy's format: one type per element of the
+/// path (`\Relational\Model\Table`), or the object's own alone (its
+/// parents untyped); a count that is not the path's is what it says.
+fn path_types(typed: &str, elements: usize) -> Result<Vec<&str>, String> {
+    let types: Vec<&str> = match typed.strip_prefix('\\') {
+        Some(rest) => rest.split('\\').collect(),
+        None => {
+            let mut own = vec![""; elements - 1];
+            own.push(typed);
+            own
+        }
+    };
+    match types.len() == elements {
+        true => Ok(types),
+        false => Err(format!(
+            "{} types for the {elements} elements of the path",
+            types.len()
+        )),
     }
 }
 

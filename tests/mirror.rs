@@ -13,7 +13,7 @@ use crate::common::{dg, read_report, sandbox};
 
 /// A tenant of 300 sources, 250 users and 36 tags, as a seed; the first
 /// source holds a dictionary (a schema, a table and a view of one name,
-/// four columns).
+/// four columns, one with a custom attribute of fields).
 fn tenant_seed() -> String {
     let users: Vec<Value> = (0..250)
         .map(|i| json!({"email": format!("user{i:03}@example.com"), "firstName": "U", "lastName": format!("{i}")}))
@@ -32,15 +32,19 @@ fn tenant_seed() -> String {
         .collect();
     let mut sources = sources;
     let column = |name: &str, data_type: &str| json!({"name": name, "type": "Column", "columnDataType": data_type});
+    let mut sensitive = column("total", "Decimal");
+    sensitive["Sensitivity"] = json!("Internal");
     sources[0]["children"] = json!([{"name": "sales", "type": "Model", "description": "Sales", "children": [
         {"name": "orders", "type": "Table", "owners": ["user001@example.com"],
-         "children": [column("id", "Integer"), column("total", "Decimal"), column("note", "LongText")]},
+         "children": [column("id", "Integer"), sensitive, column("note", "LongText")]},
         {"name": "orders", "type": "View", "children": [column("id", "Integer")]}]}]);
     json!({
         "workspaces": [{"name": "Acme", "versioning": true, "versions": ["v1", "v2"]}],
         "users": users,
         "tags": tags,
-        "attributes": [{"name": "Data Domain", "format": "ValueList", "values": ["Finance", "HR"]}],
+        "attributes": [{"name": "Data Domain", "format": "ValueList", "values": ["Finance", "HR"]},
+                       {"name": "Sensitivity", "format": "ValueList", "values": ["Internal", "Public"],
+                        "kind": "Field"}],
         "sources": sources,
     })
     .to_string()
@@ -215,20 +219,27 @@ async fn a_mirror_and_its_saved_seed_check_a_file_row_for_row_as_the_tenant_does
             .json()
             .await
             .unwrap();
-        let mut fields: Vec<(String, String, Value)> = (page["results"].as_array().unwrap().iter())
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap().to_owned(),
-                    f["typePath"].as_str().unwrap().to_owned(),
-                    f["attributes"]["columnDataType"].clone(),
-                )
-            })
-            .collect();
+        let mut fields: Vec<(String, String, Value, Value)> =
+            (page["results"].as_array().unwrap().iter())
+                .map(|f| {
+                    (
+                        f["path"].as_str().unwrap().to_owned(),
+                        f["typePath"].as_str().unwrap().to_owned(),
+                        f["attributes"]["columnDataType"].clone(),
+                        f["attributes"]["Sensitivity"].clone(),
+                    )
+                })
+                .collect();
         fields.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         fields
     };
     let held = fields_of(url.clone()).await;
     assert_eq!(held.len(), 4, "{held:?}");
+    let sensitive = (held.iter()).filter(|f| f.3 == "Internal").count();
+    assert_eq!(
+        sensitive, 1,
+        "a custom attribute of fields, copied: {held:?}"
+    );
     assert_eq!(
         fields_of(mirror_url.clone()).await,
         held,

@@ -85,6 +85,13 @@ impl Checker<'_> {
     /// it lacks; their objects leave the tree, and it is not written.
     pub(crate) fn refuse_bare_parents(&mut self, outcomes: &mut [Outcome]) {
         let (binding, _) = self.custom;
+        let kinds = [Level::Container, Level::Structure, Level::Field];
+        if kinds
+            .iter()
+            .all(|k| binding.lacking(*k, |_| false).is_empty())
+        {
+            return; // no kind must carry anything
+        }
         let nodes = &self.file.nodes;
         // The bare parent above each node; a parent is placed before its children.
         let mut bare: Vec<Option<At>> = vec![None; nodes.len()];
@@ -95,6 +102,9 @@ impl Checker<'_> {
                 let new = || self.held.find(&self.file.key_path(at as At)).is_none();
                 (lacks && new()).then_some(at as At)
             });
+        }
+        if bare.iter().all(Option::is_none) {
+            return; // the usual case: no index of a million rows built for nothing
         }
         let index: std::collections::HashMap<u64, usize> = (outcomes.iter().enumerate())
             .map(|(i, o)| (o.row, i))

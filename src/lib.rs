@@ -18,9 +18,10 @@
 //!   `batch` (units of work) → `send` or `bulk` → `journal` and `report`;
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
-//!   `dictionary`: the dictionary's own rooms (its columns, rows, tree,
-//!   type table, the tenant's types and listing, the check, the `plan` of
-//!   bulktrees a run sends, their `write` and the export), for `check`,
+//!   `dictionary`: the dictionary's own rooms (its columns, rows, tree and
+//!   its nodes' attributes, the `custom` attributes of each kind, the type
+//!   table, the tenant's types and listing, the check, the `plan` of
+//!   bulktrees a run sends, their `write`, `retire` and the export), for `check`,
 //!   `run` and `export` (`commands::dictionary` runs the first two, its
 //!   `write` the trees under the journal);
 //! - `client/`: the API (`api`: the wire and one attempt), its `pace` and

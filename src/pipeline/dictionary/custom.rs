@@ -175,11 +175,14 @@ impl Binding {
     fn refuse_twice(&self) -> anyhow::Result<()> {
         for (i, a) in self.columns.iter().enumerate() {
             for b in &self.columns[i + 1..] {
-                let same = (a.kinds.iter().zip(&b.kinds))
-                    .any(|(x, y)| matches!((x, y), (Some(x), Some(y)) if x.name == y.name));
-                if same {
+                let same = (a.kinds.iter().zip(&b.kinds)).find_map(|(x, y)| match (x, y) {
+                    (Some(x), Some(y)) if x.name == y.name => Some(&x.name),
+                    _ => None,
+                });
+                if let Some(name) = same {
+                    // Said as the sources' header says it.
                     return Err(usage(format!(
-                        "columns '{}' and '{}' name the same attribute: keep one",
+                        "columns '{}' and '{}' both mean the custom attribute '{name}': keep one",
                         a.header, b.header
                     )));
                 }
@@ -495,7 +498,13 @@ mod tests {
         let listing = json!([{"name": "Sensitivity", "isCustom": true}]);
         let one = Customs::of_lists([None, None, Some(Definitions::of_kind(&listing, "field"))]);
         let err = Binding::bind(&one, &twice, ExtraColumns::Error, "f.csv").unwrap_err();
-        assert!(format!("{err:#}").contains("name the same attribute"));
+        assert!(
+            format!("{err:#}").contains(
+                "columns 'Sensitivity' and 'sensitivity' both mean the custom attribute \
+                 'Sensitivity': keep one"
+            ),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -88,19 +88,19 @@ async fn dictionary(
         crate::pipeline::dictionary::listing::list(client, target, |_| true, &custom).await?;
     let tree = &held.tree;
     let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
-    for (at, node) in tree.nodes.iter().enumerate() {
-        if let Some(parent) = node.parent {
-            children.entry(parent).or_default().push(at as u32);
+    for node in tree.iter() {
+        if let Some(parent) = node.parent() {
+            children.entry(parent).or_default().push(node.at);
         }
     }
     let body = |at: u32| node_body(tree, &children, at);
-    for (at, node) in tree.nodes.iter().enumerate() {
-        let Some(below) = children.get(&(at as u32)).filter(|_| node.parent.is_none()) else {
+    for node in tree.iter() {
+        let Some(below) = children.get(&node.at).filter(|_| node.parent().is_none()) else {
             continue;
         };
         let technical = |s: &SeedSource| {
             (s.body.get("technicalName").or(s.body.get("name"))).and_then(Value::as_str)
-                == Some(&*node.technical_name)
+                == Some(node.technical_name())
         };
         if let Some(source) = sources.iter_mut().find(|s| technical(s)) {
             let nodes: Vec<Value> = below.iter().map(|&c| body(c)).collect();
@@ -116,19 +116,12 @@ fn node_body(
     children: &std::collections::HashMap<u32, Vec<u32>>,
     at: u32,
 ) -> Value {
-    let node = &tree.nodes[at as usize];
+    let node = tree.node(at);
     let mut body = Map::new();
-    body.insert("name".into(), Value::from(&*node.name));
-    body.insert("technicalName".into(), Value::from(&*node.technical_name));
-    body.insert(
-        "type".into(),
-        Value::from(&*tree.types[node.node_type as usize]),
-    );
-    body.extend(
-        node.attributes
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.clone())),
-    );
+    body.insert("name".into(), Value::from(node.name()));
+    body.insert("technicalName".into(), Value::from(node.technical_name()));
+    body.insert("type".into(), Value::from(node.type_name()));
+    body.extend((node.attributes().iter()).map(|(k, v)| (k.to_owned(), v.clone())));
     if let Some(below) = children.get(&at) {
         let nodes = below
             .iter()

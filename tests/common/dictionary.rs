@@ -11,17 +11,10 @@ pub type Described =
 
 pub fn described(tree: &dg_import::pipeline::dictionary::tree::Tree) -> Described {
     let mut all = Described::new();
-    for (at, node) in tree.nodes.iter().enumerate() {
-        let mut types = vec![tree.types[node.node_type as usize].to_string()];
-        let mut up = node.parent;
-        while let Some(p) = up {
-            let parent = &tree.nodes[p as usize];
-            types.push(tree.types[parent.node_type as usize].to_string());
-            up = parent.parent;
-        }
-        types.reverse();
-        let key = (tree.path(at as u32), format!("\\{}", types.join("\\")));
-        all.insert(key, node.attributes.to_map());
+    for node in tree.iter() {
+        let types: Vec<&str> = tree.key_path(node.at).into_iter().map(|(_, t)| t).collect();
+        let key = (tree.path(node.at), format!("\\{}", types.join("\\")));
+        all.insert(key, node.attributes().to_map());
     }
     all
 }
@@ -45,15 +38,15 @@ pub fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// The bulktree of `tree`'s source at `at`, as the contract's body.
 pub fn tree_body(tree: &dg_import::pipeline::dictionary::tree::Tree, at: usize) -> Value {
-    let node = &tree.nodes[at];
-    let mut body = json!({"name": &*node.name, "technicalName": &*node.technical_name,
-                          "type": &*tree.types[node.node_type as usize]});
-    for (key, value) in &node.attributes {
+    let node = tree.node(at as u32);
+    let mut body = json!({"name": node.name(), "technicalName": node.technical_name(),
+                          "type": node.type_name()});
+    for (key, value) in node.attributes() {
         body[key] = value.clone();
     }
-    let children: Vec<Value> = (tree.nodes.iter().enumerate())
-        .filter(|(_, n)| n.parent == Some(at as u32))
-        .map(|(child, _)| tree_body(tree, child))
+    let children: Vec<Value> = (tree.iter())
+        .filter(|n| n.parent() == Some(at as u32))
+        .map(|child| tree_body(tree, child.at as usize))
         .collect();
     if !children.is_empty() {
         body["children"] = Value::Array(children);

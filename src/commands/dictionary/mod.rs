@@ -29,6 +29,7 @@ use crate::files::table::Csv;
 use crate::model::action::Action;
 use crate::model::outcome::ReportColumns;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::check::Checker;
 use crate::pipeline::dictionary::columns::{self, Level, Shape, shape_of};
 use crate::pipeline::dictionary::custom::{Binding, Customs};
@@ -258,7 +259,7 @@ fn local_failure(e: anyhow::Error, writes: bool) -> anyhow::Error {
 async fn write_rows(
     config: &ImportConfig,
     wrote: Wrote<'_>,
-    outcomes: &mut [crate::model::outcome::Outcome],
+    outcomes: &mut Outcomes,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Written> {
     if matches!(config.job, Task::Check { .. }) {
@@ -411,7 +412,7 @@ fn columns_passed_over(layout: &Layout) -> Vec<String> {
 /// Every row checked, and what the run goes on from.
 struct Checked {
     /// Every row's outcome, in file order.
-    outcomes: Vec<Outcome>,
+    outcomes: Outcomes,
     /// The tree the rows describe.
     file: Tree,
     /// With `--retire-missing`, the objects of the rows that did not enter
@@ -449,7 +450,7 @@ fn check_rows(
         file: Tree::default(),
         type_columns: Level::ALL.map(|level| layout.type_column(level)),
     };
-    let (mut outcomes, mut carried) = (Vec::new(), HashSet::new());
+    let (mut outcomes, mut carried) = (Outcomes::default(), HashSet::new());
     let mut noted = Noted {
         named: config.retire.is_some().then(Tree::default),
         ..Noted::default()

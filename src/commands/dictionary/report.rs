@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::cli::config::ImportConfig;
-use crate::model::outcome::{Outcome, ReportColumns, RowResult};
+use crate::model::outcome::{ReportColumns, RowResult};
+use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::columns::Level;
 use crate::pipeline::dictionary::rows::{Layout, Options};
 use crate::pipeline::dictionary::tree::{At, Tree};
@@ -45,16 +46,13 @@ impl Reported<'_> {
             };
             return (object, None);
         };
-        debug_assert_eq!(self.file.nodes[at as usize].row, Some(row));
+        debug_assert_eq!(self.file.node(at).row(), Some(row));
         let object = Object {
-            kind: self.file.nodes[at as usize].level.word().to_owned(),
+            kind: self.file.node(at).level().word().to_owned(),
             path: self.file.path(at),
         };
         let listed = self.ids.find(&self.file.key_path(at));
-        (
-            object,
-            listed.and_then(|l| self.ids.id(l)).map(str::to_owned),
-        )
+        (object, listed.and_then(|l| self.ids.id(l)))
     }
 }
 
@@ -67,7 +65,7 @@ pub(crate) type Objects = BTreeMap<&'static str, BTreeMap<&'static str, u64>>;
 pub(super) fn write_report(
     config: &ImportConfig,
     records: &Records,
-    outcomes: &[Outcome],
+    outcomes: &Outcomes,
     carried: &HashSet<u64>,
     reported: Reported,
 ) -> anyhow::Result<(Tally, Objects)> {
@@ -82,20 +80,20 @@ pub(super) fn write_report(
     let mut report = PendingReport::with_columns(&config.report, columns, &headers, csv)?;
     let (mut tally, mut objects) = (Tally::default(), Objects::new());
     let places = reported.file.rows();
-    let mut results: Vec<Option<RowResult>> = vec![None; reported.file.nodes.len()];
+    let mut results: Vec<Option<RowResult>> = vec![None; reported.file.len()];
     for (seq, outcome) in outcomes.iter().enumerate() {
         let Some((_, cells)) = again.next_row()? else {
             break;
         };
         match carried.contains(&outcome.row) {
-            true => tally.carry(outcome),
-            false => tally.add(outcome),
+            true => tally.carry(&outcome),
+            false => tally.add(&outcome),
         }
         let at = (places.binary_search_by_key(&outcome.row, |(row, _)| *row))
             .ok()
             .map(|i| places[i].1);
         let (object, id) = reported.object(outcome.row, at, &cells);
-        let mut outcome = outcome.clone();
+        let mut outcome = outcome;
         outcome.source_id = outcome.source_id.or(id);
         match at {
             Some(at) => results[at as usize] = Some(outcome.result),
@@ -124,23 +122,23 @@ pub(super) fn write_report(
 fn count_nodes(reported: &Reported, mut results: Vec<Option<RowResult>>, objects: &mut Objects) {
     let (file, held) = (reported.file, reported.held);
     // Children come after their parents: from the last node up.
-    for at in (0..file.nodes.len()).rev() {
-        let node = &file.nodes[at];
-        if node.row.is_none() && held.find(&file.key_path(at as At)).is_some() {
+    for node in file.iter().rev() {
+        let at = node.at as usize;
+        if node.row().is_none() && held.find(&file.key_path(node.at)).is_some() {
             results[at] = Some(RowResult::Unchanged);
         }
         let Some(result) = results[at] else {
             continue;
         };
-        *(objects.entry(node.level.word()).or_default())
+        *(objects.entry(node.level().word()).or_default())
             .entry(result.as_str())
             .or_default() += 1;
         let made = matches!(result, RowResult::Created | RowResult::WouldCreate);
-        if let Some(parent) = node.parent.filter(|_| made) {
-            let parent = parent as usize;
-            if file.nodes[parent].row.is_none() && results[parent].is_none() {
-                results[parent] = Some(result);
-            }
+        if let Some(parent) = node.parent().filter(|_| made)
+            && file.node(parent).row().is_none()
+            && results[parent as usize].is_none()
+        {
+            results[parent as usize] = Some(result);
         }
     }
 }

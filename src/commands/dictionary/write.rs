@@ -9,6 +9,7 @@ use crate::client::api::Client;
 use crate::commands::signals::{self, Interrupt};
 use crate::model::action::Action;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::dictionary::plan::{self, Plan};
 use crate::pipeline::dictionary::tree::Tree;
@@ -45,17 +46,20 @@ pub(super) struct Written {
 pub(super) async fn write(
     wrote: Wrote<'_>,
     tree_size: Option<usize>,
-    outcomes: &mut [Outcome],
+    outcomes: &mut Outcomes,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Written> {
-    let planned: HashMap<u64, Action> = (outcomes.iter())
-        .filter_map(|o| match o.result {
-            RowResult::WouldCreate => Some((o.row, Action::Create)),
-            RowResult::WouldUpdate => Some((o.row, Action::Update)),
-            _ => None,
-        })
-        .collect();
-    let plan = Plan::new(wrote.file, wrote.held, |row| planned.get(&row).copied());
+    let planned = |result| match result {
+        RowResult::WouldCreate => Some(Action::Create),
+        RowResult::WouldUpdate => Some(Action::Update),
+        _ => None,
+    };
+    let plan = Plan::new(wrote.file, wrote.held, |row| {
+        planned(outcomes.result(outcomes.find(row)?))
+    });
+    let created = (outcomes.results())
+        .filter(|(_, r)| *r == RowResult::WouldCreate)
+        .count() as u64;
     let mut writes = Writes {
         client: wrote.client,
         target: wrote.target,
@@ -75,7 +79,6 @@ pub(super) async fn write(
         _ = signals::drain_on(interrupt, wrote.client.halt()) => unreachable!("pending forever"),
     }
     let halted = wrote.client.halt().stopped().is_some();
-    let created = (planned.values()).filter(|a| **a == Action::Create).count() as u64;
     let for_ids = created > 0 && listing_is_cheap(wrote.held, created, writes.sent);
     let mut after = None;
     if halted {
@@ -86,19 +89,23 @@ pub(super) async fn write(
         after = Some(listed.tree);
     }
     drop(writes);
-    let planned_rows = outcomes.iter_mut().filter(|o| planned.contains_key(&o.row));
-    for o in
-        planned_rows.filter(|o| matches!(o.result, RowResult::WouldCreate | RowResult::WouldUpdate))
-    {
-        *o = Outcome::new(o.row, RowResult::Skipped).with_error(
-            ErrorKind::row(Problem::NotAttempted),
-            "not sent: the run stopped first",
-        );
+    // A row planned and still to be written was not sent.
+    for i in 0..outcomes.len() {
+        if planned(outcomes.result(i)).is_some() {
+            let row = outcomes.get(i).row;
+            outcomes.set(
+                i,
+                Outcome::new(row, RowResult::Skipped).with_error(
+                    ErrorKind::row(Problem::NotAttempted),
+                    "not sent: the run stopped first",
+                ),
+            );
+        }
     }
     let ids_not_listed = match after {
         Some(_) => 0,
-        None => (outcomes.iter())
-            .filter(|o| o.result == RowResult::Created)
+        None => (outcomes.results())
+            .filter(|(_, r)| *r == RowResult::Created)
             .count() as u64,
     };
     Ok(Written {

@@ -75,8 +75,8 @@ pub(super) async fn list_and_write(
     .map(|(level, word)| (word.to_owned(), counts.get(&level).copied().unwrap_or(0)))
     .collect();
     let parents = crate::pipeline::dictionary::export::parents(&held.tree);
-    let sources = (held.tree.nodes.iter().enumerate())
-        .filter(|(at, n)| n.level == Level::Source && parents.contains(&(*at as u32)))
+    let sources = (held.tree.iter())
+        .filter(|n| n.level() == Level::Source && parents.contains(&n.at))
         .count();
     Ok(Exported {
         output,

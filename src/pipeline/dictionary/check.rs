@@ -7,10 +7,13 @@
 //! attributes are typed for the kind of the row's object (`custom.rs`),
 //! and a new object must carry its kind's mandatory ones.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::model::if_exists::IfExists;
 use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::model::outcomes::Outcomes;
 use crate::model::source::Status;
 use crate::pipeline::dictionary::columns::Level;
 use crate::pipeline::dictionary::custom::Binding;
@@ -57,18 +60,22 @@ impl Checker<'_> {
         if !problems.is_empty() {
             return invalid(row, problems);
         }
-        let placed = match self.file.add(row, node) {
+        let placed = match self.file.claim(row, &node.path) {
             Ok(placed) => placed,
             Err(refused) => return refused_row(row, refused),
         };
-        let mut o = self.compare(row, placed.at);
+        let mut o = self.compare(row, placed.at, &node.attributes);
         if o.result == RowResult::WouldCreate {
-            let node = &self.file.nodes[placed.at as usize];
-            let lacking = binding.lacking(level, |name| node.attributes.get(name).is_some());
+            let lacking = binding.lacking(level, |name| node.attributes.contains_key(name));
             if !lacking.is_empty() {
                 self.file.unclaim(placed.at);
                 return invalid(row, lacking);
             }
+        }
+        // Only what will be written is held: a nightly sync's million
+        // unchanged fields keep their place and names, not their attributes.
+        if matches!(o.result, RowResult::WouldCreate | RowResult::WouldUpdate) {
+            self.file.set_attributes(placed.at, node.attributes);
         }
         if let Some(other) = placed.nearly.filter(|_| o.result == RowResult::WouldCreate) {
             o.error = Some(format!(
@@ -83,7 +90,7 @@ impl Checker<'_> {
     /// cannot be created (an implied parent carries none), so the rows under
     /// it that would create their objects are invalid, naming it and what
     /// it lacks; their objects leave the tree, and it is not written.
-    pub(crate) fn refuse_bare_parents(&mut self, outcomes: &mut [Outcome]) {
+    pub(crate) fn refuse_bare_parents(&mut self, outcomes: &mut Outcomes) {
         let (binding, _) = self.custom;
         let kinds = [Level::Container, Level::Structure, Level::Field];
         if kinds
@@ -92,35 +99,34 @@ impl Checker<'_> {
         {
             return; // no kind must carry anything
         }
-        let nodes = &self.file.nodes;
         // The bare parent above each node; a parent is placed before its children.
-        let mut bare: Vec<Option<At>> = vec![None; nodes.len()];
-        for (at, node) in nodes.iter().enumerate() {
-            bare[at] = node.parent.and_then(|p| bare[p as usize]).or_else(|| {
+        let mut bare: Vec<Option<At>> = vec![None; self.file.len()];
+        for node in self.file.iter() {
+            let at = node.at as usize;
+            bare[at] = node.parent().and_then(|p| bare[p as usize]).or_else(|| {
                 let lacks =
-                    node.row.is_none() && !binding.lacking(node.level, |_| false).is_empty();
-                let new = || self.held.find(&self.file.key_path(at as At)).is_none();
-                (lacks && new()).then_some(at as At)
+                    node.row().is_none() && !binding.lacking(node.level(), |_| false).is_empty();
+                let new = || self.held.find(&self.file.key_path(node.at)).is_none();
+                (lacks && new()).then_some(node.at)
             });
         }
         if bare.iter().all(Option::is_none) {
-            return; // the usual case: no index of a million rows built for nothing
+            return; // the usual case
         }
-        let index: std::collections::HashMap<u64, usize> = (outcomes.iter().enumerate())
-            .map(|(i, o)| (o.row, i))
-            .collect();
         for (at, above) in bare.iter().enumerate() {
-            let (Some(above), Some(row)) = (*above, self.file.nodes[at].row) else {
+            let (Some(above), Some(row)) = (*above, self.file.node(at as At).row()) else {
                 continue;
             };
-            let Some(&i) = index.get(&row) else { continue };
-            if outcomes[i].result != RowResult::WouldCreate {
+            let Some(i) = outcomes.find(row) else {
+                continue;
+            };
+            if outcomes.result(i) != RowResult::WouldCreate {
                 continue;
             }
-            let parent = &self.file.nodes[above as usize];
+            let parent = self.file.node(above);
             let path = self.file.path(above);
-            let word = parent.level.word();
-            let lacking = binding.lacking(parent.level, |_| false);
+            let word = parent.level().word();
+            let lacking = binding.lacking(parent.level(), |_| false);
             let problems = (lacking.into_iter())
                 .map(|p| RowProblem {
                     message: format!(
@@ -130,7 +136,7 @@ impl Checker<'_> {
                     ..p
                 })
                 .collect();
-            outcomes[i] = invalid(row, problems);
+            outcomes.set(i, invalid(row, problems));
             self.file.unclaim(at as At);
         }
     }
@@ -188,8 +194,9 @@ impl Checker<'_> {
         problems
     }
 
-    /// What a write would do to the object at `at` of the file's tree.
-    fn compare(&self, row: u64, at: At) -> Outcome {
+    /// What a write would do to the object at `at` of the file's tree,
+    /// which the row says `attributes` of.
+    fn compare(&self, row: u64, at: At, attributes: &BTreeMap<String, Value>) -> Outcome {
         let keys = self.file.key_path(at);
         let Some(listed) = self.held.find(&keys) else {
             return Outcome::new(row, RowResult::WouldCreate);
@@ -206,16 +213,14 @@ impl Checker<'_> {
             IfExists::Skip => return Outcome::new(row, RowResult::Unchanged),
             IfExists::Update => {}
         }
-        let (mine, theirs) = (
-            &self.file.nodes[at as usize],
-            &self.held.nodes[listed as usize],
-        );
+        let (mine, theirs) = (self.file.node(at), self.held.node(listed));
         let mut changes = Vec::new();
-        if mine.name != theirs.name {
-            changes.push(format!("name: {} -> {}", theirs.name, mine.name));
+        if mine.name() != theirs.name() {
+            changes.push(format!("name: {} -> {}", theirs.name(), mine.name()));
         }
-        for (key, value) in &mine.attributes {
-            let held = theirs.attributes.get(key);
+        let held_attributes = theirs.attributes();
+        for (key, value) in attributes {
+            let held = held_attributes.get(key);
             if !same(held, value) {
                 changes.push(describe(key, held, value));
             }

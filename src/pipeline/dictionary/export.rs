@@ -33,7 +33,7 @@ pub(crate) struct Table {
 
 /// The sources that hold a dictionary (the others are not written).
 pub(crate) fn parents(tree: &Tree) -> std::collections::HashSet<At> {
-    tree.nodes.iter().filter_map(|n| n.parent).collect()
+    tree.iter().filter_map(|n| n.parent()).collect()
 }
 
 /// How cells are written: the list separator, and the custom attributes
@@ -46,8 +46,9 @@ pub(crate) struct Cells<'a> {
 /// The tree as a table of `format`.
 pub(crate) fn table(tree: &Tree, format: Format, cells: &Cells<'_>) -> anyhow::Result<Table> {
     let parents = parents(tree);
-    let mut order: Vec<At> = (0..tree.nodes.len() as At)
-        .filter(|at| tree.nodes[*at as usize].level != Level::Source || parents.contains(at))
+    let mut order: Vec<At> = (tree.iter())
+        .filter(|n| n.level() != Level::Source || parents.contains(&n.at))
+        .map(|n| n.at)
         .collect();
     let key = |at: &At| sort_key(tree, *at);
     order.sort_by_cached_key(key);
@@ -95,10 +96,10 @@ fn capitalised(header: &str) -> String {
 }
 
 /// The chain from the source down to `at`.
-fn chain(tree: &Tree, at: At) -> Vec<&Node> {
-    let mut chain = vec![&tree.nodes[at as usize]];
-    while let Some(up) = chain.last().and_then(|n| n.parent) {
-        chain.push(&tree.nodes[up as usize]);
+fn chain(tree: &Tree, at: At) -> Vec<Node<'_>> {
+    let mut chain = vec![tree.node(at)];
+    while let Some(up) = chain.last().and_then(|n| n.parent()) {
+        chain.push(tree.node(up));
     }
     chain.reverse();
     chain
@@ -109,11 +110,11 @@ fn sort_key(tree: &Tree, at: At) -> Vec<(u64, String, u16)> {
     chain(tree, at)
         .iter()
         .map(|n| {
-            let order = n.attributes.get("order").and_then(Value::as_u64);
+            let order = n.attributes().get("order").and_then(Value::as_u64);
             (
                 order.unwrap_or(0),
-                n.technical_name.to_lowercase(),
-                n.node_type,
+                n.technical_name().to_lowercase(),
+                n.node_type(),
             )
         })
         .collect()
@@ -131,11 +132,12 @@ fn cell(value: Option<&Value>, separator: char) -> String {
     }
 }
 
-fn attribute_cells<'a>(node: &'a Node, cells: &'a Cells<'_>) -> impl Iterator<Item = String> + 'a {
+fn attribute_cells<'a>(node: Node<'a>, cells: &'a Cells<'_>) -> impl Iterator<Item = String> + 'a {
+    let attributes = node.attributes();
     let system =
-        (ATTRIBUTES.iter()).map(move |(key, _)| cell(node.attributes.get(key), cells.separator));
+        (ATTRIBUTES.iter()).map(move |(key, _)| cell(attributes.get(key), cells.separator));
     let custom = cells.custom.iter().map(move |(name, format)| {
-        (node.attributes.get(name))
+        (attributes.get(name))
             .and_then(|v| attributes::cell(Some(*format), v, cells.separator))
             .unwrap_or_default()
     });
@@ -143,15 +145,12 @@ fn attribute_cells<'a>(node: &'a Node, cells: &'a Cells<'_>) -> impl Iterator<It
 }
 
 fn datagalaxy_row(tree: &Tree, at: At, cells: &Cells<'_>) -> Vec<String> {
-    let node = &tree.nodes[at as usize];
-    let types: Vec<&str> = chain(tree, at)
-        .iter()
-        .map(|n| &*tree.types[n.node_type as usize])
-        .collect();
+    let node = tree.node(at);
+    let types: Vec<&str> = chain(tree, at).iter().map(|n| n.type_name()).collect();
     let mut row = vec![
         tree.path(at),
         format!("\\{}", types.join("\\")),
-        node.name.to_string(),
+        node.name().to_owned(),
     ];
     row.extend(attribute_cells(node, cells));
     row
@@ -160,14 +159,14 @@ fn datagalaxy_row(tree: &Tree, at: At, cells: &Cells<'_>) -> Vec<String> {
 /// A field's row, or a container's or structure's that carries attributes
 /// of its own; nested containers join their names with `/`.
 fn flat_row(tree: &Tree, at: At, cells: &Cells<'_>) -> anyhow::Result<Option<Vec<String>>> {
-    let node = &tree.nodes[at as usize];
-    let own = node.level == Level::Field || !node.attributes.is_empty();
-    if !own || node.level == Level::Source {
+    let node = tree.node(at);
+    let own = node.level() == Level::Field || !node.attributes().is_empty();
+    if !own || node.level() == Level::Source {
         return Ok(None);
     }
-    let mut levels: BTreeMap<Level, Vec<&Node>> = BTreeMap::new();
+    let mut levels: BTreeMap<Level, Vec<Node<'_>>> = BTreeMap::new();
     for n in chain(tree, at) {
-        levels.entry(n.level).or_default().push(n);
+        levels.entry(n.level()).or_default().push(n);
     }
     if levels.get(&Level::Structure).is_some_and(|s| s.len() > 1) {
         anyhow::bail!(
@@ -179,14 +178,15 @@ fn flat_row(tree: &Tree, at: At, cells: &Cells<'_>) -> anyhow::Result<Option<Vec
     let mut row = Vec::new();
     for level in Level::ALL {
         let nodes = levels.get(&level).map_or(&[][..], Vec::as_slice);
-        let joined = |part: &dyn Fn(&Node) -> String| {
-            nodes.iter().map(|n| part(n)).collect::<Vec<_>>().join("/")
-        };
-        row.push(joined(&|n| n.name.to_string()));
-        row.push(joined(&|n| n.technical_name.to_string()));
-        row.push(nodes.last().map_or_else(String::new, |n| {
-            tree.types[n.node_type as usize].to_string()
-        }));
+        let joined =
+            |part: &dyn Fn(&Node) -> String| nodes.iter().map(part).collect::<Vec<_>>().join("/");
+        row.push(joined(&|n| n.name().to_owned()));
+        row.push(joined(&|n| n.technical_name().to_owned()));
+        row.push(
+            nodes
+                .last()
+                .map_or_else(String::new, |n| n.type_name().to_owned()),
+        );
     }
     row.extend(attribute_cells(node, cells));
     Ok(Some(row))

@@ -62,7 +62,9 @@ pub(crate) async fn list(
     let version = [("versionId", target.version_id.as_str())];
     let sources: Vec<SourceItem> = (client.get_all(Kind::Source.listing(), &version).await)
         .map_err(|e| setup_error("listing the sources", e))?;
-    let mut held = Held::default();
+    let mut held = Held {
+        tree: Tree::listed(),
+    };
     let mut kept = std::collections::HashMap::new();
     for s in sources.iter().filter(|s| keep(s.technical_key())) {
         let source_type = s.source_type.clone().unwrap_or_else(|| "Relational".into());

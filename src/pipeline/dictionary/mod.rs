@@ -18,6 +18,7 @@ pub mod columns;
 pub(crate) mod custom;
 pub mod data_type;
 pub mod export;
+pub(crate) mod ids;
 pub(crate) mod listing;
 pub(crate) mod plan;
 pub(crate) mod retire;

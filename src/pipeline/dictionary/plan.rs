@@ -24,7 +24,41 @@ pub(crate) const TREE_SIZE: usize = 20_000;
 /// most a chain).
 pub(crate) struct Plan {
     pub(crate) acts: Vec<Option<Action>>,
-    children: Vec<Vec<At>>,
+    children: Children,
+}
+
+/// Each node's children, in file order: all of them in one array, a node's
+/// from `first[at]` to `first[at + 1]` (eight bytes a node, not a list each).
+struct Children {
+    first: Vec<u32>,
+    all: Vec<At>,
+}
+
+impl Children {
+    fn of(file: &Tree) -> Children {
+        let mut first = vec![0u32; file.len() + 1];
+        for parent in file.iter().filter_map(|n| n.parent()) {
+            first[parent as usize + 1] += 1;
+        }
+        for at in 1..first.len() {
+            first[at] += first[at - 1];
+        }
+        let mut next = first.clone();
+        let mut all = vec![0; file.len().saturating_sub(1)];
+        for node in file.iter() {
+            if let Some(parent) = node.parent() {
+                all[next[parent as usize] as usize] = node.at;
+                next[parent as usize] += 1;
+            }
+        }
+        all.truncate(first[file.len()] as usize);
+        Children { first, all }
+    }
+
+    fn of_node(&self, at: At) -> &[At] {
+        let at = at as usize;
+        &self.all[self.first[at] as usize..self.first[at + 1] as usize]
+    }
 }
 
 impl Plan {
@@ -33,39 +67,35 @@ impl Plan {
     /// below it still describes an object (one whose rows were all refused
     /// is written no more than an invalid row's parents are).
     pub(crate) fn new(file: &Tree, held: &Tree, decided: impl Fn(u64) -> Option<Action>) -> Plan {
-        let mut described = vec![false; file.nodes.len()];
+        let mut described = vec![false; file.len()];
         // A parent is placed before its children: one pass from the leaves.
-        for (at, node) in file.nodes.iter().enumerate().rev() {
-            described[at] |= node.row.is_some();
-            if let Some(parent) = node.parent {
+        for node in file.iter().rev() {
+            let at = node.at as usize;
+            described[at] |= node.row().is_some();
+            if let Some(parent) = node.parent() {
                 debug_assert!((parent as usize) < at, "a parent before its children");
                 described[parent as usize] |= described[at];
             }
         }
-        let mut children = vec![Vec::new(); file.nodes.len()];
-        let acts = (file.nodes.iter().enumerate())
-            .map(|(at, node)| {
-                if let Some(parent) = node.parent {
-                    children[parent as usize].push(at as At);
-                }
-                match node.row {
-                    Some(row) => decided(row),
-                    None if !described[at] => None,
-                    None => match held.find(&file.key_path(at as At)) {
-                        Some(_) => None,
-                        None => Some(Action::Create),
-                    },
-                }
+        let acts = (file.iter())
+            .map(|node| match node.row() {
+                Some(row) => decided(row),
+                None if !described[node.at as usize] => None,
+                None => match held.find(&file.key_path(node.at)) {
+                    Some(_) => None,
+                    None => Some(Action::Create),
+                },
             })
             .collect();
-        Plan { acts, children }
+        Plan {
+            acts,
+            children: Children::of(file),
+        }
     }
 
     /// The sources of the file, in file order.
     pub(crate) fn sources<'a>(&self, file: &'a Tree) -> impl Iterator<Item = At> + 'a {
-        (file.nodes.iter().enumerate())
-            .filter(|(_, n)| n.parent.is_none())
-            .map(|(at, _)| at as At)
+        (file.iter()).filter(|n| n.parent().is_none()).map(|n| n.at)
     }
 
     /// The nodes written under (and with) `source`, depth first, in pieces
@@ -77,7 +107,7 @@ impl Plan {
             if self.acts[at as usize].is_some() {
                 acted.push(at);
             }
-            stack.extend(self.children[at as usize].iter().rev());
+            stack.extend(self.children.of_node(at).iter().rev());
         }
         let size = size.clamp(1, MOST_NODES - 1);
         acted.chunks(size).map(<[At]>::to_vec).collect()
@@ -87,12 +117,12 @@ impl Plan {
     /// it creates (what a parent refused takes with it).
     pub(crate) fn new_below(&self, piece: &[At], at: At) -> Vec<At> {
         let mut below = Vec::new();
-        let mut stack = self.children[at as usize].clone();
+        let mut stack = self.children.of_node(at).to_vec();
         while let Some(here) = stack.pop() {
             if self.acts[here as usize] == Some(Action::Create) && piece.contains(&here) {
                 below.push(here);
             }
-            stack.extend(&self.children[here as usize]);
+            stack.extend(self.children.of_node(here));
         }
         below
     }
@@ -108,20 +138,20 @@ pub(crate) struct Body {
 
 /// The bulktree that writes `piece` (nodes of one source), with its chains.
 pub(crate) fn body(file: &Tree, held: &Tree, plan: &Plan, piece: &[At]) -> Body {
-    let mut carried = vec![false; file.nodes.len()];
+    let mut carried = vec![false; file.len()];
     let mut creates = 0;
     for &at in piece {
         creates += usize::from(plan.acts[at as usize] == Some(Action::Create));
         let mut here = Some(at);
         while let Some(place) = here.filter(|p| !carried[*p as usize]) {
             carried[place as usize] = true;
-            here = file.nodes[place as usize].parent;
+            here = file.node(place).parent();
         }
     }
     let nodes = carried.iter().filter(|c| **c).count();
     let in_piece: std::collections::HashSet<At> = piece.iter().copied().collect();
     let mut root = piece[0];
-    while let Some(parent) = file.nodes[root as usize].parent {
+    while let Some(parent) = file.node(root).parent() {
         root = parent;
     }
     let writer = Writer {
@@ -151,11 +181,11 @@ pub(crate) fn body(file: &Tree, held: &Tree, plan: &Plan, piece: &[At]) -> Body 
 /// A child the tenant lists under the source at `root`, as a chain node.
 fn listed_child(file: &Tree, held: &Tree, root: At) -> Option<Value> {
     let source = held.find(&file.key_path(root))?;
-    let child = held.nodes.iter().find(|n| n.parent == Some(source))?;
+    let child = held.iter().find(|n| n.parent() == Some(source))?;
     Some(json!({
-        "name": &*child.name,
-        "technicalName": &*child.technical_name,
-        "type": &*held.types[child.node_type as usize],
+        "name": child.name(),
+        "technicalName": child.technical_name(),
+        "type": child.type_name(),
     }))
 }
 
@@ -169,24 +199,21 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn node(&self, at: At) -> Value {
-        let node = &self.file.nodes[at as usize];
+        let node = self.file.node(at);
         let keys = self.file.key_path(at);
-        let listed = self.held.find(&keys).map(|h| &self.held.nodes[h as usize]);
-        let name = listed.map_or(&*node.name, |l| &*l.name);
+        let listed = self.held.find(&keys).map(|h| self.held.node(h));
+        let name = listed.map_or(node.name(), |l| l.name());
         let acts = self.in_piece.contains(&at) && self.plan.acts[at as usize].is_some();
         let mut obj = Map::new();
-        obj.insert("name".into(), json!(if acts { &*node.name } else { name }));
-        obj.insert("technicalName".into(), json!(&*node.technical_name));
-        obj.insert(
-            "type".into(),
-            json!(&*self.file.types[node.node_type as usize]),
-        );
+        obj.insert("name".into(), json!(if acts { node.name() } else { name }));
+        obj.insert("technicalName".into(), json!(node.technical_name()));
+        obj.insert("type".into(), json!(node.type_name()));
         if acts {
-            for (key, value) in &node.attributes {
+            for (key, value) in node.attributes() {
                 obj.insert(key.to_owned(), value.clone());
             }
         }
-        let children: Vec<Value> = (self.plan.children[at as usize].iter())
+        let children: Vec<Value> = (self.plan.children.of_node(at).iter())
             .filter(|c| self.carried[**c as usize])
             .map(|c| self.node(*c))
             .collect();

@@ -48,14 +48,15 @@ pub(crate) fn decide(
     in_scope: impl Fn(&str) -> bool,
     limit: Option<MaxRetire>,
 ) -> anyhow::Result<Decision> {
-    let mut scoped = vec![false; held.nodes.len()];
-    let mut gone = vec![false; held.nodes.len()];
+    let mut scoped = vec![false; held.len()];
+    let mut gone = vec![false; held.len()];
     let (mut sources, mut objects, mut topmost) = (0, 0, 0);
     let mut retirees = Vec::new();
     // Parents come before their children in a listed tree.
-    for (at, node) in held.nodes.iter().enumerate() {
-        let Some(parent) = node.parent else {
-            scoped[at] = in_scope(&node.technical_name);
+    for node in held.iter() {
+        let at = node.at as usize;
+        let Some(parent) = node.parent() else {
+            scoped[at] = in_scope(node.technical_name());
             sources += usize::from(scoped[at]);
             continue;
         };
@@ -66,7 +67,7 @@ pub(crate) fn decide(
         objects += 1;
         let keys = held.key_path(at as At);
         gone[at] = gone[parent as usize] || !kept(&keys);
-        let obsolete = node.attributes.get("status").and_then(Value::as_str)
+        let obsolete = node.attributes().get("status").and_then(Value::as_str)
             == Some(Status::Obsolete.as_api());
         if gone[at] && !obsolete {
             topmost += usize::from(!gone[parent as usize]);
@@ -107,12 +108,12 @@ fn retiree(held: &Tree, at: At) -> Retiree {
         types.push('\\');
         types.push_str(node_type);
     }
-    let node = &held.nodes[at as usize];
+    let node = held.node(at);
     Retiree {
         technical_name: path,
-        name: node.name.to_string(),
-        id: held.id(at).unwrap_or_default().to_owned(),
-        kind: Some(node.level.word().to_owned()),
+        name: node.name().to_owned(),
+        id: held.id(at).unwrap_or_default(),
+        kind: Some(node.level().word().to_owned()),
         type_path: Some(types),
     }
 }
@@ -124,7 +125,7 @@ pub(crate) fn still_to_retire(held: &Tree, recorded: &[Retiree]) -> Vec<Retiree>
         .filter(|r| {
             let place = place_of(held, r);
             place.is_some_and(|at| {
-                let status = held.nodes[at as usize].attributes.get("status");
+                let status = held.node(at).attributes().get("status");
                 status.and_then(Value::as_str) != Some(Status::Obsolete.as_api())
             })
         })
@@ -158,8 +159,8 @@ pub(crate) async fn retire(
         };
         let steps = (held.key_path(at).iter().zip(ancestry(held, at)))
             .map(|((tn, t), place)| {
-                let node = &held.nodes[place as usize];
-                step(node.level, &node.name, tn, t)
+                let node = held.node(place);
+                step(node.level(), node.name(), tn, t)
             })
             .collect();
         let mut row = NodeRow {
@@ -192,7 +193,7 @@ pub(crate) async fn retire(
 /// The places from the source down to `at`.
 fn ancestry(held: &Tree, at: At) -> Vec<At> {
     let mut places = vec![at];
-    while let Some(parent) = held.nodes[*places.last().unwrap() as usize].parent {
+    while let Some(parent) = held.node(*places.last().unwrap()).parent() {
         places.push(parent);
     }
     places.reverse();
@@ -230,7 +231,7 @@ async fn send(
             Err(e) => Err(format!("{e}: the rerun finishes it")),
         };
         for at in piece {
-            if let Some(row) = tree.nodes[at as usize].row {
+            if let Some(row) = tree.node(at).row() {
                 results[row as usize] = Some(result.clone());
             }
         }

@@ -6,8 +6,10 @@
 //! parent), and a sibling whose technical name matches another's only in
 //! case or Unicode form warned, naming it (Snowflake upper-cases names).
 //!
-//! Kept compact for a million fields: a node is its parent's place, its
-//! names, an interned type and the row that describes it.
+//! Kept compact for a million fields (forty bytes a node): a node is its
+//! parent's place, an interned type, the row that describes it and spans
+//! of the tree's one text (its names, held once when they are alike), of
+//! its attribute pool (`attributes.rs`) and of its ids (`ids.rs`).
 
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -15,27 +17,93 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use crate::model::key::folded_name;
-use crate::pipeline::dictionary::attributes::Attributes;
+use crate::pipeline::dictionary::attributes::{Attributes, Pool, Span};
 use crate::pipeline::dictionary::columns::Level;
+use crate::pipeline::dictionary::ids::Ids;
 use crate::pipeline::dictionary::rows::{NodeRow, Step};
 
 /// A place in the tree.
 pub type At = u32;
 
+/// No place: a source's parent.
+const NONE: At = At::MAX;
+
+/// Where a name lies in the tree's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Text {
+    start: u32,
+    len: u32,
+}
+
+/// One object of the tree, as held.
+#[derive(Clone, Debug)]
+struct Slot {
+    parent: At,
+    node_type: u16,
+    level: Level,
+    name: Text,
+    technical_name: Text,
+    attributes: Span,
+    /// The row that describes it, plus one; 0 while it is only implied.
+    row: u64,
+}
+
 /// One object of the tree.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    pub at: At,
+    tree: &'a Tree,
+    slot: &'a Slot,
+}
+
+impl<'a> Node<'a> {
     /// Its parent's place (`None` for a source).
-    pub parent: Option<At>,
-    pub level: Level,
-    pub name: Box<str>,
-    pub technical_name: Box<str>,
-    /// An index into `Tree::types`.
-    pub node_type: u16,
+    pub fn parent(&self) -> Option<At> {
+        (self.slot.parent != NONE).then_some(self.slot.parent)
+    }
+
+    pub fn level(&self) -> Level {
+        self.slot.level
+    }
+
     /// The row that describes it; `None` while it is only implied.
-    pub row: Option<u64>,
+    pub fn row(&self) -> Option<u64> {
+        self.slot.row.checked_sub(1)
+    }
+
+    /// An index into `Tree::types`.
+    pub fn node_type(&self) -> u16 {
+        self.slot.node_type
+    }
+
+    pub fn type_name(&self) -> &'a str {
+        &self.tree.types[self.slot.node_type as usize]
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.tree.text(self.slot.name)
+    }
+
+    pub fn technical_name(&self) -> &'a str {
+        self.tree.text(self.slot.technical_name)
+    }
+
     /// What its row says of it.
-    pub attributes: Attributes,
+    pub fn attributes(&self) -> Attributes<'a> {
+        self.tree.pool.view(self.slot.attributes)
+    }
+}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("at", &self.at)
+            .field("path", &self.tree.path(self.at))
+            .field("type", &self.type_name())
+            .field("row", &self.row())
+            .field("attributes", &self.attributes())
+            .finish()
+    }
 }
 
 /// Why a row's object does not enter the tree.
@@ -60,28 +128,84 @@ pub struct Placed {
     pub nearly: Option<String>,
 }
 
-/// The tree of a file.
+/// The tree of a file, or of a listing.
 #[derive(Debug, Default)]
 pub struct Tree {
-    pub nodes: Vec<Node>,
+    slots: Vec<Slot>,
     pub types: Vec<Box<str>>,
+    /// Every name of the tree, one after the other.
+    text: String,
+    pool: Pool,
     /// The places, by (parent, technical name, type). The indexes hold
     /// places only, their keys read from the nodes: a million fields'
     /// names are not copied three times.
     by_key: HashTable<At>,
-    /// The first place of each (parent, folded technical name, type).
+    /// The first place of each (parent, folded technical name, type); not
+    /// kept for a listing (`listed`), whose names are the tenant's.
     folded: HashTable<At>,
+    listed: bool,
     /// Each (parent, technical name) whatever its type, and whether two
-    /// types share it: for parents given without their type.
-    by_name: HashTable<(At, bool)>,
+    /// types share it: for parents given without their type, made the
+    /// first time one is (a file of one row per field never needs it).
+    by_name: Option<HashTable<(At, bool)>>,
     hasher: std::hash::RandomState,
-    /// The ids a listing gave, by place: spans of `id_text` (a million
-    /// fields' ids in one string, not a million of them).
-    id_spans: Vec<(u32, u32)>,
-    id_text: String,
+    /// The ids a listing gave, by place.
+    ids: Ids,
+}
+
+/// The text of `span` in `text`.
+fn str_of(text: &str, span: Text) -> &str {
+    &text[span.start as usize..(span.start + span.len) as usize]
 }
 
 impl Tree {
+    /// The tree a listing fills: near-duplicate names are not looked for.
+    pub fn listed() -> Tree {
+        Tree {
+            listed: true,
+            ..Tree::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The object at `at`.
+    pub fn node(&self, at: At) -> Node<'_> {
+        Node {
+            at,
+            tree: self,
+            slot: &self.slots[at as usize],
+        }
+    }
+
+    /// Every object, parents before their children.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Node<'_>> + '_ {
+        (self.slots.iter().enumerate()).map(|(at, slot)| Node {
+            at: at as At,
+            tree: self,
+            slot,
+        })
+    }
+
+    fn text(&self, span: Text) -> &str {
+        str_of(&self.text, span)
+    }
+
+    fn hold(&mut self, name: &str) -> Text {
+        let start = u32::try_from(self.text.len()).expect("names under 4 GB");
+        self.text.push_str(name);
+        Text {
+            start,
+            len: name.len() as u32,
+        }
+    }
+
     fn type_of(&mut self, name: &str) -> u16 {
         match self.types.iter().position(|t| &**t == name) {
             Some(at) => at as u16,
@@ -94,15 +218,9 @@ impl Tree {
 
     /// The path of a place, `\source\schema\table`, for messages.
     pub fn path(&self, at: At) -> String {
-        let mut names = Vec::new();
-        let mut here = Some(at);
-        while let Some(place) = here {
-            let node = &self.nodes[place as usize];
-            names.push(&*node.technical_name);
-            here = node.parent;
-        }
-        names.reverse();
-        format!("\\{}", names.join("\\"))
+        let mut names: Vec<&str> = self.key_path(at).into_iter().map(|(n, _)| n).collect();
+        names.insert(0, "");
+        names.join("\\")
     }
 
     /// The (technical name, type) of each object from the source down to `at`.
@@ -110,9 +228,9 @@ impl Tree {
         let mut keys = Vec::new();
         let mut here = Some(at);
         while let Some(place) = here {
-            let node = &self.nodes[place as usize];
-            keys.push((&*node.technical_name, &*self.types[node.node_type as usize]));
-            here = node.parent;
+            let node = self.node(place);
+            keys.push((node.technical_name(), node.type_name()));
+            here = node.parent();
         }
         keys.reverse();
         keys
@@ -120,47 +238,40 @@ impl Tree {
 
     /// The object of this key path, if the tree holds it.
     pub fn find(&self, keys: &[(&str, &str)]) -> Option<At> {
-        let mut parent = None;
+        let mut parent = NONE;
         for (technical_name, node_type) in keys {
             let node_type = self.types.iter().position(|t| &**t == *node_type)? as u16;
-            parent = Some(self.keyed(parent, technical_name, node_type)?);
+            parent = self.keyed(parent, technical_name, node_type)?;
         }
-        parent
+        (parent != NONE).then_some(parent)
     }
 
     /// The place of (parent, technical name, type), if any.
-    fn keyed(&self, parent: Option<At>, technical_name: &str, node_type: u16) -> Option<At> {
+    fn keyed(&self, parent: At, technical_name: &str, node_type: u16) -> Option<At> {
         let hash = self.hasher.hash_one((parent, technical_name, node_type));
-        let nodes = &self.nodes;
         let same = |at: &At| {
-            let n = &nodes[*at as usize];
-            n.parent == parent && n.node_type == node_type && &*n.technical_name == technical_name
+            let s = &self.slots[*at as usize];
+            s.parent == parent
+                && s.node_type == node_type
+                && str_of(&self.text, s.technical_name) == technical_name
         };
         self.by_key.find(hash, same).copied()
     }
 
     /// Notes the id the tenant gave the object at `at`.
     pub fn set_id(&mut self, at: At, id: &str) {
-        let at = at as usize;
-        if self.id_spans.len() <= at {
-            self.id_spans.resize(at + 1, (0, 0));
-        }
-        let start = self.id_text.len() as u32;
-        self.id_text.push_str(id);
-        self.id_spans[at] = (start, id.len() as u32);
+        self.ids.set(at, id);
     }
 
     /// The id the tenant gave the object at `at`, if listed.
-    pub fn id(&self, at: At) -> Option<&str> {
-        let &(start, len) = self.id_spans.get(at as usize)?;
-        let (start, len) = (start as usize, len as usize);
-        (len > 0).then(|| &self.id_text[start..start + len])
+    pub fn id(&self, at: At) -> Option<String> {
+        self.ids.get(at)
     }
 
     /// Each row's place, by row (rows ascending).
     pub fn rows(&self) -> Vec<(u64, At)> {
-        let mut rows: Vec<(u64, At)> = (self.nodes.iter().enumerate())
-            .filter_map(|(at, node)| Some((node.row?, at as At)))
+        let mut rows: Vec<(u64, At)> = (self.iter())
+            .filter_map(|node| Some((node.row()?, node.at)))
             .collect();
         rows.sort_unstable();
         rows
@@ -169,106 +280,117 @@ impl Tree {
     /// How many objects of each level the tree holds.
     pub fn counts(&self) -> BTreeMap<Level, usize> {
         let mut counts = BTreeMap::new();
-        for node in &self.nodes {
-            *counts.entry(node.level).or_default() += 1;
+        for slot in &self.slots {
+            *counts.entry(slot.level).or_default() += 1;
         }
         counts
     }
 
-    /// Adds the object `row` describes, with the parents its path implies.
+    /// Adds the object `row` describes, with the parents its path implies,
+    /// and what the row says of it.
     pub fn add(&mut self, row: u64, node: NodeRow) -> Result<Placed, Refused> {
-        let last = node.path.len().saturating_sub(1);
-        let mut parent: Option<At> = None;
+        let placed = self.claim(row, &node.path)?;
+        self.set_attributes(placed.at, node.attributes);
+        Ok(placed)
+    }
+
+    /// Adds the object `row` describes, with the parents its path implies,
+    /// holding nothing of what the row says of it (yet: `set_attributes`).
+    pub fn claim(&mut self, row: u64, path: &[Step]) -> Result<Placed, Refused> {
+        let last = path.len().saturating_sub(1);
+        let mut parent = NONE;
         let mut nearly = None;
-        for (depth, step) in node.path.iter().enumerate() {
+        for (depth, step) in path.iter().enumerate() {
             if step.node_type.is_empty() && depth < last {
-                parent = Some(self.named(parent, step)?);
+                parent = self.named(parent, step)?;
                 continue;
             }
             let (at, new) = self.place(parent, step);
-            if new && nearly.is_none() {
+            if new && nearly.is_none() && !self.listed {
                 nearly = self.nearly(parent, at);
             }
             if depth == last {
-                let described = self.nodes[at as usize].row;
-                if let Some(first_row) = described {
+                if let Some(first_row) = self.node(at).row() {
                     let path = self.path(at);
                     return Err(Refused::Duplicate { path, first_row });
                 }
-                let this = &mut self.nodes[at as usize];
-                this.row = Some(row);
-                this.name = step.name.as_str().into();
-                this.attributes = Attributes::from(node.attributes);
+                let named = self.node(at).name() == step.name;
+                let name = match (named, step.name == step.technical_name) {
+                    (true, _) => self.slots[at as usize].name,
+                    (false, true) => self.slots[at as usize].technical_name,
+                    (false, false) => self.hold(&step.name),
+                };
+                let this = &mut self.slots[at as usize];
+                this.row = row + 1;
+                this.name = name;
                 return Ok(Placed { at, nearly });
             }
-            parent = Some(at);
+            parent = at;
         }
         unreachable!("a row's path holds at least its source")
+    }
+
+    /// Holds what a row says of the object at `at`.
+    pub fn set_attributes(&mut self, at: At, attributes: BTreeMap<String, serde_json::Value>) {
+        self.slots[at as usize].attributes = self.pool.store(attributes);
     }
 
     /// The object at `at` no longer described by its row (refused after
     /// all): only implied, as its children's paths name it.
     pub(crate) fn unclaim(&mut self, at: At) {
-        let node = &mut self.nodes[at as usize];
-        node.row = None;
-        node.attributes = Attributes::default();
+        let slot = &mut self.slots[at as usize];
+        slot.row = 0;
+        slot.attributes = Span::default();
     }
 
     /// The object an untyped step of a path names: one an earlier row made.
-    fn named(&self, parent: Option<At>, step: &Step) -> Result<At, Refused> {
+    fn named(&mut self, parent: At, step: &Step) -> Result<At, Refused> {
         let name = step.technical_name.as_str();
-        let above = parent.map_or_else(String::new, |p| self.path(p));
-        let path = format!("{above}\\{name}");
-        let hash = self.hasher.hash_one((parent, name));
-        let nodes = &self.nodes;
-        let same = |(at, _): &(At, bool)| {
-            let n = &nodes[*at as usize];
-            n.parent == parent && &*n.technical_name == name
+        let above = match parent {
+            NONE => String::new(),
+            _ => self.path(parent),
         };
-        match self.by_name.find(hash, same) {
+        let path = format!("{above}\\{name}");
+        if self.by_name.is_none() {
+            self.by_name = Some(HashTable::new());
+            for at in 0..self.slots.len() as At {
+                self.note_name(at);
+            }
+        }
+        let hash = self.hasher.hash_one((parent, name));
+        let same = |(at, _): &(At, bool)| {
+            let s = &self.slots[*at as usize];
+            s.parent == parent && str_of(&self.text, s.technical_name) == name
+        };
+        match self.by_name.as_ref().and_then(|b| b.find(hash, same)) {
             Some((_, true)) => Err(Refused::AmbiguousParent { path }),
             Some((at, false)) => Ok(*at),
             None => Err(Refused::UnknownParent { path }),
         }
     }
 
-    /// The place of `step` under `parent`, made (implied) when new.
-    fn place(&mut self, parent: Option<At>, step: &Step) -> (At, bool) {
-        let node_type = self.type_of(&step.node_type);
-        let name = step.technical_name.as_str();
-        if let Some(at) = self.keyed(parent, name, node_type) {
-            return (at, false);
-        }
-        let at = self.nodes.len() as At;
-        self.nodes.push(Node {
-            parent,
-            level: step.level,
-            name: step.name.as_str().into(),
-            technical_name: name.into(),
-            node_type,
-            row: None,
-            attributes: Attributes::default(),
-        });
+    /// The node at `at` in the index by name, when it is kept.
+    fn note_name(&mut self, at: At) {
         let Tree {
-            nodes,
-            by_key,
-            by_name,
+            slots,
+            text,
+            by_name: Some(by_name),
             hasher,
             ..
-        } = self;
-        let key_of = |at: &At| {
-            let n = &nodes[*at as usize];
-            hasher.hash_one((n.parent, &*n.technical_name, n.node_type))
+        } = self
+        else {
+            return;
         };
-        by_key.insert_unique(key_of(&at), at, key_of);
+        let s = &slots[at as usize];
+        let (parent, name) = (s.parent, str_of(text, s.technical_name));
         let name_of = |(at, _): &(At, bool)| {
-            let n = &nodes[*at as usize];
-            hasher.hash_one((n.parent, &*n.technical_name))
+            let s = &slots[*at as usize];
+            hasher.hash_one((s.parent, str_of(text, s.technical_name)))
         };
         let hash = hasher.hash_one((parent, name));
         let same = |(other, _): &(At, bool)| {
-            let n = &nodes[*other as usize];
-            n.parent == parent && &*n.technical_name == name
+            let s = &slots[*other as usize];
+            s.parent == parent && str_of(text, s.technical_name) == name
         };
         match by_name.find_mut(hash, same) {
             Some(entry) => entry.1 = true,
@@ -276,33 +398,72 @@ impl Tree {
                 by_name.insert_unique(hash, (at, false), name_of);
             }
         }
+    }
+
+    /// The place of `step` under `parent`, made (implied) when new.
+    fn place(&mut self, parent: At, step: &Step) -> (At, bool) {
+        let node_type = self.type_of(&step.node_type);
+        if let Some(at) = self.keyed(parent, &step.technical_name, node_type) {
+            return (at, false);
+        }
+        let at = At::try_from(self.slots.len()).expect("fewer than 4 billion nodes");
+        let technical_name = self.hold(&step.technical_name);
+        let name = match step.name == step.technical_name {
+            true => technical_name,
+            false => self.hold(&step.name),
+        };
+        self.slots.push(Slot {
+            parent,
+            node_type,
+            level: step.level,
+            name,
+            technical_name,
+            attributes: Span::default(),
+            row: 0,
+        });
+        let Tree {
+            slots,
+            text,
+            by_key,
+            hasher,
+            ..
+        } = self;
+        let key_of = |at: &At| {
+            let s = &slots[*at as usize];
+            hasher.hash_one((s.parent, str_of(text, s.technical_name), s.node_type))
+        };
+        by_key.insert_unique(key_of(&at), at, key_of);
+        self.note_name(at);
         (at, true)
     }
 
     /// A sibling of the new node `at` whose technical name folds alike.
-    fn nearly(&mut self, parent: Option<At>, at: At) -> Option<String> {
+    fn nearly(&mut self, parent: At, at: At) -> Option<String> {
         let Tree {
-            nodes,
+            slots,
+            text,
             folded,
             hasher,
             ..
         } = self;
-        let node = &nodes[at as usize];
-        let fold = folded_name(&node.technical_name);
-        let node_type = node.node_type;
+        let slot = &slots[at as usize];
+        let fold = folded_name(str_of(text, slot.technical_name));
+        let node_type = slot.node_type;
         let hash = hasher.hash_one((parent, fold.as_str(), node_type));
         let same = |other: &At| {
-            let n = &nodes[*other as usize];
-            n.parent == parent && n.node_type == node_type && folded_name(&n.technical_name) == fold
+            let s = &slots[*other as usize];
+            s.parent == parent
+                && s.node_type == node_type
+                && folded_name(str_of(text, s.technical_name)) == fold
         };
         match folded.find(hash, same).copied() {
             Some(other) if other != at => Some(self.path(other)),
             Some(_) => None,
             None => {
                 let fold_of = |other: &At| {
-                    let n = &nodes[*other as usize];
-                    let f = folded_name(&n.technical_name);
-                    hasher.hash_one((n.parent, f.as_str(), n.node_type))
+                    let s = &slots[*other as usize];
+                    let f = folded_name(str_of(text, s.technical_name));
+                    hasher.hash_one((s.parent, f.as_str(), s.node_type))
                 };
                 folded.insert_unique(hash, at, fold_of);
                 None
@@ -354,11 +515,15 @@ mod tests {
         let counts = tree.counts();
         assert_eq!(counts[&Level::Structure], 2, "a table and a view");
         assert_eq!(counts[&Level::Field], 2);
-        let table = &tree.nodes[placed[1].as_ref().unwrap().at as usize];
-        assert_eq!(table.row, Some(3));
-        assert_eq!(table.attributes["description"], "Orders of the day");
-        let source = &tree.nodes[0];
-        assert_eq!((source.row, source.level), (None, Level::Source), "implied");
+        let table = tree.node(placed[1].as_ref().unwrap().at);
+        assert_eq!(table.row(), Some(3));
+        assert_eq!(table.attributes()["description"], "Orders of the day");
+        let source = tree.node(0);
+        assert_eq!(
+            (source.row(), source.level()),
+            (None, Level::Source),
+            "implied"
+        );
     }
 
     #[test]
@@ -418,7 +583,7 @@ mod tests {
         ];
         assert_eq!(counts, BTreeMap::from(expected));
         assert_eq!(
-            tree.nodes.iter().filter(|n| n.row.is_some()).count(),
+            tree.iter().filter(|n| n.row().is_some()).count(),
             46,
             "only fields have rows"
         );
@@ -456,16 +621,9 @@ mod tests {
         let header: Vec<String> = columns.map(String::from).to_vec();
         let dg = Layout::of(&header);
         let mut again = Tree::default();
-        for (at, node) in flat.nodes.iter().enumerate() {
-            let mut chain = vec![at as At];
-            while let Some(up) = flat.nodes[*chain.last().unwrap() as usize].parent {
-                chain.push(up);
-            }
-            chain.reverse();
-            let types: Vec<&str> = chain
-                .iter()
-                .map(|&c| &*flat.types[flat.nodes[c as usize].node_type as usize])
-                .collect();
+        for node in flat.iter() {
+            let at = node.at as usize;
+            let types: Vec<&str> = flat.key_path(node.at).into_iter().map(|(_, t)| t).collect();
             let typed = match at % 2 {
                 0 => format!("\\{}", types.join("\\")),
                 _ => types.last().unwrap().to_string(),
@@ -475,22 +633,24 @@ mod tests {
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let mut cells = vec![flat.path(at as At), typed, node.name.to_string()];
-            cells.extend(keys.iter().map(|k| text(node.attributes.get(k))));
+            let mut cells = vec![flat.path(at as At), typed, node.name().to_owned()];
+            cells.extend(keys.iter().map(|k| text(node.attributes().get(k))));
             again
                 .add(at as u64 + 2, dg.read_path_type(&cells).unwrap())
                 .unwrap();
         }
         assert_eq!(again.counts(), flat.counts());
-        for (at, node) in flat.nodes.iter().enumerate() {
-            let twin = &again.nodes[at];
-            assert_eq!(again.path(at as At), flat.path(at as At));
+        for node in flat.iter() {
+            let twin = again.node(node.at);
+            assert_eq!(again.path(node.at), flat.path(node.at));
+            assert_eq!(twin.type_name(), node.type_name());
+            assert_eq!((twin.level(), twin.name()), (node.level(), node.name()));
             assert_eq!(
-                again.types[twin.node_type as usize],
-                flat.types[node.node_type as usize]
+                twin.attributes(),
+                node.attributes(),
+                "{}",
+                flat.path(node.at)
             );
-            assert_eq!((twin.level, &twin.name), (node.level, &node.name));
-            assert_eq!(twin.attributes, node.attributes, "{}", flat.path(at as At));
         }
     }
 

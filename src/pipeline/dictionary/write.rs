@@ -21,7 +21,8 @@ use crate::client::api::Client;
 use crate::client::breaker::{Breaker, Verdict};
 use crate::client::routes::{self, Kind, Way};
 use crate::model::action::Action;
-use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
+use crate::model::outcome::{ErrorKind, Problem, RowResult};
+use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::plan::{self, Plan};
 use crate::pipeline::dictionary::tree::{At, Tree};
 use crate::pipeline::directory::Target;
@@ -45,7 +46,7 @@ pub(crate) struct Writes<'a> {
     pub(crate) plan: &'a Plan,
     /// Every row's outcome, in file order (rows ascending): what the check
     /// said a write would do, turned into what it did.
-    pub(crate) outcomes: &'a mut [Outcome],
+    pub(crate) outcomes: &'a mut Outcomes,
     /// None for a run into the null device.
     pub(crate) journal: Option<&'a Journal>,
     /// Rows an interrupted run sent without a known result, with what they did.
@@ -234,7 +235,7 @@ impl Writes<'_> {
     /// The row of the node at `at`, and what it does (what an earlier,
     /// interrupted attempt did, when this one only finishes it).
     fn row_of(&self, at: At) -> Option<(u64, Action)> {
-        let row = self.file.nodes[at as usize].row?;
+        let row = self.file.node(at).row()?;
         let action = self.plan.acts[at as usize]?;
         let earlier = self.sent_before.get(&row).copied();
         Some(match action {
@@ -248,8 +249,8 @@ impl Writes<'_> {
     fn sending(&mut self, piece: &[At]) -> anyhow::Result<()> {
         let rows: Vec<(u64, Action)> = piece.iter().filter_map(|at| self.row_of(*at)).collect();
         for (row, action) in rows {
-            if let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) {
-                self.outcomes[i].attempts += 1;
+            if let Some(i) = self.outcomes.find(row) {
+                self.outcomes.change(i, |o| o.attempts += 1);
             }
             if let Some(journal) = self.journal {
                 journal.record(&Event::Sent(Sent { row, action }))?;
@@ -273,11 +274,10 @@ impl Writes<'_> {
             let Some((row, action)) = self.row_of(at) else {
                 continue;
             };
-            let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) else {
+            let Some(i) = self.outcomes.find(row) else {
                 continue;
             };
-            let o = &mut self.outcomes[i];
-            match *became {
+            let o = self.outcomes.change(i, |o| match *became {
                 Became::Written => {
                     o.result = action.done();
                     o.http_status = None;
@@ -298,9 +298,9 @@ impl Writes<'_> {
                     o.error_kinds = vec![ErrorKind::row(kind)];
                     o.error = Some(message.to_owned());
                 }
-            }
+            });
             if let (true, Some(journal)) = (known, self.journal) {
-                journal.record(&Event::Done(o.clone()))?;
+                journal.record(&Event::Done(o))?;
             }
         }
         Ok(())
@@ -312,19 +312,19 @@ impl Writes<'_> {
     pub(crate) fn settle(&mut self, after: &Tree) -> anyhow::Result<()> {
         let unsure = std::mem::take(&mut self.unsure);
         for at in unsure {
-            let node = &self.file.nodes[at as usize];
+            let node = self.file.node(at);
             let listed = after.find(&self.file.key_path(at));
             let holds = listed.is_some_and(|l| {
-                let theirs = &after.nodes[l as usize];
-                theirs.name == node.name
-                    && (node.attributes.iter())
-                        .all(|(k, v)| super::check::same(theirs.attributes.get(k), v))
+                let theirs = after.node(l);
+                let held = theirs.attributes();
+                theirs.name() == node.name()
+                    && (node.attributes().iter()).all(|(k, v)| super::check::same(held.get(k), v))
             });
             let Some((row, _)) = self.row_of(at) else {
                 continue;
             };
-            let failed = (self.outcomes.binary_search_by_key(&row, |o| o.row))
-                .is_ok_and(|i| self.outcomes[i].result == RowResult::Failed);
+            let failed = (self.outcomes.find(row))
+                .is_some_and(|i| self.outcomes.result(i) == RowResult::Failed);
             let became = match (holds, failed) {
                 (true, _) => Became::Written,
                 (false, true) => {
@@ -346,13 +346,10 @@ impl Writes<'_> {
         let Some((row, _)) = self.row_of(at) else {
             return Ok(());
         };
-        let (Ok(i), Some(journal)) = (
-            self.outcomes.binary_search_by_key(&row, |o| o.row),
-            self.journal,
-        ) else {
+        let (Some(i), Some(journal)) = (self.outcomes.find(row), self.journal) else {
             return Ok(());
         };
-        journal.record(&Event::Done(self.outcomes[i].clone()))
+        journal.record(&Event::Done(self.outcomes.get(i)))
     }
 
     /// The run stopped before the listing could decide the unsure rows:
@@ -362,13 +359,14 @@ impl Writes<'_> {
             let Some((row, _)) = self.row_of(at) else {
                 continue;
             };
-            if let Ok(i) = self.outcomes.binary_search_by_key(&row, |o| o.row) {
-                let o = &mut self.outcomes[i];
-                let said = o.error.take().unwrap_or_default();
-                o.error = Some(format!(
-                    "{said}; the run stopped before it was known whether this was \
-                     applied: --resume finds out and finishes it"
-                ));
+            if let Some(i) = self.outcomes.find(row) {
+                self.outcomes.change(i, |o| {
+                    let said = o.error.take().unwrap_or_default();
+                    o.error = Some(format!(
+                        "{said}; the run stopped before it was known whether this was \
+                         applied: --resume finds out and finishes it"
+                    ));
+                });
             }
         }
     }

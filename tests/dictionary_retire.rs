@@ -173,8 +173,8 @@ async fn a_nightly_sync_writes_only_the_edit_and_retires_only_what_left_the_file
     assert!(paths.contains(&r"\sales_dwh\sales\order_lines".to_owned()));
     assert_eq!(
         trees_sent(&sb) - trees,
-        2,
-        "the edit in one tree, the retirement in one"
+        1,
+        "the edit and the retirement of its source in one tree"
     );
 
     let status = statuses(&sb);
@@ -191,6 +191,56 @@ async fn a_nightly_sync_writes_only_the_edit_and_retires_only_what_left_the_file
     let again = dg(&sb, "run", &file, &sync).await;
     assert_eq!((again.code, &again.summary["retired"]), (0, &0.into()));
     assert_eq!(trees_sent(&sb), trees, "the next night sends nothing");
+}
+
+/// A retirement the tenant refuses does not cost the edit it rides with:
+/// the tree carrying both is refused, the edit is sent again alone and
+/// written, and the retirement, sent on its own, fails saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_retirement_riding_with_an_edit_fails_alone_and_the_edit_is_written() {
+    let refused = r"\sales_dwh\sales\order_lines";
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path());
+    let first = dg(&sb, "run", &file, &[]).await;
+    assert_eq!(first.code, 0, "{}", first.summary);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace("Login and contact address", "Where we write");
+    assert_ne!(edited, text);
+    std::fs::write(&file, edited).unwrap();
+    without(&file, |_, table, _| table == "order_lines");
+    sb.refuse_node(Some(refused));
+    let trees = trees_sent(&sb);
+    let sync = ["--if-exists", "update", "--retire-missing", SCOPE];
+    let run = dg(&sb, "run", &file, &sync).await;
+    assert_eq!(run.code, 1, "a retirement failed: {}", run.summary);
+    assert_eq!(results_of(&run.rows)["updated"], 1, "the edit is written");
+    assert_eq!(run.summary["results"]["failed"], 0, "{}", run.summary);
+    assert_eq!(
+        (&run.summary["retired"], &run.summary["retire_failed"]),
+        (&0.into(), &6.into())
+    );
+    let listed = read_report(&retired_list(&dir.path().join("run.csv"))).1;
+    assert!(
+        listed
+            .iter()
+            .all(|r| r["result"] == "failed" && r["error"].contains("order_lines")),
+        "{listed:?}"
+    );
+    assert_eq!(
+        trees_sent(&sb) - trees,
+        3,
+        "both refused together, the edit again alone, the retirement alone"
+    );
+    let status = statuses(&sb);
+    assert!(status["sales.order_lines"].is_none(), "nothing retired");
+    let written = sb
+        .store()
+        .dictionary
+        .nodes
+        .iter()
+        .any(|n| n.description.as_deref() == Some("Where we write"));
+    assert!(written, "the edit is in the tenant");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

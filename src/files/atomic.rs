@@ -38,9 +38,15 @@ pub(crate) fn is_null(path: &Path) -> bool {
     path == null || same_file(path, null)
 }
 
-/// Writes `value` as pretty JSON to `path`, atomically.
+/// Writes `value` as pretty JSON to `path`, atomically (buffered: the
+/// sandbox's state of a million fields is not a write call per token).
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    write_with(path, |out| Ok(serde_json::to_writer_pretty(out, value)?))
+    use std::io::Write;
+    write_with(path, |out| {
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, value)?;
+        Ok(out.flush()?)
+    })
 }
 
 /// A temporary file is private (0600): the file that replaces `path` gets

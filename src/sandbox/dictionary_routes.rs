@@ -151,13 +151,13 @@ pub(crate) async fn bulktree(
         return error(&app, StatusCode::NOT_FOUND, &message);
     }
     let atomic = !app.has(Variant::TreeNotAtomic);
-    let refuse_node = app.config.refuse_node.as_deref();
+    let refuse_node = app.refused_node.lock().expect("refused node lock").clone();
     let done = store.bulktree(
         &version_id,
         &body,
         (
             atomic,
-            refuse_node,
+            refuse_node.as_deref(),
             crate::sandbox::store::Mandatory::Checked,
         ),
     );

@@ -142,6 +142,8 @@ pub(crate) struct App {
     fail_rate: AtomicU64,
     drop_after_commit_rate: AtomicU64,
     faults: faults::Faults,
+    /// The node a bulktree may not carry (`refuse_node`), adjustable too.
+    refused_node: Mutex<Option<String>>,
 }
 
 impl App {
@@ -221,6 +223,7 @@ impl Sandbox {
                 .fixed_hour(config.variants.contains(&Variant::FixedHour)),
             fail_rate: AtomicU64::new(config.fail_rate.to_bits()),
             drop_after_commit_rate: AtomicU64::new(config.drop_after_commit_rate.to_bits()),
+            refused_node: Mutex::new(config.refuse_node.clone()),
             faults: faults::Faults::new(config.fault_seed),
             config,
             store: Mutex::new(store),
@@ -291,6 +294,12 @@ impl Sandbox {
         self.app
             .drop_after_commit_rate
             .store(drop_after_commit_rate.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Changes the node a bulktree is refused for carrying (`None`: none),
+    /// while serving: a tenant that starts refusing what no check can see.
+    pub fn refuse_node(&self, path: Option<&str>) {
+        *self.app.refused_node.lock().expect("refused node lock") = path.map(str::to_owned);
     }
 
     /// Every request so far, in arrival order.

@@ -34,6 +34,7 @@ use crate::pipeline::dictionary::check::Checker;
 use crate::pipeline::dictionary::columns::{self, Level, Shape, shape_of};
 use crate::pipeline::dictionary::custom::{Binding, Customs};
 use crate::pipeline::dictionary::listing;
+use crate::pipeline::dictionary::retire::Retiring;
 use crate::pipeline::dictionary::rows::{Layout, NodeRow, Options};
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::types::Types;
@@ -200,6 +201,10 @@ async fn against(
         retirees,
     )?;
     let custom = |level, name: &str| tenant.binding.format(level, name);
+    let writes = !matches!(config.job, Task::Check { .. });
+    let mut retiring = (retirement.retirees.as_ref())
+        .filter(|r| writes && !r.is_empty())
+        .map(|r| Retiring::of(&tenant.held, r));
     let wrote = Wrote {
         client: &client,
         target: &tenant.target,
@@ -208,14 +213,17 @@ async fn against(
         custom: &custom,
         journal: journal.as_ref(),
         sent_before: &checked.sent_before,
+        retiring: retiring.as_mut(),
     };
     let written = write_rows(config, wrote, &mut outcomes, interrupt).await?;
-    let retirees = retirement.retirees.filter(|_| written.complete);
+    // Stopped early, the set is left for --resume, but what rode along is said.
+    let carried = retiring.as_ref().is_some_and(Retiring::any_carried);
+    let retirees = retirement.retirees.filter(|_| written.complete || carried);
     let reach = (&client, &tenant.target, &tenant.held);
     let notation = (report_csv(config, &records), interrupt);
-    let writes = !matches!(config.job, Task::Check { .. });
     let local = |e| local_failure(e, writes);
-    let retired = (retire::finish(config, reach, retirees, notation).await).map_err(local)?;
+    let retiring = (retirees, retiring);
+    let retired = (retire::finish(config, reach, retiring, notation).await).map_err(local)?;
     let reported = Reported {
         file,
         ids: written.after.as_ref().unwrap_or(&tenant.held),

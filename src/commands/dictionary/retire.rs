@@ -1,7 +1,9 @@
 //! `--retire-missing` of a dictionary, as a command does it: the set
 //! decided before any write (or the one a rerun or `--resume` finishes,
-//! from the run record), the objects set `Obsolete` after the rows' writes
-//! (`check`: what would be), the retired list beside the report.
+//! from the run record), the objects set `Obsolete` with the rows' writes
+//! (a source's set riding the first tree that writes that source's rows,
+//! the rest after them; `check`: what would be), the retired list beside
+//! the report.
 
 use crate::cli::config::{ImportConfig, Task};
 use crate::client::api::Client;
@@ -10,7 +12,7 @@ use crate::exit::usage;
 use crate::files::beside::Beside;
 use crate::model::key::Key;
 use crate::pipeline::dictionary::plan;
-use crate::pipeline::dictionary::retire::{self, still_to_retire};
+use crate::pipeline::dictionary::retire::{self, Retiring, still_to_retire};
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::directory::{Directory, Target};
 use crate::pipeline::retire::{RetireResult, Retiree};
@@ -100,24 +102,36 @@ pub(super) struct Done {
 }
 
 /// Retires the set (a `check` says what would be), unless the run stopped
-/// early, and writes the retired list beside the report. A signal drains
-/// the tree in flight and sends no other: the rest is left for `--resume`.
+/// early, and writes the retired list beside the report; what rode along
+/// the rows' trees (`retiring`) is not sent again. A signal drains the tree
+/// in flight and sends no other: the rest is left for `--resume`.
 pub(super) async fn finish(
     config: &ImportConfig,
     (client, target, held): (&Client, &Target, &Tree),
-    retirees: Option<Vec<Retiree>>,
+    (retirees, retiring): (Option<Vec<Retiree>>, Option<Retiring>),
     (csv, interrupt): (crate::files::table::Csv, &Interrupt),
 ) -> anyhow::Result<Done> {
-    let Some(set) = retirees.filter(|_| client.halt().stopped().is_none()) else {
+    let stopped = client.halt().stopped().is_some();
+    let carried = retiring.as_ref().is_some_and(Retiring::any_carried);
+    let Some(set) = retirees.filter(|_| !stopped || carried) else {
         return Ok(Done {
             retired: 0,
             failed: 0,
         });
     };
     let size = config.tree_size.unwrap_or(plan::TREE_SIZE);
-    let list = match config.job {
-        Task::Check { .. } => crate::pipeline::retire::would_retire(set),
-        _ => tokio::select! {
+    let list = match (&config.job, retiring) {
+        (Task::Check { .. }, _) => crate::pipeline::retire::would_retire(set),
+        (_, Some(mut retiring)) => {
+            if !stopped {
+                tokio::select! {
+                    _ = retiring.send_rest(client, target, held, size) => {}
+                    _ = signals::drain_on(interrupt, client.halt()) => unreachable!("pending forever"),
+                }
+            }
+            retiring.results(&set)
+        }
+        (_, None) => tokio::select! {
             list = retire::retire(client, target, held, set, size) => list,
             _ = signals::drain_on(interrupt, client.halt()) => unreachable!("pending forever"),
         },

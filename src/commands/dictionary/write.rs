@@ -12,6 +12,7 @@ use crate::model::outcome::{ErrorKind, Outcome, Problem, RowResult};
 use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::listing;
 use crate::pipeline::dictionary::plan::{self, Plan};
+use crate::pipeline::dictionary::retire::Retiring;
 use crate::pipeline::dictionary::tree::Tree;
 use crate::pipeline::dictionary::write::Writes;
 use crate::pipeline::directory::Target;
@@ -28,6 +29,8 @@ pub(super) struct Wrote<'a> {
     pub(super) journal: Option<&'a Journal>,
     /// Rows an interrupted run sent without a known result, with what they did.
     pub(super) sent_before: &'a HashMap<u64, Action>,
+    /// What `--retire-missing` retires, riding along the writes where it can.
+    pub(super) retiring: Option<&'a mut Retiring>,
 }
 
 /// What the writes left: whether every row's result is known (nothing is
@@ -72,6 +75,7 @@ pub(super) async fn write(
         unsure: Vec::new(),
         sent: 0,
         breaker: Default::default(),
+        retiring: wrote.retiring,
     };
     let size = tree_size.unwrap_or(plan::TREE_SIZE);
     tokio::select! {

@@ -223,3 +223,39 @@ impl Writer<'_> {
         Value::Object(obj)
     }
 }
+
+/// `other`, a bulktree of the same source, merged into `into`: a node both
+/// carry (the same technical name and type under the same parent) once,
+/// with what each says of it; the nodes `into` now carries.
+pub(crate) fn merge(into: &mut Value, other: &Value) -> usize {
+    let same = |a: &Value, b: &Value| {
+        a.get("technicalName") == b.get("technicalName") && a.get("type") == b.get("type")
+    };
+    if let (Some(mine), Some(theirs)) = (into.as_object_mut(), other.as_object()) {
+        for (k, v) in theirs.iter().filter(|(k, _)| *k != "children") {
+            mine.entry(k.as_str()).or_insert_with(|| v.clone());
+        }
+    }
+    let theirs = other.get("children").and_then(Value::as_array);
+    for child in theirs.into_iter().flatten() {
+        let children = into
+            .as_object_mut()
+            .map(|o| o.entry("children").or_insert_with(|| json!([])));
+        let Some(Value::Array(children)) = children else {
+            continue;
+        };
+        match children.iter_mut().find(|c| same(c, child)) {
+            Some(same) => {
+                merge(same, child);
+            }
+            None => children.push(child.clone()),
+        }
+    }
+    nodes_in(into)
+}
+
+/// The nodes a bulktree carries, its root's included.
+pub(crate) fn nodes_in(tree: &Value) -> usize {
+    let children = tree.get("children").and_then(Value::as_array);
+    1 + children.into_iter().flatten().map(nodes_in).sum::<usize>()
+}

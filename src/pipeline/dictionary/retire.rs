@@ -150,44 +150,117 @@ pub(crate) async fn retire(
     retirees: Vec<Retiree>,
     size: usize,
 ) -> Vec<Retired> {
-    let mut tree = Tree::default();
-    let mut results: Vec<Option<Result<(), String>>> = vec![None; retirees.len()];
-    for (i, r) in retirees.iter().enumerate() {
-        let Some(at) = place_of(held, r) else {
-            results[i] = Some(Err("no longer listed by the tenant".into()));
-            continue;
-        };
-        let steps = (held.key_path(at).iter().zip(ancestry(held, at)))
-            .map(|((tn, t), place)| {
-                let node = held.node(place);
-                step(node.level(), node.name(), tn, t)
-            })
-            .collect();
-        let mut row = NodeRow {
-            path: steps,
-            ..NodeRow::default()
-        };
-        let obsolete = Value::from(Status::Obsolete.as_api());
-        row.attributes.insert("status".into(), obsolete);
-        let _ = tree.add(i as u64, row);
-    }
-    let plan = Plan::new(&tree, held, |_| Some(Action::Update));
-    let sources: Vec<At> = plan.sources(&tree).collect();
-    for source in sources {
-        for piece in plan.pieces(source, size) {
-            send(client, target, (&tree, held, &plan), piece, &mut results).await;
+    let mut retiring = Retiring::of(held, &retirees);
+    retiring.send_rest(client, target, held, size).await;
+    retiring.results(&retirees)
+}
+
+/// The retirees as bulktrees to send, and what became of each: a source's
+/// whole set, when one tree holds it, may ride along the first tree that
+/// writes that source's rows (`rider`), so that a nightly sync costs one
+/// request a source touched, not two; what did not ride is sent after.
+pub(crate) struct Retiring {
+    tree: Tree,
+    plan: Plan,
+    results: Vec<Option<Result<(), String>>>,
+}
+
+/// A source's retirees as one bulktree, to be merged into another.
+pub(crate) struct Rider {
+    pub(crate) json: Value,
+    piece: Vec<At>,
+}
+
+impl Retiring {
+    pub(crate) fn of(held: &Tree, retirees: &[Retiree]) -> Retiring {
+        let mut tree = Tree::default();
+        let mut results: Vec<Option<Result<(), String>>> = vec![None; retirees.len()];
+        for (i, r) in retirees.iter().enumerate() {
+            let Some(at) = place_of(held, r) else {
+                results[i] = Some(Err("no longer listed by the tenant".into()));
+                continue;
+            };
+            let steps = (held.key_path(at).iter().zip(ancestry(held, at)))
+                .map(|((tn, t), place)| {
+                    let node = held.node(place);
+                    step(node.level(), node.name(), tn, t)
+                })
+                .collect();
+            let mut row = NodeRow {
+                path: steps,
+                ..NodeRow::default()
+            };
+            let obsolete = Value::from(Status::Obsolete.as_api());
+            row.attributes.insert("status".into(), obsolete);
+            let _ = tree.add(i as u64, row);
+        }
+        let plan = Plan::new(&tree, held, |_| Some(Action::Update));
+        Retiring {
+            tree,
+            plan,
+            results,
         }
     }
-    (retirees.iter().zip(results))
-        .map(|(r, result)| match result {
-            Some(Ok(())) => outcome(r, RetireResult::Retired, None),
-            Some(Err(e)) => outcome(r, RetireResult::Failed, Some(e)),
-            None => {
-                let said = "not sent: the run stopped first (--resume finishes it)";
-                outcome(r, RetireResult::Failed, Some(said.into()))
+
+    /// Every retiree under the source of these keys, as one bulktree of at
+    /// most `size` of them (`None`: none, or more than one tree holds them).
+    pub(crate) fn rider(&self, held: &Tree, source: &[(&str, &str)], size: usize) -> Option<Rider> {
+        let at = self.tree.find(source)?;
+        let mut pieces = self.plan.pieces(at, size);
+        let piece = pieces.pop().filter(|_| pieces.is_empty())?;
+        let json = plan::body(&self.tree, held, &self.plan, &piece).json;
+        json.get("children")?;
+        Some(Rider { json, piece })
+    }
+
+    /// The rider's retirees retired: the tree that carried it was applied.
+    pub(crate) fn carried(&mut self, rider: Rider) {
+        for at in rider.piece {
+            if let Some(row) = self.tree.node(at).row() {
+                self.results[row as usize] = Some(Ok(()));
             }
-        })
-        .collect()
+        }
+    }
+
+    /// Whether some retiree rode along a write and was retired.
+    pub(crate) fn any_carried(&self) -> bool {
+        self.results.iter().any(|r| matches!(r, Some(Ok(()))))
+    }
+
+    /// Every retiree not retired yet, sent in trees of at most `size`.
+    pub(crate) async fn send_rest(
+        &mut self,
+        client: &Client,
+        target: &Target,
+        held: &Tree,
+        size: usize,
+    ) {
+        let sources: Vec<At> = self.plan.sources(&self.tree).collect();
+        for source in sources {
+            for mut piece in self.plan.pieces(source, size) {
+                piece.retain(|at| {
+                    let row = self.tree.node(*at).row();
+                    row.is_some_and(|row| self.results[row as usize].is_none())
+                });
+                let (tree, plan) = (&self.tree, &self.plan);
+                send(client, target, (tree, held, plan), piece, &mut self.results).await;
+            }
+        }
+    }
+
+    /// What became of each retiree (in `retirees` order).
+    pub(crate) fn results(self, retirees: &[Retiree]) -> Vec<Retired> {
+        (retirees.iter().zip(self.results))
+            .map(|(r, result)| match result {
+                Some(Ok(())) => outcome(r, RetireResult::Retired, None),
+                Some(Err(e)) => outcome(r, RetireResult::Failed, Some(e)),
+                None => {
+                    let said = "not sent: the run stopped first (--resume finishes it)";
+                    outcome(r, RetireResult::Failed, Some(said.into()))
+                }
+            })
+            .collect()
+    }
 }
 
 /// The places from the source down to `at`.

@@ -24,6 +24,7 @@ use crate::model::action::Action;
 use crate::model::outcome::{ErrorKind, Problem, RowResult};
 use crate::model::outcomes::Outcomes;
 use crate::pipeline::dictionary::plan::{self, Plan};
+use crate::pipeline::dictionary::retire::{Retiring, Rider};
 use crate::pipeline::dictionary::tree::{At, Tree};
 use crate::pipeline::directory::Target;
 use crate::pipeline::journal::{Event, Journal, Sent};
@@ -58,6 +59,9 @@ pub(crate) struct Writes<'a> {
     /// Trees refused for one reason, one after another, stop the run (a
     /// refusal that splits a tree counts once: it is one request).
     pub(crate) breaker: Breaker,
+    /// What `--retire-missing` retires, each source's riding along the
+    /// first tree that writes the source's rows.
+    pub(crate) retiring: Option<&'a mut Retiring>,
 }
 
 /// What became of a node's write.
@@ -71,8 +75,11 @@ impl Writes<'_> {
     pub(crate) async fn all(&mut self, size: usize) -> anyhow::Result<()> {
         let sources: Vec<At> = self.plan.sources(self.file).collect();
         for source in sources {
+            let keys = self.file.key_path(source);
+            let retiring = self.retiring.as_deref();
+            let mut rider = retiring.and_then(|r| r.rider(self.held, &keys, size));
             for piece in self.plan.pieces(source, size) {
-                self.piece(piece).await?;
+                self.piece(piece, rider.take()).await?;
             }
         }
         Ok(())
@@ -106,8 +113,10 @@ impl Writes<'_> {
     }
 
     /// One piece, resent without what the tenant refused, halved when too
-    /// big or when its refusal names no node.
-    async fn piece(&mut self, piece: Vec<At>) -> anyhow::Result<()> {
+    /// big or when its refusal names no node. A rider goes with its first
+    /// request only: refused, the piece is sent again without it (it is
+    /// sent on its own after the rows).
+    async fn piece(&mut self, piece: Vec<At>, mut rider: Option<Rider>) -> anyhow::Result<()> {
         let mut queue = vec![piece];
         while let Some(mut piece) = queue.pop() {
             if piece.is_empty() {
@@ -116,11 +125,15 @@ impl Writes<'_> {
             if self.halted() {
                 return Ok(());
             }
-            let body = plan::body(self.file, self.held, self.plan, &piece);
+            let mut body = plan::body(self.file, self.held, self.plan, &piece);
             self.sending(&piece)?;
             if body.json.get("children").is_none() {
                 self.alone(piece[0], &body.json).await?;
                 continue;
+            }
+            let riding = rider.take();
+            if let Some(r) = &riding {
+                body.nodes = plan::merge(&mut body.json, &r.json);
             }
             let route = routes::route(Kind::Source, Way::Tree, &self.target.version_id);
             let url = self.client.url(&route.path, &[]);
@@ -144,12 +157,21 @@ impl Writes<'_> {
                 let accounted =
                     counts.total == Some(body.nodes) && counts.created == Some(body.creates);
                 match accounted {
-                    true => self.decide(&piece, &Became::Written, true)?,
+                    true => {
+                        self.decide(&piece, &Became::Written, true)?;
+                        if let (Some(rider), Some(retiring)) = (riding, self.retiring.as_mut()) {
+                            retiring.carried(rider);
+                        }
+                    }
                     false => {
                         self.decide(&piece, &Became::Written, false)?;
                         self.unsure.extend(piece);
                     }
                 }
+                continue;
+            }
+            if riding.is_some() && status < 500 {
+                queue.push(piece); // again, without the rider
                 continue;
             }
             let too_big = status == 413 || (status == 400 && body.nodes > plan::MOST_NODES);

@@ -259,3 +259,56 @@ pub(crate) fn nodes_in(tree: &Value) -> usize {
     let children = tree.get("children").and_then(Value::as_array);
     1 + children.into_iter().flatten().map(nodes_in).sum::<usize>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_trees_of_one_source_merge_into_one_carrying_each_node_once() {
+        let mut edit = json!({"name": "dwh", "technicalName": "dwh", "type": "Relational",
+            "children": [{"name": "sales", "technicalName": "sales", "type": "Model",
+                "children": [{"name": "orders", "technicalName": "orders", "type": "Table",
+                    "children": [{"technicalName": "id", "name": "id", "type": "Column",
+                        "description": "edited"}]}]}]});
+        let retire = json!({"name": "dwh", "technicalName": "dwh", "type": "Relational",
+            "children": [{"name": "sales", "technicalName": "sales", "type": "Model",
+                "children": [
+                    {"name": "orders", "technicalName": "orders", "type": "View",
+                        "status": "Obsolete"},
+                    {"name": "orders", "technicalName": "orders", "type": "Table",
+                        "children": [{"technicalName": "gone", "name": "gone",
+                            "type": "Column", "status": "Obsolete"}]}]}]});
+        assert_eq!(
+            merge(&mut edit, &retire),
+            6,
+            "source, schema, table, view, two columns"
+        );
+        assert_eq!(nodes_in(&edit), 6);
+        let tables = &edit["children"][0]["children"];
+        assert_eq!(
+            tables.as_array().unwrap().len(),
+            2,
+            "the table once, the view beside it"
+        );
+        let columns = tables[0]["children"].as_array().unwrap();
+        let said: Vec<(&str, Option<&str>, Option<&str>)> = (columns.iter())
+            .map(|c| {
+                let text = |k: &str| c.get(k).and_then(Value::as_str);
+                (
+                    text("technicalName").unwrap(),
+                    text("description"),
+                    text("status"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("id", Some("edited"), None),
+                ("gone", None, Some("Obsolete"))
+            ]
+        );
+        assert_eq!(tables[1]["status"], "Obsolete");
+    }
+}

@@ -11,7 +11,24 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// With glibc, every allocation of a megabyte or more (a million fields'
+/// nodes, their indexes) is a mapping of its own: growing one moves its
+/// pages rather than copying them, and one freed goes back to the system.
+/// Left to itself glibc raises that threshold to 32 MB as large blocks are
+/// freed, and each growth past it then leaves a freed copy resident (the
+/// bench's nightly sync of 1,000,000 fields: 262 MB at peak, 236 MB so).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn large_blocks_mapped() {
+    // SAFETY: mallopt with a parameter glibc documents, first thing in
+    // main, before any other thread allocates.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    large_blocks_mapped();
     let args = match dg_import::cli::job::expand(std::env::args_os().collect(), |name| {
         std::env::var(name).ok()
     }) {

@@ -6,10 +6,11 @@
 //! parent), and a sibling whose technical name matches another's only in
 //! case or Unicode form warned, naming it (Snowflake upper-cases names).
 //!
-//! Kept compact for a million fields (forty bytes a node): a node is its
-//! parent's place, an interned type, the row that describes it and spans
-//! of the tree's one text (its names, held once when they are alike), of
-//! its attribute pool (`attributes.rs`) and of its ids (`ids.rs`).
+//! Kept compact for a million fields (32 bytes a node, and the number of
+//! the row that describes it): a node is its parent's place, an interned
+//! type, whether a row describes it, and spans of the tree's one text (its
+//! names, held once when they are alike), of its attribute pool
+//! (`attributes.rs`) and of its ids (`ids.rs`).
 
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -35,17 +36,18 @@ struct Text {
     len: u32,
 }
 
-/// One object of the tree, as held.
+/// One object of the tree, as held: 32 bytes.
 #[derive(Clone, Debug)]
 struct Slot {
     parent: At,
     node_type: u16,
     level: Level,
+    /// Whether a row describes it (its number in `Tree::rows`); not while
+    /// it is only implied.
+    described: bool,
     name: Text,
     technical_name: Text,
     attributes: Span,
-    /// The row that describes it, plus one; 0 while it is only implied.
-    row: u64,
 }
 
 /// One object of the tree.
@@ -68,7 +70,8 @@ impl<'a> Node<'a> {
 
     /// The row that describes it; `None` while it is only implied.
     pub fn row(&self) -> Option<u64> {
-        self.slot.row.checked_sub(1)
+        let row = || self.tree.rows.get(self.at as usize).copied().unwrap_or(0);
+        self.slot.described.then(row)
     }
 
     /// An index into `Tree::types`.
@@ -132,6 +135,9 @@ pub struct Placed {
 #[derive(Debug, Default)]
 pub struct Tree {
     slots: Vec<Slot>,
+    /// The row of each place a row describes (a listing's are all 0: none
+    /// is held).
+    rows: Vec<u64>,
     pub types: Vec<Box<str>>,
     /// Every name of the tree, one after the other.
     text: String,
@@ -321,8 +327,15 @@ impl Tree {
                     (false, false) => self.hold(&step.name),
                 };
                 let this = &mut self.slots[at as usize];
-                this.row = row + 1;
+                this.described = true;
                 this.name = name;
+                if row > 0 {
+                    let place = at as usize;
+                    if self.rows.len() <= place {
+                        self.rows.resize(place + 1, 0);
+                    }
+                    self.rows[place] = row;
+                }
                 return Ok(Placed { at, nearly });
             }
             parent = at;
@@ -339,7 +352,7 @@ impl Tree {
     /// all): only implied, as its children's paths name it.
     pub(crate) fn unclaim(&mut self, at: At) {
         let slot = &mut self.slots[at as usize];
-        slot.row = 0;
+        slot.described = false;
         slot.attributes = Span::default();
     }
 
@@ -419,7 +432,7 @@ impl Tree {
             name,
             technical_name,
             attributes: Span::default(),
-            row: 0,
+            described: false,
         });
         let Tree {
             slots,
@@ -491,6 +504,11 @@ mod tests {
             })
             .collect();
         (tree, placed)
+    }
+
+    #[test]
+    fn a_node_is_held_in_32_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
     }
 
     #[test]

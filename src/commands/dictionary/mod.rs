@@ -202,9 +202,7 @@ async fn against(
     )?;
     let custom = |level, name: &str| tenant.binding.format(level, name);
     let writes = !matches!(config.job, Task::Check { .. });
-    let mut retiring = (retirement.retirees.as_ref())
-        .filter(|r| writes && !r.is_empty())
-        .map(|r| Retiring::of(&tenant.held, r));
+    let mut retiring = retiring_of(writes, &retirement, &tenant.held);
     let wrote = Wrote {
         client: &client,
         target: &tenant.target,
@@ -216,13 +214,11 @@ async fn against(
         retiring: retiring.as_mut(),
     };
     let written = write_rows(config, wrote, &mut outcomes, interrupt).await?;
-    // Stopped early, the set is left for --resume, but what rode along is said.
-    let carried = retiring.as_ref().is_some_and(Retiring::any_carried);
-    let retirees = retirement.retirees.filter(|_| written.complete || carried);
+    // Stopped early, the set is --resume's (`finish` says what rode along).
+    let retiring = (retirement.retirees, retiring);
     let reach = (&client, &tenant.target, &tenant.held);
     let notation = (report_csv(config, &records), interrupt);
     let local = |e| local_failure(e, writes);
-    let retiring = (retirees, retiring);
     let retired = (retire::finish(config, reach, retiring, notation).await).map_err(local)?;
     let reported = Reported {
         file,
@@ -236,6 +232,9 @@ async fn against(
     if let (Some(journal), true) = (journal, written.complete) {
         journal.remove()?;
     }
+    let left = left_behind(config, &written, &facts, writes);
+    let bound = tenant.warnings.clone();
+    let warnings = [warnings, bound, retirement.warnings, checked.warnings, left].concat();
     let mut totals = Totals::new(
         config.job.name(),
         records.name(),
@@ -243,15 +242,19 @@ async fn against(
         started,
         Some(&pace),
     );
-    let left = left_behind(config, &written, &facts, writes);
-    let bound = tenant.warnings.clone();
-    totals.common.warnings =
-        [warnings, bound, retirement.warnings, checked.warnings, left].concat();
-    totals.objects = objects;
+    (totals.common.warnings, totals.objects) = (warnings, objects);
     (totals.retired, totals.retire_failed) = (retired.retired, retired.failed);
     totals.retire_scope_matched = retirement.scope_matched;
     let summary = Summary::new(tally, totals);
     end(config, &client, interrupt, summary, writes)
+}
+
+/// What a run retires, as trees that may ride along the rows' (`None`: a
+/// check, or nothing to retire).
+fn retiring_of(writes: bool, retirement: &retire::Retirement, held: &Tree) -> Option<Retiring> {
+    (retirement.retirees.as_ref())
+        .filter(|r| writes && !r.is_empty())
+        .map(|r| Retiring::of(held, r))
 }
 
 /// Once writes have begun, a file that cannot be written is exit 4.

@@ -118,7 +118,7 @@ impl Writes<'_> {
     /// sent on its own after the rows).
     async fn piece(&mut self, piece: Vec<At>, mut rider: Option<Rider>) -> anyhow::Result<()> {
         let mut queue = vec![piece];
-        while let Some(mut piece) = queue.pop() {
+        while let Some(piece) = queue.pop() {
             if piece.is_empty() {
                 continue;
             }
@@ -154,52 +154,75 @@ impl Writes<'_> {
             let message = self.judged(&answer);
             if answer.status.is_success() {
                 let counts: Counts = answer.json().unwrap_or_default();
-                let accounted =
-                    counts.total == Some(body.nodes) && counts.created == Some(body.creates);
-                match accounted {
-                    true => {
-                        self.decide(&piece, &Became::Written, true)?;
-                        if let (Some(rider), Some(retiring)) = (riding, self.retiring.as_mut()) {
-                            retiring.carried(rider);
-                        }
-                    }
-                    false => {
-                        self.decide(&piece, &Became::Written, false)?;
-                        self.unsure.extend(piece);
-                    }
-                }
+                self.applied(piece, &body, counts, riding)?;
                 continue;
             }
             if riding.is_some() && status < 500 {
                 queue.push(piece); // again, without the rider
                 continue;
             }
-            let too_big = status == 413 || (status == 400 && body.nodes > plan::MOST_NODES);
-            if too_big && piece.len() > 1 {
-                let half = piece.split_off(piece.len() / 2);
-                queue.extend([half, piece]);
-                continue;
-            }
-            if status != 400 {
-                self.unsure(&piece, Some(status), &message)?;
-                continue;
-            }
-            match self.named(&piece, &message) {
-                Some(bad) => {
-                    let lost = self.refuse(&piece, bad, status, &message)?;
-                    piece.retain(|at| !lost.contains(at));
-                    queue.push(piece);
-                }
-                None if piece.len() == 1 => {
-                    self.decide(&piece, &Became::Failed(Some(status), &message), true)?;
-                }
-                None => {
-                    let half = piece.split_off(piece.len() / 2);
-                    queue.extend([half, piece]);
-                }
-            }
+            queue.extend(self.refused(piece, body.nodes, status, &message)?);
         }
         Ok(())
+    }
+
+    /// A tree the tenant applied: its rows written when its counts account
+    /// for it (and the retirement that rode with it, retired), unsure until
+    /// the listing otherwise.
+    fn applied(
+        &mut self,
+        piece: Vec<At>,
+        body: &plan::Body,
+        counts: Counts,
+        riding: Option<Rider>,
+    ) -> anyhow::Result<()> {
+        let accounted = counts.total == Some(body.nodes) && counts.created == Some(body.creates);
+        if !accounted {
+            self.decide(&piece, &Became::Written, false)?;
+            self.unsure.extend(piece);
+            return Ok(());
+        }
+        self.decide(&piece, &Became::Written, true)?;
+        if let (Some(rider), Some(retiring)) = (riding, self.retiring.as_mut()) {
+            retiring.carried(rider);
+        }
+        Ok(())
+    }
+
+    /// A tree the tenant refused (`nodes` carried): what of its piece is to
+    /// be sent again, halved or without the node the refusal names; the
+    /// rows it decides failed.
+    fn refused(
+        &mut self,
+        mut piece: Vec<At>,
+        nodes: usize,
+        status: u16,
+        message: &str,
+    ) -> anyhow::Result<Vec<Vec<At>>> {
+        let too_big = status == 413 || (status == 400 && nodes > plan::MOST_NODES);
+        if too_big && piece.len() > 1 {
+            let half = piece.split_off(piece.len() / 2);
+            return Ok(vec![half, piece]);
+        }
+        if status != 400 {
+            self.unsure(&piece, Some(status), message)?;
+            return Ok(vec![]);
+        }
+        match self.named(&piece, message) {
+            Some(bad) => {
+                let lost = self.refuse(&piece, bad, status, message)?;
+                piece.retain(|at| !lost.contains(at));
+                Ok(vec![piece])
+            }
+            None if piece.len() == 1 => {
+                self.decide(&piece, &Became::Failed(Some(status), message), true)?;
+                Ok(vec![])
+            }
+            None => {
+                let half = piece.split_off(piece.len() / 2);
+                Ok(vec![half, piece])
+            }
+        }
     }
 
     /// A new source with nothing under it: `POST /sources`.

@@ -225,6 +225,30 @@ async fn a_status_is_checked_before_anything_is_sent_and_any_spelling_of_one_is_
     assert_eq!(c0.status.as_deref(), Some("InRevision"));
 }
 
+/// The same export without `--source`: its catalog is `def` on every row,
+/// no source's name, so every row is refused naming the column, the value
+/// and the flag, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_export_without_source_is_refused_row_by_row_naming_its_catalog_and_the_flag() {
+    let sb = sandbox(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture(dir.path(), "mariadb-10.11-columns.tsv");
+    let (code, _, rows) = run(&sb, &file, &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        counts(&rows),
+        [("invalid".to_owned(), 32), ("skipped".to_owned(), 3199)].into()
+    );
+    let refused = rows.iter().find(|r| r["result"] == "invalid").unwrap();
+    assert!(
+        refused["error"].starts_with("TABLE_CATALOG: 'def': ")
+            && refused["error"].contains("--source NAME"),
+        "{refused:?}"
+    );
+    assert!(sb.store().dictionary.nodes.is_empty(), "nothing written");
+    assert!(!sb.store().sources.iter().any(|s| s.name == "def"));
+}
+
 /// A real MariaDB's `mysql -B` export of `information_schema.COLUMNS`
 /// (tab-separated, `NULL`, escapes), imported unedited with `--source`:
 /// every column with its type, size, nullability, order and key

@@ -180,6 +180,13 @@ impl Layout {
             None => self.named(cells, Level::Source),
         };
         match source {
+            Some((_, technical)) if self.catalog_of_mysql(&technical) => problems.push(Problem {
+                column: self.level_header(Level::Source),
+                value: technical,
+                message: "MySQL and MariaDB write 'def' as every table's catalog: name the \
+                          source with --source NAME"
+                    .into(),
+            }),
             Some((name, technical_name)) => path.push(Step {
                 level: Level::Source,
                 name,
@@ -284,6 +291,15 @@ impl Layout {
         let technical = self.cell(cells, Column::TechnicalName(level));
         let name = name.or(technical)?;
         Some((name.to_owned(), technical.unwrap_or(name).to_owned()))
+    }
+
+    /// Whether a source read from `TABLE_CATALOG` is MySQL's `def`, the
+    /// catalog of every table there: no source's name.
+    fn catalog_of_mysql(&self, technical: &str) -> bool {
+        technical == "def"
+            && self
+                .level_header(Level::Source)
+                .eq_ignore_ascii_case("table_catalog")
     }
 
     fn typed(&self, cells: &[String], level: Level, default: &str) -> String {

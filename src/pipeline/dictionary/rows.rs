@@ -727,11 +727,21 @@ mod tests {
             vip["columnDataType"], "Boolean",
             "tinyint(1), from COLUMN_TYPE"
         );
-        let (_, without, _) = read_all("mariadb-10.11-columns.tsv", &Options::default());
-        assert!(
-            without.keys().all(|k| k.starts_with("def.")),
-            "MySQL's catalog is always def"
-        );
+        // Without --source, MySQL's catalog (always `def`) names no source.
+        let (header, rows) = fixture("mariadb-10.11-columns.tsv");
+        let layout = Layout::of(&header);
+        let read: Vec<_> = (rows.iter())
+            .filter_map(|cells| layout.read(cells, &Options::default()).transpose())
+            .collect();
+        assert_eq!(read.len(), 32, "the system schemas' rows passed over");
+        for problems in read {
+            let problems = problems.unwrap_err();
+            assert_eq!(
+                (&*problems[0].column, &*problems[0].value),
+                ("TABLE_CATALOG", "def")
+            );
+            assert!(problems[0].message.contains("--source NAME"));
+        }
     }
 
     #[test]

@@ -202,6 +202,52 @@ async fn the_write_probe_tells_the_routes_and_leaves_its_one_scratch_source_obso
     assert!(tree.iter().all(|n| n.status.as_deref() == Some("Obsolete")));
 }
 
+/// A tenant that requires an attribute on every new source, or on every
+/// new field: the probe's scratch objects carry none, and the refusal is
+/// said as the tenant's rule naming the attribute, not as a broken route
+/// or a token that may not write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_probe_refused_for_a_mandatory_attribute_names_it_rather_than_the_route() {
+    let seed_with = |name: &str| {
+        let mut seed: Value =
+            serde_json::from_str(dg_import::sandbox::store::BUILT_IN_SEED).unwrap();
+        let attribute = (seed["attributes"].as_array_mut().unwrap().iter_mut())
+            .find(|a| a["name"] == name)
+            .unwrap();
+        attribute["isMandatory"] = serde_json::json!(true);
+        seed.to_string()
+    };
+    let seed = seed_with("Data Domain");
+    let sb = sandbox(|c| c.seed = seed).await;
+    let (_, json) = findings(&sb, &["--write-probe", "--yes"]).await;
+    let create = check(&json, "probe create");
+    assert_eq!(create["status"], "warn", "{create}");
+    let fix = create["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("requires Data Domain on a new source")
+            && fix.contains("rather than for the token"),
+        "{fix}"
+    );
+    assert!(
+        !sb.sources()
+            .iter()
+            .any(|s| s.name.starts_with("dg-import-doctor-"))
+    );
+
+    let seed = seed_with("Sensitivity");
+    let sb = sandbox(|c| c.seed = seed).await;
+    let (_, json) = findings(&sb, &["--write-probe", "--yes"]).await;
+    assert_eq!(check(&json, "probe create")["status"], "pass");
+    let tree = check(&json, "probe tree");
+    assert_eq!(tree["status"], "warn", "{tree}");
+    let fix = tree["fix"].as_str().unwrap();
+    assert!(fix.contains("requires Sensitivity (field)"), "{fix}");
+    assert!(
+        tree["detail"].as_str().unwrap().contains("answered 400"),
+        "{tree}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_probe_names_an_upsert_answering_201_and_a_tenant_without_bulk_routes() {
     let sb = sandbox(|c| {

@@ -10,6 +10,7 @@ use super::verdict::Check;
 use super::{Doctor, Line};
 use crate::client::routes::{self, Kind, Way};
 use crate::client::shapes;
+use crate::pipeline::dictionary::custom::Customs;
 use crate::pipeline::directory::Target;
 
 /// 12: the types of the four kinds.
@@ -153,10 +154,28 @@ pub(super) async fn probe(
                 a.status.as_u16(),
                 a.error()
             );
-            Check::fail(NAME, detail, fix)
+            let customs = Customs::load(&line.client).await.unwrap_or_default();
+            match (a.status.as_u16(), customs.mandatory()) {
+                (400, mandatory) if !mandatory.is_empty() => Check::warn(
+                    NAME,
+                    detail,
+                    bare_scratch(&mandatory.join(", "), ("object of its kind", "tree")),
+                ),
+                _ => Check::fail(NAME, detail, fix),
+            }
         }
         Err(e) => Check::fail(NAME, format!("POST /sources/bulktree: {e}"), fix),
     }
+}
+
+/// What a probe refused for carrying none of the tenant's mandatory
+/// attributes says: the route is there, the tenant's rule refused it.
+pub(super) fn bare_scratch(mandatory: &str, (kind, what): (&str, &str)) -> String {
+    format!(
+        "the tenant requires {mandatory} on a new {kind}, which the probe's scratch {what} does \
+         not carry: the route answered, and refused it for that rather than for the token; a \
+         file that sets them imports (`dg-import check` says)"
+    )
 }
 
 /// The scratch tree's nodes set `Obsolete`, before the scratch source is.

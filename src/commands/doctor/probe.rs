@@ -137,15 +137,25 @@ async fn create(
             );
             Check::pass(NAME, said)
         }
-        Ok(a) => Check::fail(
-            NAME,
-            format!(
-                "POST /sources answered {}: {}",
-                a.status.as_u16(),
-                refusal(&a)
-            ),
-            fix,
-        ),
+        Ok(a) => {
+            let status = a.status.as_u16();
+            let detail = format!("POST /sources answered {status}: {}", refusal(&a));
+            let mandatory = doctor
+                .facts
+                .mandatory_attributes
+                .as_deref()
+                .unwrap_or_default();
+            match status {
+                400 if !mandatory.is_empty() => {
+                    let what = super::dictionary::bare_scratch(
+                        &mandatory.join(", "),
+                        ("source", "source"),
+                    );
+                    Check::warn(NAME, detail, what)
+                }
+                _ => Check::fail(NAME, detail, fix),
+            }
+        }
         Err(e) => Check::fail(NAME, format!("POST /sources: {e}"), fix),
     }
 }

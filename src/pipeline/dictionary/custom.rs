@@ -63,6 +63,19 @@ impl Customs {
         self.of(level)?.get(name).map(|d| d.format)
     }
 
+    /// The attributes a new object of each kind must carry, each with its
+    /// kind (`Data Domain (container)`).
+    pub(crate) fn mandatory(&self) -> Vec<String> {
+        (KINDS.iter().zip(&self.kinds))
+            .flat_map(|(level, kind)| {
+                let word = level.word();
+                (kind.iter().flat_map(Definitions::iter))
+                    .filter(|d| d.mandatory)
+                    .map(move |d| format!("{} ({word})", d.name))
+            })
+            .collect()
+    }
+
     /// Every kind's custom attributes, each name once, containers' first.
     pub(crate) fn names(&self) -> Vec<(String, Format)> {
         let mut names: Vec<(String, Format)> = Vec::new();

@@ -96,7 +96,7 @@ async fn each_mistake_of_a_dictionary_file_is_named_with_its_row_column_and_valu
     assert_eq!(result, "invalid");
     assert!(
         error.contains(
-            "field type: 'Colum': 'Colum' is not a field type of this tenant (did you mean Column?)"
+            "field type: 'Colum': not a field type of this tenant (did you mean Column?)"
         ),
         "{error}"
     );

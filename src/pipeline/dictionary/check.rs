@@ -183,7 +183,7 @@ impl Checker<'_> {
                     .types
                     .get(&step.node_type)
                     .is_none_or(|t| t.level != Level::Source))
-                .then(|| format!("'{}' is not a source type of this tenant", step.node_type)),
+                .then(|| "not a source type of this tenant".to_owned()),
                 Some(parent) => self.types.refuse_child(parent, &step.node_type, step.level),
             };
             if let Some(message) = refused {
@@ -291,13 +291,14 @@ fn problem(column: &str, value: &str, message: &str) -> RowProblem {
 
 /// A row whose problems are named, each with its column and value.
 fn invalid(row: u64, problems: Vec<RowProblem>) -> Outcome {
-    // Rows are counted by what is wrong, not by the value suggested.
+    // Rows are counted by what is wrong, not by the value suggested nor
+    // the types listed.
     let kind = |message: &str| {
-        message
-            .split(" — did you mean")
-            .next()
-            .unwrap_or("")
-            .to_owned()
+        let cut = [" — did you mean", " (did you mean", ": it has"]
+            .iter()
+            .filter_map(|at| message.find(at))
+            .min();
+        message[..cut.unwrap_or(message.len())].to_owned()
     };
     let kinds = (problems.iter())
         .map(|p| ErrorKind::of(&p.column, Problem::Other(kind(&p.message))))
@@ -331,4 +332,34 @@ fn refused_row(row: u64, refused: Refused) -> Outcome {
         ),
     };
     Outcome::new(row, RowResult::Invalid).with_errors(vec![ErrorKind::row(kind)], message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_grouped_by_what_is_wrong_without_the_value_or_the_suggestion() {
+        let problem = |value: &str, hint: &str| RowProblem {
+            column: "table type".into(),
+            value: value.into(),
+            message: format!("not a structure type of this tenant{hint}: it has Table, View"),
+        };
+        let veiw = invalid(83, vec![problem("Veiw", " (did you mean View?)")]);
+        let tabel = invalid(84, vec![problem("Tabel", " (did you mean Table?)")]);
+        let odd = invalid(85, vec![problem("Odd", "")]);
+        assert_eq!(veiw.error_kinds, tabel.error_kinds);
+        assert_eq!(veiw.error_kinds, odd.error_kinds);
+        assert_eq!(
+            veiw.error_kinds[0].to_string(),
+            "table type: not a structure type of this tenant"
+        );
+        assert_eq!(
+            veiw.error.as_deref(),
+            Some(
+                "table type: 'Veiw': not a structure type of this tenant (did you mean View?): \
+                 it has Table, View"
+            )
+        );
+    }
 }

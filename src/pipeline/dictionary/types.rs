@@ -80,7 +80,7 @@ impl Types {
             let closest = suggest::closest(child, known.iter().copied());
             let hint = closest.map_or_else(String::new, |c| format!(" (did you mean {c}?)"));
             return Some(format!(
-                "'{child}' is not a {} type of this tenant{hint}: it has {}",
+                "not a {} type of this tenant{hint}: it has {}",
                 level.word(),
                 known.join(", ")
             ));

@@ -1,6 +1,10 @@
 //! A blocked tenant stops every request at once; a flaky start does not end
 //! a run; a systemic refusal stops it. Servers here are sandboxes with short
-//! windows (a "hour" of a few seconds), so nothing waits real minutes.
+//! windows (a "hour" of a few seconds). Where time is the subject (a block,
+//! a probe's delay, the hour's budget, `--max-wait`), the test runs on
+//! tokio's paused clock, which the sandbox's windows and the client's pace
+//! both keep: a 6-second hour and a 15-second probe delay pass in
+//! milliseconds, in the order they would in real time.
 
 use std::time::Duration;
 
@@ -21,7 +25,7 @@ fn writes(log: &[LoggedRequest]) -> usize {
         .count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_tenant_that_blocks_and_counts_refused_requests_meets_few_of_them_and_the_run_finishes() {
     // Blocked for 3 s whenever 60 requests fall within 6 s; the block is
     // announced by an HTTP date only, and knocking during it makes it worse.
@@ -59,7 +63,7 @@ async fn a_tenant_that_blocks_and_counts_refused_requests_meets_few_of_them_and_
     assert_eq!(copies(&sb).values().max(), Some(&1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn without_retry_after_a_short_block_costs_one_probe_delay_and_no_refused_probe() {
     // Blocked for 2 s whenever 40 requests fall within 5 s, with no hint at all.
     let sb = sandbox(|c| {
@@ -190,7 +194,7 @@ async fn a_server_failing_every_request_stops_with_exit_3_having_written_nothing
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_block_longer_than_max_wait_during_set_up_stops_with_exit_3() {
     // Without the header, the client cannot see the line coming.
     let sb = sandbox(|c| {
@@ -263,7 +267,7 @@ async fn a_final_id_listing_that_keeps_failing_leaves_ids_empty_and_the_exit_cod
 /// 150 rows, one request each at 50 a second, against 60 requests per 6 s:
 /// `X-RateLimit-Remaining` is kept as a promise, so no request meets a 429,
 /// whether the tenant's hour slides or restarts all at once (both at once).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn the_hourly_budget_the_header_gives_is_never_overrun_on_a_sliding_or_a_fixed_hour() {
     tokio::join!(never_overrun(false), never_overrun(true));
 }

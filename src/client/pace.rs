@@ -21,6 +21,9 @@
 //!   slow pace) count against `max_wait` too, as wall-clock time: a client
 //!   whose hour is not the server's ends with a stop naming `--hour-secs`,
 //!   never a silent stall.
+//!
+//! Every wait keeps tokio's time, governor's included (`TokioClock`): the
+//! same clock throughout, which a test's paused clock moves.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -31,7 +34,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::client::halt::Halt;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 use tokio::sync::Notify;
 
 use super::budget::Budget;
@@ -52,6 +59,40 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
 /// the past or `0` must not become a tight loop against a blocked tenant.
 const PROBE_SPACING: Duration = Duration::from_secs(1);
 
+/// governor's clock, read from tokio's: the same time every other wait of
+/// the pace keeps (and a paused test clock moves), not a clock of its own.
+#[derive(Clone, Debug)]
+struct TokioClock {
+    origin: Instant,
+}
+
+impl Default for TokioClock {
+    fn default() -> TokioClock {
+        TokioClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(self.origin.elapsed())
+    }
+}
+
+/// A request every `period`, on tokio's clock.
+type Even = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Nanos>>;
+
+/// Waits until `limiter` lets one request go, sleeping on tokio's timer.
+async fn until_ready(limiter: &Even) {
+    while let Err(not_until) = limiter.check() {
+        let now = limiter.clock().now();
+        tokio::time::sleep(not_until.wait_time_from(now)).await;
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PaceConfig {
     pub(crate) rate: NonZeroU32,
@@ -60,7 +101,7 @@ pub(crate) struct PaceConfig {
 }
 
 pub(crate) struct Pace {
-    even: DefaultDirectRateLimiter,
+    even: Even,
     /// The hour as the server counts it (for the reserve's even pace).
     server_hour: Duration,
     max_wait: Duration,
@@ -68,7 +109,7 @@ pub(crate) struct Pace {
     reserve: u64,
     windows: Mutex<Windows>,
     /// The slower pace of the reserve, when in it.
-    slow: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    slow: Mutex<Option<Arc<Even>>>,
     pause: Mutex<Pause>,
     /// Wall-clock time spent waiting for the hourly budget.
     budget: Mutex<WaitClock>,
@@ -296,7 +337,7 @@ impl Pace {
         let rate = config.rate.get();
         let hourly = u64::from(config.hourly_limit.get());
         Pace {
-            even: RateLimiter::direct(limiter_quota(Duration::from_secs(1) / rate)),
+            even: even(Duration::from_secs(1) / rate),
             server_hour: hour,
             max_wait: config.max_wait,
             configured_hourly: hourly,
@@ -329,9 +370,9 @@ impl Pace {
             self.wait_out_pause().await?;
             let slow = self.slow.lock().expect("slow lock").clone();
             if let Some(slow) = slow {
-                self.wait_for_budget(slow.until_ready()).await?;
+                self.wait_for_budget(until_ready(&slow)).await?;
             }
-            self.even.until_ready().await;
+            until_ready(&self.even).await;
             loop {
                 match self.take_slot() {
                     Ok(ticket) => return Ok(ticket),
@@ -567,7 +608,7 @@ impl Pace {
                     self.server_hour
                 );
                 let period = self.server_hour.div_f64(cap as f64);
-                *slow = Some(Arc::new(RateLimiter::direct(limiter_quota(period))));
+                *slow = Some(Arc::new(even(period)));
             }
             w.hour.cap = cap;
         } else if remaining > 2 * self.reserve && slow.is_some() {
@@ -592,10 +633,12 @@ fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
-fn limiter_quota(period: Duration) -> Quota {
-    Quota::with_period(period.max(Duration::from_nanos(1)))
+/// One request every `period`, no burst.
+fn even(period: Duration) -> Even {
+    let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
         .expect("a positive period")
-        .allow_burst(NonZeroU32::MIN)
+        .allow_burst(NonZeroU32::MIN);
+    RateLimiter::direct_with_clock(quota, TokioClock::default())
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 pub(crate) const THROTTLE_DELAY: Duration = Duration::from_millis(500);
 

@@ -80,11 +80,13 @@ pub(super) async fn listing(doctor: &mut Doctor<'_>, line: &Line, target: &Targe
     match (paths, first.get("path").and_then(Value::as_str)) {
         (true, Some(path)) => vec![Check::pass(
             NAME,
-            format!("fields listed with their paths (`{path}`)"),
+            format!("the fields are listed with their paths (`{path}`)"),
         )],
         (false, Some(path)) => vec![Check::warn(
             NAME,
-            format!("fields listed with `path` (`{path}`) but no `typePath` or `functionalPath`"),
+            format!(
+                "the fields are listed with `path` (`{path}`) but no `typePath` or `functionalPath`"
+            ),
             "a dictionary's tree is rebuilt from parentId listings: a few more reads a run",
         )],
         (_, None) => vec![Check::warn(

@@ -74,11 +74,29 @@ impl Default for TokioClock {
     }
 }
 
+/// tokio's timer ticks by the millisecond: a wake-up this close after the
+/// instant it slept to is on time, not late.
+const TICK: Duration = Duration::from_millis(2);
+
+thread_local! {
+    /// The instant the request being checked slept to, while it is checked.
+    static WOKE_FOR: std::cell::Cell<Option<Nanos>> = const { std::cell::Cell::new(None) };
+}
+
 impl Clock for TokioClock {
     type Instant = Nanos;
 
+    /// Now; for a request checked right after it woke from waiting on the
+    /// pace, the instant it slept to (when it woke within the timer's tick),
+    /// so that the tick's lateness is not lost for good at every request
+    /// (at 100 a second: 90% of the rate, not 97%).
     fn now(&self) -> Nanos {
-        Nanos::from(self.origin.elapsed())
+        let now = Nanos::from(self.origin.elapsed());
+        let woke_for = WOKE_FOR.with(std::cell::Cell::get);
+        match woke_for {
+            Some(at) if now.saturating_sub(at) < Nanos::from(TICK) => at,
+            _ => now,
+        }
     }
 }
 
@@ -87,9 +105,20 @@ type Even = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Nano
 
 /// Waits until `limiter` lets one request go, sleeping on tokio's timer.
 async fn until_ready(limiter: &Even) {
-    while let Err(not_until) = limiter.check() {
-        let now = limiter.clock().now();
-        tokio::time::sleep(not_until.wait_time_from(now)).await;
+    let mut woke_for = None;
+    loop {
+        let checked = WOKE_FOR.with(|w| {
+            w.set(woke_for);
+            let checked = limiter.check();
+            w.set(None);
+            checked
+        });
+        let Err(not_until) = checked else {
+            return;
+        };
+        let at = not_until.earliest_possible();
+        tokio::time::sleep_until(limiter.clock().origin + Duration::from(at)).await;
+        woke_for = Some(at);
     }
 }
 
@@ -739,6 +768,24 @@ mod tests {
         assert!(left >= answered);
         assert!(ticket.probe.is_none(), "the pause is over: no probe");
         assert_eq!(pace.counters.pauses.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_up_within_the_timers_tick_is_on_time_and_a_later_one_is_late() {
+        let clock = TokioClock::default();
+        let slept_to = Nanos::from(Duration::from_millis(10));
+        tokio::time::advance(Duration::from_micros(10_900)).await;
+        let now = Nanos::from(Duration::from_micros(10_900));
+        assert_eq!(clock.now(), now, "no request checked: now");
+        WOKE_FOR.with(|w| w.set(Some(slept_to)));
+        assert_eq!(clock.now(), slept_to, "0.9 ms after: on time");
+        tokio::time::advance(Duration::from_millis(2)).await;
+        assert_eq!(
+            clock.now(),
+            Nanos::from(Duration::from_micros(12_900)),
+            "2.9 ms after: late"
+        );
+        WOKE_FOR.with(|w| w.set(None));
     }
 
     #[tokio::test]

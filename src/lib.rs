@@ -19,7 +19,7 @@
 //!   `retire` after the rows, in its `scope`; `ids` fills in the ids of rows
 //!   created in bulk; `import` drives it; `summary` says what happened;
 //!   `dictionary`: the dictionary's own rooms (its columns, rows, tree and
-//!   its nodes' attributes, the `custom` attributes of each kind, the type
+//!   its nodes' attributes and `ids`, the `custom` attributes of each kind, the type
 //!   table, the tenant's types and listing, the check, the `plan` of
 //!   bulktrees a run sends, their `write`, `retire` and the export), for `check`,
 //!   `run` and `export` (`commands::dictionary` runs the first two, its
@@ -36,7 +36,8 @@
 //!   replacement through links, the report lock, workbooks, contained calls
 //!   into libraries;
 //! - `model/`: the nouns every stage shares (an object's `key`, a row's
-//!   `action`: create or update); `exit`: the one exit-code table;
+//!   `action`: create or update, its `outcome`, a file's `outcomes` held
+//!   compactly); `exit`: the one exit-code table;
 //!   `voice`: what is said on stderr beside the logs (text, or JSON lines).
 
 pub mod cli;

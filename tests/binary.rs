@@ -399,6 +399,20 @@ async fn ctrl_c_sigterm_and_sighup_let_rows_in_flight_finish_and_write_the_repor
             serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap())
                 .unwrap();
         assert_eq!(summary["exit_code"], code);
+        // The summary says how to finish; doing as it says sends the rest.
+        let hint = (summary["warnings"].as_array().unwrap().iter())
+            .filter_map(|w| w.as_str())
+            .find(|w| w.contains("dg-import rerun"))
+            .unwrap_or_else(|| panic!("SIG{signal}: no hint in {summary}"))
+            .to_owned();
+        let report = hint.split('`').nth(1).unwrap().split(' ').nth(2).unwrap();
+        assert!(report.ends_with("in.report.csv"), "{hint}");
+        // The child ran in `dir`: a relative path there.
+        let report = dir.path().join(report).display().to_string();
+        let connection = crate::common::reach(&sb, dir.path());
+        let (rerun, error) = crate::common::dg_at(&["rerun", &report], &connection).await;
+        assert_eq!(rerun, 0, "SIG{signal}: {error:?}");
+        assert_eq!(sb.sources().len(), 5 + 200, "SIG{signal}: every row once");
     }
 }
 

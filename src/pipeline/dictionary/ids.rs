@@ -3,8 +3,9 @@
 //! contract: never parse them), so nothing is read into them; but an id
 //! that is written as a UUID is (lower-case, hyphens where a UUID has
 //! them), or a few of them joined by `:`, is held as their sixteen bytes
-//! each rather than their 36 characters, and given back character for
-//! character. Any other id is held as its text.
+//! each rather than their 36 characters (the `uuid` crate reads and writes
+//! them), and given back character for character. Any other id is held as
+//! its text.
 
 /// Where an id lies, and how it is held.
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,39 +67,19 @@ impl Ids {
     }
 }
 
-/// Where a UUID's hyphens stand.
-const HYPHENS: [usize; 4] = [8, 13, 18, 23];
-
-/// The sixteen bytes of a UUID written as `written` writes one, if `text` is.
+/// The sixteen bytes of a UUID, if `text` is one written as `written`
+/// writes it back (lower-case, hyphenated): nothing else is packed.
 fn packed(text: &str) -> Option<[u8; 16]> {
-    let text = text.as_bytes();
-    if text.len() != 36 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    let mut digits = 0;
-    for (i, c) in text.iter().enumerate() {
-        let digit = match c {
-            b'-' if HYPHENS.contains(&i) => continue,
-            b'0'..=b'9' if !HYPHENS.contains(&i) => c - b'0',
-            b'a'..=b'f' if !HYPHENS.contains(&i) => c - b'a' + 10,
-            _ => return None,
-        };
-        bytes[digits / 2] |= digit << (4 * (1 - digits % 2));
-        digits += 1;
-    }
-    Some(bytes)
+    let uuid = uuid::Uuid::try_parse(text).ok()?;
+    let mut again = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (uuid.hyphenated().encode_lower(&mut again).as_bytes() == text.as_bytes())
+        .then(|| *uuid.as_bytes())
 }
 
 fn written(bytes: &[u8], out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
+    let uuid = uuid::Uuid::from_slice(bytes).expect("sixteen bytes");
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    out.push_str(uuid.hyphenated().encode_lower(&mut text));
 }
 
 #[cfg(test)]

@@ -354,20 +354,18 @@ async fn import_into(
         ..totals(config, started, Some(&pace))
     };
     totals.common.exit_code = finished.code;
-    totals.common.warnings = retirement.warnings;
-    if stopped.is_some() && !tally.all_succeeded() {
-        totals.common.warnings.extend(left_for_rerun(config));
-    }
+    let unfinished = stopped.is_some() && !tally.all_succeeded();
+    totals.common.warnings = [retirement.warnings, left_for_rerun(config, unfinished)].concat();
     totals.common.stopped = stopped.map(|s| s.to_string());
     conclude(config, Summary::new(tally, totals))
 }
 
-/// What a run stopped early tells the user: its report holds every row's
-/// result, so a rerun of it sends the rows not done and keeps the others
-/// (nothing, when the report went to the null device).
-fn left_for_rerun(config: &ImportConfig) -> Option<String> {
-    if crate::files::atomic::is_null(&config.report) {
-        return None;
+/// What a run stopped early (`unfinished`) tells the user: its report holds
+/// every row's result, so a rerun of it sends the rows not done and keeps
+/// the others (nothing, when the report went to the null device).
+fn left_for_rerun(config: &ImportConfig, unfinished: bool) -> Vec<String> {
+    if !unfinished || crate::files::atomic::is_null(&config.report) {
+        return vec![];
     }
     let said = format!(
         "the run stopped before every row was done: `dg-import rerun {}` sends the rows not \
@@ -375,7 +373,7 @@ fn left_for_rerun(config: &ImportConfig) -> Option<String> {
         config.report.display()
     );
     tracing::warn!("{said}");
-    Some(said)
+    vec![said]
 }
 
 /// The run is over and its report in place: the run record says so (for

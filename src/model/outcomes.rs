@@ -113,14 +113,6 @@ impl Outcomes {
     }
 }
 
-impl FromIterator<Outcome> for Outcomes {
-    fn from_iter<I: IntoIterator<Item = Outcome>>(outcomes: I) -> Outcomes {
-        let mut all = Outcomes::default();
-        outcomes.into_iter().for_each(|o| all.push(o));
-        all
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,13 +123,14 @@ mod tests {
         assert_eq!(std::mem::size_of::<Held>(), 16);
         let failed = Outcome::new(5, RowResult::Failed)
             .with_error(ErrorKind::row(Problem::NoAnswer), "no answer");
-        let mut all: Outcomes = [
+        let mut all = Outcomes::default();
+        for o in [
             Outcome::new(2, RowResult::WouldCreate),
             failed.clone(),
             Outcome::new(9, RowResult::Unchanged),
-        ]
-        .into_iter()
-        .collect();
+        ] {
+            all.push(o);
+        }
         assert_eq!(all.len(), 3);
         assert_eq!(all.get(1), failed);
         assert_eq!(all.find(9), Some(2));

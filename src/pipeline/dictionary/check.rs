@@ -157,11 +157,11 @@ impl Checker<'_> {
                         (true, "owners") => ("unknown user", Field::Owners),
                         (true, _) => ("unknown user", Field::Stewards),
                     };
-                    let said = match self.directory.suggest(field, item) {
-                        Some(near) => format!("{what} — did you mean {near}?"),
-                        None => what.to_owned(),
-                    };
-                    problems.push(problem(key, item, &said));
+                    let near = self.directory.suggest(field, item);
+                    problems.push(RowProblem {
+                        detail: near.map_or_else(String::new, |n| format!(" — did you mean {n}?")),
+                        ..problem(key, item, what)
+                    });
                 }
             }
         }
@@ -183,11 +183,14 @@ impl Checker<'_> {
                     .types
                     .get(&step.node_type)
                     .is_none_or(|t| t.level != Level::Source))
-                .then(|| "not a source type of this tenant".to_owned()),
+                .then(|| ("not a source type of this tenant".to_owned(), String::new())),
                 Some(parent) => self.types.refuse_child(parent, &step.node_type, step.level),
             };
-            if let Some(message) = refused {
-                problems.push(problem(column, &step.node_type, &message));
+            if let Some((message, detail)) = refused {
+                problems.push(RowProblem {
+                    detail,
+                    ..problem(column, &step.node_type, &message)
+                });
                 break;
             }
         }
@@ -286,27 +289,21 @@ fn problem(column: &str, value: &str, message: &str) -> RowProblem {
         column: column.to_owned(),
         value: value.to_owned(),
         message: message.to_owned(),
+        detail: String::new(),
     }
 }
 
 /// A row whose problems are named, each with its column and value.
 fn invalid(row: u64, problems: Vec<RowProblem>) -> Outcome {
-    // Rows are counted by what is wrong, not by the value suggested nor
-    // the types listed.
-    let kind = |message: &str| {
-        let cut = [" — did you mean", " (did you mean", ": it has"]
-            .iter()
-            .filter_map(|at| message.find(at))
-            .min();
-        message[..cut.unwrap_or(message.len())].to_owned()
-    };
+    // Rows are counted by what is wrong, not by what helps (a suggestion,
+    // the types there are).
     let kinds = (problems.iter())
-        .map(|p| ErrorKind::of(&p.column, Problem::Other(kind(&p.message))))
+        .map(|p| ErrorKind::of(&p.column, Problem::Other(p.message.clone())))
         .collect();
     let said: Vec<String> = (problems.iter())
         .map(|p| match p.value.is_empty() {
-            true => format!("{}: {}", p.column, p.message),
-            false => format!("{}: '{}': {}", p.column, p.value, p.message),
+            true => format!("{}: {}", p.column, p.words()),
+            false => format!("{}: '{}': {}", p.column, p.value, p.words()),
         })
         .collect();
     Outcome::new(row, RowResult::Invalid).with_errors(kinds, said.join("; "))
@@ -343,7 +340,8 @@ mod tests {
         let problem = |value: &str, hint: &str| RowProblem {
             column: "table type".into(),
             value: value.into(),
-            message: format!("not a structure type of this tenant{hint}: it has Table, View"),
+            message: "not a structure type of this tenant".into(),
+            detail: format!("{hint}: it has Table, View"),
         };
         let veiw = invalid(83, vec![problem("Veiw", " (did you mean View?)")]);
         let tabel = invalid(84, vec![problem("Tabel", " (did you mean Table?)")]);

@@ -238,6 +238,7 @@ impl Binding {
                         column.kinds_named(),
                         level.word()
                     ),
+                    detail: String::new(),
                 });
                 continue;
             };
@@ -266,6 +267,7 @@ impl Binding {
                     "the tenant requires this attribute on a new {}, and the row leaves it empty",
                     level.word()
                 ),
+                detail: String::new(),
             })
             .collect()
     }
@@ -327,29 +329,35 @@ fn refuse_unknown(
 /// A typing error as a row's problem: its column, its value, what is wrong.
 fn problem_of(error: RowError) -> Problem {
     let hint = |s: Option<String>| s.map_or_else(String::new, |s| format!(" — did you mean {s}?"));
-    let (column, value, message) = match error {
+    let (column, value, message, detail) = match error {
         RowError::UnknownUser {
             column,
             value,
             suggestion,
-        } => (column, value, format!("unknown user{}", hint(suggestion))),
+        } => (column, value, "unknown user".to_owned(), hint(suggestion)),
         RowError::UnknownTag {
             column,
             value,
             suggestion,
-        } => (column, value, format!("unknown tag{}", hint(suggestion))),
+        } => (column, value, "unknown tag".to_owned(), hint(suggestion)),
         RowError::BadAttribute {
             column,
             value,
             expected,
             suggestion,
-        } => (column, value, format!("not {expected}{}", hint(suggestion))),
-        other => (String::new(), String::new(), other.to_string()),
+        } => (column, value, format!("not {expected}"), hint(suggestion)),
+        other => (
+            String::new(),
+            String::new(),
+            other.to_string(),
+            String::new(),
+        ),
     };
     Problem {
         column,
         value,
         message,
+        detail,
     }
 }
 
@@ -443,7 +451,7 @@ mod tests {
         );
         assert!(set.is_empty(), "{set:?}");
         let said: Vec<(String, String, String)> = (problems.into_iter())
-            .map(|p| (p.column, p.value, p.message))
+            .map(|p| (p.column.clone(), p.value.clone(), p.words()))
             .collect();
         assert_eq!(said[0].0, "Refresh Frequency");
         assert_eq!(said[0].1, "Daily");
@@ -467,7 +475,7 @@ mod tests {
         );
         let (_, problems) = read(&binding, Level::Structure, &[(10, "Daly")]);
         assert!(
-            problems[0].message.contains("did you mean Daily"),
+            problems[0].words().contains("did you mean Daily"),
             "{:?}",
             problems[0]
         );

@@ -74,7 +74,17 @@ pub struct NodeRow {
 pub struct Problem {
     pub column: String,
     pub value: String,
+    /// What is wrong, in words without the value: what rows are counted by.
     pub message: String,
+    /// What helps beside it (` — did you mean View?`), said on the row only.
+    pub detail: String,
+}
+
+impl Problem {
+    /// What is wrong and what helps, as the row says it.
+    pub fn words(&self) -> String {
+        format!("{}{}", self.message, self.detail)
+    }
 }
 
 /// What the columns of a header hold, decided once per file.
@@ -186,6 +196,7 @@ impl Layout {
                 message: "MySQL and MariaDB write 'def' as every table's catalog: name the \
                           source with --source NAME"
                     .into(),
+                detail: String::new(),
             }),
             Some((name, technical_name)) => path.push(Step {
                 level: Level::Source,
@@ -253,6 +264,7 @@ impl Layout {
                     column: self.level_header(s.level),
                     value: s.technical_name.clone(),
                     message: "a technical name may not hold a backslash (the API cannot tell it from a path's separator)".into(),
+                    detail: String::new(),
                 });
             }
         }
@@ -323,6 +335,7 @@ impl Layout {
             column: column.into(),
             value: String::new(),
             message: what.into(),
+            detail: String::new(),
         }
     }
 
@@ -363,6 +376,7 @@ impl Layout {
                         column: self.header(column),
                         value: v.into(),
                         message: "not a whole number".into(),
+                        detail: String::new(),
                     });
                     None
                 }
@@ -441,6 +455,7 @@ impl Layout {
                     column: self.header(column),
                     value: value.into(),
                     message: "not a yes/no value (YES, NO, true, false, t, f, 1, 0)".into(),
+                    detail: String::new(),
                 });
                 None
             }
@@ -471,6 +486,7 @@ impl Layout {
             column: self.header(column),
             value: value.to_owned(),
             message: message.to_owned(),
+            detail: String::new(),
         };
         let path = self.cell(cells, Column::Path).unwrap_or_default();
         let elements: Vec<&str> = path

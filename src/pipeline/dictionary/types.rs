@@ -67,8 +67,14 @@ impl Types {
         self.by_name.get(name)
     }
 
-    /// Why `child` may not be a child of `parent`, if it may not.
-    pub(crate) fn refuse_child(&self, parent: &str, child: &str, level: Level) -> Option<String> {
+    /// Why `child` may not be a child of `parent`, if it may not: what is
+    /// wrong, and what helps (the closest type, the types there are).
+    pub(crate) fn refuse_child(
+        &self,
+        parent: &str,
+        child: &str,
+        level: Level,
+    ) -> Option<(String, String)> {
         if self.get(child).is_none_or(|t| t.level != level) {
             let known = self
                 .by_name
@@ -79,10 +85,9 @@ impl Types {
             known.sort_unstable();
             let closest = suggest::closest(child, known.iter().copied());
             let hint = closest.map_or_else(String::new, |c| format!(" (did you mean {c}?)"));
-            return Some(format!(
-                "not a {} type of this tenant{hint}: it has {}",
-                level.word(),
-                known.join(", ")
+            return Some((
+                format!("not a {} type of this tenant", level.word()),
+                format!("{hint}: it has {}", known.join(", ")),
             ));
         }
         let accepted = self
@@ -91,10 +96,52 @@ impl Types {
             .unwrap_or_default();
         match accepted.is_empty() || accepted.iter().any(|c| c == child) {
             true => None,
-            false => Some(format!(
-                "a {parent} does not take a {child} (it takes {})",
-                accepted.join(", ")
+            false => Some((
+                format!("a {parent} does not take a {child}"),
+                format!(" (it takes {})", accepted.join(", ")),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_type_says_what_is_wrong_apart_from_what_helps() {
+        let of = |level, children: &[&str]| TypeOf {
+            level,
+            children: children.iter().map(|c| c.to_string()).collect(),
+        };
+        let types = Types {
+            by_name: HashMap::from([
+                ("Model".to_owned(), of(Level::Container, &["Table", "View"])),
+                ("Table".to_owned(), of(Level::Structure, &["Column"])),
+                ("View".to_owned(), of(Level::Structure, &["Column"])),
+                ("File".to_owned(), of(Level::Structure, &["Field"])),
+            ]),
+        };
+        let veiw = types
+            .refuse_child("Model", "Veiw", Level::Structure)
+            .unwrap();
+        let odd = types
+            .refuse_child("Model", "Odd", Level::Structure)
+            .unwrap();
+        assert_eq!(veiw.0, "not a structure type of this tenant");
+        assert_eq!(veiw.0, odd.0, "what is wrong, whatever the value");
+        assert_eq!(veiw.1, " (did you mean View?): it has File, Table, View");
+        assert_eq!(odd.1, ": it has File, Table, View");
+        let file = types
+            .refuse_child("Model", "File", Level::Structure)
+            .unwrap();
+        assert_eq!(
+            file,
+            (
+                "a Model does not take a File".into(),
+                " (it takes Table, View)".into()
+            )
+        );
+        assert_eq!(types.refuse_child("Model", "View", Level::Structure), None);
     }
 }
